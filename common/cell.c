@@ -1,0 +1,128 @@
+#include "cell.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const bd_axis_names[BD_AXIS_COUNT] = {
+    "dataset", "arch", "trigger", "strategy", "target", "poison_rate",
+    "regularizer", "seed", "init", "train", "retrain",
+};
+
+int bd_axis_index(const char *name) {
+    for (int i = 0; i < BD_AXIS_COUNT; i++)
+        if (!strcmp(bd_axis_names[i], name)) return i;
+    return -1;
+}
+
+static int scalar_canonical(const BdAxisDef *a, const char *text, char *out, size_t cap, BdError *err) {
+    BdParamDef d = {a->name, a->kind == BD_AXIS_INT ? BD_PARAM_INT : BD_PARAM_FLOAT, NULL, a->min, a->max,
+                    NULL, NULL};
+    return bd_param_canonical(&d, text, out, cap, err);
+}
+
+int bd_axis_value_parse(const BdAxisDef *axes, BdAxis axis, const char *text, BdSpec *out, BdError *err) {
+    const BdAxisDef *a = &axes[axis];
+    if (a->kind != BD_AXIS_PRESETS) {
+        char canon[64];
+        if (scalar_canonical(a, text, canon, sizeof canon, err) < 0) return bd_error_prefix(err, "%s: ", a->name);
+        bd_spec_init(out, canon);
+        return 0;
+    }
+    const char *end;
+    if (bd_spec_parse(out, text, &end, err) < 0) return bd_error_prefix(err, "%s: ", a->name);
+    if (*end) return bd_fail(err, "%s: unexpected text '%.40s' after the value", a->name, end);
+    const BdPreset *p = bd_preset_find(a->presets, out->name);
+    if (!p) {
+        char names[1024];
+        bd_preset_names(a->presets, names, sizeof names);
+        return bd_fail(err, "%s: unknown value '%s' (expected one of: %s)", a->name, out->name, names);
+    }
+    if (bd_spec_resolve(out, p, err) < 0) return bd_error_prefix(err, "%s: ", a->name);
+    return 0;
+}
+
+int bd_axis_value_format(const BdAxisDef *axes, BdAxis axis, const BdSpec *v, char *out, size_t cap,
+                         BdError *err) {
+    const BdAxisDef *a = &axes[axis];
+    if (a->kind != BD_AXIS_PRESETS) {
+        snprintf(out, cap, "%s", v->name);
+        return 0;
+    }
+    const BdPreset *p = bd_preset_find(a->presets, v->name);
+    if (!p) return bd_fail(err, "%s: unknown value '%s'", a->name, v->name);
+    return bd_spec_format(v, p, out, cap, err);
+}
+
+int bd_cell_key(const BdAxisDef *axes, const BdCell *c, char *out, size_t cap, BdError *err) {
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < BD_AXIS_COUNT; i++) {
+        char text[BD_SPEC_TEXT_MAX];
+        if (bd_axis_value_format(axes, (BdAxis)i, &c->v[i], text, sizeof text, err) < 0) return -1;
+        if (axes[i].absent) {
+            /* Leave out an axis at its absent value (compared canonically). */
+            BdSpec absent;
+            char absent_text[BD_SPEC_TEXT_MAX];
+            if (bd_axis_value_parse(axes, (BdAxis)i, axes[i].absent, &absent, err) < 0 ||
+                bd_axis_value_format(axes, (BdAxis)i, &absent, absent_text, sizeof absent_text, err) < 0)
+                return bd_error_prefix(err, "internal error: absent value of %s: ", axes[i].name);
+            if (!strcmp(text, absent_text)) continue;
+        }
+        int w = snprintf(out + o, cap - o, "%s%s=%s", o ? " " : "", bd_axis_names[i], text);
+        if (w < 0 || (size_t)w >= cap - o) return bd_fail(err, "cell key longer than %zu characters", cap - 1);
+        o += (size_t)w;
+    }
+    return 0;
+}
+
+int bd_cell_parse(const BdAxisDef *axes, const char *key, BdCell *c, BdError *err) {
+    int seen[BD_AXIS_COUNT] = {0};
+    const char *p = key;
+    memset(c, 0, sizeof *c);
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        const char *eq = strchr(p, '=');
+        if (!eq) return bd_fail(err, "cell key: expected axis=value at '%.40s'", p);
+        char name[64];
+        size_t n = (size_t)(eq - p);
+        if (n >= sizeof name) return bd_fail(err, "cell key: axis name too long at '%.40s'", p);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        int axis = bd_axis_index(name);
+        if (axis < 0) return bd_fail(err, "cell key: unknown axis '%s'", name);
+        if (seen[axis]) return bd_fail(err, "cell key: axis '%s' given twice", name);
+        seen[axis] = 1;
+        /* The value runs to the next space outside quotes, brackets and parentheses. */
+        const char *v = eq + 1, *q = v;
+        int depth = 0, quoted = 0;
+        while (*q && (quoted || depth || *q != ' ')) {
+            if (quoted) {
+                if (*q == '\\' && q[1]) q++;
+                else if (*q == '"') quoted = 0;
+            } else if (*q == '"') quoted = 1;
+            else if (*q == '(' || *q == '[') depth++;
+            else if (*q == ')' || *q == ']') depth--;
+            q++;
+        }
+        char text[BD_SPEC_TEXT_MAX];
+        if ((size_t)(q - v) >= sizeof text) return bd_fail(err, "cell key: value of %s too long", name);
+        memcpy(text, v, (size_t)(q - v));
+        text[q - v] = '\0';
+        if (bd_axis_value_parse(axes, (BdAxis)axis, text, &c->v[axis], err) < 0)
+            return bd_error_prefix(err, "cell key: ");
+        p = q;
+    }
+    for (int i = 0; i < BD_AXIS_COUNT; i++) {
+        if (seen[i]) continue;
+        if (!axes[i].absent) return bd_fail(err, "cell key: axis '%s' is missing", bd_axis_names[i]);
+        if (bd_axis_value_parse(axes, (BdAxis)i, axes[i].absent, &c->v[i], err) < 0)
+            return bd_error_prefix(err, "internal error: ");
+    }
+    return 0;
+}
+
+long bd_cell_target(const BdCell *c) { return strtol(c->v[BD_AXIS_TARGET].name, NULL, 10); }
+double bd_cell_poison_rate(const BdCell *c) { return strtod(c->v[BD_AXIS_POISON_RATE].name, NULL); }
+long bd_cell_seed(const BdCell *c) { return strtol(c->v[BD_AXIS_SEED].name, NULL, 10); }

@@ -1,0 +1,33 @@
+/* Errors as values: a function that can fail takes a BdError * last, fills it
+ * with a complete sentence (what, where, what was expected) and returns -1.
+ * The caller either adds context with bd_error_prefix() or reports it.
+ * Nothing is printed where the error happens: the caller decides whether it
+ * becomes an exit status, a failed cell in the database, or a test assertion. */
+#ifndef BD_ERROR_H
+#define BD_ERROR_H
+
+#include <stddef.h>
+
+#define BD_ERROR_MAX 1024
+
+typedef struct BdError {
+    char msg[BD_ERROR_MAX];
+} BdError;
+
+/* Formats the message into err (if err is not NULL) and returns -1, so that
+ * `return bd_fail(err, "...")` is the idiom at every failure site. */
+int bd_fail(BdError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prepends context: "loading cell X: " + the existing message. Returns -1. */
+int bd_error_prefix(BdError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void bd_error_clear(BdError *err);
+
+/* Allocation that cannot fail quietly: on out-of-memory the process dies with a
+ * message naming the size, because no caller can do better. */
+void *bd_xmalloc(size_t n);
+void *bd_xcalloc(size_t count, size_t size);
+void *bd_xrealloc(void *p, size_t n);
+char *bd_xstrdup(const char *s);
+
+#endif

@@ -1,0 +1,64 @@
+/* Messages between the coordinator (rank 0) and the workers.
+ *
+ * The conversation, all point-to-point:
+ *
+ *   worker -> 0   BD_MSG_READY     host name                    (asks for work)
+ *   0 -> worker   BD_MSG_JOB       job id, cell key, ckpt dir   (or BD_MSG_STOP)
+ *   worker -> 0   BD_MSG_PROGRESS  job id, phase, epoch, epochs, step, steps
+ *   worker -> 0   BD_MSG_METRICS   job id, phase, epoch, n x (name, value)
+ *   worker -> 0   BD_MSG_DONE      job id, wall seconds, info text
+ *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
+ *
+ * after DONE or FAILED the worker sends READY again. The MPI tag is the
+ * message type; the payload is a byte buffer packed with the functions below
+ * (little-endian fixed-width integers, IEEE doubles, length-prefixed strings),
+ * so a message reads the same on every rank. The cell itself travels as its
+ * canonical key (common/cell.h), which is the cell's whole description. */
+#ifndef BD_WIRE_H
+#define BD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum {
+    BD_MSG_READY = 1,
+    BD_MSG_JOB = 2,
+    BD_MSG_STOP = 3,
+    BD_MSG_PROGRESS = 4,
+    BD_MSG_METRICS = 5,
+    BD_MSG_DONE = 6,
+    BD_MSG_FAILED = 7,
+} BdMsgType;
+
+typedef struct BdBuf {
+    unsigned char *data;
+    size_t len, cap;
+    size_t pos; /* read cursor */
+    int bad;    /* a read ran past the end */
+} BdBuf;
+
+void bd_buf_init(BdBuf *b);
+void bd_buf_free(BdBuf *b);
+void bd_buf_reset(BdBuf *b);
+/* Wraps received bytes for reading (copies them). */
+void bd_buf_from(BdBuf *b, const void *data, size_t len);
+
+void bd_buf_put_i64(BdBuf *b, int64_t v);
+void bd_buf_put_f64(BdBuf *b, double v);
+void bd_buf_put_str(BdBuf *b, const char *s);
+
+/* Reads set b->bad (and return 0 / "") when the message is short. */
+int64_t bd_buf_get_i64(BdBuf *b);
+double bd_buf_get_f64(BdBuf *b);
+/* Copies into out (truncating to cap-1). */
+void bd_buf_get_str(BdBuf *b, char *out, size_t cap);
+/* A pointer into the buffer, valid until the buffer changes; NUL-terminated
+ * because put_str stores the terminator. */
+const char *bd_buf_get_strp(BdBuf *b);
+
+/* 0 when every read stayed in bounds; otherwise an error naming the message. */
+int bd_buf_check(const BdBuf *b, const char *what, BdError *err);
+
+#endif

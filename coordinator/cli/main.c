@@ -1,0 +1,44 @@
+/* bdsweep: full-factorial backdoor-poisoning sweeps over MPI, results in SQLite.
+ * This file only dispatches to a subcommand (commands.c lists them). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: bdsweep COMMAND [ARGS]\n"
+            "\n"
+            "Runs full-factorial experiments on backdoor data poisoning of image\n"
+            "classifiers: a YAML grid expanded into cells, trained by MPI workers,\n"
+            "every metric stored in SQLite.\n"
+            "\n"
+            "commands:\n");
+    for (const BdCommand *c = bd_commands; c->name; c++) fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    fprintf(f,
+            "\n"
+            "Run `bdsweep COMMAND --help` for a command's arguments.\n"
+            "Typical: mpirun -n 4 bdsweep run sweeps/demo.yaml && bdsweep report results/demo.db --out report\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("bdsweep 0.1.0\n");
+        return 0;
+    }
+    for (const BdCommand *c = bd_commands; c->name; c++)
+        if (!strcmp(c->name, argv[1])) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "bdsweep: unknown command '%s'\n", argv[1]);
+    fprintf(stderr, "hint: the commands are:");
+    for (const BdCommand *c = bd_commands; c->name; c++) fprintf(stderr, " %s", c->name);
+    fprintf(stderr, " (bdsweep --help lists them)\n");
+    return 2;
+}

@@ -1,0 +1,51 @@
+/* Datasets: the `dataset` axis. A loaded dataset is uint8 images, planar per
+ * sample ([n][c][h][w]), with integer labels in [0, classes), split into train
+ * and test. Triggers and poisoning work on these bytes (MISSION.md: triggers
+ * are applied to uint8 pixels before normalisation); the trainer normalises
+ * when it assembles a batch.
+ *
+ * Loaders never fetch anything. A missing file, a wrong magic number, a
+ * truncated record or an undecodable image is an error naming the file, the
+ * offset (or the image) and what was expected. */
+#ifndef BD_DATASET_H
+#define BD_DATASET_H
+
+#include <stdint.h>
+
+#include "spec.h"
+
+#define BD_MAX_CHANNELS 4
+
+typedef struct BdDataShape {
+    int c, h, w;
+    int classes;
+} BdDataShape;
+
+typedef struct BdSplit {
+    int n;
+    uint8_t *x; /* [n][c][h][w] */
+    int *y;     /* [n] */
+} BdSplit;
+
+typedef struct BdDataset {
+    BdDataShape shape;
+    BdSplit train, test;
+    /* Per-channel normalisation the trainer applies: x_float = (x/255 - mean) / std.
+     * From the dataset's `normalize` parameter: statistics of the training
+     * split ("per-channel") or mean 0, std 1 ("none"). */
+    float mean[BD_MAX_CHANNELS], std[BD_MAX_CHANNELS];
+    char description[256]; /* "fashion-mnist from /usr/share/... (60000 train, 10000 test)" */
+} BdDataset;
+
+extern const BdPreset bd_dataset_presets[];
+
+/* The shape a resolved dataset spec will have, without loading the images
+ * (a folder dataset may list its class folders). For validation and `plan`. */
+int bd_dataset_shape(const BdSpec *spec, BdDataShape *shape, BdError *err);
+int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err);
+void bd_dataset_free(BdDataset *d);
+
+/* Keeps the first n samples of a split (n <= 0 or n >= size: unchanged). */
+void bd_split_limit(BdSplit *s, int n);
+
+#endif

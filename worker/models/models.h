@@ -1,0 +1,28 @@
+/* Architectures: the `arch` axis. Each preset of bd_arch_presets builds a
+ * graph (worker/nn/nn.h) for an input shape and class count.
+ *
+ * Conventions every builder keeps, because the rest of the worker relies on
+ * them:
+ *   - the classifier is one linear layer named "fc" (params "fc.weight",
+ *     "fc.bias"): fine-tuning the head trains exactly the "fc." tensors;
+ *   - tags: "input" (a BD_OP_MIX node right after the input), "stage1",
+ *     "stage2", ... (a BD_OP_MIX node at each stage boundary: after the stem
+ *     stage and after every stage/stack of cells), "penultimate" (the
+ *     [F, N] feature vector the classifier reads), "logits" (the output);
+ *     manifold mixup mixes at the MIX nodes, SNNL and the contrastive loss
+ *     read tagged nodes;
+ *   - parameter names follow the PyTorch modules of tests/torch_models.py, so
+ *     fixtures and checkpoints line up by name. */
+#ifndef BD_MODELS_H
+#define BD_MODELS_H
+
+#include "nn.h"
+#include "spec.h"
+
+extern const BdPreset bd_arch_presets[];
+
+/* Builds and finalizes the graph of a resolved arch spec. The error names the
+ * arch and the reason (an input too small for the number of reductions, ...). */
+int bd_model_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err);
+
+#endif

@@ -1,0 +1,213 @@
+/* The training engine: a model is a graph of layers built once, with one
+ * allocation plan, run forward and backward every step without allocating.
+ *
+ * Layout. Every activation is a dense float tensor [C, N, H, W] ("CNHW"):
+ * channel outermost, then the batch, then the image. With the batch inside
+ * the channel, a convolution over the whole batch is ONE sgemm
+ *     Y[Cout, N*OH*OW] = W[Cout, Cin*K*K] x cols[Cin*K*K, N*OH*OW]
+ * whose result is already in CNHW; batch norm reduces over contiguous
+ * N*H*W runs; a 1x1 stride-1 convolution needs no im2col at all. Feature
+ * vectors (after flatten or global pooling) are [F, N, 1, 1], logits [K, N].
+ * N is the number of samples of the current call (<= the graph's max batch);
+ * a buffer holds max_batch samples and the first N are used, densely.
+ *
+ * Parameters use PyTorch's layouts (conv weight [Cout, Cin/groups, KH, KW],
+ * linear weight [Out, In]) so that weights move between the two unchanged.
+ *
+ * Use:
+ *     BdGraph *g = bd_graph_new((BdShape){1, 28, 28}, 64);
+ *     int x = bd_input(g);
+ *     x = bd_relu(g, bd_conv(g, x, 32, 3, 1, 1, 1, 1, "conv1"));
+ *     ...
+ *     bd_graph_set_output(g, logits);
+ *     if (bd_graph_finalize(g, &err) < 0) ...       // the allocation plan
+ *     bd_graph_init_params(g, seed);
+ *     for each step:
+ *         bd_graph_forward(g, x_cnhw, n, BD_TRAIN, step_seed);
+ *         bd_graph_zero_grads(g);                     // activations and params
+ *         loss = bd_softmax_xent(bd_graph_out(g, out), K, n, labels, NULL,
+ *                                bd_graph_grad(g, out), 1.0f);
+ *         (regularizers add into bd_graph_grad(g, tagged node))
+ *         bd_graph_backward(g);                       // param grads in g->grads
+ *         bd_sgd_step(...);
+ */
+#ifndef BD_NN_H
+#define BD_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define BD_MAX_INPUTS 8
+#define BD_NAME_MAX 96
+
+typedef struct BdShape {
+    int c, h, w; /* per sample */
+} BdShape;
+
+typedef enum {
+    BD_OP_INPUT,
+    BD_OP_CONV,     /* any kernel, stride, padding, groups (depthwise included), optional bias */
+    BD_OP_BN,       /* batch norm over (N, H, W) per channel, affine, eps 1e-5, momentum 0.1 */
+    BD_OP_RELU,
+    BD_OP_MAXPOOL,  /* k, stride, pad (padding never wins the max) */
+    BD_OP_AVGPOOL,  /* k, stride, pad, count_include_pad flag */
+    BD_OP_GAP,      /* global average pool: [C,N,H,W] -> [C,N,1,1] */
+    BD_OP_FLATTEN,  /* [C,N,H,W] -> [C*H*W,N,1,1], feature index (c*H+h)*W+w as PyTorch */
+    BD_OP_LINEAR,   /* [F,N,1,1] -> [Out,N,1,1], y = W x + b */
+    BD_OP_ADD,      /* elementwise sum of two same-shaped inputs */
+    BD_OP_CONCAT,   /* channel concat of 2..BD_MAX_INPUTS inputs with equal H, W */
+    BD_OP_DROPOUT,  /* inverted dropout, probability p, active in training only */
+    BD_OP_SHIFT,    /* y[h][w] = x[h+1][w+1], 0 past the edge (NASNet factorized reduction) */
+    BD_OP_MIX,      /* manifold-mixup point: identity unless activated for the step */
+    BD_OP_IDENTITY,
+} BdOpType;
+
+typedef enum { BD_EVAL = 0, BD_TRAIN = 1 } BdMode;
+
+/* A named parameter tensor (or a buffer: BN running statistics). */
+typedef struct BdParam {
+    char name[BD_NAME_MAX]; /* "stage1.block0.conv1.weight", PyTorch-like */
+    size_t off, len;        /* into g->params / g->grads, or g->buffers */
+    int dims[4], ndim;
+    int decay;              /* 1 for weights that take weight decay (conv/linear weights and BN, as PyTorch's default) */
+    int node;               /* owning node */
+} BdParam;
+
+typedef struct BdNode {
+    BdOpType op;
+    char name[BD_NAME_MAX];
+    char tag[BD_NAME_MAX];  /* "" or a representation's name: "penultimate", "stage1", "input" ... */
+    int in[BD_MAX_INPUTS], n_in;
+    BdShape shape;          /* output, per sample */
+    /* op parameters */
+    int k, stride, pad, groups, bias, count_include_pad;
+    float p;                /* dropout probability */
+    /* parameter indices in g->param_info (-1 when none) */
+    int w_param, b_param;   /* conv/linear weight and bias; BN gamma (w) and beta (b) */
+    int rm_buf, rv_buf;     /* BN running mean / var in g->buffer_info */
+    /* the allocation plan: pointers into the arena, set by finalize */
+    float *out, *grad;
+    float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, ...) */
+    int32_t *idx;           /* maxpool argmax */
+    double flops_fwd, flops_bwd; /* per sample */
+} BdNode;
+
+typedef struct BdGraph {
+    BdShape input;
+    int max_batch;
+    int n;                  /* samples in the current forward/backward */
+    BdMode mode;
+
+    BdNode *nodes;
+    int n_nodes, cap_nodes;
+    int output;             /* the logits node */
+
+    BdParam *param_info;    /* trainable tensors, laid out contiguously in params */
+    int n_param_info;
+    float *params, *grads;
+    size_t n_params;
+
+    BdParam *buffer_info;   /* non-trainable state (BN running stats) */
+    int n_buffer_info;
+    float *buffers;
+    size_t n_buffers;
+
+    /* manifold mixup, set per step by bd_graph_set_mix */
+    int mix_node;           /* -1: no mixing this step */
+    float mix_lambda;
+    int *mix_perm;          /* [max_batch] */
+
+    uint64_t step_seed;     /* dropout draws from this */
+
+    float *arena;           /* every activation, gradient and scratch buffer */
+    size_t arena_floats;
+    float *work;            /* shared workspace (im2col columns), sized for the largest user */
+    size_t work_floats;
+    int finalized;
+} BdGraph;
+
+/* ---- building (before finalize) -------------------------------------------
+ * Each returns the new node's index. Shapes are checked as the graph is built;
+ * a misuse (wrong shapes, kernel larger than the padded input) is a programming
+ * error in a model builder and aborts with the node's name. `name` may be NULL
+ * for ops without parameters. */
+
+BdGraph *bd_graph_new(BdShape input, int max_batch);
+void bd_graph_free(BdGraph *g);
+
+int bd_input(BdGraph *g);
+int bd_conv(BdGraph *g, int x, int out_c, int k, int stride, int pad, int groups, int bias, const char *name);
+int bd_bn(BdGraph *g, int x, const char *name);
+int bd_relu(BdGraph *g, int x);
+int bd_maxpool(BdGraph *g, int x, int k, int stride, int pad);
+int bd_avgpool(BdGraph *g, int x, int k, int stride, int pad, int count_include_pad);
+int bd_gap(BdGraph *g, int x);
+int bd_flatten(BdGraph *g, int x);
+int bd_linear(BdGraph *g, int x, int out, const char *name);
+int bd_add(BdGraph *g, int a, int b);
+int bd_concat(BdGraph *g, const int *xs, int n);
+int bd_dropout(BdGraph *g, int x, float p);
+int bd_shift(BdGraph *g, int x);
+int bd_mix(BdGraph *g, int x, const char *name);
+int bd_identity(BdGraph *g, int x);
+
+/* Names a representation that regularizers read or mix ("penultimate",
+ * "stage1", ...). A node may carry one tag; tags are unique. */
+void bd_graph_tag(BdGraph *g, int node, const char *tag);
+int bd_graph_find_tag(const BdGraph *g, const char *tag); /* -1 if absent */
+void bd_graph_set_output(BdGraph *g, int node);
+
+/* The allocation plan: one arena for every activation, gradient and scratch
+ * buffer, one for parameters and their gradients, one workspace. */
+int bd_graph_finalize(BdGraph *g, BdError *err);
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Kaiming-normal (fan_out, ReLU) for convolutions, PyTorch's default uniform
+ * for linear layers, BN gamma 1 beta 0, running var 1; from the seed only. */
+void bd_graph_init_params(BdGraph *g, uint64_t seed);
+
+/* x: [C, n, H, W] of the input shape, n <= max_batch. In BD_TRAIN mode BN
+ * uses batch statistics and updates its running ones, dropout is active and
+ * the mix node (if set) mixes; step_seed feeds dropout. */
+void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed);
+
+float *bd_graph_out(BdGraph *g, int node);  /* [C, n, H, W] of the last forward */
+float *bd_graph_grad(BdGraph *g, int node); /* same shape */
+
+/* Zeros every activation gradient and every parameter gradient. */
+void bd_graph_zero_grads(BdGraph *g);
+/* Propagates the gradients set on any node (the output's, plus whatever a
+ * regularizer added on tagged nodes) back to the input, accumulating the
+ * parameter gradients into g->grads. */
+void bd_graph_backward(BdGraph *g);
+
+/* Manifold mixup for the next forward: node (a BD_OP_MIX) mixes
+ * lambda * h + (1 - lambda) * h[perm]; node = -1 turns mixing off. */
+void bd_graph_set_mix(BdGraph *g, int node, float lambda, const int *perm);
+
+/* Per sample: training FLOPs (forward + backward) or forward only. */
+double bd_graph_flops(const BdGraph *g, int training);
+size_t bd_graph_param_count(const BdGraph *g);
+int bd_graph_find_param(const BdGraph *g, const char *name); /* index in param_info or -1 */
+int bd_graph_find_buffer(const BdGraph *g, const char *name);
+/* Bytes held by the arena, parameters and workspace. */
+size_t bd_graph_bytes(const BdGraph *g);
+
+/* ---- loss ------------------------------------------------------------------- */
+
+/* Softmax cross-entropy, mean over the batch.
+ *   logits [K, n]; labels[n] (hard) or soft[K, n] (probabilities; labels NULL)
+ *   dlogits [K, n] receives scale * d(mean loss)/d(logits) (added, not
+ *   overwritten, so it can be the output node's gradient); may be NULL.
+ * Returns the mean loss. correct (may be NULL) receives the count of samples
+ * whose argmax equals the label (hard labels) or the soft target's argmax. */
+float bd_softmax_xent(const float *logits, int K, int n, const int *labels, const float *soft, float *dlogits,
+                      float scale, int *correct);
+
+/* Argmax per sample of logits [K, n]. */
+void bd_argmax(const float *logits, int K, int n, int *out);
+
+#endif

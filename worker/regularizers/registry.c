@@ -1,0 +1,35 @@
+/* The regularizer registry (MISSION.md section 6). */
+#include "regularizers.h"
+
+static const BdParamDef none_params[] = {{0}};
+static const BdParamDef logit_squeeze_params[] = {
+    {"weight", BD_PARAM_FLOAT, "0.05", 0, 1e6, NULL, "lambda in lambda * mean_b ||z_b||^2 over the logits z"},
+    {0},
+};
+static const BdParamDef contrastive_params[] = {
+    {"weight", BD_PARAM_FLOAT, "0.5", 0, 1e6, NULL, "lambda"},
+    {"margin", BD_PARAM_FLOAT, "1", 0, 2, NULL, "margin m between L2-normalised features of different classes"},
+    {0},
+};
+static const BdParamDef snnl_params[] = {
+    {"weight", BD_PARAM_FLOAT, "0.1", -1e6, 1e6, NULL, "lambda; > 0 pulls classes apart, < 0 entangles them"},
+    {"temperature", BD_PARAM_FLOAT, "1", 1e-6, 1e6, NULL, "T"},
+    {"layers", BD_PARAM_STRING_LIST, "[penultimate]", BD_ANY, NULL, "tagged representations the loss reads"},
+    {0},
+};
+static const BdParamDef mixup_params[] = {
+    {"alpha", BD_PARAM_FLOAT, "2", 1e-6, 1e6, NULL, "lambda ~ Beta(alpha, alpha)"},
+    {"layers", BD_PARAM_STRING_LIST, "[]", BD_ANY, NULL,
+     "eligible mixing points (tags); empty: the input and every stage boundary"},
+    {0},
+};
+
+const BdPreset bd_regularizer_presets[] = {
+    {"none", "plain cross-entropy", none_params, NULL, NULL},
+    {"logit-squeeze", "logit squeezing", logit_squeeze_params, NULL, NULL},
+    {"contrastive", "contrastive loss (Hadsell et al. 2006) on normalised penultimate features", contrastive_params,
+     NULL, NULL},
+    {"snnl", "soft nearest neighbour loss (Frosst et al. 2019)", snnl_params, NULL, NULL},
+    {"manifold-mixup", "manifold mixup (Verma et al. 2019)", mixup_params, NULL, NULL},
+    {0},
+};
