@@ -1,6 +1,7 @@
 /* The dataset registry: every `dataset` value a sweep can name, with its
  * parameters. The loaders behind each preset live in the files beside this one. */
 #include "dataset.h"
+#include "loader.h"
 
 #define NORMALIZE {"normalize", BD_PARAM_ENUM, "per-channel", BD_ANY, "per-channel|none", \
                    "per-channel: subtract the training split's channel mean and divide by its std; none: x/255"}
@@ -48,60 +49,105 @@ static const BdParamDef synthetic_params[] = {
 };
 
 const BdPreset bd_dataset_presets[] = {
-    {"fashion-mnist", "Fashion-MNIST (IDX, gzip or raw), 10 classes of 1x28x28", fashion_params, NULL, NULL},
-    {"mnist", "MNIST (IDX, gzip or raw), 10 classes of 1x28x28", mnist_params, NULL, NULL},
-    {"cifar10", "CIFAR-10, binary version, 10 classes of 3x32x32", cifar10_params, NULL, NULL},
-    {"flowers", "an image folder (one sub-folder per class), resized to size x size", flowers_params, NULL, NULL},
-    {"synthetic", "class-dependent patterns plus noise, generated from a seed", synthetic_params, NULL, NULL},
+    {"fashion-mnist", "Fashion-MNIST (IDX, gzip or raw), 10 classes of 1x28x28", fashion_params, NULL, &bd_idx_loader},
+    {"mnist", "MNIST (IDX, gzip or raw), 10 classes of 1x28x28", mnist_params, NULL, &bd_idx_loader},
+    {"cifar10", "CIFAR-10, binary version, 10 classes of 3x32x32", cifar10_params, NULL, &bd_cifar10_loader},
+    {"flowers", "an image folder (one sub-folder per class), resized to size x size", flowers_params, NULL, &bd_flowers_loader},
+    {"synthetic", "class-dependent patterns plus noise, generated from a seed", synthetic_params, NULL, &bd_synthetic_loader},
     {0},
 };
 
-/* ---- shapes, known before loading ------------------------------------------- */
+/* ---- dispatch through the registry ------------------------------------------ */
 
-#include <dirent.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-/* Counts the class sub-folders of an image-folder dataset. */
-static int count_class_dirs(const char *path, int *count, BdError *err) {
-    DIR *d = opendir(path);
-    if (!d) return bd_fail(err, "flowers: cannot open folder '%s': expected one sub-folder per class", path);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char sub[4096];
-        struct stat st;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) n++;
+static const BdDatasetLoader *loader_of(const BdSpec *spec, BdError *err) {
+    const BdPreset *p = bd_preset_find(bd_dataset_presets, spec->name);
+    if (!p || !p->impl) {
+        char names[512];
+        bd_preset_names(bd_dataset_presets, names, sizeof names);
+        bd_fail(err, "dataset '%s' has no loader: expected one of %s", spec->name, names);
+        return NULL;
     }
-    closedir(d);
-    if (n < 2) return bd_fail(err, "flowers: '%s' has %d class sub-folder(s): expected at least 2", path, n);
-    *count = n;
-    return 0;
+    return p->impl;
 }
 
 int bd_dataset_shape(const BdSpec *spec, BdDataShape *shape, BdError *err) {
-    const char *name = spec->name;
-    if (!strcmp(name, "fashion-mnist") || !strcmp(name, "mnist")) {
-        *shape = (BdDataShape){1, 28, 28, 10};
-        return 0;
+    const BdDatasetLoader *l = loader_of(spec, err);
+    return l ? l->shape(spec, shape, err) : -1;
+}
+
+void bd_split_alloc(BdSplit *s, int n, BdDataShape shape) {
+    s->n = n;
+    s->x = bd_xcalloc((size_t)n, bd_sample_bytes(shape));
+    s->y = bd_xcalloc((size_t)n, sizeof *s->y);
+}
+
+void bd_split_free(BdSplit *s) {
+    free(s->x);
+    free(s->y);
+    *s = (BdSplit){0};
+}
+
+/* mean and std of x/255 per channel over the training split. Sums are
+ * accumulated per image in integers (exact) and across images in double. */
+static void channel_stats(const BdDataset *d, float *mean, float *std) {
+    const BdDataShape s = d->shape;
+    const size_t plane = (size_t)s.h * (size_t)s.w;
+    for (int c = 0; c < s.c; c++) {
+        double sum = 0, sum2 = 0;
+        for (int i = 0; i < d->train.n; i++) {
+            const uint8_t *p = d->train.x + (size_t)i * bd_sample_bytes(s) + (size_t)c * plane;
+            uint64_t a = 0, a2 = 0;
+            for (size_t k = 0; k < plane; k++) {
+                a += p[k];
+                a2 += (uint64_t)p[k] * p[k];
+            }
+            sum += (double)a;
+            sum2 += (double)a2;
+        }
+        double count = (double)plane * d->train.n;
+        double m = sum / count / 255.0;
+        double var = sum2 / count / (255.0 * 255.0) - m * m;
+        double sd = var > 0 ? sqrt(var) : 0;
+        mean[c] = (float)m;
+        /* A constant channel has no spread to divide by: leave it centred only. */
+        std[c] = sd > 1e-6 ? (float)sd : 1.0f;
     }
-    if (!strcmp(name, "cifar10")) {
-        *shape = (BdDataShape){3, 32, 32, 10};
-        return 0;
+}
+
+int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err) {
+    memset(out, 0, sizeof *out);
+    const BdDatasetLoader *l = loader_of(spec, err);
+    if (!l) return -1;
+    if (l->load(spec, out, err) < 0) {
+        bd_dataset_free(out);
+        return -1;
     }
-    if (!strcmp(name, "flowers")) {
-        int side = (int)bd_spec_int(spec, "size"), classes;
-        if (count_class_dirs(bd_spec_str(spec, "path"), &classes, err) < 0) return -1;
-        *shape = (BdDataShape){3, side, side, classes};
-        return 0;
+    if (out->shape.c > BD_MAX_CHANNELS) {
+        int c = out->shape.c;
+        bd_dataset_free(out);
+        return bd_fail(err, "%s: images have %d channels: expected at most %d", spec->name, c, BD_MAX_CHANNELS);
     }
-    if (!strcmp(name, "synthetic")) {
-        int side = (int)bd_spec_int(spec, "size");
-        *shape = (BdDataShape){(int)bd_spec_int(spec, "channels"), side, side, (int)bd_spec_int(spec, "classes")};
-        return 0;
+    for (int c = 0; c < BD_MAX_CHANNELS; c++) {
+        out->mean[c] = 0.0f;
+        out->std[c] = 1.0f;
     }
-    return bd_fail(err, "dataset '%s' has no loader", name);
+    if (!strcmp(bd_spec_str(spec, "normalize"), "per-channel")) channel_stats(out, out->mean, out->std);
+    return 0;
+}
+
+void bd_dataset_free(BdDataset *d) {
+    if (!d) return;
+    bd_split_free(&d->train);
+    bd_split_free(&d->test);
+}
+
+/* Only the count shrinks: the pixels past n stay allocated until the split is
+ * freed (the split does not know its sample size, and a cell limits once). */
+void bd_split_limit(BdSplit *s, int n) {
+    if (n > 0 && n < s->n) s->n = n;
 }
