@@ -49,7 +49,7 @@ static int count_records(const char *dir, const char *name, int *n, BdError *err
     if (size % CIFAR_RECORD)
         return bd_fail(err,
                        "cifar10: %s: truncated at byte %lld: expected records of %d bytes (1 label + %d pixels); "
-                       "the last record, at byte %lld, has %lld",
+                       "the last record, at byte %lld, has %lld of them",
                        file, size, CIFAR_RECORD, CIFAR_PIXELS, size - size % CIFAR_RECORD, size % CIFAR_RECORD);
     if (size / CIFAR_RECORD > INT32_MAX)
         return bd_fail(err, "cifar10: %s: %lld records: expected at most %d", file, size / CIFAR_RECORD, INT32_MAX);

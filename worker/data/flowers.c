@@ -206,8 +206,10 @@ static void cache_file(const char *dir, int side, uint64_t key, char *out, size_
     snprintf(out, cap, "%s/.bdsweep-cache-%d-%016llx.bin", dir, side, (unsigned long long)key);
 }
 
-/* Tries each cache folder; on a hit, names the file in `from`. */
-static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, size_t cap) {
+/* Tries each cache folder; on a hit, names the file in `from`. Says why a
+ * cache is rebuilt when `warn` is set (the first look, not the re-check
+ * under the lock). */
+static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, size_t cap, int warn) {
     for (int i = 0; i < ndirs; i++) {
         char file[4200];
         BdError why = {{0}};
@@ -217,7 +219,7 @@ static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, 
             snprintf(from, cap, "%s", file);
             return 1;
         }
-        if (r == BD_CACHE_INVALID) bd_warn("flowers: rebuilding the cache: %s", why.msg);
+        if (r == BD_CACHE_INVALID && warn) bd_warn("flowers: rebuilding the cache: %s", why.msg);
     }
     return 0;
 }
@@ -243,7 +245,7 @@ static int decoded_images(const char *path, const char *cache, const ImageList *
                           size_t cap, BdError *err) {
     char dirs[2][4096], where[4200];
     int ndirs = cache_dirs(path, cache, dirs);
-    if (read_any(dirs, ndirs, c, where, sizeof where)) {
+    if (read_any(dirs, ndirs, c, where, sizeof where, 1)) {
         snprintf(note, cap, "read from cache %s", where);
         return 0;
     }
@@ -257,7 +259,7 @@ static int decoded_images(const char *path, const char *cache, const ImageList *
         lock = -1;
     }
     int rc = 0;
-    if (read_any(dirs, ndirs, c, where, sizeof where)) {
+    if (read_any(dirs, ndirs, c, where, sizeof where, 0)) {
         snprintf(note, cap, "read from cache %s", where);
     } else if ((rc = decode_all(path, l, c, err)) == 0) {
         write_any(dirs, ndirs, c, where, sizeof where);

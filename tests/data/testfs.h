@@ -1,0 +1,70 @@
+/* Helpers for the data and attack tests: a scratch folder, files written
+ * byte by byte, and resolved specs built from key=value pairs. */
+#ifndef BD_TESTFS_H
+#define BD_TESTFS_H
+
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spec.h"
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static inline void tfs_rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* A fresh folder under $TMPDIR (or /tmp); dir must hold 256 bytes. */
+static inline void tfs_mkdtemp(char *dir, const char *tag) {
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, 256, "%s/bdsweep-%s-XXXXXX", base && base[0] ? base : "/tmp", tag);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+static inline void tfs_write(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+static inline void tfs_mkdir(const char *path) {
+    if (mkdir(path, 0755) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+/* A spec of preset `name` with key/value pairs ending in NULL, resolved.
+ * Returns what bd_spec_resolve returns. */
+static inline int tfs_spec(BdSpec *s, const BdPreset *presets, const char *name, BdError *err, ...) {
+    bd_spec_init(s, name);
+    va_list ap;
+    va_start(ap, err);
+    const char *k;
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        if (bd_spec_set(s, k, v, err) < 0) {
+            va_end(ap);
+            return -1;
+        }
+    }
+    va_end(ap);
+    const BdPreset *p = bd_preset_find(presets, name);
+    if (!p) return bd_fail(err, "no preset %s", name);
+    return bd_spec_resolve(s, p, err);
+}
+
+#endif
