@@ -4,6 +4,10 @@
  * are applied to uint8 pixels before normalisation); the trainer normalises
  * when it assembles a batch.
  *
+ * Each preset's loader is in its own file (idx.c, cifar10.c, flowers.c,
+ * synthetic.c) behind the registry's impl (loader.h). flowers decodes its
+ * images once into a cache file (image_cache.h) that later loads read.
+ *
  * Loaders never fetch anything. A missing file, a wrong magic number, a
  * truncated record or an undecodable image is an error naming the file, the
  * offset (or the image) and what was expected. */

@@ -105,7 +105,10 @@ static int list_images(const char *path, ImageList *l, BdError *err) {
         snprintf(dir, sizeof dir, "%s/%s", path, classes[k]);
         int nf = list_entries(dir, 0, &files, err);
         if (nf <= 0) {
-            if (nf == 0) bd_fail(err, "flowers: class folder %s has no images: expected JPEG or PNG files", dir);
+            if (nf == 0) {
+                free_names(files, 0);
+                bd_fail(err, "flowers: class folder %s has no images: expected JPEG or PNG files", dir);
+            }
             free_names(classes, nc);
             list_free(l);
             return -1;
