@@ -123,52 +123,57 @@ static void test_square_locations(void) {
 }
 
 static void test_random_location(void) {
-    BdDataShape s = {3, 8, 8, 10};
-    BdTrigger *t = make(s, 0, "square", "location", "random", "margin", "1", "size", "3", "color", "[9,8,7]", NULL);
-    BdRng r1, r2;
-    bd_rng_seed(&r1, 42);
-    bd_rng_seed(&r2, 42);
-    int seen[8][8] = {{0}};
-    uint8_t a[3 * 64], b[3 * 64];
-    for (int n = 0; n < 400; n++) {
-        memset(a, 0, sizeof a);
-        memset(b, 0, sizeof b);
-        bd_trigger_apply(t, a, &r1);
-        bd_trigger_apply(t, b, &r2);
-        CHECK(!memcmp(a, b, sizeof a)); /* the same rng stream gives the same positions */
-        /* Find the patch: its top-left is the first marked pixel. */
-        int x = -1, y = -1, marked = 0;
-        for (int i = 0; i < 8; i++)
-            for (int j = 0; j < 8; j++)
-                if (a[i * 8 + j]) {
-                    if (x < 0) x = j, y = i;
-                    marked++;
-                    CHECK(a[i * 8 + j] == 9 && a[64 + i * 8 + j] == 8 && a[128 + i * 8 + j] == 7);
-                }
-        CHECK(marked == 9);
-        if (x >= 0) {
-            CHECK(x >= 1 && x <= 4 && y >= 1 && y <= 4); /* margin 1, inside the image */
-            seen[y][x]++;
+    for (int ch = 1; ch <= 3; ch += 2) {
+        BdDataShape s = {ch, 8, 8, 10};
+        BdTrigger *t = make(s, 0, "square", "location", "random", "margin", "1", "size", "3", "color",
+                            ch == 3 ? "[9,8,7]" : "[9]", NULL);
+        BdRng r1, r2;
+        bd_rng_seed(&r1, 42);
+        bd_rng_seed(&r2, 42);
+        int seen[8][8] = {{0}};
+        uint8_t a[3 * 64], b[3 * 64];
+        for (int n = 0; n < 400; n++) {
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            bd_trigger_apply(t, a, &r1);
+            bd_trigger_apply(t, b, &r2);
+            CHECK(!memcmp(a, b, sizeof a)); /* the same rng stream gives the same positions */
+            /* Find the patch: its top-left is the first marked pixel. */
+            int x = -1, y = -1, marked = 0;
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 8; j++)
+                    if (a[i * 8 + j]) {
+                        if (x < 0) x = j, y = i;
+                        marked++;
+                        CHECK(a[i * 8 + j] == 9);
+                        if (ch == 3) CHECK(a[64 + i * 8 + j] == 8 && a[128 + i * 8 + j] == 7);
+                    }
+            CHECK(marked == 9);
+            if (ch == 1) CHECK(a[64] == 0); /* nothing written past a 1-channel image */
+            if (x >= 0) {
+                CHECK(x >= 1 && x <= 4 && y >= 1 && y <= 4); /* margin 1, inside the image */
+                seen[y][x]++;
+            }
         }
+        int positions = 0;
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 8; j++) positions += seen[i][j] > 0;
+        CHECK(positions == 16); /* every allowed position occurs */
+        /* Another seed, another sequence. */
+        BdRng r3;
+        bd_rng_seed(&r3, 43);
+        bd_rng_seed(&r1, 42);
+        int differ = 0;
+        for (int n = 0; n < 20; n++) {
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            bd_trigger_apply(t, a, &r1);
+            bd_trigger_apply(t, b, &r3);
+            differ += memcmp(a, b, sizeof a) != 0;
+        }
+        CHECK(differ > 0);
+        bd_trigger_free(t);
     }
-    int positions = 0;
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 8; j++) positions += seen[i][j] > 0;
-    CHECK(positions == 16); /* every allowed position occurs */
-    /* Another seed, another sequence. */
-    BdRng r3;
-    bd_rng_seed(&r3, 43);
-    bd_rng_seed(&r1, 42);
-    int differ = 0;
-    for (int n = 0; n < 20; n++) {
-        memset(a, 0, sizeof a);
-        memset(b, 0, sizeof b);
-        bd_trigger_apply(t, a, &r1);
-        bd_trigger_apply(t, b, &r3);
-        differ += memcmp(a, b, sizeof a) != 0;
-    }
-    CHECK(differ > 0);
-    bd_trigger_free(t);
 }
 
 static void test_colour_and_alpha(void) {
@@ -202,6 +207,7 @@ static void test_colour_and_alpha(void) {
         {"0.1", 100, 25, 93},    /* 92.5: a tie in decimal, not in binary */
         {"0.1", 100, 24, 92},    /* 92.4 */
         {"0.3", 0, 255, 77},     /* 76.5 */
+        {"0.3", 1, 36, 12},      /* 11.5, computed as 11.499999999999998 in binary */
         {"0", 37, 255, 37},      /* invisible */
         {"1", 37, 200, 200},     /* replaces */
     };

@@ -129,6 +129,21 @@ static void test_load_and_cache(const char *dir) {
     check_pixels(&a.test, 16, &halves);
     CHECK(halves == 1);
 
+    /* At least one image each way for a class of two or more: 0.1 gives
+     * round(0.4), round(0.5), round(0.3) = 0, 1, 0 -> 1, 1, 1 test images;
+     * 0.9 gives 4, 5, 3 -> 3, 4, 2 (one left to train on). */
+    BdSpec sp;
+    CHECK(tfs_spec(&sp, bd_dataset_presets, "flowers", &err, "path", dir, "size", "16", "test_fraction", "0.1",
+                   "normalize", "none", NULL) == 0);
+    CHECK_MSG(bd_dataset_load(&sp, &b, &err) == 0, "%s", err.msg);
+    CHECK(b.test.n == 3 && count_label(&b.test, 0) == 1 && count_label(&b.test, 2) == 1);
+    bd_dataset_free(&b);
+    CHECK(tfs_spec(&sp, bd_dataset_presets, "flowers", &err, "path", dir, "size", "16", "test_fraction", "0.9",
+                   "normalize", "none", NULL) == 0);
+    CHECK_MSG(bd_dataset_load(&sp, &b, &err) == 0, "%s", err.msg);
+    CHECK(b.train.n == 3 && count_label(&b.train, 0) == 1 && count_label(&b.train, 1) == 1);
+    bd_dataset_free(&b);
+
     /* Second load: from the cache, the same bytes. */
     char cache[600];
     CHECK(find_cache(dir, cache, sizeof cache));
