@@ -168,15 +168,15 @@ static int partial_from_mapping(const SwCtx *c, BdAxis axis, yaml_node_t *map, c
     const BdAxisDef *a = &c->axes[axis];
     if (sw_check_keys(c, map, where) < 0) return -1;
     /* First the preset's name: from `name:`, a keyed preset, or the axis' implicit preset. */
-    const char *name = NULL;
+    const char *name = NULL, *named_by = NULL;
     yaml_node_t *name_node = map;
     for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
         const char *key = sw_scalar(k);
         int is_name = !strcmp(key, "name"), keyed = keyed_param(axis, key) != NULL;
         if (!is_name && !keyed) continue;
-        if (name)
-            return sw_fail(c, k, where, "'%s' and '%s' both name the %s: give one", sw_scalar(name_node), key, a->name);
+        if (name) return sw_fail(c, k, where, "'%s' and '%s' both name the %s: give one", named_by, key, a->name);
+        named_by = key;
         if (is_name) {
             if (!sw_scalar(v) || sw_is_null(v))
                 return sw_fail(c, v, where, "name: expected a %s name, got %s", a->name, sw_kind(v));
