@@ -156,7 +156,20 @@ static int show_running(const Status *s) {
         printf("  %s\n", text(st, 0));
         printf("    rank %d on %s, since %s (%s)\n", sqlite3_column_int(st, 1), text(st, 2), text(st, 3), d);
     }
-    return finish(s, st, rc);
+    if (finish(s, st, rc) < 0) return -1;
+    if (!n) return 0;
+    /* Running cells with no live run were left by a killed one. */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM runs WHERE finished_at IS NULL AND "
+             "(julianday('now') - julianday(heartbeat_at)) * 86400.0 < %d",
+             BD_DB_RUN_STALE_SECONDS);
+    if (prepare(s, sql, &st) < 0) return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
+        printf("  (no run is alive: these cells were left by a run that stopped; the next run puts them back to "
+               "pending)\n");
+    return finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
 static int show_last_run(const Status *s) {
