@@ -37,8 +37,9 @@ static const char *text(sqlite3_stmt *st, int col) {
 }
 
 /* Cells of the selection: every cell, or those of the sweeps named ?1. */
-#define SELECTED \
-    "(?1 IS NULL OR c.id IN (SELECT sc.cell_id FROM sweep_cells sc JOIN sweeps s ON s.id = sc.sweep_id WHERE s.name = ?1))"
+#define SELECTED                                                                                      \
+    "(?1 IS NULL OR c.id IN (SELECT sc.cell_id FROM sweep_cells sc JOIN sweeps s ON s.id = sc.sweep_id " \
+    "WHERE s.name = ?1))"
 
 typedef struct Status {
     sqlite3 *h;
@@ -249,7 +250,8 @@ int bd_cmd_status(int argc, char **argv) {
         }
     }
     if (!path) {
-        fprintf(stderr, "bdsweep status: missing the database\nhint: bdsweep status results/NAME.db (bdsweep status --help)\n");
+        fprintf(stderr, "bdsweep status: missing the database\n"
+                        "hint: bdsweep status results/NAME.db (bdsweep status --help)\n");
         return 2;
     }
     BdDb *db;

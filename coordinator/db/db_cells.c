@@ -112,7 +112,8 @@ int bd_db_requeue_running(BdDb *db, int64_t sweep_id, int *n, BdError *err) {
     *n = 0;
     if (bd_db_prepare(db,
                       "UPDATE cells SET status = 'pending', rank = NULL, host = NULL, started_at = NULL "
-                      "WHERE status = 'running' AND (?1 = 0 OR id IN (SELECT cell_id FROM sweep_cells WHERE sweep_id = ?1))",
+                      "WHERE status = 'running' AND "
+                      "(?1 = 0 OR id IN (SELECT cell_id FROM sweep_cells WHERE sweep_id = ?1))",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, sweep_id);

@@ -194,6 +194,16 @@ static int ensure_views(BdDb *db, BdError *err) {
     return 0;
 }
 
+/* Whether the file is already in WAL mode (then opening it writes nothing). */
+static int in_wal_mode(BdDb *db) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK) return 0;
+    int wal = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+              !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    return wal;
+}
+
 /* ---- open and close ------------------------------------------------------------------ */
 
 static int open_checked(BdDb *db, int create, BdError *err) {
@@ -218,8 +228,8 @@ static int open_checked(BdDb *db, int create, BdError *err) {
     /* WAL lets sqlite3 readers query while rank 0 writes; FULL survives power
      * loss. journal_mode answers with the mode it could set (a file system
      * without shared memory keeps 'delete', which is correct, only slower). */
-    if (bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0 || bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
-        bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
+    if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
     return ensure_views(db, err);
 }

@@ -92,10 +92,12 @@ static int is_top_axis(int axis) {
     return 0;
 }
 
-static void list_words(const char *const *words, char *out, size_t cap) {
+/* "a, b, c" from n words (n < 0: up to a NULL entry). */
+static void list_words(const char *const *words, int n, char *out, size_t cap) {
     size_t o = 0;
     out[0] = '\0';
-    for (int i = 0; words[i] && o + 1 < cap; i++) o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", words[i]);
+    for (int i = 0; (n < 0 ? words[i] != NULL : i < n) && o + 1 < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", words[i]);
 }
 
 static int check_name(Loader *L, yaml_node_t *v, BdSweep *out) {
@@ -124,7 +126,7 @@ static int parse_grid(Loader *L, yaml_node_t *grid) {
         int axis = bd_axis_index(sw_scalar(k));
         if (axis < 0) {
             char names[512];
-            list_words(bd_axis_names, names, sizeof names);
+            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
             return sw_fail(c, k, "grid", "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
         }
         char where[64];
@@ -151,10 +153,11 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
         for (int i = 0; top_keys[i]; i++) known |= !strcmp(key, top_keys[i]);
         if (!known) {
             char keys[256];
-            list_words(top_keys, keys, sizeof keys);
+            list_words(top_keys, -1, keys, sizeof keys);
             if (bd_axis_index(key) >= 0)
-                return sw_fail(c, k, "", "unknown top-level key '%s': the axis %s goes under grid: (expected one of: %s)",
-                               key, key, keys);
+                return sw_fail(c, k, "",
+                               "unknown top-level key '%s': the axis %s goes under grid: (expected one of: %s)", key,
+                               key, keys);
             return sw_fail(c, k, "", "unknown top-level key '%s' (expected one of: %s)", key, keys);
         }
         if (!strcmp(key, "name")) name = v;
@@ -196,7 +199,8 @@ static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
     if (e->type != YAML_MAPPING_NODE)
         return sw_fail(c, e, where, "expected a mapping of axis: value, got %s", sw_kind(e));
     if (e->data.mapping.pairs.start == e->data.mapping.pairs.top)
-        return sw_fail(c, e, where, "empty entry: expected at least one axis: value (an empty entry would exclude every cell)");
+        return sw_fail(c, e, where,
+                       "empty entry: expected at least one axis: value (an empty entry would exclude every cell)");
     if (sw_check_keys(c, e, where) < 0) return -1;
     L->ex = bd_xrealloc(L->ex, sizeof *L->ex * (size_t)(L->n_ex + 1));
     Exclude *x = &L->ex[L->n_ex++];
@@ -211,7 +215,7 @@ static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
         int axis = bd_axis_index(sw_scalar(k));
         if (axis < 0) {
             char names[512];
-            list_words(bd_axis_names, names, sizeof names);
+            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
             rc = sw_fail(c, k, where, "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
             break;
         }
@@ -315,8 +319,8 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
     free(key);
     free(cell);
     if (rc == 0 && out->n_cells == 0 && L->exclude_node)
-        return sw_fail(&L->c, L->exclude_node, "exclude", "removes every one of the grid's %ld cells: nothing would run",
-                       total);
+        return sw_fail(&L->c, L->exclude_node, "exclude",
+                       "removes every one of the grid's %ld cells: nothing would run", total);
     return rc;
 }
 

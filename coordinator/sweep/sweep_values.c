@@ -152,8 +152,9 @@ static int partial_from_scalar(const SwCtx *c, BdAxis axis, yaml_node_t *node, c
     BdSpec raw;
     if (bd_spec_parse(&raw, text, &end, c->err) < 0) return sw_fail_prefix(c, node, where);
     if (*end)
-        return sw_fail(c, node, where, "unexpected text '%.40s' after '%.*s': expected a %s name or name(key=value,...)",
-                       end, (int)(end - text), text, c->axes[axis].name);
+        return sw_fail(c, node, where,
+                       "unexpected text '%.40s' after '%.*s': expected a %s name or name(key=value,...)", end,
+                       (int)(end - text), text, c->axes[axis].name);
     const BdPreset *p = find_preset(c, axis, raw.name, node, where);
     if (!p) return -1;
     bd_spec_init(out, p->name);

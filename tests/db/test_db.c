@@ -116,7 +116,8 @@ static void test_register(void) {
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 1);
     CHECK_STR(q_text(db, "SELECT name FROM sweeps"), "smoke");
     CHECK(q_int(db, "SELECT n_cells FROM sweeps") == 6);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps WHERE yaml LIKE '%exclude:%' AND submitted_at LIKE '20__-__-__T__:__:__.___Z'") == 1);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps WHERE yaml LIKE '%exclude:%' "
+                    "AND submitted_at LIKE '20__-__-__T__:__:__.___Z'") == 1);
 
     /* The columns: canonical axis texts, numbers as numbers, the seed as hex. */
     CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'pending' AND attempts = 0 AND kind = 'cell'") == 6);

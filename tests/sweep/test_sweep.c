@@ -323,7 +323,23 @@ static void test_errors(void) {
                  ":8:36: exclude[0].trigger: square: unknown parameter 'sise'");
     EXPECT_ERROR(EX_GRID "exclude: [{poison_rate: 2}]\n",
                  ":8:25: exclude[0].poison_rate: 2 is out of range: expected a number in [0, 1]");
-    EXPECT_ERROR(EX_GRID "exclude: [{seed: [1, 2]}]\n", ":8:18: exclude[0].seed: expected an integer in [0, 2147483647], got a list");
+    EXPECT_ERROR(EX_GRID "exclude: [{seed: [1, 2]}]\n",
+                 ":8:18: exclude[0].seed: expected an integer in [0, 2147483647], got a list");
+    /* A grid too large to be meant (100 x 100 x 101 x 10 cells). */
+    {
+        char yaml[16384];
+        size_t o = (size_t)snprintf(yaml, sizeof yaml, HEAD BASE_GRID "  trigger: [");
+        for (int i = 1; i <= 10; i++)
+            o += (size_t)snprintf(yaml + o, sizeof yaml - o, "%s{name: square, size: %d}", i > 1 ? ", " : "", i);
+        const char *axes[] = {"target", "seed", "poison_rate"};
+        for (int a = 0; a < 3; a++) {
+            o += (size_t)snprintf(yaml + o, sizeof yaml - o, "]\n  %s: [", axes[a]);
+            for (int i = 0; i < (a == 2 ? 101 : 100); i++)
+                o += (size_t)snprintf(yaml + o, sizeof yaml - o, a == 2 ? "%s0.%04d" : "%s%d", i ? ", " : "", i);
+        }
+        snprintf(yaml + o, sizeof yaml - o, "]\n");
+        EXPECT_ERROR(yaml, ": the grid has more than 10000000 cells: expected a smaller sweep (check the lists)");
+    }
     EXPECT_ERROR(EX_GRID "exclude: [{poison_rate: 0}, {poison_rate: 0.1}]\n",
                  ":8:10: exclude: removes every one of the grid's 16 cells: nothing would run");
 }
