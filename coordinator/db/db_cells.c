@@ -183,8 +183,15 @@ static int begin_transition(BdDb *db, int64_t cell, const char *allowed, const c
     snprintf(padded, sizeof padded, "|%s|", allowed);
     snprintf(want, sizeof want, "|%s|", status);
     if (!strstr(padded, want)) {
+        char expected[64];
+        size_t o = 0;
+        for (const char *p = allowed; *p && o + 5 < sizeof expected; p++) {
+            if (*p == '|') o += (size_t)snprintf(expected + o, sizeof expected - o, " or ");
+            else expected[o++] = *p;
+        }
+        expected[o] = '\0';
         bd_fail(err, "%s: cell %" PRId64 " is %s: cannot mark it %s (expected a cell that is %s)", db->path, cell,
-                status, to, allowed);
+                status, to, expected);
         return bd_db_rollback(db);
     }
     return 0;

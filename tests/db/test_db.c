@@ -193,7 +193,7 @@ static void test_states(void) {
     CHECK(q_int(db, "SELECT started_at LIKE '20__-__-__T__:__:__.___Z' FROM cells WHERE id = 1") == 1);
     /* running -> running is refused */
     CHECK(bd_db_mark_running(db, 1, 2, "node8", &err) < 0);
-    CHECK_CONTAINS(err.msg, ": cell 1 is running: cannot mark it running (expected a cell that is pending|failed)");
+    CHECK_CONTAINS(err.msg, ": cell 1 is running: cannot mark it running (expected a cell that is pending or failed)");
     CHECK(q_int(db, "SELECT attempts FROM cells WHERE id = 1") == 1);
 
     /* Metrics: an upsert never duplicates a row. */
