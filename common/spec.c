@@ -244,10 +244,16 @@ static void choices_text(const char *choices, char *out, size_t cap) {
     out[o] = '\0';
 }
 
+/* A range bound as people write it: 100000, not 1e+05. */
+static void bound_text(double v, char *out, size_t cap) {
+    if (isfinite(v) && fabs(v) < 1e15 && v == floor(v)) snprintf(out, cap, "%.0f", v);
+    else bd_format_double(v, out, cap);
+}
+
 static void range_text(const BdParamDef *d, char *out, size_t cap) {
     char lo[64], hi[64];
-    bd_format_double(d->min, lo, sizeof lo);
-    bd_format_double(d->max, hi, sizeof hi);
+    bound_text(d->min, lo, sizeof lo);
+    bound_text(d->max, hi, sizeof hi);
     if (isinf(d->min) && isinf(d->max)) snprintf(out, cap, "any value");
     else if (isinf(d->max)) snprintf(out, cap, "at least %s", lo);
     else if (isinf(d->min)) snprintf(out, cap, "at most %s", hi);

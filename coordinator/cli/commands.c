@@ -2,7 +2,12 @@
 
 #include <stddef.h>
 
+int bd_cmd_plan(int argc, char **argv);
+int bd_cmd_status(int argc, char **argv);
+
 /* Each command lives in its own file; add it here. */
 const BdCommand bd_commands[] = {
+    {"plan", "validate a sweep file and list its cells (no MPI, no database)", bd_cmd_plan},
+    {"status", "counts per status, failures and the last run of a results database", bd_cmd_status},
     {NULL, NULL, NULL},
 };

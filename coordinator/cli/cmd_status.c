@@ -1,0 +1,277 @@
+/* bdsweep status PATH.db [--sweep NAME]: where a results database stands —
+ * counts per status (all cells and per sweep name), every failed cell with
+ * its error, the running cells, and the last run. Read-only queries. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "db/db.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: bdsweep status PATH.db [--sweep NAME]\n"
+            "\n"
+            "Shows a results database: cell counts per status (pending, running, done,\n"
+            "failed) in total and per sweep name, every failed cell with its key and\n"
+            "error, the running cells with their rank, host and time so far, and the\n"
+            "last run's start, heartbeat and finish.\n"
+            "\n"
+            "  --sweep NAME   only the cells of the sweep(s) named NAME\n"
+            "\n"
+            "exit status: 0, or 2 when the database is missing or not bdsweep's.\n");
+}
+
+/* 45s, 3m12s, 2h05m, 3d04h */
+static void duration(double s, char *out, size_t cap) {
+    long t = s < 0 ? 0 : (long)(s + 0.5);
+    if (t < 60) snprintf(out, cap, "%lds", t);
+    else if (t < 3600) snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
+    else if (t < 86400) snprintf(out, cap, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+    else snprintf(out, cap, "%ldd%02ldh", t / 86400, t % 86400 / 3600);
+}
+
+static const char *text(sqlite3_stmt *st, int col) {
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    return s ? s : "";
+}
+
+/* Cells of the selection: every cell, or those of the sweeps named ?1. */
+#define SELECTED                                                                                      \
+    "(?1 IS NULL OR c.id IN (SELECT sc.cell_id FROM sweep_cells sc JOIN sweeps s ON s.id = sc.sweep_id " \
+    "WHERE s.name = ?1))"
+
+typedef struct Status {
+    sqlite3 *h;
+    const char *path;
+    const char *sweep; /* NULL: all */
+} Status;
+
+static int prepare(const Status *s, const char *sql, sqlite3_stmt **st) {
+    if (sqlite3_prepare_v2(s->h, sql, -1, st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bdsweep status: %s: %s\n", s->path, sqlite3_errmsg(s->h));
+        return -1;
+    }
+    if (sqlite3_bind_parameter_count(*st) >= 1) {
+        if (s->sweep) sqlite3_bind_text(*st, 1, s->sweep, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(*st, 1);
+    }
+    return 0;
+}
+
+static int finish(const Status *s, sqlite3_stmt *st, int rc) {
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "bdsweep status: %s: %s\n", s->path, sqlite3_errmsg(s->h));
+        return -1;
+    }
+    return 0;
+}
+
+static void print_counts(const char *label, int total, const int c[4]) {
+    printf("%s%d cells: %d pending, %d running, %d done, %d failed\n", label, total, c[0], c[1], c[2], c[3]);
+}
+
+static int show_counts(const Status *s) {
+    static const char *const names[4] = {"pending", "running", "done", "failed"};
+    sqlite3_stmt *st;
+    if (prepare(s, "SELECT c.status, COUNT(*) FROM cells c WHERE " SELECTED " GROUP BY c.status", &st) < 0) return -1;
+    int c[4] = {0}, total = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(text(st, 0), names[i])) c[i] = sqlite3_column_int(st, 1);
+        total += sqlite3_column_int(st, 1);
+    }
+    if (finish(s, st, rc) < 0) return -1;
+    print_counts(s->sweep ? "selected: " : "total: ", total, c);
+
+    /* Per sweep name: a cell shared by two submissions of a name counts once. */
+    if (prepare(s,
+                "SELECT d.name, x.submissions, x.last, "
+                "  COUNT(*), SUM(c.status = 'pending'), SUM(c.status = 'running'), SUM(c.status = 'done'), "
+                "  SUM(c.status = 'failed') "
+                "FROM (SELECT DISTINCT s.name, sc.cell_id FROM sweeps s JOIN sweep_cells sc ON sc.sweep_id = s.id "
+                "      WHERE ?1 IS NULL OR s.name = ?1) d "
+                "JOIN cells c ON c.id = d.cell_id "
+                "JOIN (SELECT name, COUNT(*) AS submissions, MAX(submitted_at) AS last FROM sweeps GROUP BY name) x "
+                "  ON x.name = d.name "
+                "GROUP BY d.name ORDER BY d.name",
+                &st) < 0)
+        return -1;
+    int first = 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (first) printf("\nsweeps:\n");
+        first = 0;
+        char label[256];
+        int n = sqlite3_column_int(st, 1);
+        snprintf(label, sizeof label, "  %s (%d submission%s, last %s): ", text(st, 0), n, n == 1 ? "" : "s",
+                 text(st, 2));
+        int k[4] = {sqlite3_column_int(st, 4), sqlite3_column_int(st, 5), sqlite3_column_int(st, 6),
+                    sqlite3_column_int(st, 7)};
+        print_counts(label, sqlite3_column_int(st, 3), k);
+    }
+    return finish(s, st, rc);
+}
+
+/* Error texts may span lines (a worker's message): indent the continuation. */
+static void print_indented(const char *prefix, const char *msg) {
+    printf("%s", prefix);
+    for (const char *p = msg; *p; p++) {
+        putchar(*p);
+        if (*p == '\n' && p[1]) printf("      ");
+    }
+    putchar('\n');
+}
+
+static int show_failed(const Status *s) {
+    sqlite3_stmt *st;
+    if (prepare(s,
+                "SELECT c.key, c.attempts, c.error, c.host, c.finished_at FROM cells c "
+                "WHERE c.status = 'failed' AND " SELECTED " ORDER BY c.id",
+                &st) < 0)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!n++) printf("\nfailed cells:\n");
+        printf("  %s\n", text(st, 0));
+        printf("    attempts %d, failed %s%s%s\n", sqlite3_column_int(st, 1), text(st, 4), *text(st, 3) ? " on " : "",
+               text(st, 3));
+        print_indented("    error: ", text(st, 2));
+    }
+    return finish(s, st, rc);
+}
+
+static int show_running(const Status *s) {
+    sqlite3_stmt *st;
+    if (prepare(s,
+                "SELECT c.key, c.rank, c.host, c.started_at, "
+                "  (julianday('now') - julianday(c.started_at)) * 86400.0 FROM cells c "
+                "WHERE c.status = 'running' AND " SELECTED " ORDER BY c.started_at",
+                &st) < 0)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!n++) printf("\nrunning cells:\n");
+        char d[32];
+        duration(sqlite3_column_double(st, 4), d, sizeof d);
+        printf("  %s\n", text(st, 0));
+        printf("    rank %d on %s, since %s (%s)\n", sqlite3_column_int(st, 1), text(st, 2), text(st, 3), d);
+    }
+    if (finish(s, st, rc) < 0) return -1;
+    if (!n) return 0;
+    /* Running cells with no live run were left by a killed one. */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM runs WHERE finished_at IS NULL AND "
+             "(julianday('now') - julianday(heartbeat_at)) * 86400.0 < %d",
+             BD_DB_RUN_STALE_SECONDS);
+    if (prepare(s, sql, &st) < 0) return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
+        printf("  (no run is alive: these cells were left by a run that stopped; the next run puts them back to "
+               "pending)\n");
+    return finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+static int show_last_run(const Status *s) {
+    sqlite3_stmt *st;
+    if (prepare(s,
+                "SELECT r.id, COALESCE(w.name, '(no sweep)'), r.ranks, r.pid, r.host, r.started_at, r.heartbeat_at, "
+                "  r.finished_at, r.exit_status, (julianday('now') - julianday(r.heartbeat_at)) * 86400.0 "
+                "FROM runs r LEFT JOIN sweeps w ON w.id = r.sweep_id "
+                "WHERE ?1 IS NULL OR w.name = ?1 ORDER BY r.id DESC LIMIT 1",
+                &st) < 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        char ago[32];
+        duration(sqlite3_column_double(st, 9), ago, sizeof ago);
+        printf("\nlast run: #%" PRId64 " of %s, %d rank%s, pid %d on %s\n", (int64_t)sqlite3_column_int64(st, 0),
+               text(st, 1), sqlite3_column_int(st, 2), sqlite3_column_int(st, 2) == 1 ? "" : "s",
+               sqlite3_column_int(st, 3), text(st, 4));
+        printf("  started   %s\n", text(st, 5));
+        printf("  heartbeat %s (%s ago)\n", text(st, 6), ago);
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+            printf("  finished  %s, exit status %d\n", text(st, 7), sqlite3_column_int(st, 8));
+        else if (sqlite3_column_double(st, 9) < BD_DB_RUN_STALE_SECONDS)
+            printf("  still running\n");
+        else
+            printf("  ended without finishing (killed?): its running cells go back to pending at the next run\n");
+        rc = SQLITE_DONE;
+    } else if (rc == SQLITE_DONE) {
+        printf("\nno run yet\n");
+    }
+    return finish(s, st, rc);
+}
+
+static int sweep_exists(const Status *s, int *exists) {
+    sqlite3_stmt *st;
+    if (prepare(s, "SELECT COUNT(*) FROM sweeps WHERE name = ?1", &st) < 0) return -1;
+    int rc = sqlite3_step(st);
+    *exists = rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    return finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+static void list_sweep_names(const Status *s) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->h, "SELECT DISTINCT name FROM sweeps ORDER BY name", -1, &st, NULL) != SQLITE_OK) return;
+    int n = 0;
+    fprintf(stderr, "hint: the sweeps in %s are:", s->path);
+    while (sqlite3_step(st) == SQLITE_ROW) fprintf(stderr, "%s %s", n++ ? "," : "", text(st, 0));
+    fprintf(stderr, "%s\n", n ? "" : " (none)");
+    sqlite3_finalize(st);
+}
+
+int bd_cmd_status(int argc, char **argv) {
+    const char *path = NULL, *sweep = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--sweep")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "bdsweep status: --sweep needs a sweep name\nhint: bdsweep status --help\n");
+                return 2;
+            }
+            sweep = argv[++i];
+        } else if (!strncmp(a, "--sweep=", 8)) {
+            sweep = a + 8;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "bdsweep status: unknown option '%s'\nhint: bdsweep status --help\n", a);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "bdsweep status: one database expected, got '%s' and '%s'\nhint: bdsweep status --help\n",
+                    path, a);
+            return 2;
+        } else {
+            path = a;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "bdsweep status: missing the database\n"
+                        "hint: bdsweep status results/NAME.db (bdsweep status --help)\n");
+        return 2;
+    }
+    BdDb *db;
+    BdError err = {{0}};
+    if (bd_db_open(path, 0, &db, &err) < 0) {
+        fprintf(stderr, "bdsweep status: %s\n", err.msg);
+        return 2;
+    }
+    Status s = {bd_db_sqlite(db), path, sweep};
+    int rc = 0, exists = 1;
+    if (sweep && sweep_exists(&s, &exists) < 0) rc = 1;
+    if (!rc && !exists) {
+        fprintf(stderr, "bdsweep status: no sweep named '%s' in %s\n", sweep, path);
+        list_sweep_names(&s);
+        rc = 2;
+    }
+    if (!rc) {
+        printf("database %s\n", path);
+        if (show_counts(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 || show_last_run(&s) < 0) rc = 1;
+    }
+    bd_db_close(db);
+    return rc;
+}

@@ -1,0 +1,94 @@
+/* The results database (SQLite). Rank 0 is its only writer; anyone may read
+ * it with sqlite3 while a run goes on (WAL). results/README.md documents
+ * every table, column, view and metric name for the people who query it.
+ *
+ * A cell is identified by its canonical key: registering a sweep inserts the
+ * cells it does not know yet and links the others, so submitting a sweep
+ * again never duplicates a cell and never retrains a done one.
+ *
+ * Cell states and the transitions these functions allow:
+ *   pending -> running            bd_db_mark_running
+ *   failed  -> running            bd_db_mark_running (a --retry-failed run)
+ *   running -> done | failed      bd_db_mark_done / bd_db_mark_failed
+ *   pending -> failed             bd_db_mark_failed (a cell that cannot start)
+ *   running -> pending            bd_db_requeue_running (left by a killed run)
+ * Anything else (training a done cell again, finishing a cell that is not
+ * running) is refused with an error: it would be a bug in the run loop.
+ *
+ * Every state change is one transaction; every function returns 0, or -1
+ * with err naming the database and what went wrong. */
+#ifndef BD_DB_H
+#define BD_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "sweep/sweep.h"
+
+/* The schema this build writes; older files are migrated on open, newer ones refused. */
+#define BD_DB_SCHEMA_VERSION 1
+/* A run whose heartbeat is younger than this, and that has not finished,
+ * holds the database: a second run refuses to start. */
+#define BD_DB_RUN_STALE_SECONDS 120
+
+typedef struct BdDb BdDb;
+
+/* create=1 makes the parent folder and the file; 0 requires an existing
+ * bdsweep database. Refuses a file that is not SQLite, a SQLite database
+ * that is not bdsweep's, and a schema newer than this build. */
+int bd_db_open(const char *path, int create, BdDb **out, BdError *err);
+void bd_db_close(BdDb *db);
+/* For read-only queries (status, report). */
+sqlite3 *bd_db_sqlite(BdDb *db);
+const char *bd_db_path(const BdDb *db);
+
+/* The sweep row (reused when a sweep of the same name and the same YAML text
+ * was registered before) + every cell by key (new ones inserted as pending) +
+ * the links in sweep order. Idempotent. *n_new: cells this call inserted. */
+int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err);
+/* running -> pending for the sweep's cells (sweep_id 0: every cell), for
+ * cells a killed run left running. *n: how many. */
+int bd_db_requeue_running(BdDb *db, int64_t sweep_id, int *n, BdError *err);
+
+typedef struct BdDbCell {
+    int64_t id;
+    char *key;
+    char status[8];
+    int attempts;
+} BdDbCell;
+/* The sweep's cells in sweep order. */
+int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdError *err);
+void bd_db_cells_free(BdDbCell *cells, int n);
+
+/* attempts + 1, started_at = now, error, finish and outcome cleared; the
+ * metrics of earlier attempts are deleted, so a cell's metrics always come
+ * from its latest attempt. */
+int bd_db_mark_running(BdDb *db, int64_t cell, int rank, const char *host, BdError *err);
+/* Upserts n metrics (phase, epoch, names[i]) = values[i]: writing the same
+ * metric again replaces it, never duplicates it. NaN is stored as NULL. */
+int bd_db_add_metrics(BdDb *db, int64_t cell, const char *phase, int epoch, const char *const *names,
+                      const double *values, int n, BdError *err);
+
+typedef struct BdCellReport {
+    double wall_seconds;
+    long params;
+    double gflops_per_image;
+} BdCellReport;
+int bd_db_mark_done(BdDb *db, int64_t cell, const BdCellReport *r, BdError *err);
+int bd_db_mark_failed(BdDb *db, int64_t cell, double wall_seconds, const char *error, BdError *err);
+
+enum { BD_DB_PENDING, BD_DB_RUNNING, BD_DB_DONE, BD_DB_FAILED };
+/* counts[BD_DB_PENDING..BD_DB_FAILED] over the sweep's cells (0: all cells). */
+int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[4], BdError *err);
+
+/* Records a run (this host and pid). Refuses while another run on this
+ * database has not finished and has a heartbeat younger than
+ * BD_DB_RUN_STALE_SECONDS ("another bdsweep run (pid P on HOST) is using DB
+ * since T ..."), unless that run was on this host and its process is gone.
+ * sweep_id 0: a run not tied to one sweep. */
+int bd_db_run_begin(BdDb *db, int64_t sweep_id, int ranks, int64_t *run_id, BdError *err);
+int bd_db_run_heartbeat(BdDb *db, int64_t run_id, BdError *err);
+int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err);
+
+#endif

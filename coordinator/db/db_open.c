@@ -1,0 +1,267 @@
+/* Opening the results database: what is this file, create or migrate its
+ * schema, the connection's settings, the views. Nothing is written to a file
+ * before we know it is ours (or empty and we were asked to create it). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db_internal.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define BD_DB_VERSION_TEXT STR(BD_DB_SCHEMA_VERSION)
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+int bd_db_fail(BdDb *db, BdError *err, const char *what) {
+    return bd_fail(err, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+int bd_db_exec(BdDb *db, const char *sql, BdError *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    bd_fail(err, "%s: %s (in: %.80s)", db->path, msg ? msg : sqlite3_errmsg(db->h), sql);
+    sqlite3_free(msg);
+    return -1;
+}
+
+int bd_db_prepare(BdDb *db, const char *sql, sqlite3_stmt **st, BdError *err) {
+    if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) == SQLITE_OK) return 0;
+    bd_fail(err, "%s: %s (in: %.80s)", db->path, sqlite3_errmsg(db->h), sql);
+    *st = NULL;
+    return -1;
+}
+
+int bd_db_begin(BdDb *db, BdError *err) { return bd_db_exec(db, "BEGIN IMMEDIATE", err); }
+int bd_db_commit(BdDb *db, BdError *err) { return bd_db_exec(db, "COMMIT", err); }
+
+int bd_db_rollback(BdDb *db) {
+    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+sqlite3 *bd_db_sqlite(BdDb *db) { return db->h; }
+const char *bd_db_path(const BdDb *db) { return db->path; }
+
+/* ---- what is in the file ---------------------------------------------------------- */
+
+static int mkdir_parents(const char *path, BdError *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; ; p++) {
+        if (*p != '/' && *p) continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+            return bd_fail(err, "%s: cannot create the folder '%s': %s", path, dir, strerror(errno));
+        *p = c;
+        if (!c) break;
+    }
+    return 0;
+}
+
+/* The names of the tables in the file, comma-separated; -1 when the file is
+ * not a SQLite database. */
+static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta, BdError *err) {
+    sqlite3_stmt *st;
+    *n = 0;
+    *has_meta = 0;
+    names[0] = '\0';
+    int rc = sqlite3_prepare_v2(db->h, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st,
+                                NULL);
+    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
+                       db->path, sqlite3_errmsg(db->h));
+    if (rc != SQLITE_OK) return bd_db_fail(db, err, "reading the list of tables");
+    size_t o = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (!strcmp(t, "meta")) *has_meta = 1;
+        if (o + 1 < cap) o += (size_t)snprintf(names + o, cap - o, "%s%s", o ? ", " : "", t);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
+                       db->path, sqlite3_errmsg(db->h));
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the list of tables");
+    return 0;
+}
+
+/* schema_version from meta; -1 with a message when it is missing. */
+static int read_version(BdDb *db, int *version, BdError *err) {
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db, "SELECT value FROM meta WHERE key = 'schema_version'", &st, err) < 0) return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the schema version");
+        return bd_fail(err, "%s has a meta table but no schema_version: not a bdsweep results database", db->path);
+    }
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    char *end;
+    long x = strtol(v ? v : "", &end, 10);
+    int bad = !v || end == v || *end || x < 0 || x > 1000000;
+    char text[64];
+    snprintf(text, sizeof text, "%s", v ? v : "");
+    sqlite3_finalize(st);
+    if (bad)
+        return bd_fail(err, "%s: schema_version is '%s': expected a non-negative integer (the file is damaged or "
+                            "not bdsweep's)", db->path, text);
+    *version = (int)x;
+    return 0;
+}
+
+/* ---- schema ------------------------------------------------------------------------- */
+
+static int exec_all(BdDb *db, const char *const *sql, BdError *err) {
+    for (int i = 0; sql[i]; i++)
+        if (bd_db_exec(db, sql[i], err) < 0) return -1;
+    return 0;
+}
+
+static int create_schema(BdDb *db, BdError *err) {
+    if (bd_db_begin(db, err) < 0) return -1;
+    /* Another process may have created it while we looked. */
+    char names[256];
+    int n, has_meta;
+    if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return bd_db_rollback(db);
+    if (n) return bd_db_commit(db, err);
+    if (exec_all(db, bd_db_schema, err) < 0) return bd_db_rollback(db);
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db,
+                      "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), ('created_at', " BD_DB_NOW ")",
+                      &st, err) < 0)
+        return bd_db_rollback(db);
+    sqlite3_bind_text(st, 1, BD_DB_VERSION_TEXT, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        bd_db_fail(db, err, "recording the schema version");
+        return bd_db_rollback(db);
+    }
+    return bd_db_commit(db, err);
+}
+
+static int migrate(BdDb *db, BdError *err) {
+    if (bd_db_begin(db, err) < 0) return -1;
+    int version;
+    if (read_version(db, &version, err) < 0) return bd_db_rollback(db);
+    int from = version;
+    for (const BdDbMigration *m = bd_db_migrations; m->what && version < BD_DB_SCHEMA_VERSION; m++) {
+        if (m->from != version) continue;
+        if (exec_all(db, m->sql, err) < 0) {
+            bd_error_prefix(err, "migrating the schema from version %d to %d failed at step '%s' (the database is "
+                                 "unchanged): ", from, BD_DB_SCHEMA_VERSION, m->what);
+            return bd_db_rollback(db);
+        }
+        version = m->from + 1;
+    }
+    if (version != BD_DB_SCHEMA_VERSION) {
+        bd_fail(err, "%s: no migration from schema version %d (this build knows up to %d)", db->path, version,
+                BD_DB_SCHEMA_VERSION);
+        return bd_db_rollback(db);
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'", version);
+    if (bd_db_exec(db, sql, err) < 0) return bd_db_rollback(db);
+    return bd_db_commit(db, err);
+}
+
+/* Recreates a view only when its stored text differs from ours, so opening a
+ * database (status, report) writes nothing in the usual case. */
+static int ensure_views(BdDb *db, BdError *err) {
+    for (int i = 0; bd_db_views[i][0]; i++) {
+        sqlite3_stmt *st;
+        if (bd_db_prepare(db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", &st, err) < 0)
+            return -1;
+        sqlite3_bind_text(st, 1, bd_db_views[i][0], -1, SQLITE_STATIC);
+        int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+                   !strcmp((const char *)sqlite3_column_text(st, 0), bd_db_views[i][1]);
+        sqlite3_finalize(st);
+        if (same) continue;
+        char drop[128];
+        snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", bd_db_views[i][0]);
+        if (bd_db_begin(db, err) < 0) return -1;
+        if (bd_db_exec(db, drop, err) < 0 || bd_db_exec(db, bd_db_views[i][1], err) < 0) return bd_db_rollback(db);
+        if (bd_db_commit(db, err) < 0) return -1;
+    }
+    return 0;
+}
+
+/* Whether the file is already in WAL mode (then opening it writes nothing). */
+static int in_wal_mode(BdDb *db) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK) return 0;
+    int wal = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+              !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    return wal;
+}
+
+/* ---- open and close ------------------------------------------------------------------ */
+
+static int open_checked(BdDb *db, int create, BdError *err) {
+    char names[512];
+    int n, has_meta, version;
+    if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return -1;
+    if (n == 0) {
+        if (!create)
+            return bd_fail(err, "%s is an empty database, not a bdsweep results database (bdsweep run creates one)",
+                           db->path);
+        if (create_schema(db, err) < 0) return -1;
+    } else if (!has_meta) {
+        return bd_fail(err,
+                       "%s is a SQLite database but not a bdsweep one (tables: %s; no meta table): refusing to use it",
+                       db->path, names);
+    }
+    if (read_version(db, &version, err) < 0) return -1;
+    if (version > BD_DB_SCHEMA_VERSION)
+        return bd_fail(err, "%s was written by a newer bdsweep (schema %d, this build knows up to %d)", db->path,
+                       version, BD_DB_SCHEMA_VERSION);
+    if (version < BD_DB_SCHEMA_VERSION && migrate(db, err) < 0) return -1;
+    /* WAL lets sqlite3 readers query while rank 0 writes; FULL survives power
+     * loss. journal_mode answers with the mode it could set (a file system
+     * without shared memory keeps 'delete', which is correct, only slower). */
+    if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
+        return -1;
+    return ensure_views(db, err);
+}
+
+int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
+    *out = NULL;
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (!exists && !create)
+        return bd_fail(err, "%s: no such database: expected a results database written by bdsweep run", path);
+    if (exists && !S_ISREG(st.st_mode)) return bd_fail(err, "%s is not a file: expected a results database", path);
+    if (!exists && mkdir_parents(path, err) < 0) return -1;
+    BdDb *db = bd_xcalloc(1, sizeof *db);
+    snprintf(db->path, sizeof db->path, "%s", path);
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+        bd_fail(err, "%s: cannot open the database: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        bd_db_close(db);
+        return -1;
+    }
+    sqlite3_extended_result_codes(db->h, 0);
+    sqlite3_busy_timeout(db->h, 10000);
+    if (open_checked(db, create, err) < 0) {
+        bd_db_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+void bd_db_close(BdDb *db) {
+    if (!db) return;
+    if (db->h) sqlite3_close_v2(db->h);
+    free(db);
+}

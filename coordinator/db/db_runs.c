@@ -1,0 +1,104 @@
+/* Runs: one row per `bdsweep run`, with a heartbeat, so that a second run on
+ * the same database refuses to start while the first is alive, and a killed
+ * run does not hold the database forever. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db_internal.h"
+
+static void this_host(char *out, size_t cap) {
+    if (gethostname(out, cap) < 0) snprintf(out, cap, "unknown");
+    out[cap - 1] = '\0';
+}
+
+/* A run recorded on this host whose process no longer exists is over, even
+ * if its heartbeat is recent (killed a moment ago). */
+static int process_gone(const char *host, const char *here, long pid) {
+    return !strcmp(host, here) && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Fails with the message naming the run that holds the database, if any. */
+static int check_no_live_run(BdDb *db, const char *here, BdError *err) {
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db,
+                      "SELECT pid, host, started_at, (julianday('now') - julianday(heartbeat_at)) * 86400.0 "
+                      "FROM runs WHERE finished_at IS NULL ORDER BY id DESC",
+                      &st, err) < 0)
+        return -1;
+    int rc, held = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long pid = (long)sqlite3_column_int64(st, 0);
+        const char *host = (const char *)sqlite3_column_text(st, 1);
+        const char *since = (const char *)sqlite3_column_text(st, 2);
+        double age = sqlite3_column_double(st, 3);
+        if (age >= BD_DB_RUN_STALE_SECONDS || process_gone(host, here, pid)) continue;
+        bd_fail(err,
+                "another bdsweep run (pid %ld on %s) is using %s since %s (last heartbeat %.0f s ago): wait for it to "
+                "finish, or, if it was killed on another host, start again once its heartbeat is %d s old",
+                pid, host, db->path, since, age, BD_DB_RUN_STALE_SECONDS);
+        held = 1;
+        break;
+    }
+    sqlite3_finalize(st);
+    if (held) return -1;
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the runs");
+    return 0;
+}
+
+int bd_db_run_begin(BdDb *db, int64_t sweep_id, int ranks, int64_t *run_id, BdError *err) {
+    char host[256];
+    this_host(host, sizeof host);
+    /* Check and insert in one write transaction: two runs starting at once
+     * cannot both pass the check. */
+    if (bd_db_begin(db, err) < 0) return -1;
+    if (check_no_live_run(db, host, err) < 0) return bd_db_rollback(db);
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db,
+                      "INSERT INTO runs(sweep_id, started_at, heartbeat_at, ranks, host, pid) "
+                      "VALUES (?1, " BD_DB_NOW ", " BD_DB_NOW ", ?2, ?3, ?4)",
+                      &st, err) < 0)
+        return bd_db_rollback(db);
+    if (sweep_id) sqlite3_bind_int64(st, 1, sweep_id);
+    else sqlite3_bind_null(st, 1);
+    sqlite3_bind_int(st, 2, ranks);
+    sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)getpid());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        bd_db_fail(db, err, "recording the run");
+        return bd_db_rollback(db);
+    }
+    *run_id = sqlite3_last_insert_rowid(db->h);
+    return bd_db_commit(db, err);
+}
+
+static int update_run(BdDb *db, const char *sql, int64_t run_id, int has_status, int status, const char *what,
+                      BdError *err) {
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db, sql, &st, err) < 0) return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    if (has_status) sqlite3_bind_int(st, 2, status);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, what);
+    if (sqlite3_changes(db->h) != 1)
+        return bd_fail(err, "%s: %s: run %" PRId64 " does not exist or has finished", db->path, what, run_id);
+    return 0;
+}
+
+int bd_db_run_heartbeat(BdDb *db, int64_t run_id, BdError *err) {
+    return update_run(db, "UPDATE runs SET heartbeat_at = " BD_DB_NOW " WHERE id = ?1 AND finished_at IS NULL",
+                      run_id, 0, 0, "recording a heartbeat", err);
+}
+
+int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err) {
+    return update_run(db,
+                      "UPDATE runs SET finished_at = " BD_DB_NOW ", heartbeat_at = " BD_DB_NOW
+                      ", exit_status = ?2 WHERE id = ?1 AND finished_at IS NULL",
+                      run_id, 1, exit_status, "ending the run", err);
+}

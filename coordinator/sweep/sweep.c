@@ -1,0 +1,403 @@
+/* Loading a sweep: the file's top-level structure, the grid's axes, the
+ * exclude entries, and the expansion into cells (sweep.h states the format
+ * and the cell order). */
+#include "sweep.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "axes.h"
+#include "log.h"
+#include "sweep_internal.h"
+
+static const char *const top_keys[] = {"name", "description", "grid", "exclude", "train", "retrain", "init", NULL};
+/* The axes a sweep may give at the top level, as one value (the usual form of
+ * the training recipe). */
+static const BdAxis top_axes[] = {BD_AXIS_INIT, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
+
+typedef struct Exclude {
+    int line, col;
+    char where[64];
+    unsigned char *match[BD_AXIS_COUNT]; /* [value index]: 1 when the value matches; NULL: axis not listed */
+} Exclude;
+
+typedef struct Loader {
+    SwCtx c;
+    SwAxis ax[BD_AXIS_COUNT];
+    yaml_node_t *top[BD_AXIS_COUNT]; /* key node of an axis given at the top level */
+    Exclude *ex;
+    int n_ex;
+    yaml_node_t *exclude_node;
+} Loader;
+
+/* ---- values ---------------------------------------------------------------- */
+
+static void push_value(SwAxis *a, const BdSpec *spec, const char *text, int line, int col, const char *where) {
+    a->specs = bd_xrealloc(a->specs, sizeof *a->specs * (size_t)(a->n + 1));
+    a->values = bd_xrealloc(a->values, sizeof *a->values * (size_t)(a->n + 1));
+    a->specs[a->n] = *spec;
+    BdSweepValue *v = &a->values[a->n++];
+    v->text = bd_xstrdup(text);
+    v->line = line;
+    v->col = col;
+    snprintf(v->where, sizeof v->where, "%s", where);
+}
+
+static int add_value(Loader *L, BdAxis axis, yaml_node_t *node, const char *where) {
+    BdSpec *spec = bd_xmalloc(sizeof *spec); /* 13 kB: not on the stack */
+    char text[BD_SPEC_TEXT_MAX];
+    int rc = sw_axis_value(&L->c, axis, node, where, spec, text, sizeof text);
+    SwAxis *a = &L->ax[axis];
+    for (int i = 0; rc == 0 && i < a->n; i++)
+        if (!strcmp(a->values[i].text, text))
+            rc = sw_fail(&L->c, node, where,
+                         "%s is the same value as %s (line %d, column %d) once canonicalised: give each value once",
+                         text, a->values[i].where, a->values[i].line, a->values[i].col);
+    if (rc == 0) push_value(a, spec, text, sw_line(node), sw_col(node), where);
+    free(spec);
+    return rc;
+}
+
+/* A grid entry: a list of values, or one value. */
+static int add_axis_values(Loader *L, BdAxis axis, yaml_node_t *node, const char *where) {
+    L->ax[axis].given = 1;
+    if (node->type != YAML_SEQUENCE_NODE) return add_value(L, axis, node, where);
+    if (node->data.sequence.items.start == node->data.sequence.items.top)
+        return sw_fail(&L->c, node, where, "empty list: expected at least one %s", bd_axis_names[axis]);
+    int i = 0;
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++, i++) {
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s[%d]", where, i);
+        if (add_value(L, axis, sw_node(&L->c, *it), sub) < 0) return -1;
+    }
+    return 0;
+}
+
+static int add_absent(Loader *L, BdAxis axis) {
+    BdSpec *spec = bd_xmalloc(sizeof *spec);
+    char text[BD_SPEC_TEXT_MAX];
+    int rc = bd_axis_value_parse(L->c.axes, axis, L->c.axes[axis].absent, spec, L->c.err);
+    if (rc == 0) rc = bd_axis_value_format(L->c.axes, axis, spec, text, sizeof text, L->c.err);
+    if (rc < 0) bd_error_prefix(L->c.err, "internal error: the absent value of %s: ", bd_axis_names[axis]);
+    else push_value(&L->ax[axis], spec, text, 0, 0, "(absent)");
+    free(spec);
+    return rc;
+}
+
+/* ---- top level --------------------------------------------------------------- */
+
+static int is_top_axis(int axis) {
+    for (size_t i = 0; i < sizeof top_axes / sizeof top_axes[0]; i++)
+        if ((int)top_axes[i] == axis) return 1;
+    return 0;
+}
+
+/* "a, b, c" from n words (n < 0: up to a NULL entry). */
+static void list_words(const char *const *words, int n, char *out, size_t cap) {
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; (n < 0 ? words[i] != NULL : i < n) && o + 1 < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", words[i]);
+}
+
+static int check_name(Loader *L, yaml_node_t *v, BdSweep *out) {
+    const char *s = sw_scalar(v);
+    if (!s || sw_is_null(v))
+        return sw_fail(&L->c, v, "name", "expected the sweep's name ([A-Za-z0-9_.-]+), got %s", sw_kind(v));
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+    if (!n || s[n])
+        return sw_fail(&L->c, v, "name", "'%s' is not a valid sweep name: expected letters, digits, '_', '.', '-' only",
+                       s);
+    if (n >= sizeof out->name)
+        return sw_fail(&L->c, v, "name", "name is too long (at most %zu characters)", sizeof out->name - 1);
+    if (!strcmp(s, ".") || !strcmp(s, ".."))
+        return sw_fail(&L->c, v, "name", "'%s' is not a valid sweep name: it names a folder", s);
+    snprintf(out->name, sizeof out->name, "%s", s);
+    return 0;
+}
+
+static int parse_grid(Loader *L, yaml_node_t *grid) {
+    SwCtx *c = &L->c;
+    if (grid->type != YAML_MAPPING_NODE)
+        return sw_fail(c, grid, "grid", "expected a mapping of axis: [values], got %s", sw_kind(grid));
+    if (sw_check_keys(c, grid, "grid") < 0) return -1;
+    for (yaml_node_pair_t *pr = grid->data.mapping.pairs.start; pr < grid->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
+        int axis = bd_axis_index(sw_scalar(k));
+        if (axis < 0) {
+            char names[512];
+            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
+            return sw_fail(c, k, "grid", "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
+        }
+        char where[64];
+        snprintf(where, sizeof where, "grid.%s", bd_axis_names[axis]);
+        if (L->top[axis])
+            return sw_fail(c, k, where, "%s is also given at the top level (line %d, column %d): give it in one place",
+                           bd_axis_names[axis], sw_line(L->top[axis]), sw_col(L->top[axis]));
+        if (add_axis_values(L, (BdAxis)axis, v, where) < 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
+    SwCtx *c = &L->c;
+    if (root->type != YAML_MAPPING_NODE)
+        return sw_fail(c, root, "", "expected a mapping with at least `name:` and `grid:`, got %s", sw_kind(root));
+    if (sw_check_keys(c, root, "") < 0) return -1;
+    yaml_node_t *name = NULL, *grid = NULL;
+    /* Top-level axes first, so that the grid can refuse the same axis. */
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
+        const char *key = sw_scalar(k);
+        int known = 0;
+        for (int i = 0; top_keys[i]; i++) known |= !strcmp(key, top_keys[i]);
+        if (!known) {
+            char keys[256];
+            list_words(top_keys, -1, keys, sizeof keys);
+            if (bd_axis_index(key) >= 0)
+                return sw_fail(c, k, "",
+                               "unknown top-level key '%s': the axis %s goes under grid: (expected one of: %s)", key,
+                               key, keys);
+            return sw_fail(c, k, "", "unknown top-level key '%s' (expected one of: %s)", key, keys);
+        }
+        if (!strcmp(key, "name")) name = v;
+        else if (!strcmp(key, "grid")) grid = v;
+        else if (!strcmp(key, "exclude")) L->exclude_node = v;
+        else if (!strcmp(key, "description")) {
+            if (v->type != YAML_SCALAR_NODE)
+                return sw_fail(c, v, "description", "expected text, got %s", sw_kind(v));
+            free(out->description);
+            out->description = bd_xstrdup(sw_is_null(v) ? "" : sw_scalar(v));
+        } else {
+            int axis = bd_axis_index(key);
+            if (!is_top_axis(axis)) return sw_fail(c, k, "", "internal error: top-level key '%s'", key);
+            if (v->type == YAML_SEQUENCE_NODE)
+                return sw_fail(c, v, key, "expected one value at the top level (a list of values goes under grid.%s)",
+                               key);
+            L->top[axis] = k;
+            L->ax[axis].given = 1;
+            if (add_value(L, (BdAxis)axis, v, key) < 0) return -1;
+        }
+    }
+    if (!name) return sw_fail(c, root, "", "missing the required key 'name' (the sweep's name, [A-Za-z0-9_.-]+)");
+    if (check_name(L, name, out) < 0) return -1;
+    if (!grid) return sw_fail(c, root, "", "missing the required key 'grid' (a mapping of axis: [values])");
+    if (parse_grid(L, grid) < 0) return -1;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        if (L->ax[a].given) continue;
+        if (!c->axes[a].absent)
+            return sw_fail(c, grid, "grid", "missing the required axis '%s' (%s)", bd_axis_names[a], c->axes[a].help);
+        if (add_absent(L, (BdAxis)a) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ---- exclude ------------------------------------------------------------------ */
+
+static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
+    SwCtx *c = &L->c;
+    if (e->type != YAML_MAPPING_NODE)
+        return sw_fail(c, e, where, "expected a mapping of axis: value, got %s", sw_kind(e));
+    if (e->data.mapping.pairs.start == e->data.mapping.pairs.top)
+        return sw_fail(c, e, where,
+                       "empty entry: expected at least one axis: value (an empty entry would exclude every cell)");
+    if (sw_check_keys(c, e, where) < 0) return -1;
+    L->ex = bd_xrealloc(L->ex, sizeof *L->ex * (size_t)(L->n_ex + 1));
+    Exclude *x = &L->ex[L->n_ex++];
+    memset(x, 0, sizeof *x);
+    x->line = sw_line(e);
+    x->col = sw_col(e);
+    snprintf(x->where, sizeof x->where, "%s", where);
+    BdSpec *pattern = bd_xmalloc(sizeof *pattern);
+    int rc = 0;
+    for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; rc == 0 && pr < e->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
+        int axis = bd_axis_index(sw_scalar(k));
+        if (axis < 0) {
+            char names[512];
+            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
+            rc = sw_fail(c, k, where, "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
+            break;
+        }
+        char sub[128];
+        snprintf(sub, sizeof sub, "%s.%s", where, bd_axis_names[axis]);
+        if ((rc = sw_axis_pattern(c, (BdAxis)axis, v, sub, pattern)) < 0) break;
+        const SwAxis *a = &L->ax[axis];
+        x->match[axis] = bd_xcalloc((size_t)a->n, 1);
+        for (int i = 0; i < a->n; i++) x->match[axis][i] = (unsigned char)sw_pattern_matches(pattern, &a->specs[i]);
+    }
+    free(pattern);
+    return rc;
+}
+
+static int parse_exclude(Loader *L) {
+    yaml_node_t *node = L->exclude_node;
+    if (!node || sw_is_null(node)) return 0;
+    if (node->type != YAML_SEQUENCE_NODE)
+        return sw_fail(&L->c, node, "exclude", "expected a list of mappings (axis: value), got %s", sw_kind(node));
+    int i = 0;
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++, i++) {
+        char where[64];
+        snprintf(where, sizeof where, "exclude[%d]", i);
+        if (parse_exclude_entry(L, sw_node(&L->c, *it), where) < 0) return -1;
+    }
+    /* The grid is a full product, so an entry matches some cell exactly when
+     * each axis it lists matches some value. */
+    for (int e = 0; e < L->n_ex; e++) {
+        Exclude *x = &L->ex[e];
+        for (int a = 0; a < BD_AXIS_COUNT; a++) {
+            if (!x->match[a]) continue;
+            int any = 0;
+            for (int v = 0; v < L->ax[a].n; v++) any |= x->match[a][v];
+            if (!any) {
+                sw_warn(&L->c, x->line, x->col, x->where, "matches no cell: no %s of the sweep matches its %s",
+                        bd_axis_names[a], bd_axis_names[a]);
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+static int excluded(const Loader *L, const int *idx) {
+    for (int e = 0; e < L->n_ex; e++) {
+        int all = 1;
+        for (int a = 0; a < BD_AXIS_COUNT && all; a++)
+            if (L->ex[e].match[a] && !L->ex[e].match[a][idx[a]]) all = 0;
+        if (all) return 1;
+    }
+    return 0;
+}
+
+/* ---- expansion ------------------------------------------------------------------ */
+
+static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
+    long total = 1;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        total *= L->ax[a].n;
+        if (total > BD_SWEEP_MAX_CELLS)
+            return bd_fail(L->c.err, "%s: the grid has more than %ld cells: expected a smaller sweep (check the lists)",
+                           L->c.file, BD_SWEEP_MAX_CELLS);
+    }
+    const SwAxis *D = &L->ax[BD_AXIS_DATASET], *T = &L->ax[BD_AXIS_TRIGGER], *S = &L->ax[BD_AXIS_STRATEGY],
+                 *G = &L->ax[BD_AXIS_TARGET];
+    seen->trigger_seen = bd_xcalloc((size_t)D->n * (size_t)T->n, 1);
+    seen->strategy_seen = bd_xcalloc((size_t)D->n * (size_t)S->n * (size_t)G->n, 1);
+    BdCell *cell = bd_xmalloc(sizeof *cell);
+    int idx[BD_AXIS_COUNT] = {0};
+    for (int a = 0; a < BD_AXIS_COUNT; a++) cell->v[a] = L->ax[a].specs[0];
+    char *key = bd_xmalloc(BD_KEY_MAX);
+    int cap = 0, rc = 0;
+    for (long n = 0; n < total; n++) {
+        if (!excluded(L, idx)) {
+            if ((rc = bd_cell_key(L->c.axes, cell, key, BD_KEY_MAX, L->c.err)) < 0) {
+                bd_error_prefix(L->c.err, "%s: ", L->c.file);
+                break;
+            }
+            if (out->n_cells == cap) {
+                cap = cap ? 2 * cap : 64;
+                out->cells = bd_xrealloc(out->cells, sizeof *out->cells * (size_t)cap);
+            }
+            BdSweepCell *sc = &out->cells[out->n_cells++];
+            sc->key = bd_xstrdup(key);
+            for (int a = 0; a < BD_AXIS_COUNT; a++) sc->values[a] = L->ax[a].values[idx[a]].text;
+            size_t d = (size_t)idx[BD_AXIS_DATASET];
+            seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
+            seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
+                                (size_t)idx[BD_AXIS_TARGET]] = 1;
+        }
+        /* Odometer: the last axis varies fastest. */
+        for (int a = BD_AXIS_COUNT - 1; a >= 0; a--) {
+            if (++idx[a] < L->ax[a].n) {
+                cell->v[a] = L->ax[a].specs[idx[a]];
+                break;
+            }
+            idx[a] = 0;
+            cell->v[a] = L->ax[a].specs[0];
+        }
+    }
+    free(key);
+    free(cell);
+    if (rc == 0 && out->n_cells == 0 && L->exclude_node)
+        return sw_fail(&L->c, L->exclude_node, "exclude",
+                       "removes every one of the grid's %ld cells: nothing would run", total);
+    return rc;
+}
+
+/* ---- load and free ---------------------------------------------------------------- */
+
+static void loader_free(Loader *L) {
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        free(L->ax[a].specs);
+        /* values are handed to the sweep on success */
+        if (L->ax[a].values) {
+            for (int i = 0; i < L->ax[a].n; i++) free(L->ax[a].values[i].text);
+            free(L->ax[a].values);
+        }
+    }
+    for (int e = 0; e < L->n_ex; e++)
+        for (int a = 0; a < BD_AXIS_COUNT; a++) free(L->ex[e].match[a]);
+    free(L->ex);
+    for (int i = 0; i < L->c.n_warnings; i++) free(L->c.warnings[i]);
+    free(L->c.warnings);
+}
+
+int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    out->description = bd_xstrdup("");
+    yaml_document_t doc;
+    int loaded;
+    if (sw_yaml_load(path, &out->yaml, &doc, &loaded, err) < 0) {
+        if (loaded) yaml_document_delete(&doc);
+        bd_sweep_free(out);
+        return -1;
+    }
+    Loader L;
+    memset(&L, 0, sizeof L);
+    L.c = (SwCtx){.file = path, .text = out->yaml, .doc = &doc, .axes = bd_axes(), .err = err};
+    SwCombos seen = {0};
+    int rc = parse_root(&L, yaml_document_get_root_node(&doc), out);
+    if (rc == 0) rc = parse_exclude(&L);
+    if (rc == 0) rc = expand(&L, out, &seen);
+    if (rc == 0) rc = sw_check_combinations(&L.c, L.ax, &seen, flags);
+    free(seen.trigger_seen);
+    free(seen.strategy_seen);
+    yaml_document_delete(&doc);
+    if (rc < 0) {
+        loader_free(&L);
+        bd_sweep_free(out);
+        return -1;
+    }
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        out->axes[a] = (BdSweepAxis){L.ax[a].values, L.ax[a].n, L.ax[a].given};
+        L.ax[a].values = NULL;
+    }
+    out->warnings = L.c.warnings;
+    out->n_warnings = L.c.n_warnings;
+    L.c.warnings = NULL;
+    L.c.n_warnings = 0;
+    loader_free(&L);
+    snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
+    if (!(flags & BD_SWEEP_QUIET)) bd_sweep_print_warnings(out);
+    return 0;
+}
+
+void bd_sweep_print_warnings(const BdSweep *sw) {
+    for (int i = 0; i < sw->n_warnings; i++) bd_warn("%s", sw->warnings[i]);
+}
+
+void bd_sweep_free(BdSweep *sw) {
+    if (!sw) return;
+    for (int i = 0; i < sw->n_cells; i++) free(sw->cells[i].key);
+    free(sw->cells);
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        for (int i = 0; i < sw->axes[a].n; i++) free(sw->axes[a].values[i].text);
+        free(sw->axes[a].values);
+    }
+    for (int i = 0; i < sw->n_warnings; i++) free(sw->warnings[i]);
+    free(sw->warnings);
+    free(sw->description);
+    free(sw->yaml);
+    memset(sw, 0, sizeof *sw);
+}

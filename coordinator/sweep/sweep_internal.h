@@ -1,0 +1,83 @@
+/* Internals of the sweep loader, shared by its files (not for other modules):
+ * the loading context, YAML node helpers that locate every error, and the
+ * conversion of YAML nodes into axis values and exclude patterns. */
+#ifndef BD_SWEEP_INTERNAL_H
+#define BD_SWEEP_INTERNAL_H
+
+#include <yaml.h>
+
+#include "sweep.h"
+
+typedef struct SwCtx {
+    const char *file;
+    const char *text; /* the file's bytes, for locating reader errors */
+    yaml_document_t *doc;
+    const BdAxisDef *axes;
+    BdError *err;
+    char **warnings;
+    int n_warnings;
+} SwCtx;
+
+/* ---- sweep_yaml.c: the document and located errors ------------------------- */
+
+/* Reads the file into *text and loads its one YAML document. Errors carry
+ * libyaml's problem text and mark. */
+int sw_yaml_load(const char *path, char **text, yaml_document_t *doc, int *loaded, BdError *err);
+
+/* "FILE:LINE:COL: WHERE: message" (WHERE may be ""); returns -1. */
+int sw_fail(const SwCtx *c, const yaml_node_t *node, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Prefixes the message already in c->err with the node's location and WHERE. */
+int sw_fail_prefix(const SwCtx *c, const yaml_node_t *node, const char *where);
+/* Records a located warning. */
+void sw_warn(SwCtx *c, int line, int col, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+yaml_node_t *sw_node(const SwCtx *c, int index);
+int sw_line(const yaml_node_t *n);
+int sw_col(const yaml_node_t *n);
+/* The text of a scalar node, NULL for a mapping or a sequence. */
+const char *sw_scalar(const yaml_node_t *n);
+/* Whether a node is an empty or null plain scalar ("", ~, null). */
+int sw_is_null(const yaml_node_t *n);
+/* "a mapping", "a list", "a value" (for messages: "expected X, got a list"). */
+const char *sw_kind(const yaml_node_t *n);
+/* Checks that every key of a mapping is a scalar and none appears twice. */
+int sw_check_keys(const SwCtx *c, yaml_node_t *map, const char *where);
+
+/* ---- sweep_values.c: YAML nodes as axis values ---------------------------- */
+
+/* A grid value: resolved spec and canonical text. */
+int sw_axis_value(const SwCtx *c, BdAxis axis, yaml_node_t *node, const char *where, BdSpec *out, char *text,
+                  size_t cap);
+/* An exclude pattern: the preset name and only the parameters the pattern
+ * lists, each canonical (not resolved: no defaults filled). For the scalar
+ * axes, the canonical number as the name. */
+int sw_axis_pattern(const SwCtx *c, BdAxis axis, yaml_node_t *node, const char *where, BdSpec *out);
+/* Whether a resolved value matches a pattern: same preset and every listed
+ * parameter equal. */
+int sw_pattern_matches(const BdSpec *pattern, const BdSpec *value);
+
+/* ---- sweep_checks.c: checks that need several axes ------------------------ */
+
+/* The values of each axis during loading: resolved specs beside the public
+ * values. */
+typedef struct SwAxis {
+    BdSpec *specs;
+    BdSweepValue *values;
+    int n;
+    int given;
+} SwAxis;
+
+/* Which combinations occur among the cells that survive `exclude`:
+ * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g]. */
+typedef struct SwCombos {
+    unsigned char *trigger_seen;
+    unsigned char *strategy_seen;
+} SwCombos;
+
+/* Runs bd_dataset_shape, bd_trigger_check_fit and bd_strategy_check once
+ * per combination that occurs. */
+int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int flags);
+
+#endif

@@ -1,0 +1,543 @@
+/* The results database: creation, idempotent registration, the cell state
+ * machine, metric upserts, the cell_results view, requeue, the run lock,
+ * schema versions and migration, refusal of foreign files, and that the
+ * example queries of results/queries.sql run against the schema.
+ * Usage: test_db SOURCE_ROOT */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "db/db.h"
+#include "rng.h"
+#include "sweep/testenv.h"
+
+static const char *src_root;
+static char *dir;
+static int n_db;
+
+static void new_db_path(char *out, size_t cap) { snprintf(out, cap, "%s/db%d/sub/results.db", dir, n_db++); }
+
+static BdDb *open_new(char *path, size_t cap) {
+    new_db_path(path, cap);
+    BdDb *db = NULL;
+    BdError err = {{0}};
+    CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
+    return db;
+}
+
+/* One integer from a query (or -1). */
+static long long q_int(BdDb *db, const char *sql) {
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(bd_db_sqlite(db)));
+        return -2;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* One text from a query, copied into a static buffer ("" when NULL). */
+static const char *q_text(BdDb *db, const char *sql) {
+    static char buf[8192];
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "query failed: %s: %s\n", sql, sqlite3_errmsg(bd_db_sqlite(db)));
+        return "(error)";
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static void exec(BdDb *db, const char *sql) {
+    char *msg = NULL;
+    if (sqlite3_exec(bd_db_sqlite(db), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "exec failed: %s: %s\n", sql, msg);
+        check_failures++;
+    }
+    sqlite3_free(msg);
+}
+
+static BdSweep load_sweep(const char *rel_or_abs) {
+    char path[4096];
+    if (rel_or_abs[0] == '/') snprintf(path, sizeof path, "%s", rel_or_abs);
+    else snprintf(path, sizeof path, "%s/%s", src_root, rel_or_abs);
+    BdSweep sw;
+    BdError err = {{0}};
+    CHECK_MSG(bd_sweep_load(path, BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
+    return sw;
+}
+
+/* ---- creation ------------------------------------------------------------------- */
+
+static void test_create(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path); /* creates db0/sub/ too */
+    CHECK(db != NULL);
+    if (!db) return;
+    CHECK_STR(bd_db_path(db), path);
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+    CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
+    CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
+    CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                    "('meta','sweeps','cells','sweep_cells','metrics','runs')") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'cell_results'") == 1);
+    bd_db_close(db);
+    /* Reopening an existing database without create. */
+    BdError err = {{0}};
+    CHECK_MSG(bd_db_open(path, 0, &db, &err) == 0, "%s", err.msg);
+    bd_db_close(db);
+}
+
+/* ---- registration ----------------------------------------------------------------- */
+
+static void test_register(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdError err = {{0}};
+    int64_t id1 = 0, id2 = 0;
+    int n_new = -1;
+    CHECK_MSG(bd_db_register(db, &sw, &id1, &n_new, &err) == 0, "%s", err.msg);
+    CHECK(id1 > 0 && n_new == 6);
+    /* Again: nothing new anywhere. */
+    CHECK(bd_db_register(db, &sw, &id2, &n_new, &err) == 0);
+    CHECK(id2 == id1 && n_new == 0);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 1);
+    CHECK_STR(q_text(db, "SELECT name FROM sweeps"), "smoke");
+    CHECK(q_int(db, "SELECT n_cells FROM sweeps") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps WHERE yaml LIKE '%exclude:%' "
+                    "AND submitted_at LIKE '20__-__-__T__:__:__.___Z'") == 1);
+
+    /* The columns: canonical axis texts, numbers as numbers, the seed as hex. */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'pending' AND attempts = 0 AND kind = 'cell'") == 6);
+    CHECK_STR(q_text(db, "SELECT typeof(target) || typeof(poison_rate) || typeof(seed) FROM cells LIMIT 1"),
+              "integerrealinteger");
+    CHECK_STR(q_text(db, "SELECT trigger FROM cells WHERE id = 6"), "square(location=top-left,size=4)");
+    CHECK_STR(q_text(db, "SELECT strategy || ' ' || regularizer || ' ' || init || ' ' || retrain FROM cells LIMIT 1"),
+              "all-to-one none scratch none");
+    CHECK_STR(q_text(db, "SELECT train FROM cells LIMIT 1"), "sgd(epochs=2,limit_test=1000,limit_train=4000)");
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016" PRIx64, bd_hash_str(sw.cells[0].key));
+    CHECK_STR(q_text(db, "SELECT cell_seed FROM cells WHERE id = 1"), hex);
+
+    /* In sweep order. */
+    BdDbCell *cells;
+    int n;
+    CHECK(bd_db_sweep_cells(db, id1, &cells, &n, &err) == 0);
+    CHECK(n == 6);
+    for (int i = 0; i < n && i < sw.n_cells; i++) {
+        CHECK_STR(cells[i].key, sw.cells[i].key);
+        CHECK_STR(cells[i].status, "pending");
+    }
+    bd_db_cells_free(cells, n);
+
+    /* A changed file under the same name is a new submission that shares the
+     * cells it has in common. */
+    char changed[4096];
+    snprintf(changed, sizeof changed, "%s/smoke3.yaml", dir);
+    char src[4096];
+    snprintf(src, sizeof src, "%s/sweeps/smoke.yaml", src_root);
+    char *yaml = test_read(src);
+    char *p = strstr(yaml, "seed: [1, 2]");
+    CHECK(p != NULL);
+    if (p) {
+        char *edited = malloc(strlen(yaml) + 8);
+        snprintf(edited, strlen(yaml) + 8, "%.*sseed: [1, 2, 3]%s", (int)(p - yaml), yaml, p + strlen("seed: [1, 2]"));
+        test_write(changed, edited);
+        free(edited);
+    }
+    free(yaml);
+    BdSweep sw3 = load_sweep(changed);
+    CHECK(sw3.n_cells == 9);
+    int64_t id3;
+    CHECK(bd_db_register(db, &sw3, &id3, &n_new, &err) == 0);
+    CHECK(id3 != id1 && n_new == 3);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 9);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 15);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 2);
+    int counts[4];
+    CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
+    CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 6);
+    CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
+    bd_sweep_free(&sw3);
+    bd_sweep_free(&sw);
+    bd_db_close(db);
+}
+
+/* ---- states and metrics -------------------------------------------------------------- */
+
+static void test_states(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdError err = {{0}};
+    int64_t sid;
+    int n_new, counts[4];
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+
+    /* pending -> running */
+    CHECK_MSG(bd_db_mark_running(db, 1, 3, "node7", &err) == 0, "%s", err.msg);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || attempts || ' ' || rank || ' ' || host FROM cells WHERE id = 1"),
+              "running 1 3 node7");
+    CHECK(q_int(db, "SELECT started_at LIKE '20__-__-__T__:__:__.___Z' FROM cells WHERE id = 1") == 1);
+    /* running -> running is refused */
+    CHECK(bd_db_mark_running(db, 1, 2, "node8", &err) < 0);
+    CHECK_CONTAINS(err.msg, ": cell 1 is running: cannot mark it running (expected a cell that is pending or failed)");
+    CHECK(q_int(db, "SELECT attempts FROM cells WHERE id = 1") == 1);
+
+    /* Metrics: an upsert never duplicates a row. */
+    const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
+    double e1[] = {1.5, 0.6, 0.2, 0.5}, e2[] = {0.9, 0.8, 0.95, 0.05}, e2b[] = {0.7, 0.85, 0.97, 0.03};
+    CHECK(bd_db_add_metrics(db, 1, "train", 1, names, e1, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2b, 4, &err) == 0);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 1") == 8);
+    CHECK(q_int(db, "SELECT value * 100 FROM metrics WHERE cell_id = 1 AND epoch = 2 AND name = 'clean_acc'") == 85);
+    double nan_value = NAN;
+    const char *loss_only[] = {"loss"};
+    CHECK(bd_db_add_metrics(db, 1, "train", 3, loss_only, &nan_value, 1, &err) == 0);
+    CHECK(q_int(db, "SELECT value IS NULL FROM metrics WHERE cell_id = 1 AND epoch = 3") == 1);
+    exec(db, "DELETE FROM metrics WHERE epoch = 3");
+    /* A metric of a cell that does not exist is refused by the foreign key. */
+    CHECK(bd_db_add_metrics(db, 999, "train", 1, names, e1, 4, &err) < 0);
+    CHECK_CONTAINS(err.msg, "storing metric train/1/loss of cell 999: FOREIGN KEY constraint failed");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 999") == 0);
+
+    /* running -> done */
+    BdCellReport r = {12.5, 421642, 0.0123};
+    CHECK_MSG(bd_db_mark_done(db, 1, &r, &err) == 0, "%s", err.msg);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || wall_seconds || ' ' || params || ' ' || gflops_per_image FROM cells "
+                         "WHERE id = 1"),
+              "done 12.5 421642 0.0123");
+    CHECK(q_int(db, "SELECT finished_at IS NOT NULL AND error IS NULL FROM cells WHERE id = 1") == 1);
+    /* A done cell is never trained again; a pending one cannot finish. */
+    CHECK(bd_db_mark_running(db, 1, 0, "h", &err) < 0);
+    CHECK_CONTAINS(err.msg, "cell 1 is done: cannot mark it running");
+    CHECK(bd_db_mark_done(db, 2, &r, &err) < 0);
+    CHECK_CONTAINS(err.msg, "cell 2 is pending: cannot mark it done (expected a cell that is running)");
+    CHECK(bd_db_mark_failed(db, 1, 1.0, "x", &err) < 0);
+    CHECK_CONTAINS(err.msg, "cell 1 is done: cannot mark it failed");
+    CHECK(bd_db_mark_running(db, 77, 0, "h", &err) < 0);
+    CHECK_CONTAINS(err.msg, ": no cell with id 77");
+
+    /* The view: the last train epoch's numbers. */
+    CHECK_STR(q_text(db, "SELECT trigger_name || ' ' || epochs || ' ' || clean_acc || ' ' || asr || ' ' || "
+                         "triggered_acc || ' ' || train_loss || ' ' || status FROM cell_results WHERE cell_id = 1"),
+              "square 2 0.85 0.97 0.03 0.7 done");
+    CHECK_STR(q_text(db, "SELECT trigger_name FROM cell_results WHERE cell_id = 6"), "square");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results WHERE epochs IS NULL AND asr IS NULL") == 5);
+    /* Pre-training jobs are not result rows. */
+    exec(db, "INSERT INTO cells(key, kind, cell_seed) VALUES ('pretrain x', 'pretrain', '00')");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 6);
+
+    /* running -> failed -> running (retry): error cleared, attempts counted,
+     * the failed attempt's metrics gone. */
+    CHECK(bd_db_mark_running(db, 2, 1, "node1", &err) == 0);
+    CHECK(bd_db_add_metrics(db, 2, "train", 1, names, e1, 4, &err) == 0);
+    CHECK(bd_db_mark_failed(db, 2, 3.25, "rank 1: out of memory\nat epoch 1", &err) == 0);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || wall_seconds || ' ' || error FROM cells WHERE id = 2"),
+              "failed 3.25 rank 1: out of memory\nat epoch 1");
+    CHECK(bd_db_mark_running(db, 2, 2, "node2", &err) == 0);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || attempts || ' ' || (error IS NULL) || ' ' || host FROM cells WHERE "
+                         "id = 2"),
+              "running 2 1 node2");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 2") == 0);
+    /* pending -> failed (a cell that cannot start) */
+    CHECK(bd_db_mark_failed(db, 3, 0, "", &err) == 0);
+    CHECK_STR(q_text(db, "SELECT error FROM cells WHERE id = 3"), "(no message)");
+
+    CHECK(bd_db_counts(db, sid, counts, &err) == 0);
+    CHECK(counts[BD_DB_PENDING] == 3 && counts[BD_DB_RUNNING] == 1 && counts[BD_DB_DONE] == 1 &&
+          counts[BD_DB_FAILED] == 1);
+
+    /* Requeue: running -> pending, for this sweep's cells only. */
+    int n;
+    CHECK(bd_db_requeue_running(db, sid + 1, &n, &err) == 0 && n == 0);
+    CHECK(bd_db_mark_running(db, 4, 0, "node0", &err) == 0);
+    CHECK(bd_db_requeue_running(db, sid, &n, &err) == 0 && n == 2);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'running'") == 0);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || attempts || ' ' || (rank IS NULL) FROM cells WHERE id = 4"),
+              "pending 1 1");
+    CHECK(bd_db_mark_running(db, 4, 0, "node0", &err) == 0);
+    CHECK(bd_db_requeue_running(db, 0, &n, &err) == 0 && n == 1);
+
+    /* The sweep's cells carry their state. */
+    BdDbCell *cells;
+    CHECK(bd_db_sweep_cells(db, sid, &cells, &n, &err) == 0 && n == 6);
+    if (n == 6) {
+        CHECK_STR(cells[0].status, "done");
+        CHECK_STR(cells[2].status, "failed");
+        CHECK(cells[3].attempts == 2);
+    }
+    bd_db_cells_free(cells, n);
+    bd_sweep_free(&sw);
+    bd_db_close(db);
+}
+
+/* ---- the run lock ------------------------------------------------------------------ */
+
+static void test_runs(void) {
+    char path[4096], host[256];
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    BdDb *db = open_new(path, sizeof path);
+    BdError err = {{0}};
+    int64_t r1, r2;
+    CHECK_MSG(bd_db_run_begin(db, 0, 4, &r1, &err) == 0, "%s", err.msg);
+    CHECK(q_int(db, "SELECT pid FROM runs") == (long long)getpid());
+    CHECK(q_int(db, "SELECT ranks FROM runs") == 4);
+    /* A second run while the first is alive (this very process) is refused. */
+    CHECK(bd_db_run_begin(db, 0, 2, &r2, &err) < 0);
+    char want[8192];
+    snprintf(want, sizeof want, "another bdsweep run (pid %ld on %s) is using %s since %s", (long)getpid(), host,
+             path, q_text(db, "SELECT started_at FROM runs"));
+    CHECK_CONTAINS(err.msg, want);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM runs") == 1);
+    CHECK(bd_db_run_heartbeat(db, r1, &err) == 0);
+    CHECK(bd_db_run_end(db, r1, 0, &err) == 0);
+    CHECK(q_int(db, "SELECT exit_status FROM runs WHERE id = 1") == 0);
+    CHECK(bd_db_run_heartbeat(db, r1, &err) < 0);
+    CHECK_CONTAINS(err.msg, "run 1 does not exist or has finished");
+    CHECK(bd_db_run_end(db, r1, 0, &err) < 0);
+
+    /* After the end, a new run may start; on another host with a fresh
+     * heartbeat it holds the database... */
+    CHECK(bd_db_run_begin(db, 0, 1, &r2, &err) == 0);
+    exec(db, "UPDATE runs SET host = 'elsewhere', pid = 1 WHERE finished_at IS NULL");
+    int64_t r3;
+    CHECK(bd_db_run_begin(db, 0, 1, &r3, &err) < 0);
+    CHECK_CONTAINS(err.msg, "another bdsweep run (pid 1 on elsewhere)");
+    /* ...until its heartbeat is older than BD_DB_RUN_STALE_SECONDS. */
+    exec(db, "UPDATE runs SET heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-200 seconds') "
+             "WHERE finished_at IS NULL");
+    CHECK_MSG(bd_db_run_begin(db, 0, 1, &r3, &err) == 0, "%s", err.msg);
+    /* On this host, a run whose process is gone does not hold it either. */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE runs SET pid = %ld WHERE id = %" PRId64, (long)child, r3);
+    exec(db, sql);
+    int64_t r4;
+    CHECK_MSG(bd_db_run_begin(db, 0, 1, &r4, &err) == 0, "%s", err.msg);
+    CHECK(r4 == 4);
+    bd_db_close(db);
+}
+
+/* ---- versions, migration, foreign files ----------------------------------------------------- */
+
+/* The layout of schema version 0: every table of version 1 but `runs`. */
+static const char *v0_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES ('schema_version', '0');"
+    "CREATE TABLE sweeps(id INTEGER PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, yaml TEXT NOT NULL, "
+    "  submitted_at TEXT NOT NULL, n_cells INTEGER NOT NULL);"
+    "CREATE TABLE cells(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL DEFAULT 'cell', "
+    "  dataset TEXT, arch TEXT, trigger TEXT, strategy TEXT, target INTEGER, poison_rate REAL, regularizer TEXT, "
+    "  seed INTEGER, init TEXT, train TEXT, retrain TEXT, cell_seed TEXT NOT NULL, "
+    "  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, error TEXT, rank INTEGER, "
+    "  host TEXT, started_at TEXT, finished_at TEXT, wall_seconds REAL, params INTEGER, gflops_per_image REAL, "
+    "  depends_on INTEGER REFERENCES cells(id));"
+    "CREATE TABLE sweep_cells(sweep_id INTEGER NOT NULL, cell_id INTEGER NOT NULL, position INTEGER NOT NULL, "
+    "  PRIMARY KEY (sweep_id, cell_id)) WITHOUT ROWID;"
+    "CREATE TABLE metrics(cell_id INTEGER NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL, "
+    "  value REAL, PRIMARY KEY (cell_id, phase, epoch, name)) WITHOUT ROWID;"
+    "INSERT INTO cells(key, cell_seed, status) VALUES ('dataset=mnist arch=cnn-small trigger=square poison_rate=0', "
+    "  '0123456789abcdef', 'done');";
+
+static void make_raw(const char *path, const char *sql) {
+    sqlite3 *h;
+    CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "make_raw: %s\n", msg);
+        check_failures++;
+    }
+    sqlite3_free(msg);
+    sqlite3_close(h);
+}
+
+static void test_versions(void) {
+    char path[4096];
+    BdError err = {{0}};
+    BdDb *db;
+
+    /* Newer than this build: refused, untouched. */
+    db = open_new(path, sizeof path);
+    exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    bd_db_close(db);
+    CHECK(bd_db_open(path, 1, &db, &err) < 0);
+    char want[8192];
+    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 2, this build knows up to 1)", path);
+    CHECK_STR(err.msg, want);
+
+    /* Version 0 is migrated in one transaction, keeping the data, to exactly
+     * the layout of a fresh database. */
+    char v0[4096];
+    snprintf(v0, sizeof v0, "%s/v0.db", dir);
+    make_raw(v0, v0_sql);
+    CHECK_MSG(bd_db_open(v0, 0, &db, &err) == 0, "%s", err.msg);
+    BdDb *fresh = open_new(path, sizeof path);
+    if (db && fresh) {
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+        CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'done'") == 1);
+        int64_t run;
+        CHECK_MSG(bd_db_run_begin(db, 0, 1, &run, &err) == 0, "%s", err.msg);
+        const char *runs_sql = "SELECT sql FROM sqlite_master WHERE name = 'runs'";
+        char migrated[4096];
+        snprintf(migrated, sizeof migrated, "%s", q_text(db, runs_sql));
+        CHECK_STR(migrated, q_text(fresh, runs_sql));
+        CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cell_results'") == 1);
+        CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 1);
+    }
+    bd_db_close(db);
+    bd_db_close(fresh);
+
+    /* A migration that fails leaves the file as it was. */
+    snprintf(v0, sizeof v0, "%s/v0-broken.db", dir);
+    make_raw(v0, v0_sql);
+    make_raw(v0, "CREATE TABLE runs(x)");
+    CHECK(bd_db_open(v0, 0, &db, &err) < 0);
+    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 1 failed at step 'add the runs table' (the "
+                            "database is unchanged): ");
+    CHECK_CONTAINS(err.msg, "table runs already exists");
+    sqlite3 *h;
+    sqlite3_open(v0, &h);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "0"));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+
+    /* Not a database; someone else's database; empty; missing; damaged meta. */
+    char p[4096];
+    snprintf(p, sizeof p, "%s/notes.db", dir);
+    test_write(p, "these are my notes, not a database\n");
+    CHECK(bd_db_open(p, 1, &db, &err) < 0);
+    snprintf(want, sizeof want,
+             "%s is not a SQLite database (file is not a database): expected a results database written by bdsweep", p);
+    CHECK_STR(err.msg, want);
+    char *after = test_read(p);
+    CHECK_STR(after, "these are my notes, not a database\n"); /* untouched */
+    free(after);
+
+    snprintf(p, sizeof p, "%s/other.db", dir);
+    make_raw(p, "CREATE TABLE photos(id); CREATE TABLE albums(id)");
+    CHECK(bd_db_open(p, 1, &db, &err) < 0);
+    snprintf(want, sizeof want,
+             "%s is a SQLite database but not a bdsweep one (tables: albums, photos; no meta table): refusing to use it",
+             p);
+    CHECK_STR(err.msg, want);
+
+    snprintf(p, sizeof p, "%s/empty.db", dir);
+    test_write(p, "");
+    CHECK(bd_db_open(p, 0, &db, &err) < 0);
+    CHECK_CONTAINS(err.msg, "is an empty database, not a bdsweep results database");
+    CHECK_MSG(bd_db_open(p, 1, &db, &err) == 0, "%s", err.msg); /* create=1 may fill an empty file */
+    bd_db_close(db);
+
+    snprintf(p, sizeof p, "%s/missing/none.db", dir);
+    CHECK(bd_db_open(p, 0, &db, &err) < 0);
+    CHECK_CONTAINS(err.msg, "none.db: no such database: expected a results database written by bdsweep run");
+
+    snprintf(p, sizeof p, "%s/nometa.db", dir);
+    make_raw(p, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    CHECK(bd_db_open(p, 0, &db, &err) < 0);
+    CHECK_CONTAINS(err.msg, "has a meta table but no schema_version: not a bdsweep results database");
+
+    CHECK(bd_db_open(dir, 1, &db, &err) < 0);
+    CHECK_CONTAINS(err.msg, "is not a file: expected a results database");
+}
+
+/* A view changed by hand (or by an older build) is restored on open. */
+static void test_views(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path);
+    exec(db, "DROP VIEW cell_results; CREATE VIEW cell_results AS SELECT 1 AS x");
+    bd_db_close(db);
+    BdError err = {{0}};
+    CHECK(bd_db_open(path, 0, &db, &err) == 0);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM pragma_table_info('cell_results') WHERE name IN ('asr', 'clean_acc')") == 2);
+    bd_db_close(db);
+}
+
+/* Every statement of results/queries.sql (the README's examples) compiles and
+ * runs against a database with a few results. */
+static void test_example_queries(void) {
+    char path[4096], qpath[4096];
+    BdDb *db = open_new(path, sizeof path);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdError err = {{0}};
+    int64_t sid;
+    int n_new;
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
+    for (int c = 1; c <= 4; c++) {
+        CHECK(bd_db_mark_running(db, c, 1, "h", &err) == 0);
+        for (int e = 1; e <= 2; e++) {
+            double v[] = {1.0 / e, 0.8 + 0.01 * c, 0.1 * c, 0.5};
+            CHECK(bd_db_add_metrics(db, c, "train", e, names, v, 4, &err) == 0);
+        }
+        BdCellReport r = {1, 2, 3};
+        CHECK(bd_db_mark_done(db, c, &r, &err) == 0);
+    }
+    CHECK(bd_db_mark_running(db, 5, 1, "h", &err) == 0);
+    CHECK(bd_db_mark_failed(db, 5, 0.5, "synthetic failure", &err) == 0);
+    snprintf(qpath, sizeof qpath, "%s/results/queries.sql", src_root);
+    char *sql = test_read(qpath);
+    CHECK_MSG(strlen(sql) > 100, "%s is missing", qpath);
+    const char *p = sql;
+    int n = 0;
+    while (*p) {
+        sqlite3_stmt *st = NULL;
+        const char *tail;
+        if (sqlite3_prepare_v2(bd_db_sqlite(db), p, -1, &st, &tail) != SQLITE_OK) {
+            fprintf(stderr, "results/queries.sql: %s\n  at: %.120s\n", sqlite3_errmsg(bd_db_sqlite(db)), p);
+            check_failures++;
+            break;
+        }
+        if (!st) break; /* only comments and blanks were left */
+        int rc, rows = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) rows++;
+        CHECK_MSG(rc == SQLITE_DONE, "%s", sqlite3_errmsg(bd_db_sqlite(db)));
+        CHECK_MSG(rows > 0, "query %d of results/queries.sql returned no row: %.100s", n + 1, sqlite3_sql(st));
+        sqlite3_finalize(st);
+        n++;
+        p = tail;
+    }
+    CHECK(n >= 4);
+    free(sql);
+    bd_sweep_free(&sw);
+    bd_db_close(db);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_db SOURCE_ROOT\n");
+        return 2;
+    }
+    src_root = argv[1];
+    dir = test_tmpdir();
+    test_create();
+    test_register();
+    test_states();
+    test_runs();
+    test_versions();
+    test_views();
+    test_example_queries();
+    test_rmtree(dir);
+    free(dir);
+    return check_result("test_db");
+}

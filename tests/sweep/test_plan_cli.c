@@ -1,0 +1,119 @@
+/* `bdsweep plan`, the executable: output against committed golden files
+ * (the canonical keys must never change silently), exit codes, errors.
+ * Usage: test_plan_cli BDSWEEP SOURCE_ROOT */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sweep/testenv.h"
+
+static char *bdsweep, *src_root, *dir;
+
+/* Runs bdsweep with up to 4 arguments (NULL-terminated). */
+static int run(char **out, char **err, const char *a1, const char *a2, const char *a3, const char *a4) {
+    char *argv[] = {bdsweep, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    return test_run(dir, argv, out, err);
+}
+
+static void check_golden(const char *sweep, const char *golden) {
+    char s[4096], g[4096];
+    snprintf(s, sizeof s, "%s/%s", src_root, sweep);
+    snprintf(g, sizeof g, "%s/%s", src_root, golden);
+    char *out, *err, *want = test_read(g);
+    int rc = run(&out, &err, "plan", s, NULL, NULL);
+    CHECK_MSG(rc == 0, "plan %s: exit %d, stderr: %s", sweep, rc, err);
+    CHECK_MSG(*want && !strcmp(out, want), "plan %s differs from %s:\n--- got\n%s--- expected\n%s", sweep, golden, out,
+              want);
+    CHECK_STR(err, "");
+    free(out);
+    free(err);
+    free(want);
+}
+
+static void test_golden(void) {
+    check_golden("sweeps/smoke.yaml", "tests/sweep/smoke.plan");
+    check_golden("tests/sweep/golden.yaml", "tests/sweep/golden.plan");
+    /* Twice gives the same text (nothing depends on time or addresses). */
+    char s[4096], *o1, *o2, *e1, *e2;
+    snprintf(s, sizeof s, "%s/tests/sweep/golden.yaml", src_root);
+    run(&o1, &e1, "plan", s, NULL, NULL);
+    run(&o2, &e2, "plan", s, NULL, NULL);
+    CHECK(!strcmp(o1, o2));
+    CHECK_CONTAINS(o1, "\n50 cells\n");
+    free(o1), free(o2), free(e1), free(e2);
+}
+
+static void test_usage(void) {
+    char *out, *err;
+    CHECK(run(&out, &err, "plan", "--help", NULL, NULL) == 0);
+    CHECK_CONTAINS(out, "usage: bdsweep plan SWEEP.yaml");
+    free(out), free(err);
+
+    CHECK(run(&out, &err, "plan", NULL, NULL, NULL) == 2);
+    CHECK_STR(err, "bdsweep plan: missing the sweep file\nhint: bdsweep plan SWEEP.yaml (bdsweep plan --help)\n");
+    CHECK_STR(out, "");
+    free(out), free(err);
+
+    CHECK(run(&out, &err, "plan", "--cells", "x.yaml", NULL) == 2);
+    CHECK_STR(err, "bdsweep plan: unknown option '--cells'\nhint: bdsweep plan --help\n");
+    free(out), free(err);
+
+    CHECK(run(&out, &err, "plan", "a.yaml", "b.yaml", NULL) == 2);
+    CHECK_CONTAINS(err, "one sweep file expected, got 'a.yaml' and 'b.yaml'");
+    free(out), free(err);
+
+    /* The top-level command list names plan and status. */
+    CHECK(run(&out, &err, "--help", NULL, NULL, NULL) == 0);
+    CHECK_CONTAINS(out, "  plan ");
+    CHECK_CONTAINS(out, "  status ");
+    free(out), free(err);
+}
+
+static void test_invalid(void) {
+    char path[4096], *out, *err;
+    snprintf(path, sizeof path, "%s/bad.yaml", dir);
+    test_write(path, "name: bad\ngrid:\n  dataset: [fashion-mnist]\n  arch: [cnn-small]\n"
+                     "  trigger: [square, {name: square, size: 0}]\n  poison_rate: [0.1]\n");
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 2);
+    char want[4200];
+    snprintf(want, sizeof want,
+             "bdsweep: %s:5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in "
+             "[1, 4096]\n",
+             path);
+    CHECK_STR(err, want);
+    CHECK_STR(out, ""); /* nothing is printed before the whole sweep is valid */
+    free(out), free(err);
+
+    CHECK(run(&out, &err, "plan", "/nonexistent/sweep.yaml", NULL, NULL) == 2);
+    CHECK_STR(err, "bdsweep: /nonexistent/sweep.yaml: cannot read the sweep file: No such file or directory\n");
+    free(out), free(err);
+
+    /* A cluster-only dataset: plan works and warns once, with the line. */
+    snprintf(path, sizeof path, "%s/cluster.yaml", dir);
+    test_write(path, "name: cluster\ngrid:\n  dataset: [{name: flowers, path: /cluster/flowers}]\n"
+                     "  arch: [cnn-small]\n  trigger: [square, blend]\n  poison_rate: [0.1]\n");
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
+    CHECK_CONTAINS(out, "dataset=flowers(path=/cluster/flowers) arch=cnn-small trigger=blend poison_rate=0.1\n2 cells\n");
+    snprintf(want, sizeof want, "bdsweep: warning: %s:3:13: grid.dataset[0]: flowers: cannot open folder", path);
+    CHECK_CONTAINS(err, want);
+    int warnings = 0;
+    for (const char *p = err; (p = strstr(p, "warning:")); p++) warnings++;
+    CHECK(warnings == 1);
+    free(out), free(err);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_plan_cli BDSWEEP SOURCE_ROOT\n");
+        return 2;
+    }
+    bdsweep = argv[1];
+    src_root = argv[2];
+    dir = test_tmpdir();
+    test_golden();
+    test_usage();
+    test_invalid();
+    test_rmtree(dir);
+    free(dir);
+    return check_result("test_plan_cli");
+}

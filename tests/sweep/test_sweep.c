@@ -1,0 +1,435 @@
+/* The sweep loader: expansion order and counts, every form of exclude, and
+ * every validation error with its FILE:LINE:COL and message.
+ * Usage: test_sweep SOURCE_ROOT */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sweep/sweep.h"
+#include "sweep/testenv.h"
+
+static const char *src_root;
+static char *dir;
+static int n_file;
+
+/* Writes yaml to a new file and loads it; the path is returned in path. */
+static int load(const char *yaml, int flags, BdSweep *sw, BdError *err, char *path, size_t cap) {
+    snprintf(path, cap, "%s/sweep%d.yaml", dir, n_file++);
+    test_write(path, yaml);
+    return bd_sweep_load(path, flags | BD_SWEEP_QUIET, sw, err);
+}
+
+/* The load must fail with "PATH" + expected (expected begins with ":LINE:COL: "). */
+#define EXPECT_ERROR(yaml, expected) expect_error(__LINE__, yaml, 0, expected)
+static void expect_error(int line, const char *yaml, int flags, const char *expected) {
+    BdSweep sw;
+    BdError err = {{0}};
+    char path[4096];
+    int rc = load(yaml, flags, &sw, &err, path, sizeof path);
+    CHECK_MSG(rc < 0, "line %d: the sweep should be refused", line);
+    size_t n = strlen(path);
+    int ok = !strncmp(err.msg, path, n) && !strncmp(err.msg + n, expected, strlen(expected));
+    CHECK_MSG(ok, "line %d:\n  got:      %s\n  expected: %s%s", line, err.msg, path, expected);
+    CHECK(sw.n_cells == 0 && sw.cells == NULL);
+    bd_sweep_free(&sw);
+}
+
+static BdSweep load_ok(int line, const char *yaml, int flags) {
+    BdSweep sw;
+    BdError err = {{0}};
+    char path[4096];
+    int rc = load(yaml, flags, &sw, &err, path, sizeof path);
+    CHECK_MSG(rc == 0, "line %d: %s", line, err.msg);
+    return sw;
+}
+#define LOAD_OK(yaml) load_ok(__LINE__, yaml, 0)
+
+#define HEAD "name: t\n"
+#define BASE_GRID                                                                                                     \
+    "grid:\n"                                                                                                         \
+    "  dataset: [fashion-mnist]\n"                                                                                    \
+    "  arch: [cnn-small]\n"
+
+/* ---- the issue's example ------------------------------------------------------- */
+
+static void test_smoke(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sweeps/smoke.yaml", src_root);
+    BdSweep sw;
+    BdError err = {{0}};
+    CHECK_MSG(bd_sweep_load(path, BD_SWEEP_STRICT | BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
+    CHECK_STR(sw.name, "smoke");
+    CHECK_STR(sw.description, "free text");
+    CHECK_STR(sw.db_path, "results/smoke.db");
+    CHECK(sw.yaml && strstr(sw.yaml, "exclude:"));
+    /* 2 triggers x 2 rates x 2 seeds minus the 2 excluded. */
+    CHECK(sw.n_cells == 6);
+    CHECK(sw.n_warnings == 0);
+    const char *train = "train=sgd(epochs=2,limit_test=1000,limit_train=4000)";
+    char want[1024];
+    snprintf(want, sizeof want, "dataset=fashion-mnist arch=cnn-small trigger=square poison_rate=0 seed=1 %s", train);
+    CHECK_STR(sw.cells[0].key, want);
+    snprintf(want, sizeof want,
+             "dataset=fashion-mnist arch=cnn-small trigger=square(location=top-left,size=4) poison_rate=0.05 seed=2 %s",
+             train);
+    CHECK_STR(sw.cells[5].key, want);
+    /* Absent or default values are still there, canonical. */
+    CHECK_STR(sw.cells[0].values[BD_AXIS_STRATEGY], "all-to-one");
+    CHECK_STR(sw.cells[0].values[BD_AXIS_RETRAIN], "none");
+    CHECK_STR(sw.cells[0].values[BD_AXIS_INIT], "scratch");
+    CHECK_STR(sw.cells[0].values[BD_AXIS_TARGET], "0");
+    CHECK_STR(sw.cells[3].values[BD_AXIS_POISON_RATE], "0.05");
+    /* Values are shared between cells, not copied. */
+    CHECK(sw.cells[0].values[BD_AXIS_DATASET] == sw.cells[5].values[BD_AXIS_DATASET]);
+    CHECK(sw.axes[BD_AXIS_TRIGGER].n == 2 && sw.axes[BD_AXIS_TRIGGER].given);
+    CHECK(sw.axes[BD_AXIS_TRIGGER].values[1].line == 9 && sw.axes[BD_AXIS_TRIGGER].values[1].col == 21);
+    CHECK_STR(sw.axes[BD_AXIS_TRIGGER].values[1].where, "grid.trigger[1]");
+    CHECK(sw.axes[BD_AXIS_TRAIN].given && sw.axes[BD_AXIS_TRAIN].values[0].line == 3);
+    bd_sweep_free(&sw);
+}
+
+/* ---- expansion order ---------------------------------------------------------- */
+
+static void test_order(void) {
+    BdSweep sw = LOAD_OK(HEAD "grid:\n"
+                              "  dataset: [mnist, fashion-mnist]\n"
+                              "  arch: cnn-small\n"
+                              "  trigger: [square, blend]\n"
+                              "  poison_rate: [0.0, 0.10]\n"
+                              "  seed: [1, 2, 3]\n");
+    CHECK(sw.n_cells == 24);
+    /* The last axis (seed here) varies fastest, values in file order. */
+    const char *seeds[] = {"1", "2", "3", "1"};
+    for (int i = 0; i < 4; i++) CHECK_STR(sw.cells[i].values[BD_AXIS_SEED], seeds[i]);
+    CHECK_STR(sw.cells[2].values[BD_AXIS_POISON_RATE], "0");
+    CHECK_STR(sw.cells[3].values[BD_AXIS_POISON_RATE], "0.1");
+    CHECK_STR(sw.cells[5].values[BD_AXIS_TRIGGER], "square");
+    CHECK_STR(sw.cells[6].values[BD_AXIS_TRIGGER], "blend");
+    CHECK_STR(sw.cells[11].values[BD_AXIS_DATASET], "mnist");
+    CHECK_STR(sw.cells[12].values[BD_AXIS_DATASET], "fashion-mnist");
+    CHECK_STR(sw.cells[23].key, "dataset=fashion-mnist arch=cnn-small trigger=blend poison_rate=0.1 seed=3");
+    /* Every key distinct. */
+    int dup = 0;
+    for (int i = 0; i < sw.n_cells; i++)
+        for (int j = 0; j < i; j++) dup |= !strcmp(sw.cells[i].key, sw.cells[j].key);
+    CHECK(!dup);
+    bd_sweep_free(&sw);
+
+    /* A single value instead of a list; top-level train/retrain/init; the
+     * keyed init form; lists as parameters; quoting in keys. */
+    sw = LOAD_OK(HEAD "train: {epochs: 3, nesterov: yes}\n"
+                      "retrain: {fraction: 0.1, epochs: 2}\n"
+                      "init: {pretrained: clean, trainable: head}\n"
+                      "grid:\n"
+                      "  dataset: {name: cifar10, path: \"/data/my cifar (v1)\"}\n"
+                      "  arch: {name: resnet50, depth: [2, 2, 2, 2], width: 0.25}\n"
+                      "  trigger: \"pattern(glyph=X,size=5)\"\n"
+                      "  poison_rate: 1e-1\n"
+                      "  target: 2.0\n"
+                      "  regularizer: {name: snnl, layers: [penultimate, \"a,b\"]}\n");
+    CHECK(sw.n_cells == 1);
+    CHECK_STR(sw.cells[0].key,
+              "dataset=cifar10(path=\"/data/my cifar (v1)\") arch=resnet50(depth=[2,2,2,2],width=0.25) "
+              "trigger=pattern(glyph=X,size=5) target=2 poison_rate=0.1 regularizer=snnl(layers=[penultimate,\"a,b\"]) "
+              "init=pretrained(trainable=head) train=sgd(epochs=3,nesterov=true) retrain=finetune(epochs=2,fraction=0.1)");
+    bd_sweep_free(&sw);
+
+    /* Two spellings of one value are one value (an error, see test_errors);
+     * explicit defaults vanish from the key. */
+    sw = LOAD_OK(HEAD BASE_GRID "  trigger: {name: square, size: 3, location: bottom-right}\n"
+                                "  poison_rate: 0.1\n"
+                                "  strategy: all-to-one\n");
+    CHECK_STR(sw.cells[0].key, "dataset=fashion-mnist arch=cnn-small trigger=square poison_rate=0.1");
+    bd_sweep_free(&sw);
+}
+
+/* ---- exclude ------------------------------------------------------------------ */
+
+#define EX_GRID                                                                                                   \
+    HEAD BASE_GRID "  trigger: [square, {name: square, size: 4}, {name: square, size: 4, location: top-left}, blend]\n" \
+                   "  poison_rate: [0, 0.1]\n"                                                                    \
+                   "  seed: [1, 2]\n"
+
+static int count_with(const BdSweep *sw, BdAxis a, const char *value) {
+    int n = 0;
+    for (int i = 0; i < sw->n_cells; i++) n += !strcmp(sw->cells[i].values[a], value);
+    return n;
+}
+
+static void test_exclude(void) {
+    BdSweep sw = LOAD_OK(EX_GRID);
+    CHECK(sw.n_cells == 16);
+    bd_sweep_free(&sw);
+
+    /* A preset name alone matches every value of that preset. */
+    sw = LOAD_OK(EX_GRID "exclude:\n  - {trigger: square}\n");
+    CHECK(sw.n_cells == 4);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "blend") == 4);
+    bd_sweep_free(&sw);
+
+    /* A partial mapping matches the values with those parameters. */
+    sw = LOAD_OK(EX_GRID "exclude:\n  - {trigger: {name: square, size: 4}, poison_rate: 0.0}\n");
+    CHECK(sw.n_cells == 12);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square(size=4)") == 2);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square(location=top-left,size=4)") == 2);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square") == 4);
+    bd_sweep_free(&sw);
+
+    /* The full mapping matches exactly that trigger; parameters at their
+     * default match too (size 3 is square's default). */
+    sw = LOAD_OK(EX_GRID "exclude:\n"
+                         "  - {trigger: {name: square, size: 4, location: top-left}}\n"
+                         "  - {trigger: {name: square, size: 3}, seed: 2}\n");
+    CHECK(sw.n_cells == 10);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square(location=top-left,size=4)") == 0);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square") == 2);
+    CHECK(sw.n_warnings == 0);
+    bd_sweep_free(&sw);
+
+    /* The canonical text form (a partial pattern: both size-4 squares); an
+     * axis the sweep omits (strategy at its absent value all-to-one) and the
+     * implicit preset of train. */
+    sw = LOAD_OK(EX_GRID "exclude:\n"
+                         "  - {trigger: \"square(size=4.0)\", strategy: all-to-one, train: {epochs: 10}}\n");
+    CHECK(sw.n_cells == 8);
+    CHECK(count_with(&sw, BD_AXIS_TRIGGER, "square") == 4);
+    bd_sweep_free(&sw);
+    sw = LOAD_OK(EX_GRID "exclude:\n  - {trigger: square, train: {epochs: 9}}\n");
+    CHECK(sw.n_cells == 16); /* train is sgd(epochs=10) by default: no match */
+    bd_sweep_free(&sw);
+
+    /* Scalars compare canonically: 0.10 is 0.1, 1.0 is 1. */
+    sw = LOAD_OK(EX_GRID "exclude:\n  - {poison_rate: 0.10, seed: 1.0}\n");
+    CHECK(sw.n_cells == 12);
+    CHECK(count_with(&sw, BD_AXIS_POISON_RATE, "0.1") == 4);
+    bd_sweep_free(&sw);
+
+    /* An entry that matches nothing is a warning naming its line. */
+    char path[4096];
+    BdError err = {{0}};
+    CHECK(load(EX_GRID "exclude:\n  - {seed: 1}\n  - {trigger: {name: square, size: 5}}\n", 0, &sw, &err, path,
+               sizeof path) == 0);
+    CHECK(sw.n_cells == 8);
+    CHECK(sw.n_warnings == 1);
+    if (sw.n_warnings == 1) {
+        char want[4200];
+        snprintf(want, sizeof want, "%s:10:5: exclude[1]: matches no cell: no trigger of the sweep matches its trigger",
+                 path);
+        CHECK_STR(sw.warnings[0], want);
+    }
+    bd_sweep_free(&sw);
+}
+
+/* ---- validation errors ---------------------------------------------------------- */
+
+static void test_errors(void) {
+    /* The example of the issue: the parameter's node, the value's path. */
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 0}]\n  poison_rate: 0.1\n",
+                 ":5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in [1, 4096]");
+    /* Malformed YAML: libyaml's problem and mark. */
+    EXPECT_ERROR(HEAD "grid:\n  dataset: [mnist\n  arch: x\n",
+                 ":4:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at "
+                 "line 3, column 12)");
+    EXPECT_ERROR(HEAD "grid: {dataset: mnist\n", ":3:1: invalid YAML: did not find expected ',' or '}'");
+    EXPECT_ERROR(HEAD "\tgrid: 1\n", ":2:1: invalid YAML: found a tab character that violates indentation");
+    EXPECT_ERROR(HEAD BASE_GRID "---\nname: u\n", ":6:1: a second YAML document: expected one sweep per file");
+    EXPECT_ERROR("", ": the file is empty: expected a mapping with at least `name:` and `grid:`");
+    EXPECT_ERROR("- a\n", ":1:1: expected a mapping with at least `name:` and `grid:`, got a list");
+    /* Top level. */
+    EXPECT_ERROR(HEAD "gird: {}\n",
+                 ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, train, "
+                 "retrain, init)");
+    EXPECT_ERROR(HEAD "seed: 3\n", ":2:1: unknown top-level key 'seed': the axis seed goes under grid:");
+    EXPECT_ERROR("grid: {}\n", ":1:1: missing the required key 'name'");
+    EXPECT_ERROR(HEAD, ":1:1: missing the required key 'grid' (a mapping of axis: [values])");
+    EXPECT_ERROR("name: a b\n", ":1:7: name: 'a b' is not a valid sweep name: expected letters, digits");
+    EXPECT_ERROR("name: [a]\n", ":1:7: name: expected the sweep's name ([A-Za-z0-9_.-]+), got a list");
+    EXPECT_ERROR(HEAD "name: u\n", ":2:1: key 'name' appears twice (first at line 1, column 1)");
+    EXPECT_ERROR(HEAD "description: [a]\n", ":2:14: description: expected text, got a list");
+    EXPECT_ERROR(HEAD "grid: [dataset]\n", ":2:7: grid: expected a mapping of axis: [values], got a list");
+    EXPECT_ERROR(HEAD "train: [{epochs: 1}]\n" BASE_GRID,
+                 ":2:8: train: expected one value at the top level (a list of values goes under grid.train)");
+    EXPECT_ERROR(HEAD "train: {epochs: 1}\n" BASE_GRID "  train: [{epochs: 2}]\n",
+                 ":6:3: grid.train: train is also given at the top level (line 2, column 1): give it in one place");
+    /* Axes. */
+    EXPECT_ERROR(HEAD BASE_GRID "  triger: [square]\n",
+                 ":5:3: grid: unknown axis 'triger' (expected one of: dataset, arch, trigger, strategy, target, "
+                 "poison_rate, regularizer, seed, init, train, retrain)");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square]\n",
+                 ":3:3: grid: missing the required axis 'poison_rate' (fraction of the training set poisoned");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: []\n", ":5:12: grid.trigger: empty list: expected at least one trigger");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square]\n  trigger: [blend]\n",
+                 ":6:3: grid: key 'trigger' appears twice (first at line 5, column 3)");
+    /* Values. */
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [sqaure]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: unknown trigger 'sqaure' (expected one of: square, checkerboard, noise-patch, "
+                 "pattern, blend, sinusoid, image)");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: sqaure}]\n  poison_rate: 0.1\n",
+                 ":5:20: grid.trigger[0]: unknown trigger 'sqaure'");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, colour: 3}]\n  poison_rate: 0.1\n",
+                 ":5:28: grid.trigger[0]: square: unknown parameter 'colour' (expected one of: size, color, alpha, "
+                 "location, x, y, margin)");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [\"square(colour=3)\"]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: square: unknown parameter 'colour'");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{size: 4}]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: expected a 'name:' key naming the trigger (one of: square,");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, size: [3, 4]}]\n  poison_rate: 0.1\n",
+                 ":5:34: grid.trigger[0]: square: parameter 'size': expected one value, got a list");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, size: {a: 1}}]\n  poison_rate: 0.1\n",
+                 ":5:34: grid.trigger[0]: square: parameter 'size': expected a value or a list of values, got a mapping");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, color: [1, [2]]}]\n  poison_rate: 0.1\n",
+                 ":5:39: grid.trigger[0]: square: parameter 'color': element 2: expected a value, got a list");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, location: middle}]\n  poison_rate: 0.1\n",
+                 ":5:38: grid.trigger[0]: square: parameter 'location': 'middle' is not one of: top-left, top-right, "
+                 "bottom-left, bottom-right, center, random");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [{name: square, x: 3}]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: square: give both x and y for a fixed position");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [~]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: expected a trigger (one of: square,");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [[square]]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: expected a trigger (one of: square, checkerboard, noise-patch, pattern, "
+                 "blend, sinusoid, image) or a mapping with its name and parameters, got a list");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [\"square size\"]\n  poison_rate: 0.1\n",
+                 ":5:13: grid.trigger[0]: unexpected text ' size' after 'square'");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: [0.1, 1.5]\n",
+                 ":6:22: grid.poison_rate[1]: 1.5 is out of range: expected a number in [0, 1]");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: [0.1, {a: 1}]\n",
+                 ":6:22: grid.poison_rate[1]: expected a number in [0, 1], got a mapping");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0.1\n  seed: [one]\n",
+                 ":7:10: grid.seed[0]: 'one' is not an integer");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0.1\n  target: [-1]\n",
+                 ":7:12: grid.target[0]: -1 is out of range: expected an integer in [0, 100000]");
+    EXPECT_ERROR(HEAD "train: {epochs: -1}\n" BASE_GRID "  trigger: square\n  poison_rate: 0.1\n",
+                 ":2:17: train: sgd: parameter 'epochs': -1 is out of range: expected an integer in [0, 100000]");
+    EXPECT_ERROR(HEAD "train: {name: adam}\n" BASE_GRID "  trigger: square\n  poison_rate: 0.1\n",
+                 ":2:15: train: unknown train 'adam' (expected one of: sgd)");
+    EXPECT_ERROR(HEAD "init: {name: pretrained, pretrained: clean}\n",
+                 ":2:26: init: 'name' and 'pretrained' both name the init: give one");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: cifar10\n",
+                 ":3:12: grid.dataset: cifar10: parameter 'path' is required (folder with data_batch_1..5.bin");
+    /* Two spellings of one value. */
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 3}]\n  poison_rate: 0.1\n",
+                 ":5:21: grid.trigger[1]: square is the same value as grid.trigger[0] (line 5, column 13) once "
+                 "canonicalised: give each value once");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: [0.05, 0.050]\n",
+                 ":6:23: grid.poison_rate[1]: 0.05 is the same value as grid.poison_rate[0] (line 6, column 17)");
+    /* Exclude. */
+    EXPECT_ERROR(EX_GRID "exclude: {seed: 1}\n", ":8:10: exclude: expected a list of mappings (axis: value), got a mapping");
+    EXPECT_ERROR(EX_GRID "exclude: [seed]\n", ":8:11: exclude[0]: expected a mapping of axis: value, got a value");
+    EXPECT_ERROR(EX_GRID "exclude: [{}]\n", ":8:11: exclude[0]: empty entry: expected at least one axis: value");
+    EXPECT_ERROR(EX_GRID "exclude: [{sed: 1}]\n", ":8:12: exclude[0]: unknown axis 'sed'");
+    EXPECT_ERROR(EX_GRID "exclude: [{trigger: sqare}]\n", ":8:21: exclude[0].trigger: unknown trigger 'sqare'");
+    EXPECT_ERROR(EX_GRID "exclude: [{trigger: {name: square, sise: 4}}]\n",
+                 ":8:36: exclude[0].trigger: square: unknown parameter 'sise'");
+    EXPECT_ERROR(EX_GRID "exclude: [{poison_rate: 2}]\n",
+                 ":8:25: exclude[0].poison_rate: 2 is out of range: expected a number in [0, 1]");
+    EXPECT_ERROR(EX_GRID "exclude: [{seed: [1, 2]}]\n",
+                 ":8:18: exclude[0].seed: expected an integer in [0, 2147483647], got a list");
+    /* A grid too large to be meant (100 x 100 x 101 x 10 cells). */
+    {
+        char yaml[16384];
+        size_t o = (size_t)snprintf(yaml, sizeof yaml, HEAD BASE_GRID "  trigger: [");
+        for (int i = 1; i <= 10; i++)
+            o += (size_t)snprintf(yaml + o, sizeof yaml - o, "%s{name: square, size: %d}", i > 1 ? ", " : "", i);
+        const char *axes[] = {"target", "seed", "poison_rate"};
+        for (int a = 0; a < 3; a++) {
+            o += (size_t)snprintf(yaml + o, sizeof yaml - o, "]\n  %s: [", axes[a]);
+            for (int i = 0; i < (a == 2 ? 101 : 100); i++)
+                o += (size_t)snprintf(yaml + o, sizeof yaml - o, a == 2 ? "%s0.%04d" : "%s%d", i ? ", " : "", i);
+        }
+        snprintf(yaml + o, sizeof yaml - o, "]\n");
+        EXPECT_ERROR(yaml, ": the grid has more than 10000000 cells: expected a smaller sweep (check the lists)");
+    }
+    EXPECT_ERROR(EX_GRID "exclude: [{poison_rate: 0}, {poison_rate: 0.1}]\n",
+                 ":8:10: exclude: removes every one of the grid's 16 cells: nothing would run");
+}
+
+/* ---- checks across axes ------------------------------------------------------------ */
+
+static void test_cell_checks(void) {
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 30}]\n  poison_rate: 0.1\n",
+                 ":5:21: grid.trigger[1]: with grid.dataset[0] (line 3): trigger square of size 30 does not fit a "
+                 "28x28 image");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0.1\n  target: [1, 12]\n",
+                 ":7:15: grid.target[1]: with grid.dataset[0] (line 3) and the default strategy all-to-one: target "
+                 "class 12 is out of range: the dataset has classes 0..9");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0.1\n  strategy: {name: one-to-one, source: 0}\n",
+                 ":7:13: grid.strategy: with grid.dataset[0] (line 3) and the default target 0: one-to-one: source "
+                 "class 0 equals the target: expected a different class");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: {name: synthetic, channels: 1}\n  arch: cnn-small\n"
+                      "  trigger: {name: square, color: [1, 2, 3]}\n  poison_rate: 0.1\n",
+                 ":5:12: grid.trigger: with grid.dataset (line 3): trigger square: color has 3 values: expected 1 or 1");
+    /* A combination that exclude removes is never checked. */
+    BdSweep sw = LOAD_OK(HEAD "grid:\n  dataset: [fashion-mnist, {name: synthetic, size: 64}]\n  arch: cnn-small\n"
+                              "  trigger: [square, {name: square, size: 40}]\n  poison_rate: 0.1\n"
+                              "exclude:\n  - {dataset: fashion-mnist, trigger: {name: square, size: 40}}\n");
+    CHECK(sw.n_cells == 3);
+    bd_sweep_free(&sw);
+
+    /* An image folder's shape comes from the folder: missing, it is a
+     * warning for plan and an error for run (STRICT). */
+    const char *flowers = HEAD "grid:\n  dataset: {name: flowers, path: /nonexistent/flowers, size: 16}\n"
+                               "  arch: cnn-small\n  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n";
+    char path[4096];
+    BdError err = {{0}};
+    CHECK(load(flowers, 0, &sw, &err, path, sizeof path) == 0);
+    CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
+    if (sw.n_warnings == 1) {
+        CHECK_CONTAINS(sw.warnings[0], ":3:12: grid.dataset: flowers: cannot open folder '/nonexistent/flowers'");
+        CHECK_CONTAINS(sw.warnings[0], "are skipped for this dataset");
+    }
+    bd_sweep_free(&sw);
+    expect_error(__LINE__, flowers, BD_SWEEP_STRICT,
+                 ":3:12: grid.dataset: flowers: cannot open folder '/nonexistent/flowers': expected one sub-folder "
+                 "per class");
+    /* Present, its shape is known and the trigger is checked against it. */
+    char yaml[8192], sub[4200];
+    const char *classes[] = {"daisy", "rose", "tulip"};
+    snprintf(sub, sizeof sub, "%s/flowers", dir);
+    mkdir(sub, 0777);
+    for (int i = 0; i < 3; i++) {
+        snprintf(sub, sizeof sub, "%s/flowers/%s", dir, classes[i]);
+        mkdir(sub, 0777);
+    }
+    snprintf(yaml, sizeof yaml,
+             HEAD "grid:\n  dataset: {name: flowers, path: %s/flowers, size: 16}\n  arch: cnn-small\n"
+                  "  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n  target: 2\n",
+             dir);
+    expect_error(__LINE__, yaml, BD_SWEEP_STRICT,
+                 ":5:12: grid.trigger: with grid.dataset (line 3): trigger square of size 20 does not fit a 16x16 image");
+    snprintf(yaml, sizeof yaml,
+             HEAD "grid:\n  dataset: {name: flowers, path: %s/flowers, size: 16}\n  arch: cnn-small\n"
+                  "  trigger: square\n  poison_rate: 0.1\n  target: [2, 3]\n",
+             dir);
+    expect_error(__LINE__, yaml, BD_SWEEP_STRICT,
+                 ":7:15: grid.target[1]: with grid.dataset (line 3) and the default strategy all-to-one: target class "
+                 "3 is out of range: the dataset has classes 0..2");
+}
+
+static void test_files(void) {
+    BdSweep sw;
+    BdError err = {{0}};
+    CHECK(bd_sweep_load("/nonexistent/x.yaml", 0, &sw, &err) < 0);
+    CHECK_STR(err.msg, "/nonexistent/x.yaml: cannot read the sweep file: No such file or directory");
+    CHECK(bd_sweep_load(dir, 0, &sw, &err) < 0);
+    CHECK_CONTAINS(err.msg, ": not a regular file: expected a YAML sweep file");
+    bd_sweep_free(&sw);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_sweep SOURCE_ROOT\n");
+        return 2;
+    }
+    src_root = argv[1];
+    dir = test_tmpdir();
+    test_smoke();
+    test_order();
+    test_exclude();
+    test_errors();
+    test_cell_checks();
+    test_files();
+    test_rmtree(dir);
+    free(dir);
+    return check_result("test_sweep");
+}
