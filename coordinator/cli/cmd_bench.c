@@ -48,6 +48,24 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Peak resident memory in MB: VmHWM, which exec resets (getrusage's
+ * ru_maxrss would still include the parent's peak when a big process such as
+ * a Python interpreter forked us). */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = (double)ru.ru_maxrss;
+    }
+    return kb / 1024.0;
+}
+
 static int parse_int(const char *opt, const char *v, int min, int *out) {
     char *end;
     errno = 0;
@@ -63,15 +81,23 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 int bd_cmd_bench(int argc, char **argv) {
     const char *arch_text = NULL, *input_text = "3x32x32";
     int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
+    static const char *const known[] = {"--arch", "--input", "--batch", "--threads", "--steps", "--warmup",
+                                        "--classes", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
         }
-        if (i + 1 >= argc || strncmp(a, "--", 2)) {
-            fprintf(stderr, "bdsweep bench: %s '%s'\nhint: bdsweep bench --help lists the options\n",
-                    strncmp(a, "--", 2) ? "unexpected argument" : "missing the value of", a);
+        int k = 0;
+        while (known[k] && strcmp(known[k], a)) k++;
+        if (!known[k]) {
+            fprintf(stderr, "bdsweep bench: unknown %s '%s'\nhint: bdsweep bench --help lists the options\n",
+                    strncmp(a, "--", 2) ? "argument" : "option", a);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bdsweep bench: %s needs a value\nhint: bdsweep bench --help lists the options\n", a);
             return 2;
         }
         const char *v = argv[++i];
@@ -82,11 +108,7 @@ int bd_cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, &warmup);
-        else if (!strcmp(a, "--classes")) bad = parse_int(a, v, 2, &classes);
-        else {
-            fprintf(stderr, "bdsweep bench: unknown option '%s'\nhint: bdsweep bench --help lists the options\n", a);
-            return 2;
-        }
+        else bad = parse_int(a, v, 2, &classes);
         if (bad) return 2;
     }
     if (!arch_text) {
@@ -141,15 +163,13 @@ int bd_cmd_bench(int argc, char **argv) {
         for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
         if (phase) t_eval = now() - t0;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
     printf("arch=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu flops_per_img=%.4g "
            "train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
            arch_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops, imgs / t_train,
-           imgs / t_eval, flops * imgs / t_train / 1e9, (double)ru.ru_maxrss / 1024.0, (double)loss);
+           imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
     free(x);
     free(y);
     bd_sgd_free(&opt);
