@@ -7,6 +7,7 @@ int bd_cmd_status(int argc, char **argv);
 
 /* Each command lives in its own file; add it here. */
 const BdCommand bd_commands[] = {
+    {"bench", "time training and evaluation steps of an architecture (engine speed)", bd_cmd_bench},
     {"plan", "validate a sweep file and list its cells (no MPI, no database)", bd_cmd_plan},
     {"status", "counts per status, failures and the last run of a results database", bd_cmd_status},
     {NULL, NULL, NULL},
