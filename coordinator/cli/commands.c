@@ -3,12 +3,14 @@
 #include <stddef.h>
 
 int bd_cmd_plan(int argc, char **argv);
+int bd_cmd_run(int argc, char **argv);
 int bd_cmd_status(int argc, char **argv);
 
 /* Each command lives in its own file; add it here. */
 const BdCommand bd_commands[] = {
     {"bench", "time training and evaluation steps of an architecture (engine speed)", bd_cmd_bench},
     {"plan", "validate a sweep file and list its cells (no MPI, no database)", bd_cmd_plan},
+    {"run", "run the cells of a sweep that are not done yet (under mpirun)", bd_cmd_run},
     {"status", "counts per status, failures and the last run of a results database", bd_cmd_status},
     {NULL, NULL, NULL},
 };

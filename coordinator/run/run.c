@@ -1,0 +1,482 @@
+/* `bdsweep run`: rank 0 validates the sweep, registers its cells, and hands
+ * them out one at a time to whichever worker asks (a fast worker takes more);
+ * it is the only process that writes the database. With one rank, rank 0
+ * trains the cells itself.
+ *
+ * Every state change of a cell (running, each epoch's metrics, done, failed)
+ * is its own transaction, so killing the run at any instant loses at most the
+ * cells that were running; the next run puts those back to pending. */
+#include <mpi.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cell_run.h"
+#include "commands.h"
+#include "db/db.h"
+#include "log.h"
+#include "progress.h"
+#include "sweep/sweep.h"
+#include "wire.h"
+#include "worker_loop.h"
+
+typedef struct RunOptions {
+    const char *sweep_path;
+    const char *db_path; /* NULL: the sweep's default */
+    int retry_failed;
+    int threads;
+    double log_interval;
+} RunOptions;
+
+static void run_usage(FILE *f) {
+    fprintf(f,
+            "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
+            "                               [--log-interval SECONDS]\n"
+            "\n"
+            "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
+            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
+            "Running the same command again resumes: done cells are never trained again,\n"
+            "cells left running by a killed run are run again.\n"
+            "\n"
+            "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
+            "  --retry-failed       also re-run the cells that failed before\n"
+            "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
+            "  --log-interval S     seconds between progress lines when stderr is not a terminal (default 30)\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
+            "3 the database could not be used.\n");
+}
+
+/* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */
+static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'},           {"retry-failed", no_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},      {"log-interval", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},               {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    o->log_interval = 30;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'd': o->db_path = optarg; break;
+        case 'r': o->retry_failed = 1; break;
+        case 't':
+            o->threads = (int)strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 1024) {
+                if (msg) fprintf(msg, "bdsweep run: --threads '%s': expected an integer in [1, 1024]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'l':
+            o->log_interval = strtod(optarg, &end);
+            if (*end || o->log_interval <= 0) {
+                if (msg) fprintf(msg, "bdsweep run: --log-interval '%s': expected a positive number of seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            if (msg) run_usage(stdout);
+            return 1;
+        default:
+            if (msg) fprintf(msg, "bdsweep run: unknown option '%s'\nhint: bdsweep run --help lists the options\n",
+                             argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        if (msg) fprintf(msg, "bdsweep run: missing the sweep file\nhint: bdsweep run sweeps/smoke.yaml\n");
+        return 2;
+    }
+    if (optind + 1 < argc) {
+        if (msg) fprintf(msg, "bdsweep run: unexpected argument '%s'\nhint: one sweep file per run\n", argv[optind + 1]);
+        return 2;
+    }
+    o->sweep_path = argv[optind];
+    return 0;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- rank 0 ----------------------------------------------------------------- */
+
+typedef struct Coordinator {
+    RunOptions opt;
+    BdSweep sweep;
+    BdDb *db;
+    int64_t sweep_id, run_id;
+    BdDbCell *cells;
+    int n_cells;
+    int *queue; /* indices into cells */
+    int q_next, q_len;
+    int *rank_cell; /* [nranks]: index of the cell a rank runs, -1 */
+    char (*rank_host)[64];
+    int nranks;
+    char ckpt_dir[4200];
+    BdProgress progress;
+    double last_heartbeat;
+    int db_broken; /* a write failed: stop handing out work */
+} Coordinator;
+
+static void coordinator_free(Coordinator *co) {
+    bd_db_cells_free(co->cells, co->n_cells);
+    free(co->queue);
+    free(co->rank_cell);
+    free(co->rank_host);
+    bd_progress_free(&co->progress);
+    if (co->db) bd_db_close(co->db);
+    bd_sweep_free(&co->sweep);
+}
+
+static void report_db_error(Coordinator *co, const BdError *err) {
+    char msg[BD_ERROR_MAX + 64];
+    snprintf(msg, sizeof msg, "bdsweep: database error: %s", err->msg);
+    bd_progress_message(&co->progress, msg);
+    co->db_broken = 1;
+}
+
+static void heartbeat(Coordinator *co) {
+    double now = now_seconds();
+    if (now - co->last_heartbeat < 30) return;
+    co->last_heartbeat = now;
+    BdError err = {{0}};
+    if (bd_db_run_heartbeat(co->db, co->run_id, &err) < 0) report_db_error(co, &err);
+}
+
+/* Validation, registration and the work list; everything before any worker
+ * is involved. Returns an exit status (0 to go on). */
+static int coordinator_prepare(Coordinator *co, int nranks) {
+    BdError err = {{0}};
+    if (bd_sweep_load(co->opt.sweep_path, BD_SWEEP_STRICT, &co->sweep, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s\n", err.msg);
+        return 2;
+    }
+    const char *db_path = co->opt.db_path ? co->opt.db_path : co->sweep.db_path;
+    if (bd_db_open(db_path, 1, &co->db, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s\n", err.msg);
+        return 3;
+    }
+    int n_new = 0, requeued = 0;
+    if (bd_db_run_begin(co->db, 0, nranks, &co->run_id, &err) < 0 ||
+        bd_db_register(co->db, &co->sweep, &co->sweep_id, &n_new, &err) < 0 ||
+        bd_db_requeue_running(co->db, co->sweep_id, &requeued, &err) < 0 ||
+        bd_db_sweep_cells(co->db, co->sweep_id, &co->cells, &co->n_cells, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s: %s\n", db_path, err.msg);
+        return 3;
+    }
+    /* Checkpoints live beside the database: results/x.db -> results/x.ckpt/ */
+    snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%s", db_path);
+    size_t n = strlen(co->ckpt_dir);
+    if (n > 3 && !strcmp(co->ckpt_dir + n - 3, ".db")) co->ckpt_dir[n - 3] = '\0';
+    strncat(co->ckpt_dir, ".ckpt", sizeof co->ckpt_dir - strlen(co->ckpt_dir) - 1);
+
+    co->queue = bd_xmalloc((size_t)co->n_cells * sizeof *co->queue + sizeof(int));
+    int done = 0, failed = 0;
+    for (int i = 0; i < co->n_cells; i++) {
+        const char *st = co->cells[i].status;
+        if (!strcmp(st, "done")) done++;
+        else if (!strcmp(st, "failed")) {
+            failed++;
+            if (co->opt.retry_failed) co->queue[co->q_len++] = i;
+        } else {
+            co->queue[co->q_len++] = i;
+        }
+    }
+    co->nranks = nranks;
+    co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
+    co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
+    for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
+    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval);
+    char msg[8400];
+    snprintf(msg, sizeof msg,
+             "bdsweep: sweep '%s': %d cells (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
+             co->sweep.name, co->n_cells, n_new, done, failed,
+             failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", co->q_len,
+             nranks > 1 ? nranks - 1 : 1, nranks > 2 ? "workers" : "worker", db_path);
+    bd_progress_message(&co->progress, msg);
+    if (requeued) {
+        snprintf(msg, sizeof msg, "bdsweep: %d cell(s) left running by an earlier run will run again", requeued);
+        bd_progress_message(&co->progress, msg);
+    }
+    co->last_heartbeat = now_seconds();
+    return 0;
+}
+
+static int start_cell(Coordinator *co, int idx, int rank) {
+    BdError err = {{0}};
+    if (bd_db_mark_running(co->db, co->cells[idx].id, rank, co->rank_host[rank], &err) < 0) {
+        report_db_error(co, &err);
+        return -1;
+    }
+    co->rank_cell[rank] = idx;
+    bd_progress_started(&co->progress, rank);
+    return 0;
+}
+
+static void finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error) {
+    int idx = co->rank_cell[rank];
+    if (idx < 0) return;
+    BdError err = {{0}};
+    int was_failed = !strcmp(co->cells[idx].status, "failed");
+    int rc = ok ? bd_db_mark_done(co->db, co->cells[idx].id, rep, &err)
+                : bd_db_mark_failed(co->db, co->cells[idx].id, rep->wall_seconds, error, &err);
+    if (rc < 0) report_db_error(co, &err);
+    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "%s", ok ? "done" : "failed");
+    co->rank_cell[rank] = -1;
+    bd_progress_finished(&co->progress, rank, ok, was_failed);
+    if (!ok) {
+        char msg[BD_ERROR_MAX + 8400];
+        snprintf(msg, sizeof msg, "bdsweep: cell failed on rank %d: %s\n  cell: %s", rank, error, co->cells[idx].key);
+        bd_progress_message(&co->progress, msg);
+    }
+    bd_progress_draw(&co->progress, 1);
+}
+
+static void store_metrics(Coordinator *co, int rank, const char *phase, int epoch, const char *const *names,
+                          const double *values, int n) {
+    int idx = co->rank_cell[rank];
+    if (idx < 0) return;
+    BdError err = {{0}};
+    if (bd_db_add_metrics(co->db, co->cells[idx].id, phase, epoch, names, values, n, &err) < 0)
+        report_db_error(co, &err);
+}
+
+/* -n 1: rank 0 is the worker too; the sink writes the database directly. */
+typedef struct LocalSink {
+    Coordinator *co;
+} LocalSink;
+
+static void local_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
+                          int n) {
+    LocalSink *ls = ud;
+    store_metrics(ls->co, 0, phase, epoch, names, values, n);
+    heartbeat(ls->co);
+    bd_progress_draw(&ls->co->progress, 0);
+}
+
+static void local_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
+    LocalSink *ls = ud;
+    bd_progress_activity(&ls->co->progress, 0, phase, epoch, epochs, step, steps);
+    heartbeat(ls->co);
+    bd_progress_draw(&ls->co->progress, 0);
+}
+
+static void run_locally(Coordinator *co) {
+    BdWorker w;
+    bd_worker_init(&w, co->opt.threads);
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
+    LocalSink ls = {co};
+    BdSink sink = {&ls, local_metrics, local_progress};
+    while (co->q_next < co->q_len && !co->db_broken) {
+        int idx = co->queue[co->q_next++];
+        if (start_cell(co, idx, 0) < 0) break;
+        bd_progress_draw(&co->progress, 1);
+        double t0 = now_seconds();
+        BdCellOutcome out;
+        BdError err = {{0}};
+        int rc = bd_cell_run(&w, co->cells[idx].key, co->ckpt_dir, &sink, &out, &err);
+        BdCellReport rep = {now_seconds() - t0, out.params, out.gflops_per_image};
+        finish_cell(co, 0, rc == 0, &rep, err.msg);
+    }
+    bd_worker_free(&w);
+}
+
+/* Receives one message if there is one; returns 0 when nothing was waiting. */
+static int serve_one(Coordinator *co, BdBuf *in, int *stopped) {
+    MPI_Status st;
+    int flag = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+    if (!flag) return 0;
+    int len, rank = st.MPI_SOURCE;
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    unsigned char *data = bd_xmalloc((size_t)len + 1);
+    MPI_Recv(data, len, MPI_BYTE, rank, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    bd_buf_from(in, data, (size_t)len);
+    free(data);
+    BdError err = {{0}};
+
+    switch (st.MPI_TAG) {
+    case BD_MSG_READY: {
+        bd_buf_get_str(in, co->rank_host[rank], sizeof co->rank_host[rank]);
+        BdBuf out;
+        bd_buf_init(&out);
+        int sent = 0;
+        while (co->q_next < co->q_len && !co->db_broken) {
+            int idx = co->queue[co->q_next++];
+            if (start_cell(co, idx, rank) < 0) break;
+            bd_buf_put_i64(&out, co->cells[idx].id);
+            bd_buf_put_str(&out, co->cells[idx].key);
+            bd_buf_put_str(&out, co->ckpt_dir);
+            MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
+            sent = 1;
+            break;
+        }
+        if (!sent) {
+            MPI_Send(NULL, 0, MPI_BYTE, rank, BD_MSG_STOP, MPI_COMM_WORLD);
+            (*stopped)++;
+        }
+        bd_buf_free(&out);
+        break;
+    }
+    case BD_MSG_PROGRESS: {
+        bd_buf_get_i64(in);
+        char phase[32];
+        bd_buf_get_str(in, phase, sizeof phase);
+        int epoch = (int)bd_buf_get_i64(in), epochs = (int)bd_buf_get_i64(in);
+        int step = (int)bd_buf_get_i64(in), steps = (int)bd_buf_get_i64(in);
+        if (bd_buf_check(in, "progress", &err) == 0)
+            bd_progress_activity(&co->progress, rank, phase, epoch, epochs, step, steps);
+        break;
+    }
+    case BD_MSG_METRICS: {
+        bd_buf_get_i64(in);
+        char phase[32];
+        bd_buf_get_str(in, phase, sizeof phase);
+        int epoch = (int)bd_buf_get_i64(in), n = (int)bd_buf_get_i64(in);
+        if (n < 0 || n > 100000) n = 0;
+        const char **names = bd_xmalloc((size_t)n * sizeof *names + sizeof *names);
+        double *values = bd_xmalloc((size_t)n * sizeof *values + sizeof *values);
+        for (int i = 0; i < n; i++) {
+            names[i] = bd_buf_get_strp(in);
+            values[i] = bd_buf_get_f64(in);
+        }
+        if (bd_buf_check(in, "metrics", &err) == 0) store_metrics(co, rank, phase, epoch, names, values, n);
+        free(names);
+        free(values);
+        break;
+    }
+    case BD_MSG_DONE:
+    case BD_MSG_FAILED: {
+        bd_buf_get_i64(in);
+        BdCellReport rep = {bd_buf_get_f64(in), 0, 0};
+        const char *error = "";
+        if (st.MPI_TAG == BD_MSG_DONE) {
+            rep.params = (long)bd_buf_get_i64(in);
+            rep.gflops_per_image = bd_buf_get_f64(in);
+        } else {
+            error = bd_buf_get_strp(in);
+        }
+        if (bd_buf_check(in, "result", &err) == 0) finish_cell(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, error);
+        break;
+    }
+    default:
+        break;
+    }
+    if (err.msg[0]) bd_progress_message(&co->progress, err.msg);
+    return 1;
+}
+
+static void run_distributed(Coordinator *co) {
+    BdBuf in;
+    bd_buf_init(&in);
+    int stopped = 0;
+    while (stopped < co->nranks - 1) {
+        int busy = 0;
+        /* Drain what is waiting before sleeping: a burst of metrics from many
+         * workers is written in one go. */
+        while (serve_one(co, &in, &stopped)) busy = 1;
+        heartbeat(co);
+        bd_progress_draw(&co->progress, 0);
+        if (!busy) {
+            struct timespec nap = {0, 2000000};
+            nanosleep(&nap, NULL);
+        }
+    }
+    bd_buf_free(&in);
+}
+
+static int coordinator_finish(Coordinator *co) {
+    bd_progress_end(&co->progress);
+    BdError err = {{0}};
+    int counts[4] = {0};
+    int status = 0;
+    if (bd_db_counts(co->db, co->sweep_id, counts, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s\n", err.msg);
+        status = 3;
+    } else if (co->db_broken) {
+        status = 3;
+    } else if (counts[2] != co->n_cells) {
+        status = 1;
+    }
+    if (status == 1) {
+        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[2], co->n_cells,
+                counts[3], counts[0] + counts[1]);
+        int shown = 0;
+        sqlite3_stmt *q = NULL;
+        sqlite3 *h = bd_db_sqlite(co->db);
+        if (sqlite3_prepare_v2(h,
+                               "SELECT c.key, c.error FROM cells c JOIN sweep_cells s ON s.cell_id = c.id "
+                               "WHERE s.sweep_id = ? AND c.status = 'failed' ORDER BY c.id",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, co->sweep_id);
+            while (sqlite3_step(q) == SQLITE_ROW && shown < 20) {
+                fprintf(stderr, "  %s\n    error: %s\n", sqlite3_column_text(q, 0), sqlite3_column_text(q, 1));
+                shown++;
+            }
+        }
+        sqlite3_finalize(q);
+        if (counts[3] > shown) fprintf(stderr, "  ... (bdsweep status shows them all)\n");
+        fprintf(stderr, "bdsweep: re-run failed cells with: bdsweep run %s --retry-failed%s%s\n", co->opt.sweep_path,
+                co->opt.db_path ? " --db " : "", co->opt.db_path ? co->opt.db_path : "");
+    } else if (status == 0) {
+        fprintf(stderr, "bdsweep: every cell of '%s' is done; results: sqlite3 %s 'select * from cell_results'\n",
+                co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
+    }
+    if (bd_db_run_end(co->db, co->run_id, status, &err) < 0) fprintf(stderr, "bdsweep: %s\n", err.msg);
+    return status;
+}
+
+int bd_cmd_run(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, nranks;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+
+    /* Every rank parses the same command line; only rank 0 speaks. */
+    RunOptions opt;
+    int status = parse_options(argc, argv, &opt, rank == 0 ? stderr : NULL);
+    if (status == 1) { /* --help */
+        MPI_Finalize();
+        return 0;
+    }
+    Coordinator co;
+    memset(&co, 0, sizeof co);
+    if (rank == 0 && status == 0) {
+        co.opt = opt;
+        status = coordinator_prepare(&co, nranks);
+    }
+    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (status != 0) {
+        if (rank == 0) coordinator_free(&co);
+        MPI_Finalize();
+        return status;
+    }
+
+    if (rank == 0) {
+        if (nranks == 1) run_locally(&co);
+        else run_distributed(&co);
+        status = coordinator_finish(&co);
+        coordinator_free(&co);
+    } else {
+        bd_worker_loop(opt.threads);
+    }
+    bd_mpi_quiet_barrier();
+    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return status;
+}

@@ -1,0 +1,33 @@
+/* One cell, start to finish, on whatever rank it lands: parse the key, load
+ * the data, split off the clean held-out set, poison, build the model, train,
+ * evaluate after every epoch, retrain on the held-out set. Every number goes
+ * to the sink; nothing here knows about MPI or SQLite. */
+#ifndef BD_CELL_RUN_H
+#define BD_CELL_RUN_H
+
+#include "dataset.h"
+#include "error.h"
+#include "sink.h"
+
+/* What a worker keeps between cells: the last dataset it loaded (cells of a
+ * sweep mostly share one, and decoding it again for every cell would cost more
+ * than a small cell's training). */
+typedef struct BdWorker {
+    char data_key[4096]; /* canonical text of the cached dataset spec; "" when none */
+    BdDataset data;
+    int threads;
+} BdWorker;
+
+void bd_worker_init(BdWorker *w, int threads);
+void bd_worker_free(BdWorker *w);
+
+typedef struct BdCellOutcome {
+    long params;
+    double gflops_per_image; /* training (forward + backward) */
+} BdCellOutcome;
+
+/* ckpt_dir: folder for this run's checkpoints (NULL: none). */
+int bd_cell_run(BdWorker *w, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
+                BdError *err);
+
+#endif

@@ -1,0 +1,15 @@
+/* Where a running cell's numbers go. On a worker rank the sink sends MPI
+ * messages to rank 0; when rank 0 trains itself (-n 1) it writes the database
+ * directly; tests collect into memory. The trainer does not know which. */
+#ifndef BD_SINK_H
+#define BD_SINK_H
+
+typedef struct BdSink {
+    void *ud;
+    /* One evaluation: n named values of a phase ("train", "retrain", ...) at an epoch. */
+    void (*metrics)(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n);
+    /* Liveness for the progress display; called every few seconds at most. May be NULL. */
+    void (*progress)(void *ud, const char *phase, int epoch, int epochs, int step, int steps);
+} BdSink;
+
+#endif

@@ -1,0 +1,210 @@
+#include "trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
+    memset(c, 0, sizeof *c);
+    c->epochs = (int)bd_spec_int(s, "epochs");
+    c->batch = (int)bd_spec_int(s, "batch");
+    c->lr = (float)bd_spec_float(s, "lr");
+    c->momentum = (float)bd_spec_float(s, "momentum");
+    c->weight_decay = (float)bd_spec_float(s, "weight_decay");
+    c->nesterov = bd_spec_bool(s, "nesterov");
+    snprintf(c->schedule, sizeof c->schedule, "%s", bd_spec_str(s, "schedule"));
+    c->step_epochs = (int)bd_spec_int(s, "step_epochs");
+    c->step_gamma = (float)bd_spec_float(s, "step_gamma");
+    c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
+    snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
+    c->clip = (float)bd_spec_float(s, "clip");
+}
+
+float bd_lr_at(const BdTrainCfg *c, double t) {
+    double w = c->warmup_epochs;
+    if (w > 0 && t < w) return (float)(c->lr * t / w);
+    if (!strcmp(c->schedule, "step")) return (float)(c->lr * pow(c->step_gamma, floor(t / c->step_epochs)));
+    if (!strcmp(c->schedule, "cosine")) {
+        double span = c->epochs - w;
+        if (span <= 0) return c->lr;
+        return (float)(0.5 * c->lr * (1.0 + cos(M_PI * (t - w) / span)));
+    }
+    return c->lr;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink) {
+    memset(t, 0, sizeof *t);
+    t->g = g;
+    t->reg = reg;
+    t->batcher = *b;
+    t->seed = seed;
+    t->sink = sink;
+    size_t per = (size_t)g->input.c * g->input.h * g->input.w;
+    t->x = bd_xmalloc(per * (size_t)g->max_batch * sizeof *t->x);
+    t->y = bd_xmalloc((size_t)g->max_batch * sizeof *t->y);
+    t->idx = bd_xmalloc((size_t)g->max_batch * sizeof *t->idx);
+    t->pred = bd_xmalloc((size_t)g->max_batch * sizeof *t->pred);
+}
+
+void bd_trainer_free(BdTrainer *t) {
+    free(t->x);
+    free(t->y);
+    free(t->idx);
+    free(t->pred);
+    free(t->order);
+    memset(t, 0, sizeof *t);
+}
+
+void bd_predict(BdTrainer *t, const BdSplit *s, int *pred) {
+    BdGraph *g = t->g;
+    int K = g->nodes[g->output].shape.c;
+    for (int start = 0; start < s->n; start += g->max_batch) {
+        int n = s->n - start < g->max_batch ? s->n - start : g->max_batch;
+        for (int i = 0; i < n; i++) t->idx[i] = start + i;
+        bd_batch_fill(&t->batcher, s, t->idx, n, t->x, NULL, NULL);
+        bd_graph_forward(g, t->x, n, BD_EVAL, 0);
+        bd_argmax(bd_graph_out(g, g->output), K, n, pred + start);
+    }
+}
+
+#define MAX_REPORT 1100 /* per-class accuracies of up to 1000 classes plus the rest */
+
+void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const BdEvalSet *ev,
+                            const char *const *extra_names, const double *extra_values, int n_extra) {
+    static const int max_classes = 1000;
+    int n_clean = ev->clean->n, n_trig = ev->triggered.n;
+    int *pred = bd_xmalloc((size_t)(n_clean > n_trig ? n_clean : n_trig) * sizeof *pred + sizeof *pred);
+    int classes = ev->classes < max_classes ? ev->classes : max_classes;
+    int *class_total = bd_xcalloc((size_t)classes, sizeof *class_total);
+    int *class_correct = bd_xcalloc((size_t)classes, sizeof *class_correct);
+
+    bd_predict(t, ev->clean, pred);
+    int correct = 0;
+    for (int i = 0; i < n_clean; i++) {
+        int y = ev->clean->y[i];
+        correct += pred[i] == y;
+        if (y < classes) {
+            class_total[y]++;
+            class_correct[y] += pred[i] == y;
+        }
+    }
+    double clean_acc = n_clean ? (double)correct / n_clean : 0.0;
+
+    double asr = 0.0, triggered_acc = 0.0;
+    if (n_trig) {
+        bd_predict(t, &ev->triggered, pred);
+        int hit = 0, right = 0;
+        for (int i = 0; i < n_trig; i++) {
+            hit += pred[i] == ev->triggered.y[i];
+            right += pred[i] == ev->triggered_true[i];
+        }
+        asr = (double)hit / n_trig;
+        triggered_acc = (double)right / n_trig;
+    }
+
+    /* Names live in one block of fixed-width strings so the sink can keep pointers for the call. */
+    static const int name_w = 32;
+    char *name_buf = bd_xmalloc((size_t)MAX_REPORT * (size_t)name_w);
+    const char **names = bd_xmalloc(MAX_REPORT * sizeof *names);
+    double *values = bd_xmalloc(MAX_REPORT * sizeof *values);
+    int n = 0;
+#define PUT(nm, v)                                                              \
+    do {                                                                        \
+        snprintf(name_buf + (size_t)n * name_w, (size_t)name_w, "%s", (nm));     \
+        names[n] = name_buf + (size_t)n * name_w;                               \
+        values[n++] = (v);                                                      \
+    } while (0)
+    PUT("clean_acc", clean_acc);
+    if (n_trig) {
+        PUT("asr", asr);
+        PUT("triggered_acc", triggered_acc);
+    }
+    for (int i = 0; i < n_extra && n < MAX_REPORT; i++) PUT(extra_names[i], extra_values[i]);
+    for (int c = 0; c < classes && n < MAX_REPORT; c++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "clean_acc_class_%d", c);
+        if (class_total[c]) PUT(nm, (double)class_correct[c] / class_total[c]);
+    }
+#undef PUT
+    if (t->sink && t->sink->metrics) t->sink->metrics(t->sink->ud, phase, epoch, names, values, n);
+    free(name_buf);
+    free(names);
+    free(values);
+    free(pred);
+    free(class_total);
+    free(class_correct);
+}
+
+int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data, int start_epoch,
+                   const BdEvalSet *ev, BdError *err) {
+    BdGraph *g = t->g;
+    const int B = cfg->batch < g->max_batch ? cfg->batch : g->max_batch;
+    const int N = data->n;
+    if (N <= 0) return bd_fail(err, "%s: the training split is empty", phase);
+    const int steps = (N + B - 1) / B;
+    if (t->order_cap < N) {
+        free(t->order);
+        t->order = bd_xmalloc((size_t)N * sizeof *t->order);
+        t->order_cap = N;
+    }
+    char stream[64];
+    double last_progress = 0.0;
+
+    for (int epoch = start_epoch; epoch < cfg->epochs; epoch++) {
+        double t0 = now_seconds();
+        BdRng shuffle, augment, reg_rng;
+        snprintf(stream, sizeof stream, "%s/shuffle", phase);
+        bd_rng_stream(&shuffle, t->seed, stream, (uint64_t)epoch);
+        snprintf(stream, sizeof stream, "%s/augment", phase);
+        bd_rng_stream(&augment, t->seed, stream, (uint64_t)epoch);
+        snprintf(stream, sizeof stream, "%s/regularizer", phase);
+        bd_rng_stream(&reg_rng, t->seed, stream, (uint64_t)epoch);
+        for (int i = 0; i < N; i++) t->order[i] = i;
+        bd_rng_shuffle(&shuffle, t->order, (size_t)N);
+
+        double sum_loss = 0, sum_ce = 0, sum_reg = 0;
+        long seen = 0, correct = 0;
+        float lr = 0;
+        for (int step = 0; step < steps; step++) {
+            int start = step * B, n = N - start < B ? N - start : B;
+            lr = bd_lr_at(cfg, epoch + (double)step / steps);
+            bd_batch_fill(&t->batcher, data, t->order + start, n, t->x, t->y, &augment);
+            bd_reg_before_forward(t->reg, g, n, &reg_rng);
+            uint64_t step_seed = bd_seed_derive(t->seed, phase, (uint64_t)epoch * 1000003u + (uint64_t)step);
+            bd_graph_forward(g, t->x, n, BD_TRAIN, step_seed);
+            bd_graph_zero_grads(g);
+            BdLossParts parts;
+            float loss = bd_reg_loss(t->reg, g, t->y, n, &parts);
+            if (!isfinite(loss))
+                return bd_fail(err, "diverged at epoch %d step %d (%s loss = %g; cross-entropy %g, regularizer %g)",
+                               epoch + 1, step + 1, phase, (double)loss, (double)parts.ce, (double)parts.reg);
+            bd_graph_backward(g);
+            if (cfg->clip > 0) bd_clip_grad_norm(&t->opt, g, cfg->clip);
+            bd_sgd_step(&t->opt, g, lr);
+            sum_loss += (double)loss * n;
+            sum_ce += (double)parts.ce * n;
+            sum_reg += (double)parts.reg * n;
+            correct += parts.correct;
+            seen += n;
+            double now = now_seconds();
+            if (t->sink && t->sink->progress && now - last_progress > 2.0) {
+                t->sink->progress(t->sink->ud, phase, epoch + 1, cfg->epochs, step + 1, steps);
+                last_progress = now;
+            }
+        }
+        const char *names[] = {"loss", "loss_ce", "loss_reg", "train_acc", "lr", "seconds"};
+        double values[] = {sum_loss / seen, sum_ce / seen, sum_reg / seen, (double)correct / seen, lr,
+                           now_seconds() - t0};
+        bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);
+        if (t->after_epoch && t->after_epoch(t->after_epoch_ud, phase, epoch + 1, err) < 0) return -1;
+    }
+    return 0;
+}

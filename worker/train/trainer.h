@@ -1,0 +1,79 @@
+/* The training loop of one phase of a cell (main training, pre-training,
+ * clean retraining): epochs of shuffled mini-batches through the graph, the
+ * regularizer and SGD, an evaluation after every epoch, metrics to the sink.
+ *
+ * Every random draw comes from a stream of the cell seed named after the phase
+ * and indexed by epoch (shuffle order, augmentation, mixup), so that a phase
+ * resumed from a checkpoint at epoch e continues with exactly the numbers an
+ * uninterrupted run would have produced. */
+#ifndef BD_TRAINER_H
+#define BD_TRAINER_H
+
+#include "batch.h"
+#include "nn.h"
+#include "optim.h"
+#include "regularizers.h"
+#include "sink.h"
+
+typedef struct BdTrainCfg {
+    int epochs, batch;
+    float lr, momentum, weight_decay;
+    int nesterov;
+    char schedule[16]; /* constant | step | cosine */
+    int step_epochs;
+    float step_gamma;
+    int warmup_epochs;
+    char augment[16];
+    float clip;
+} BdTrainCfg;
+
+/* From a resolved `sgd` spec (the train axis). */
+void bd_train_cfg_from_spec(const BdSpec *sgd, BdTrainCfg *cfg);
+/* Learning rate after t epochs (fractional: epoch + step / steps). */
+float bd_lr_at(const BdTrainCfg *cfg, double t);
+
+/* What an evaluation measures (MISSION.md section 3): clean accuracy on the
+ * test split; ASR and triggered accuracy on the eligible test images with the
+ * trigger applied. */
+typedef struct BdEvalSet {
+    const BdSplit *clean;
+    BdSplit triggered;    /* y = the attack's label */
+    int *triggered_true;  /* the true labels of the triggered images */
+    int classes;
+} BdEvalSet;
+
+typedef struct BdTrainer {
+    BdGraph *g;
+    BdReg *reg;
+    BdSgd opt;
+    BdBatcher batcher;
+    uint64_t seed; /* the cell's */
+    const BdSink *sink;
+    /* Called after each epoch's evaluation (checkpointing); may be NULL. */
+    int (*after_epoch)(void *ud, const char *phase, int epoch, BdError *err);
+    void *after_epoch_ud;
+    /* buffers for max_batch samples, allocated once */
+    float *x;
+    int *y, *idx, *pred;
+    int *order;
+    int order_cap;
+} BdTrainer;
+
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink);
+void bd_trainer_free(BdTrainer *t);
+
+/* Trains `phase` on data from epoch start_epoch (0: the beginning) to
+ * cfg->epochs, evaluating after each epoch. A non-finite loss fails with
+ * "diverged at epoch E step S". */
+int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data, int start_epoch,
+                   const BdEvalSet *ev, BdError *err);
+
+/* Evaluates and sends the metrics of `phase` at `epoch` (plus any extra
+ * name/value pairs given). */
+void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const BdEvalSet *ev, const char *const *extra_names,
+                            const double *extra_values, int n_extra);
+
+/* Predictions of the graph in evaluation mode for every sample of s. */
+void bd_predict(BdTrainer *t, const BdSplit *s, int *pred);
+
+#endif

@@ -1,0 +1,143 @@
+#include "worker_loop.h"
+
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cell_run.h"
+#include "log.h"
+#include "wire.h"
+
+typedef struct MpiSink {
+    int64_t job;
+    BdBuf buf;
+} MpiSink;
+
+static void send_buf(const BdBuf *b, BdMsgType type) {
+    MPI_Send(b->data, (int)b->len, MPI_BYTE, 0, (int)type, MPI_COMM_WORLD);
+}
+
+static void sink_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
+                         int n) {
+    MpiSink *s = ud;
+    bd_buf_reset(&s->buf);
+    bd_buf_put_i64(&s->buf, s->job);
+    bd_buf_put_str(&s->buf, phase);
+    bd_buf_put_i64(&s->buf, epoch);
+    bd_buf_put_i64(&s->buf, n);
+    for (int i = 0; i < n; i++) {
+        bd_buf_put_str(&s->buf, names[i]);
+        bd_buf_put_f64(&s->buf, values[i]);
+    }
+    send_buf(&s->buf, BD_MSG_METRICS);
+}
+
+static void sink_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
+    MpiSink *s = ud;
+    bd_buf_reset(&s->buf);
+    bd_buf_put_i64(&s->buf, s->job);
+    bd_buf_put_str(&s->buf, phase);
+    bd_buf_put_i64(&s->buf, epoch);
+    bd_buf_put_i64(&s->buf, epochs);
+    bd_buf_put_i64(&s->buf, step);
+    bd_buf_put_i64(&s->buf, steps);
+    send_buf(&s->buf, BD_MSG_PROGRESS);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Blocks until rank 0 sends a job or a stop, sleeping between polls. */
+static int receive_order(BdBuf *in, int *tag) {
+    MPI_Status st;
+    int flag = 0;
+    for (;;) {
+        MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+        if (flag) break;
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
+    int len;
+    MPI_Get_count(&st, MPI_BYTE, &len);
+    unsigned char *data = bd_xmalloc((size_t)len + 1);
+    MPI_Recv(data, len, MPI_BYTE, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    bd_buf_from(in, data, (size_t)len);
+    free(data);
+    *tag = st.MPI_TAG;
+    return 0;
+}
+
+int bd_worker_loop(int threads) {
+    BdWorker w;
+    bd_worker_init(&w, threads);
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    MpiSink ms = {0};
+    bd_buf_init(&ms.buf);
+    BdBuf in;
+    bd_buf_init(&in);
+    BdSink sink = {&ms, sink_metrics, sink_progress};
+
+    for (;;) {
+        bd_buf_reset(&ms.buf);
+        bd_buf_put_str(&ms.buf, host);
+        send_buf(&ms.buf, BD_MSG_READY);
+
+        int tag;
+        receive_order(&in, &tag);
+        if (tag == BD_MSG_STOP) break;
+        if (tag != BD_MSG_JOB) {
+            bd_log(BD_LOG_ERROR, "worker: unexpected message %d from rank 0", tag);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        ms.job = bd_buf_get_i64(&in);
+        char *key = bd_xstrdup(bd_buf_get_strp(&in));
+        char *ckpt = bd_xstrdup(bd_buf_get_strp(&in));
+        BdError err = {{0}};
+        if (bd_buf_check(&in, "job", &err) < 0) {
+            bd_log(BD_LOG_ERROR, "worker: %s", err.msg);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+
+        double t0 = now_seconds();
+        BdCellOutcome out;
+        int rc = bd_cell_run(&w, key, ckpt[0] ? ckpt : NULL, &sink, &out, &err);
+        double wall = now_seconds() - t0;
+
+        bd_buf_reset(&ms.buf);
+        bd_buf_put_i64(&ms.buf, ms.job);
+        bd_buf_put_f64(&ms.buf, wall);
+        if (rc == 0) {
+            bd_buf_put_i64(&ms.buf, out.params);
+            bd_buf_put_f64(&ms.buf, out.gflops_per_image);
+            send_buf(&ms.buf, BD_MSG_DONE);
+        } else {
+            bd_buf_put_str(&ms.buf, err.msg);
+            send_buf(&ms.buf, BD_MSG_FAILED);
+        }
+        free(key);
+        free(ckpt);
+    }
+    bd_buf_free(&ms.buf);
+    bd_buf_free(&in);
+    bd_worker_free(&w);
+    return 0;
+}
+
+void bd_mpi_quiet_barrier(void) {
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    while (!done) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            struct timespec nap = {0, 5000000};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
