@@ -13,7 +13,14 @@
 typedef struct MpiSink {
     int64_t job;
     BdBuf buf;
+    int parent;
 } MpiSink;
+
+void bd_exit_if_orphaned(int original_parent) {
+    if (getppid() == original_parent) return;
+    bd_log(BD_LOG_ERROR, "the process that launched this rank (pid %d) is gone: stopping", original_parent);
+    _exit(4);
+}
 
 static void send_buf(const BdBuf *b, BdMsgType type) {
     MPI_Send(b->data, (int)b->len, MPI_BYTE, 0, (int)type, MPI_COMM_WORLD);
@@ -22,6 +29,7 @@ static void send_buf(const BdBuf *b, BdMsgType type) {
 static void sink_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
                          int n) {
     MpiSink *s = ud;
+    bd_exit_if_orphaned(s->parent);
     bd_buf_reset(&s->buf);
     bd_buf_put_i64(&s->buf, s->job);
     bd_buf_put_str(&s->buf, phase);
@@ -36,6 +44,7 @@ static void sink_metrics(void *ud, const char *phase, int epoch, const char *con
 
 static void sink_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
     MpiSink *s = ud;
+    bd_exit_if_orphaned(s->parent);
     bd_buf_reset(&s->buf);
     bd_buf_put_i64(&s->buf, s->job);
     bd_buf_put_str(&s->buf, phase);
@@ -53,12 +62,13 @@ static double now_seconds(void) {
 }
 
 /* Blocks until rank 0 sends a job or a stop, sleeping between polls. */
-static int receive_order(BdBuf *in, int *tag) {
+static int receive_order(BdBuf *in, int *tag, int parent) {
     MPI_Status st;
     int flag = 0;
     for (;;) {
         MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
         if (flag) break;
+        bd_exit_if_orphaned(parent);
         struct timespec nap = {0, 1000000};
         nanosleep(&nap, NULL);
     }
@@ -79,6 +89,7 @@ int bd_worker_loop(int threads) {
     gethostname(host, sizeof host - 1);
     MpiSink ms = {0};
     bd_buf_init(&ms.buf);
+    ms.parent = (int)getppid();
     BdBuf in;
     bd_buf_init(&in);
     BdSink sink = {&ms, sink_metrics, sink_progress};
@@ -89,7 +100,7 @@ int bd_worker_loop(int threads) {
         send_buf(&ms.buf, BD_MSG_READY);
 
         int tag;
-        receive_order(&in, &tag);
+        receive_order(&in, &tag, ms.parent);
         if (tag == BD_MSG_STOP) break;
         if (tag != BD_MSG_JOB) {
             bd_log(BD_LOG_ERROR, "worker: unexpected message %d from rank 0", tag);

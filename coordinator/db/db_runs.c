@@ -15,10 +15,27 @@ static void this_host(char *out, size_t cap) {
     out[cap - 1] = '\0';
 }
 
-/* A run recorded on this host whose process no longer exists is over, even
- * if its heartbeat is recent (killed a moment ago). */
+/* Whether a process has exited: it no longer exists, or it is a zombie that
+ * nobody has reaped yet (a rank orphaned by a killed mpirun waits for its new
+ * parent to reap it, and some container inits take their time). */
+static int pid_exited(long pid) {
+    if (kill((pid_t)pid, 0) < 0) return errno == ESRCH;
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    /* "pid (comm) S ...": the state follows the last ')'. */
+    const char *close = strrchr(stat, ')');
+    return close && close[1] == ' ' && close[2] == 'Z';
+}
+
+/* A run recorded on this host whose process has exited is over, even if its
+ * heartbeat is recent (killed a moment ago). */
 static int process_gone(const char *host, const char *here, long pid) {
-    return !strcmp(host, here) && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+    return !strcmp(host, here) && pid > 0 && pid_exited(pid);
 }
 
 /* Fails with the message naming the run that holds the database, if any. */

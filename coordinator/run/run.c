@@ -128,6 +128,7 @@ typedef struct Coordinator {
     char ckpt_dir[4200];
     BdProgress progress;
     double last_heartbeat;
+    int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     int db_broken; /* a write failed: stop handing out work */
 } Coordinator;
 
@@ -149,6 +150,7 @@ static void report_db_error(Coordinator *co, const BdError *err) {
 }
 
 static void heartbeat(Coordinator *co) {
+    bd_exit_if_orphaned(co->parent);
     double now = now_seconds();
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
@@ -212,6 +214,7 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
         bd_progress_message(&co->progress, msg);
     }
     co->last_heartbeat = now_seconds();
+    co->parent = (int)getppid();
     return 0;
 }
 

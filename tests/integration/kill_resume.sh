@@ -13,10 +13,18 @@ for _ in $(seq 1 600); do
   [ "${done_n:-0}" -ge 1 ] && break
 done
 [ "${done_n:-0}" -ge 1 ] || { cat "$WORK/log1"; fail "no cell finished before the kill"; }
-kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+# SIGKILL mpirun alone: its ranks (each in a process group of its own) must
+# notice that their launcher is gone and stop by themselves.
+kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
-pkill -KILL -f "$BDSWEEP run sweeps/smoke.yaml --db $db" 2>/dev/null || true
-sleep 0.5
+for _ in $(seq 1 100); do
+  pgrep -f -- "--db $db" > /dev/null || break
+  sleep 0.2
+done
+if pgrep -f -- "--db $db" > /dev/null; then
+  pkill -KILL -f -- "--db $db" || true
+  fail "ranks orphaned by the killed mpirun kept running"
+fi
 done_ids=$(q "$db" "select group_concat(id) from cells where status = 'done'")
 done_before=$(q "$db" "select group_concat(id || ':' || finished_at) from cells where id in ($done_ids)")
 running=$(q "$db" "select count(*) from cells where status = 'running'")

@@ -26,5 +26,5 @@ mpi 3 run sweeps/smoke.yaml --db "$db" 2> "$WORK/log2" || { cat "$WORK/log2"; fa
 expect_eq "$(q "$db" "select group_concat(id || ':' || attempts || ':' || finished_at) from cells")" "$before" \
   "a second run trains no done cell"
 expect_eq "$(q "$db" "select count(*) from metrics")" "$metrics_before" "a second run writes no metric row"
-expect_eq "$(q "$db" "select count(*) from sweeps")" "2" "each submission is recorded"
+expect_eq "$(q "$db" "select count(*) from sweeps")" "1" "resubmitting the same file reuses its sweep row"
 echo "smoke_mpi: ok"
