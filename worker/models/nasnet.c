@@ -202,7 +202,7 @@ static int side_fits(const BdNasnetConfig *cfg, int side, int *failed_at, int *s
 }
 
 static int check_input(const BdNasnetConfig *cfg, BdShape in, const char *arch, BdError *err) {
-    int at, side_at;
+    int at = 0, side_at = 0;
     const char *how = cfg->imagenet_stem ? "the 3x3/2 stem convolution, 2 stem reduction cells and 2 reduction "
                                            "cells between stacks"
                                          : "the 2 reduction cells between stacks";
