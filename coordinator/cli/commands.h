@@ -13,4 +13,6 @@ typedef struct BdCommand {
 
 extern const BdCommand bd_commands[];
 
+int bd_cmd_bench(int argc, char **argv); /* cmd_bench.c */
+
 #endif

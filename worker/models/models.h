@@ -21,6 +21,19 @@
 
 extern const BdPreset bd_arch_presets[];
 
+/* What a bd_arch_presets entry's impl points at. build() adds the nodes,
+ * tags and output of the architecture to a new graph and returns it NOT
+ * finalized (bd_model_build finalizes); on an impossible configuration
+ * (an input too small for its reductions, ...) it returns -1 with a message
+ * naming the arch, the input and what would work. */
+typedef struct BdModelImpl {
+    int (*build)(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err);
+} BdModelImpl;
+
+extern const BdModelImpl bd_cnn_small_impl; /* cnn_small.c */
+extern const BdModelImpl bd_resnet20_impl;  /* resnet.c */
+extern const BdModelImpl bd_resnet50_impl;  /* resnet.c */
+
 /* Builds and finalizes the graph of a resolved arch spec. The error names the
  * arch and the reason (an input too small for the number of reductions, ...). */
 int bd_model_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "models.h"
 
 typedef enum { OP_SEP, OP_AVG, OP_MAX, OP_ID } OpKind;
 
@@ -282,14 +281,16 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
     return 0;
 }
 
-int bd_nasnet_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err) {
+static int build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err) {
     BdNasnetConfig cfg;
     bd_nasnet_config(arch, &cfg);
     BdGraph *g = bd_graph_new(input, max_batch);
-    if (bd_nasnet_add(g, &cfg, arch->name, classes, err) < 0 || bd_graph_finalize(g, err) < 0) {
+    if (bd_nasnet_add(g, &cfg, arch->name, classes, err) < 0) {
         bd_graph_free(g);
         return -1;
     }
     *out = g;
     return 0;
 }
+
+const BdModelImpl bd_nasnet_impl = {build};

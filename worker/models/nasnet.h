@@ -5,8 +5,7 @@
 #ifndef BD_NASNET_H
 #define BD_NASNET_H
 
-#include "nn.h"
-#include "spec.h"
+#include "models.h"
 
 typedef struct BdNasnetConfig {
     int cells;                /* N: normal cells per stack */
@@ -29,7 +28,8 @@ int bd_nasnet_check(const BdSpec *arch, BdError *err);
  * names the model in errors, e.g. an input too small for its reductions. */
 int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int classes, BdError *err);
 
-/* The registry's builder: bd_nasnet_add on a new graph, then finalize. */
-int bd_nasnet_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err);
+/* The registry's implementation of the three presets (bd_nasnet_add on a new
+ * graph). */
+extern const BdModelImpl bd_nasnet_impl;
 
 #endif

@@ -39,14 +39,15 @@ static const BdParamDef nasnet_large_params[] = {NASNET_PARAMS("6", "168", "imag
 static const BdParamDef nasnet_cifar_params[] = {NASNET_PARAMS("6", "32", "cifar", "3", "false"), {0}};
 
 const BdPreset bd_arch_presets[] = {
-    {"cnn-small", "conv3x3-relu-maxpool x2, fc, fc", cnn_small_params, NULL, NULL},
-    {"resnet20", "CIFAR ResNet (He et al. 2016): 3 stages of basic blocks 16/32/64", resnet20_params, NULL, NULL},
-    {"resnet50", "ResNet-50: bottleneck stages [3,4,6,3], expansion 4", resnet50_params, NULL, NULL},
+    {"cnn-small", "conv3x3-relu-maxpool x2, fc, fc", cnn_small_params, NULL, &bd_cnn_small_impl},
+    {"resnet20", "CIFAR ResNet (He et al. 2016): 3 stages of basic blocks 16/32/64", resnet20_params, NULL,
+     &bd_resnet20_impl},
+    {"resnet50", "ResNet-50: bottleneck stages [3,4,6,3], expansion 4", resnet50_params, NULL, &bd_resnet50_impl},
     {"nasnet-a-mobile", "NASNet-A Mobile (Zoph et al. 2018): N=4, F=44, ImageNet stem", nasnet_mobile_params,
-     bd_nasnet_check, (const void *)bd_nasnet_build},
+     bd_nasnet_check, &bd_nasnet_impl},
     {"nasnet-a-large", "NASNet-A Large: N=6, F=168, stem multiplier 3", nasnet_large_params, bd_nasnet_check,
-     (const void *)bd_nasnet_build},
+     &bd_nasnet_impl},
     {"nasnet-a-cifar", "NASNet-A for CIFAR: N=6, F=32, 3x3 conv stem", nasnet_cifar_params, bd_nasnet_check,
-     (const void *)bd_nasnet_build},
+     &bd_nasnet_impl},
     {0},
 };

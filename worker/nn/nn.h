@@ -92,6 +92,13 @@ typedef struct BdNode {
     float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, ...) */
     int32_t *idx;           /* maxpool argmax */
     double flops_fwd, flops_bwd; /* per sample */
+    /* backward bookkeeping (engine-internal) */
+    int needs_grad;         /* a gradient must reach this node: it depends on a parameter (or is the input and
+                               the graph wants the input's gradient) */
+    int grad_live;          /* its gradient buffer holds data this step; 0 means "all zeros, not yet written",
+                               which lets the first contribution overwrite instead of accumulate and lets
+                               backward skip nodes no gradient reached */
+    int mixed;              /* BD_OP_MIX: whether the last forward mixed */
 } BdNode;
 
 typedef struct BdGraph {
@@ -119,7 +126,11 @@ typedef struct BdGraph {
     float mix_lambda;
     int *mix_perm;          /* [max_batch] */
 
+    const int *mix_perm_src; /* the caller's permutation, copied into mix_perm by the next forward */
+
     uint64_t step_seed;     /* dropout draws from this */
+    int input_grad;         /* 1: backward also computes the gradient of the input (bd_graph_set_input_grad) */
+    size_t conv_chunk;      /* im2col columns are built for batch chunks of at most this many floats */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
@@ -185,8 +196,18 @@ void bd_graph_zero_grads(BdGraph *g);
 void bd_graph_backward(BdGraph *g);
 
 /* Manifold mixup for the next forward: node (a BD_OP_MIX) mixes
- * lambda * h + (1 - lambda) * h[perm]; node = -1 turns mixing off. */
+ * lambda * h + (1 - lambda) * h[perm]; node = -1 turns mixing off.
+ * perm (a permutation of 0..n-1 for the n of the next forward) is read by
+ * that forward, so it must stay valid until then. Mixing happens in BD_TRAIN
+ * forwards only; the setting stays until changed. */
 void bd_graph_set_mix(BdGraph *g, int node, float lambda, const int *perm);
+
+/* Whether backward computes d(loss)/d(input) too (off by default: no model
+ * needs it, and skipping it saves the first layer's dX). */
+void bd_graph_set_input_grad(BdGraph *g, int on);
+
+/* Threads of the BLAS (OpenBLAS) calls; workers run single-threaded (1). */
+void bd_set_threads(int n);
 
 /* Per sample: training FLOPs (forward + backward) or forward only. */
 double bd_graph_flops(const BdGraph *g, int training);

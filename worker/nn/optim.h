@@ -15,6 +15,9 @@ typedef struct BdSgd {
     int nesterov;
     float *velocity;       /* [n_params] */
     unsigned char *frozen; /* [n_param_info]: 1 = not updated */
+    unsigned char *started; /* [n_param_info]: the tensor's momentum buffer exists (PyTorch creates it at the
+                               tensor's first update, as a copy of that gradient) */
+    int n_tensors;
     long steps;
 } BdSgd;
 

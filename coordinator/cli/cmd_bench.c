@@ -1,0 +1,178 @@
+/* bdsweep bench: how fast the engine trains and evaluates one architecture
+ * on random data, as one line of key=value pairs (bench/compare_pytorch.py
+ * reads it). A benchmark, not a test: nothing here decides pass or fail. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "axes.h"
+#include "cell.h"
+#include "commands.h"
+#include "models.h"
+#include "nn.h"
+#include "optim.h"
+#include "rng.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: bdsweep bench --arch ARCH [options]\n"
+            "\n"
+            "Builds the architecture, warms up, then times training steps (forward, softmax\n"
+            "cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4) and\n"
+            "evaluation forwards on random data, and prints one line of key=value pairs:\n"
+            "arch batch input threads classes steps params flops_per_img train_img_per_s\n"
+            "eval_img_per_s gflops (achieved while training) peak_rss_mb.\n"
+            "\n"
+            "options:\n"
+            "  --arch ARCH       an arch value as in a sweep file: cnn-small, resnet20,\n"
+            "                    \"resnet50(width=0.25,stem=cifar)\", nasnet-a-mobile ... (required)\n"
+            "  --batch N         samples per step (default 64)\n"
+            "  --input CxHxW     input shape (default 3x32x32; Fashion-MNIST is 1x28x28)\n"
+            "  --threads N       BLAS threads (default 1, as a worker runs)\n"
+            "  --steps N         timed training steps and evaluation forwards (default 20)\n"
+            "  --warmup N        untimed steps first (default 3)\n"
+            "  --classes N       classifier outputs (default 10)\n"
+            "  -h, --help        this text\n"
+            "\n"
+            "example: bdsweep bench --arch cnn-small --input 1x28x28 --batch 64 --threads 1\n");
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Peak resident memory in MB: VmHWM, which exec resets (getrusage's
+ * ru_maxrss would still include the parent's peak when a big process such as
+ * a Python interpreter forked us). */
+static double peak_rss_mb(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = (double)ru.ru_maxrss;
+    }
+    return kb / 1024.0;
+}
+
+static int parse_int(const char *opt, const char *v, int min, int *out) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *end || end == v || x < min || x > INT_MAX) {
+        fprintf(stderr, "bdsweep bench: %s expects an integer >= %d, got '%s'\n", opt, min, v);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int bd_cmd_bench(int argc, char **argv) {
+    const char *arch_text = NULL, *input_text = "3x32x32";
+    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
+    static const char *const known[] = {"--arch", "--input", "--batch", "--threads", "--steps", "--warmup",
+                                        "--classes", NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        int k = 0;
+        while (known[k] && strcmp(known[k], a)) k++;
+        if (!known[k]) {
+            fprintf(stderr, "bdsweep bench: unknown %s '%s'\nhint: bdsweep bench --help lists the options\n",
+                    strncmp(a, "--", 2) ? "argument" : "option", a);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bdsweep bench: %s needs a value\nhint: bdsweep bench --help lists the options\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        int bad = 0;
+        if (!strcmp(a, "--arch")) arch_text = v;
+        else if (!strcmp(a, "--input")) input_text = v;
+        else if (!strcmp(a, "--batch")) bad = parse_int(a, v, 1, &batch);
+        else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
+        else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
+        else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, &warmup);
+        else bad = parse_int(a, v, 2, &classes);
+        if (bad) return 2;
+    }
+    if (!arch_text) {
+        fprintf(stderr, "bdsweep bench: --arch is required\nhint: bdsweep bench --arch resnet20\n");
+        return 2;
+    }
+    BdShape in;
+    char tail;
+    if (sscanf(input_text, "%dx%dx%d%c", &in.c, &in.h, &in.w, &tail) != 3 || in.c < 1 || in.h < 1 || in.w < 1) {
+        fprintf(stderr, "bdsweep bench: --input expects CxHxW (e.g. 3x32x32), got '%s'\n", input_text);
+        return 2;
+    }
+    BdSpec arch;
+    BdError err;
+    BdGraph *g = NULL;
+    if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch_text, &arch, &err) < 0) {
+        fprintf(stderr, "bdsweep bench: %s\n", err.msg);
+        return 2;
+    }
+    if (bd_model_build(&arch, in, classes, batch, &g, &err) < 0) {
+        fprintf(stderr, "bdsweep bench: %s\n", err.msg);
+        return 2;
+    }
+    bd_set_threads(threads);
+    bd_graph_init_params(g, 1);
+    BdSgd opt;
+    bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
+
+    const size_t xlen = (size_t)in.c * batch * in.h * in.w;
+    float *x = bd_xmalloc(xlen * sizeof *x);
+    int *y = bd_xmalloc((size_t)batch * sizeof *y);
+    BdRng r;
+    bd_rng_seed(&r, 7);
+    for (size_t i = 0; i < xlen; i++) x[i] = (float)bd_rng_normal(&r);
+    for (int i = 0; i < batch; i++) y[i] = (int)bd_rng_below(&r, (uint64_t)classes);
+
+    float loss = 0.0f;
+    double t_train = 0.0, t_eval = 0.0;
+    for (int phase = 0; phase < 2; phase++) {
+        const int n = phase ? steps : warmup;
+        double t0 = now();
+        for (int s = 0; s < n; s++) {
+            bd_graph_forward(g, x, batch, BD_TRAIN, (uint64_t)s);
+            bd_graph_zero_grads(g);
+            loss = bd_softmax_xent(bd_graph_out(g, g->output), classes, batch, y, NULL, bd_graph_grad(g, g->output),
+                                   1.0f, NULL);
+            bd_graph_backward(g);
+            bd_sgd_step(&opt, g, 0.01f);
+        }
+        if (phase) t_train = now() - t0;
+        t0 = now();
+        for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
+        if (phase) t_eval = now() - t0;
+    }
+    const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
+    char input_canon[64];
+    snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
+    printf("arch=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu flops_per_img=%.4g "
+           "train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
+           arch_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops, imgs / t_train,
+           imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
+    free(x);
+    free(y);
+    bd_sgd_free(&opt);
+    bd_graph_free(g);
+    return isfinite(loss) ? 0 : 1;
+}

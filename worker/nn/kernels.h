@@ -1,0 +1,37 @@
+/* Engine-internal: the vector loops every op is made of. They live in one
+ * file, compiled for three x86-64 levels (SSE2, AVX2, AVX-512)
+ * chosen at load time, because the project builds portable (baseline x86-64) binaries;
+ * vector width matters for these memory-bound loops. Pointers of one call
+ * never alias unless said. */
+#ifndef BD_NN_KERNELS_H
+#define BD_NN_KERNELS_H
+
+#include <stddef.h>
+
+/* dst = src (accumulate 0) or dst += src (accumulate 1). */
+void bd_vec_put(float *dst, const float *src, size_t len, int accumulate);
+/* dst = s * src or dst += s * src. */
+void bd_vec_put_scaled(float *dst, const float *src, float s, size_t len, int accumulate);
+/* y = a + b or y += a + b is not needed; y = a + b (y may alias a or b). */
+void bd_vec_add(float *y, const float *a, const float *b, size_t len);
+/* Sum of len floats, accurate: float lanes within blocks, double across blocks. */
+double bd_vec_sum(const float *x, size_t len);
+/* Sums of (x - k) and (x - k)^2: shifted moments for a stable variance. */
+void bd_vec_moments(const float *x, size_t len, float k, double *s1, double *s2);
+/* Sums of dy and dy * (x - mean) (batch norm backward). */
+void bd_vec_dot_centered(const float *dy, const float *x, size_t len, float mean, double *sdy, double *sdyx);
+/* y = a * x + b, then max(., 0) when relu. */
+void bd_vec_affine(float *y, const float *x, float a, float b, size_t len, int relu);
+/* dx (+)= a * dy + c * (x - mean) + d (batch norm backward, training). */
+void bd_vec_bn_dx(float *dx, const float *dy, const float *x, float a, float c, float mean, float d, size_t len,
+                  int accumulate);
+/* y = max(x, 0). */
+void bd_vec_relu(float *y, const float *x, size_t len);
+/* dx (+)= y > 0 ? dy : 0. */
+void bd_vec_relu_back(float *dx, const float *dy, const float *y, size_t len, int accumulate);
+/* y = x * m (dropout) ; dx (+)= dy * m. */
+void bd_vec_mul(float *y, const float *x, const float *m, size_t len, int accumulate);
+/* y = a * x + b * z (mixup). */
+void bd_vec_lerp(float *y, const float *x, const float *z, float a, float b, size_t len);
+
+#endif

@@ -1,0 +1,81 @@
+/* Engine-internal: the forward/backward pair of every op, and the helpers
+ * they share. Only the engine sources in worker/nn include this; models use nn.h.
+ *
+ * Conventions of every kernel:
+ *   - tensors are CNHW with the current batch n packed densely: element
+ *     (c, b, h, w) of a node with shape (C, H, W) is at ((c*n + b)*H + h)*W + w;
+ *   - forward overwrites the node's output;
+ *   - backward reads the node's gradient, accumulates its parameter
+ *     gradients into g->grads, and sends the input gradients through
+ *     bd_grad_into(): the first contribution to a buffer overwrites it (the
+ *     buffer is logically zero), later ones add;
+ *   - nothing allocates. */
+#ifndef BD_NN_OPS_H
+#define BD_NN_OPS_H
+
+#include "nn.h"
+
+typedef struct BdOpImpl {
+    const char *name;
+    void (*forward)(BdGraph *g, BdNode *nd);
+    void (*backward)(BdGraph *g, BdNode *nd);
+} BdOpImpl;
+
+/* The table, indexed by BdOpType (graph.c). */
+extern const BdOpImpl bd_op_impls[];
+
+static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
+static inline size_t bd_plane(BdShape s) { return (size_t)s.h * (size_t)s.w; }
+static inline size_t bd_numel(BdShape s, int n) { return (size_t)s.c * (size_t)n * bd_plane(s); }
+static inline float *bd_param_ptr(BdGraph *g, int p) { return g->params + g->param_info[p].off; }
+static inline float *bd_pgrad_ptr(BdGraph *g, int p) { return g->grads + g->param_info[p].off; }
+static inline float *bd_buffer_ptr(BdGraph *g, int b) { return g->buffers + g->buffer_info[b].off; }
+
+/* Where a backward sends the gradient of its input i: NULL when that input
+ * needs no gradient. *accumulate tells whether the buffer already holds a
+ * contribution (add to it) or is logically zero (overwrite it entirely). */
+float *bd_grad_into(BdGraph *g, const BdNode *nd, int i, int *accumulate);
+/* Same, for kernels that can only add (scatters, col2im): the buffer is
+ * zeroed first when it held nothing. */
+float *bd_grad_accum(BdGraph *g, const BdNode *nd, int i);
+
+#include "kernels.h"
+
+/* Forward and backward of each op family. */
+void bd_conv_forward(BdGraph *g, BdNode *nd);
+void bd_conv_backward(BdGraph *g, BdNode *nd);
+size_t bd_conv_workspace(const BdGraph *g, const BdNode *nd); /* floats */
+double bd_conv_flops(const BdGraph *g, const BdNode *nd);       /* forward, per sample */
+
+void bd_bn_forward(BdGraph *g, BdNode *nd);
+void bd_bn_backward(BdGraph *g, BdNode *nd);
+
+void bd_relu_forward(BdGraph *g, BdNode *nd);
+void bd_relu_backward(BdGraph *g, BdNode *nd);
+void bd_dropout_forward(BdGraph *g, BdNode *nd);
+void bd_dropout_backward(BdGraph *g, BdNode *nd);
+
+void bd_maxpool_forward(BdGraph *g, BdNode *nd);
+void bd_maxpool_backward(BdGraph *g, BdNode *nd);
+void bd_avgpool_forward(BdGraph *g, BdNode *nd);
+void bd_avgpool_backward(BdGraph *g, BdNode *nd);
+void bd_gap_forward(BdGraph *g, BdNode *nd);
+void bd_gap_backward(BdGraph *g, BdNode *nd);
+
+void bd_linear_forward(BdGraph *g, BdNode *nd);
+void bd_linear_backward(BdGraph *g, BdNode *nd);
+
+void bd_flatten_forward(BdGraph *g, BdNode *nd);
+void bd_flatten_backward(BdGraph *g, BdNode *nd);
+void bd_add_forward(BdGraph *g, BdNode *nd);
+void bd_add_backward(BdGraph *g, BdNode *nd);
+void bd_concat_forward(BdGraph *g, BdNode *nd);
+void bd_concat_backward(BdGraph *g, BdNode *nd);
+void bd_shift_forward(BdGraph *g, BdNode *nd);
+void bd_shift_backward(BdGraph *g, BdNode *nd);
+void bd_mix_forward(BdGraph *g, BdNode *nd);
+void bd_mix_backward(BdGraph *g, BdNode *nd);
+void bd_identity_forward(BdGraph *g, BdNode *nd);
+void bd_identity_backward(BdGraph *g, BdNode *nd);
+
+#endif
