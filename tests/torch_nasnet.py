@@ -289,6 +289,23 @@ def build(preset, classes=10, in_shape=(3, 224, 224), **overrides):
     return NASNetA(classes=classes, in_shape=in_shape, **cfg)
 
 
+def _preset(name):
+    def make(in_shape=(3, 224, 224), classes=10, **overrides):
+        return build(name, classes=classes, in_shape=in_shape, **overrides)
+    return make
+
+
+def _bool(v):
+    return v in (True, "true", "True", "1", "yes")
+
+
+# For tests/torch_models.py's registry (make_fixtures.py, bench/compare_pytorch.py):
+# arch name -> (constructor, {parameter: converter of its text}).
+_PARAMS = {"cells": int, "filters": int, "stem": str, "stem_multiplier": int, "dropout": float,
+           "skip_reduction_input": _bool}
+ARCHS = {name: (_preset(name), _PARAMS) for name in PRESETS}
+
+
 def count(model):
     return sum(p.numel() for p in model.parameters())
 
