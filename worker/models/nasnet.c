@@ -1,7 +1,22 @@
 /* NASNet-A with the nn.h builder. Node for node and name for name the network
  * of tests/torch_nasnet.py (read its module comment for the topology and for
  * which TF-slim detail each open choice follows); weights move between the two
- * by parameter name. */
+ * by parameter name.
+ *
+ * Reductions. The imagenet stem reduces 4 times (3x3/2 conv, then 2 stem
+ * reduction cells) before the 2 reductions between stacks, the cifar stem
+ * only those 2; every reduction maps a side s to ceil(s/2) and needs s >= 2
+ * (of a 1x1 map the factorized reduction's shifted path reads only padding),
+ * so the smallest inputs are 19x19 (imagenet stem: 9, 5, 3, 2, 1) and 3x3
+ * (cifar). The last stack may be 1x1: NASNet-A Mobile at 32x32 is.
+ *
+ * Mixing points. "stage1".."stage4" are MIX nodes on the output of the stem
+ * and of each stack. A NASNet cell reads the two previous outputs, so the
+ * cell after a boundary also reads the one before it (the stem cell 0 output
+ * after the imagenet stem, the next-to-last cell of the stack), which does not
+ * go through the MIX node: manifold mixup there mixes the newer of the two
+ * states the next cell reads. At "input", at "stage1" of the cifar stem and at
+ * "stage4" (read only by the classifier) the mixed state is the whole state. */
 #include "nasnet.h"
 
 #include <stdio.h>
