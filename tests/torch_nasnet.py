@@ -1,10 +1,19 @@
 """NASNet-A (Zoph et al. 2018) in PyTorch: the reference that worker/models/nasnet.c
 must reproduce, parameter name for parameter name (MISSION.md section 5).
 
-Used by tests/parity/make_fixtures.py (fixtures for test_parity.c), by the
-parameter-count check (`/usr/bin/python3 tests/torch_nasnet.py --count`) and by
-bench/compare_pytorch.py. Only /usr/bin/python3 (PyTorch 1.13) runs it; no test
-of the build needs it.
+Used by tests/parity/make_fixtures.py (fixtures for test_parity.c, through
+ARCHS), by bench/compare_pytorch.py, and for the parameter counts
+(`/usr/bin/python3 tests/torch_nasnet.py` prints those of Mobile and Large at
+3x224x224, 1000 classes, which tests/models/test_nasnet.c checks the C graph
+against). Only /usr/bin/python3 (PyTorch 1.13) runs it; no test of the build
+needs it.
+
+Check against the published models: with the reference's imagenet stem width
+(stem_filters=32*stem_multiplier) this module has exactly the trainable
+parameters of Keras' NASNetMobile (5,289,978) and NASNetLarge (88,753,150),
+and with the BN moving statistics their totals 5,326,716 and 88,949,818 (the
+paper's 5.3M and 88.9M). With the registry's stem of stem_multiplier*F filters
+it has 5,292,594 and 88,917,982.
 
 Topology, as MISSION.md section 5 states it:
   * every cell reads the outputs of the two previous cells, "newer" and "older";
