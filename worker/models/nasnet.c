@@ -223,9 +223,8 @@ static int check_input(const BdNasnetConfig *cfg, BdShape in, const char *arch, 
     for (int d = 0; d < 2; d++) {
         int side = d ? in.w : in.h;
         if (side_fits(cfg, side, &at, &side_at)) continue;
-        int need = 1;
-        int dummy1, dummy2;
-        while (!side_fits(cfg, need, &dummy1, &dummy2)) need++;
+        int need = 1, need_at, need_side; /* the smallest side that fits */
+        while (!side_fits(cfg, need, &need_at, &need_side)) need++;
         if (!at)
             return bd_fail(err, "%s: a %dx%dx%d input is too small for the 3x3/2 stem convolution; expected height and "
                                 "width of at least %d pixels",
