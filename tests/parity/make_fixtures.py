@@ -49,6 +49,8 @@ FIXTURES = [
     ("cnn_small", "cnn-small(conv1=8,conv2=16,fc=32)", (1, 28, 28), 10, 4),
     ("resnet20_w8", "resnet20(width=8)", (3, 16, 16), 10, 4),
     ("resnet50_tiny_imagenet_stem", "resnet50(depth=[1,1],stem=imagenet,width=0.125)", (3, 32, 32), 10, 4),
+    ("nasnet_cifar_tiny", "nasnet-a-cifar(cells=2,filters=4)", (3, 16, 16), 10, 4),
+    ("nasnet_mobile_tiny", "nasnet-a-mobile(cells=1,filters=8,skip_reduction_input=true)", (3, 48, 48), 10, 4),
 ]
 
 

@@ -1,5 +1,6 @@
 /* The architecture registry (MISSION.md section 5). */
 #include "models.h"
+#include "nasnet.h"
 
 static const BdParamDef cnn_small_params[] = {
     {"conv1", BD_PARAM_INT, "32", 1, 4096, NULL, "filters of the first 3x3 convolution"},
@@ -23,26 +24,30 @@ static const BdParamDef resnet50_params[] = {
     {0},
 };
 
-#define NASNET_PARAMS(cells, filters, stem, mult)                                                         \
+#define NASNET_PARAMS(cells, filters, stem, mult, skip)                                                   \
     {"cells", BD_PARAM_INT, cells, 1, 32, NULL, "normal cells per stack (N)"},                                    \
     {"filters", BD_PARAM_INT, filters, 1, 4096, NULL, "filters of the first stack (F), doubled at each reduction"}, \
     {"stem", BD_PARAM_ENUM, stem, BD_ANY, "imagenet|cifar",                                                 \
      "imagenet: 3x3/2 conv and two reduction cells; cifar: 3x3 conv"},                                      \
     {"stem_multiplier", BD_PARAM_INT, mult, 1, 16, NULL, "stem convolution filters = stem_multiplier * F"},       \
-    {"dropout", BD_PARAM_FLOAT, "0", 0, 0.99, NULL, "dropout before the classifier"}
+    {"dropout", BD_PARAM_FLOAT, "0", 0, 0.99, NULL, "dropout before the classifier"},                        \
+    {"skip_reduction_input", BD_PARAM_BOOL, skip, BD_ANY, NULL,                                             \
+     "the older input of the cell after a reduction is the cell two before it (TF's Large), not the one just before"}
 
-static const BdParamDef nasnet_mobile_params[] = {NASNET_PARAMS("4", "44", "imagenet", "1"), {0}};
-static const BdParamDef nasnet_large_params[] = {NASNET_PARAMS("6", "168", "imagenet", "3"), {0}};
-static const BdParamDef nasnet_cifar_params[] = {NASNET_PARAMS("6", "32", "cifar", "3"), {0}};
+static const BdParamDef nasnet_mobile_params[] = {NASNET_PARAMS("4", "44", "imagenet", "1", "false"), {0}};
+static const BdParamDef nasnet_large_params[] = {NASNET_PARAMS("6", "168", "imagenet", "3", "true"), {0}};
+static const BdParamDef nasnet_cifar_params[] = {NASNET_PARAMS("6", "32", "cifar", "3", "false"), {0}};
 
 const BdPreset bd_arch_presets[] = {
     {"cnn-small", "conv3x3-relu-maxpool x2, fc, fc", cnn_small_params, NULL, &bd_cnn_small_impl},
     {"resnet20", "CIFAR ResNet (He et al. 2016): 3 stages of basic blocks 16/32/64", resnet20_params, NULL,
      &bd_resnet20_impl},
     {"resnet50", "ResNet-50: bottleneck stages [3,4,6,3], expansion 4", resnet50_params, NULL, &bd_resnet50_impl},
-    {"nasnet-a-mobile", "NASNet-A Mobile (Zoph et al. 2018): N=4, F=44, ImageNet stem", nasnet_mobile_params, NULL,
-     NULL},
-    {"nasnet-a-large", "NASNet-A Large: N=6, F=168, stem multiplier 3", nasnet_large_params, NULL, NULL},
-    {"nasnet-a-cifar", "NASNet-A for CIFAR: N=6, F=32, 3x3 conv stem", nasnet_cifar_params, NULL, NULL},
+    {"nasnet-a-mobile", "NASNet-A Mobile (Zoph et al. 2018): N=4, F=44, ImageNet stem", nasnet_mobile_params,
+     bd_nasnet_check, &bd_nasnet_impl},
+    {"nasnet-a-large", "NASNet-A Large: N=6, F=168, stem multiplier 3", nasnet_large_params, bd_nasnet_check,
+     &bd_nasnet_impl},
+    {"nasnet-a-cifar", "NASNet-A for CIFAR: N=6, F=32, 3x3 conv stem", nasnet_cifar_params, bd_nasnet_check,
+     &bd_nasnet_impl},
     {0},
 };
