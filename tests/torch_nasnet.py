@@ -9,11 +9,10 @@ against). Only /usr/bin/python3 (PyTorch 1.13) runs it; no test of the build
 needs it.
 
 Check against the published models: with the reference's imagenet stem width
-(stem_filters=32*stem_multiplier) this module has exactly the trainable
-parameters of Keras' NASNetMobile (5,289,978) and NASNetLarge (88,753,150),
-and with the BN moving statistics their totals 5,326,716 and 88,949,818 (the
-paper's 5.3M and 88.9M). With the registry's stem of stem_multiplier*F filters
-it has 5,292,594 and 88,917,982.
+(32*stem_multiplier, the default here and in the C graph) this module has
+exactly the trainable parameters of Keras' NASNetMobile (5,289,978) and
+NASNetLarge (88,753,150), and with the BN moving statistics their totals
+5,326,716 and 88,949,818 (the paper's 5.3M and 88.9M).
 
 Topology, as MISSION.md section 5 states it:
   * every cell reads the outputs of the two previous cells, "newer" and "older";
@@ -54,10 +53,9 @@ the published NASNet-A weights come from; Keras' nasnet.py is a port of it):
   * the imagenet stem conv is 3x3 stride 2 with no padding (TF padding='VALID');
     the cifar stem conv is 3x3 stride 1 padding 1 ('SAME'). Convolutions have no
     bias (biases_initializer=None in nasnet's arg scopes); fc has one.
-  * stem filters: the registry's contract (worker/models/registry.c) is
-    stem_multiplier * F for both stems. TF uses that for the cifar stem but
-    32 * stem_multiplier for the imagenet one (32 for Mobile, 96 for Large);
-    `stem_filters=` overrides the width to reproduce the published models.
+  * stem filters, as TF: 32 * stem_multiplier for the imagenet stem (32 for
+    Mobile, 96 for Large), stem_multiplier * F for the cifar stem;
+    `stem_filters=` overrides the width.
   * stem cells use int(F/4) and int(F/2) filters (filter_scaling 1/4 and 1/2).
   * skip_reduction_input (TF hparam skip_reduction_layer_input: 1 for Large,
     0 for Mobile and CIFAR): the older input of the normal cell right after a
@@ -242,7 +240,8 @@ class NASNetA(nn.Module):
                  in_shape=(3, 224, 224), skip_reduction_input=False, stem_filters=None):
         super().__init__()
         c, h, w = in_shape
-        sf = stem_filters if stem_filters is not None else stem_multiplier * filters
+        sf = stem_filters if stem_filters is not None else (32 * stem_multiplier if stem == "imagenet"
+                                                             else stem_multiplier * filters)
         if stem == "imagenet":
             self.stem_conv = nn.Conv2d(c, sf, 3, 2, 0, bias=False)
             h, w = (h - 3) // 2 + 1, (w - 3) // 2 + 1

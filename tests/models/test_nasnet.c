@@ -36,16 +36,15 @@ static size_t count_params(const char *preset, int stem_filters) {
 
 static void test_param_counts(void) {
     /* `/usr/bin/python3 tests/torch_nasnet.py` prints the same numbers for
-     * the PyTorch module: the registry's stem of stem_multiplier * F filters
-     * (44 for Mobile, 504 for Large)... */
-    CHECK(count_params("nasnet-a-mobile", 0) == 5292594);
-    CHECK(count_params("nasnet-a-large", 0) == 88917982);
-    /* ...and with TF-slim's imagenet stem of 32 * stem_multiplier filters, the
-     * trainable parameters of the published models (Keras NASNetMobile
-     * 5,289,978 of 5,326,716 and NASNetLarge 88,753,150 of 88,949,818; the
-     * rest are BN moving statistics). */
-    CHECK(count_params("nasnet-a-mobile", 32) == 5289978);
-    CHECK(count_params("nasnet-a-large", 96) == 88753150);
+     * the PyTorch module. With TF-slim's imagenet stem of 32 * stem_multiplier
+     * filters (the default), they are the trainable parameters of the
+     * published models (Keras NASNetMobile 5,289,978 of 5,326,716 and
+     * NASNetLarge 88,753,150 of 88,949,818; the rest are BN moving statistics). */
+    CHECK(count_params("nasnet-a-mobile", 0) == 5289978);
+    CHECK(count_params("nasnet-a-large", 0) == 88753150);
+    /* A stem of stem_multiplier * F filters instead (the CIFAR rule). */
+    CHECK(count_params("nasnet-a-mobile", 44) == 5292594);
+    CHECK(count_params("nasnet-a-large", 504) == 88917982);
 }
 
 static BdShape tag_shape(const BdGraph *g, const char *tag) {

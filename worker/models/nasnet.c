@@ -172,7 +172,12 @@ void bd_nasnet_config(const BdSpec *arch, BdNasnetConfig *cfg) {
     cfg->cells = (int)bd_spec_int(arch, "cells");
     cfg->filters = (int)bd_spec_int(arch, "filters");
     cfg->imagenet_stem = !strcmp(bd_spec_str(arch, "stem"), "imagenet");
-    cfg->stem_filters = (int)bd_spec_int(arch, "stem_multiplier") * cfg->filters;
+    /* TF-slim's widths (nasnet.py): the ImageNet stem conv has 32 *
+     * stem_multiplier filters (32 for Mobile, 96 for Large), the CIFAR stem
+     * stem_multiplier * F; with them the parameter counts are the published
+     * models' exactly. */
+    int mult = (int)bd_spec_int(arch, "stem_multiplier");
+    cfg->stem_filters = cfg->imagenet_stem ? 32 * mult : mult * cfg->filters;
     cfg->skip_reduction_input = bd_spec_bool(arch, "skip_reduction_input");
     cfg->dropout = (float)bd_spec_float(arch, "dropout");
 }

@@ -29,7 +29,7 @@ static const BdParamDef resnet50_params[] = {
     {"filters", BD_PARAM_INT, filters, 1, 4096, NULL, "filters of the first stack (F), doubled at each reduction"}, \
     {"stem", BD_PARAM_ENUM, stem, BD_ANY, "imagenet|cifar",                                                 \
      "imagenet: 3x3/2 conv and two reduction cells; cifar: 3x3 conv"},                                      \
-    {"stem_multiplier", BD_PARAM_INT, mult, 1, 16, NULL, "stem convolution filters = stem_multiplier * F"},       \
+    {"stem_multiplier", BD_PARAM_INT, mult, 1, 16, NULL, "stem convolution filters: 32 * stem_multiplier (imagenet stem), stem_multiplier * F (cifar stem), as TF-slim"},       \
     {"dropout", BD_PARAM_FLOAT, "0", 0, 0.99, NULL, "dropout before the classifier"},                        \
     {"skip_reduction_input", BD_PARAM_BOOL, skip, BD_ANY, NULL,                                             \
      "the older input of the cell after a reduction is the cell two before it (TF's Large), not the one just before"}
