@@ -50,6 +50,12 @@ void bd_buf_put_str(BdBuf *b, const char *s) {
     b->len += n + 1;
 }
 
+void bd_buf_put_bytes(BdBuf *b, const void *data, size_t len) {
+    reserve(b, len);
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
 int64_t bd_buf_get_i64(BdBuf *b) {
     if (b->bad || b->pos + 8 > b->len) {
         b->bad = 1;

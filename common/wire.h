@@ -48,6 +48,8 @@ void bd_buf_from(BdBuf *b, const void *data, size_t len);
 void bd_buf_put_i64(BdBuf *b, int64_t v);
 void bd_buf_put_f64(BdBuf *b, double v);
 void bd_buf_put_str(BdBuf *b, const char *s);
+/* Raw bytes, no length prefix (the reader knows how many). */
+void bd_buf_put_bytes(BdBuf *b, const void *data, size_t len);
 
 /* Reads set b->bad (and return 0 / "") when the message is short. */
 int64_t bd_buf_get_i64(BdBuf *b);

@@ -92,7 +92,7 @@ int bd_worker_loop(int threads) {
     ms.parent = (int)getppid();
     BdBuf in;
     bd_buf_init(&in);
-    BdSink sink = {&ms, sink_metrics, sink_progress};
+    BdSink sink = {&ms, sink_metrics, sink_progress, NULL};
 
     for (;;) {
         bd_buf_reset(&ms.buf);

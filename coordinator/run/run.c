@@ -284,7 +284,7 @@ static void run_locally(Coordinator *co) {
     gethostname(host, sizeof host - 1);
     snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
     LocalSink ls = {co};
-    BdSink sink = {&ls, local_metrics, local_progress};
+    BdSink sink = {&ls, local_metrics, local_progress, NULL};
     while (co->q_next < co->q_len && !co->db_broken) {
         int idx = co->queue[co->q_next++];
         if (start_cell(co, idx, 0) < 0) break;

@@ -10,6 +10,10 @@ typedef struct BdSink {
     void (*metrics)(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n);
     /* Liveness for the progress display; called every few seconds at most. May be NULL. */
     void (*progress)(void *ud, const char *phase, int epoch, int epochs, int step, int steps);
+    /* Asked after each epoch, once its checkpoint is written: nonzero stops
+     * the cell there ("interrupted after epoch E"), to be resumed later from
+     * the checkpoint. May be NULL. */
+    int (*interrupt)(void *ud);
 } BdSink;
 
 #endif

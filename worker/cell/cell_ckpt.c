@@ -1,0 +1,114 @@
+#include "cell_ckpt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checkpoint.h"
+
+#define HISTORY_VERSION 1
+
+static void record(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+    BdHistory *h = ud;
+    bd_buf_put_str(&h->calls, phase);
+    bd_buf_put_i64(&h->calls, epoch);
+    bd_buf_put_i64(&h->calls, n);
+    for (int i = 0; i < n; i++) {
+        bd_buf_put_str(&h->calls, names[i]);
+        bd_buf_put_f64(&h->calls, values[i]);
+    }
+    if (h->next && h->next->metrics) h->next->metrics(h->next->ud, phase, epoch, names, values, n);
+}
+
+static void forward_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
+    BdHistory *h = ud;
+    if (h->next && h->next->progress) h->next->progress(h->next->ud, phase, epoch, epochs, step, steps);
+}
+
+static int forward_interrupt(void *ud) {
+    BdHistory *h = ud;
+    return h->next && h->next->interrupt ? h->next->interrupt(h->next->ud) : 0;
+}
+
+void bd_history_init(BdHistory *h, const BdSink *next) {
+    memset(h, 0, sizeof *h);
+    h->next = next;
+    h->sink = (BdSink){h, record, forward_progress, forward_interrupt};
+    bd_buf_init(&h->calls);
+}
+
+void bd_history_free(BdHistory *h) { bd_buf_free(&h->calls); }
+
+/* Replays recorded calls from b (read cursor at their start) into h. */
+static int replay(BdHistory *h, BdBuf *b, BdError *err) {
+    const char **names = NULL;
+    double *values = NULL;
+    int cap = 0, rc = 0;
+    while (b->pos < b->len && !b->bad) {
+        char phase[64];
+        bd_buf_get_str(b, phase, sizeof phase);
+        int epoch = (int)bd_buf_get_i64(b);
+        int64_t n = bd_buf_get_i64(b);
+        if (b->bad || n < 0 || n > 1000000) {
+            b->bad = 1;
+            break;
+        }
+        if (n > cap) {
+            cap = (int)n;
+            names = bd_xrealloc(names, (size_t)cap * sizeof *names);
+            values = bd_xrealloc(values, (size_t)cap * sizeof *values);
+        }
+        for (int i = 0; i < n; i++) {
+            names[i] = bd_buf_get_strp(b);
+            values[i] = bd_buf_get_f64(b);
+        }
+        if (b->bad) break;
+        record(h, phase, epoch, names, values, (int)n);
+    }
+    if (b->bad) rc = bd_fail(err, "the metric history in the checkpoint is damaged");
+    free(names);
+    free(values);
+    return rc;
+}
+
+int bd_cell_ckpt_save(const char *path, const char *arch_key, const BdGraph *g, const BdSgd *opt, const BdHistory *h,
+                      const char *phase, int epochs_done, BdError *err) {
+    BdBuf blob;
+    bd_buf_init(&blob);
+    bd_buf_put_i64(&blob, HISTORY_VERSION);
+    bd_buf_put_str(&blob, phase);
+    bd_buf_put_i64(&blob, epochs_done);
+    bd_buf_put_i64(&blob, (int64_t)h->calls.len);
+    bd_buf_put_bytes(&blob, h->calls.data, h->calls.len); /* the recorded calls, as they are */
+    int rc = bd_checkpoint_save(path, arch_key, g, opt, blob.data, blob.len, err);
+    bd_buf_free(&blob);
+    return rc;
+}
+
+int bd_cell_ckpt_load(const char *path, const char *arch_key, BdGraph *g, BdSgd *opt, BdHistory *h, char *phase,
+                      size_t phase_cap, int *epochs_done, BdError *err) {
+    struct stat st;
+    if (stat(path, &st) < 0) return bd_fail(err, "%s: no such checkpoint", path);
+    size_t cap = (size_t)st.st_size, len = 0;
+    unsigned char *data = bd_xmalloc(cap + 1);
+    if (bd_checkpoint_load(path, arch_key, g, opt, data, cap, &len, err) < 0) {
+        free(data);
+        return -1;
+    }
+    BdBuf b;
+    bd_buf_init(&b);
+    bd_buf_from(&b, data, len);
+    free(data);
+    int64_t version = bd_buf_get_i64(&b);
+    bd_buf_get_str(&b, phase, phase_cap);
+    *epochs_done = (int)bd_buf_get_i64(&b);
+    int64_t calls_len = bd_buf_get_i64(&b);
+    int rc = 0;
+    if (b.bad || version != HISTORY_VERSION || calls_len < 0 || b.pos + (size_t)calls_len != b.len)
+        rc = bd_fail(err, "%s: the checkpoint's metric history has an unknown layout (version %lld)", path,
+                     (long long)version);
+    else rc = replay(h, &b, err);
+    bd_buf_free(&b);
+    return rc;
+}

@@ -1,0 +1,139 @@
+#include "cell_data.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t image_bytes(BdDataShape s) { return (size_t)s.c * s.h * s.w; }
+
+/* A new split holding the samples idx[0..n) of src (copies). */
+static void split_subset(const BdSplit *src, BdDataShape shape, const int *idx, int n, BdSplit *out) {
+    size_t per = image_bytes(shape);
+    out->n = n;
+    out->x = bd_xmalloc((size_t)n * per + 1);
+    out->y = bd_xmalloc((size_t)n * sizeof *out->y + sizeof *out->y);
+    for (int i = 0; i < n; i++) {
+        memcpy(out->x + (size_t)i * per, src->x + (size_t)idx[i] * per, per);
+        out->y[i] = src->y[idx[i]];
+    }
+}
+
+static void split_prefix(const BdSplit *src, BdDataShape shape, int n, BdSplit *out) {
+    int *idx = bd_xmalloc((size_t)n * sizeof *idx + sizeof *idx);
+    for (int i = 0; i < n; i++) idx[i] = i;
+    split_subset(src, shape, idx, n, out);
+    free(idx);
+}
+
+static void split_free(BdSplit *s) {
+    free(s->x);
+    free(s->y);
+    memset(s, 0, sizeof *s);
+}
+
+/* Splits src into a held-out part of round(fraction * n) samples chosen with
+ * rng and the rest, both in their original order. */
+static void split_holdout(const BdSplit *src, BdDataShape shape, double fraction, BdRng *rng, BdSplit *rest,
+                          BdSplit *held) {
+    int n = src->n, k = (int)lround(fraction * n);
+    int *all = bd_xmalloc((size_t)n * sizeof *all + sizeof *all);
+    int *pick = bd_xmalloc((size_t)k * sizeof *pick + sizeof *pick);
+    unsigned char *is_held = bd_xcalloc((size_t)n + 1, 1);
+    for (int i = 0; i < n; i++) all[i] = i;
+    bd_rng_choose(rng, all, (size_t)n, pick, (size_t)k);
+    for (int i = 0; i < k; i++) is_held[pick[i]] = 1;
+    int nh = 0, nr = 0;
+    for (int i = 0; i < n; i++) {
+        if (is_held[i]) pick[nh++] = i;
+        else all[nr++] = i;
+    }
+    split_subset(src, shape, pick, nh, held);
+    split_subset(src, shape, all, nr, rest);
+    free(all);
+    free(pick);
+    free(is_held);
+}
+
+/* The triggered test set: every eligible test image with the trigger, its
+ * label the attack's, its true label kept beside it. */
+static void make_triggered(const BdSpec *strategy, long target, const BdTrigger *trig, const BdSplit *test,
+                           BdDataShape shape, uint64_t seed, BdEvalSet *ev) {
+    int *idx = bd_xmalloc((size_t)test->n * sizeof *idx + sizeof *idx), n = 0;
+    for (int i = 0; i < test->n; i++)
+        if (bd_strategy_eligible(strategy, target, test->y[i])) idx[n++] = i;
+    split_subset(test, shape, idx, n, &ev->triggered);
+    ev->triggered_true = bd_xmalloc((size_t)n * sizeof *ev->triggered_true + sizeof(int));
+    BdRng where;
+    bd_rng_stream(&where, seed, "test-trigger-location", 0);
+    size_t per = image_bytes(shape);
+    for (int i = 0; i < n; i++) {
+        int y = ev->triggered.y[i];
+        ev->triggered_true[i] = y;
+        ev->triggered.y[i] = bd_strategy_attack_label(strategy, target, y, shape.classes);
+        bd_trigger_apply(trig, ev->triggered.x + (size_t)i * per, &where);
+    }
+    free(idx);
+}
+
+int bd_cell_data_prepare(const BdDataset *d, const BdCell *c, uint64_t seed, int clean, const BdSink *sink,
+                         BdCellData *out, BdError *err) {
+    memset(out, 0, sizeof *out);
+    out->shape = d->shape;
+    const BdSpec *train_spec = &c->v[BD_AXIS_TRAIN], *retrain = &c->v[BD_AXIS_RETRAIN];
+    const BdSpec *strategy = &c->v[BD_AXIS_STRATEGY];
+    long target = bd_cell_target(c);
+    if (!clean && bd_strategy_check(strategy, target, out->shape.classes, err) < 0) return -1;
+
+    int n_train = d->train.n, n_test = d->test.n;
+    long limit_train = bd_spec_int(train_spec, "limit_train"), limit_test = bd_spec_int(train_spec, "limit_test");
+    if (limit_train > 0 && limit_train < n_train) n_train = (int)limit_train;
+    if (limit_test > 0 && limit_test < n_test) n_test = (int)limit_test;
+    split_prefix(&d->test, out->shape, n_test, &out->test);
+    out->ev.clean = &out->test;
+    out->ev.classes = out->shape.classes;
+
+    if (clean || !strcmp(retrain->name, "none")) {
+        split_prefix(&d->train, out->shape, n_train, &out->train);
+    } else {
+        /* The held-out clean set for retraining is split off before poisoning. */
+        BdSplit all;
+        split_prefix(&d->train, out->shape, n_train, &all);
+        BdRng r;
+        bd_rng_stream(&r, seed, "holdout", 0);
+        double fraction = bd_spec_float(retrain, "fraction");
+        split_holdout(&all, out->shape, fraction, &r, &out->train, &out->held);
+        split_free(&all);
+        if (out->held.n == 0)
+            return bd_fail(err, "retrain: fraction %g of %d training samples holds out no sample", fraction, n_train);
+    }
+    if (out->train.n == 0) return bd_fail(err, "the training split is empty");
+    if (clean) return 0;
+
+    /* The trigger's own pattern (noise patches, blend noise) depends on its
+     * spec alone (seed 0; `pattern_seed` varies it), so a poisoned cell and
+     * its rate-0 baseline are measured with the same trigger. */
+    if (bd_trigger_make(&c->v[BD_AXIS_TRIGGER], out->shape, 0, &out->trigger, err) < 0) return -1;
+    BdRng pick, where;
+    bd_rng_stream(&pick, seed, "poison", 0);
+    bd_rng_stream(&where, seed, "poison-location", 0);
+    BdPoisonReport report = {0};
+    if (bd_poison(strategy, target, bd_cell_poison_rate(c), out->trigger, &out->train, out->shape, &pick, &where,
+                  &report, err) < 0)
+        return -1;
+    const char *names[] = {"pool", "poisoned", "train_samples", "heldout_samples", "test_samples"};
+    double values[] = {report.pool, report.poisoned, out->train.n, out->held.n, out->test.n};
+    if (sink && sink->metrics) sink->metrics(sink->ud, "poison", 0, names, values, 5);
+    bd_poison_report_free(&report);
+    make_triggered(strategy, target, out->trigger, &out->test, out->shape, seed, &out->ev);
+    return 0;
+}
+
+void bd_cell_data_free(BdCellData *cd) {
+    if (cd->trigger) bd_trigger_free(cd->trigger);
+    split_free(&cd->train);
+    split_free(&cd->held);
+    split_free(&cd->test);
+    split_free(&cd->ev.triggered);
+    free(cd->ev.triggered_true);
+    memset(cd, 0, sizeof *cd);
+}

@@ -1,0 +1,40 @@
+/* The jobs behind a cell, and where their checkpoints live.
+ *
+ * A cell is one job. Two more kinds of identity hang off it:
+ *   - its main phase (training on the poisoned set) depends on everything but
+ *     how the model is retrained afterwards, except the held-out fraction
+ *     (split off before poisoning). Cells that differ only in their retraining
+ *     settings share the main key, the main model checkpoint and the main
+ *     phase's numbers, so retraining can be re-run with other settings
+ *     without training the main phase again;
+ *   - a cell with init: pretrained fine-tunes a clean model of the same
+ *     dataset, architecture and seed, trained once by a pre-training job whose
+ *     key is "pretrain dataset=... arch=... seed=... train=...".
+ * Checkpoints are named after a hash of the key they belong to. */
+#ifndef BD_JOB_KEYS_H
+#define BD_JOB_KEYS_H
+
+#include <stddef.h>
+
+#include "cell.h"
+
+#define BD_PRETRAIN_PREFIX "pretrain "
+
+/* The main key (== the cell key when the cell does not retrain). */
+int bd_main_key(const BdCell *c, char *out, size_t cap, BdError *err);
+
+/* The pre-training job's key, or "" when the cell starts from scratch. */
+int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err);
+int bd_is_pretrain_key(const char *key);
+/* Parses a pre-training key: fills the dataset, arch, seed and train axes of
+ * c (the others get their absent values; trigger and poison_rate are unused). */
+int bd_pretrain_parse(const char *key, BdCell *c, BdError *err);
+
+/* dir/<kind>-<16 hex digits of the key's hash>.ckpt */
+void bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap);
+
+/* The architecture key stored in a checkpoint: a model is only loaded into
+ * the same architecture on the same input shape and class count. */
+void bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap);
+
+#endif
