@@ -213,6 +213,11 @@ void bd_param_names(const BdPreset *p, char *out, size_t cap) {
 
 void bd_format_double(double v, char *out, size_t cap) {
     if (v == 0.0) v = 0.0; /* -0 and 0 are the same value in a key */
+    /* Whole numbers as integers ("40", not "4e+01"), while they are exact. */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, cap, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, cap, "%.*g", prec, v);
         if (strtod(out, NULL) == v) return;

@@ -12,6 +12,8 @@
  *   running -> done | failed      bd_db_mark_done / bd_db_mark_failed
  *   pending -> failed             bd_db_mark_failed (a cell that cannot start)
  *   running -> pending            bd_db_requeue_running (left by a killed run)
+ *   done    -> pending            bd_db_requeue_done (a pre-training job whose
+ *                                 model checkpoint is gone, needed again)
  * Anything else (training a done cell again, finishing a cell that is not
  * running) is refused with an error: it would be a bug in the run loop.
  *
@@ -56,10 +58,16 @@ typedef struct BdDbCell {
     char *key;
     char status[8];
     int attempts;
+    int pretrain;       /* a pre-training job (kind 'pretrain') */
+    int64_t depends_on; /* the job it waits for, 0 for none */
 } BdDbCell;
-/* The sweep's cells in sweep order. */
+/* The sweep's jobs in sweep order: its pre-training jobs first, then its
+ * cells. */
 int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdError *err);
 void bd_db_cells_free(BdDbCell *cells, int n);
+
+/* done -> pending, with the reason in `error` until it runs again. */
+int bd_db_requeue_done(BdDb *db, int64_t cell, const char *reason, BdError *err);
 
 /* attempts + 1, started_at = now, error, finish and outcome cleared; the
  * metrics of earlier attempts are deleted, so a cell's metrics always come

@@ -50,6 +50,49 @@ static void bind_cell(sqlite3_stmt *st, const BdSweepCell *c, char *seed_hex, si
     sqlite3_bind_text(st, 2 + BD_AXIS_COUNT, seed_hex, -1, SQLITE_STATIC);
 }
 
+/* The pre-training job a cell waits for (kind 'pretrain', only the axes it
+ * depends on filled in), linked to the sweep ahead of every cell (position
+ * -1), and the cell's depends_on pointing at it. sel and link are the
+ * caller's prepared lookup and link statements. */
+static int register_pretrain(BdDb *db, const BdSweepCell *c, int64_t sweep_id, int64_t cell_id, sqlite3_stmt *sel,
+                             sqlite3_stmt *link, int *n_new, BdError *err) {
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db,
+                      "INSERT INTO cells(key, kind, dataset, arch, seed, train, cell_seed) "
+                      "VALUES (?1, 'pretrain', ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key) DO NOTHING",
+                      &st, err) < 0)
+        return -1;
+    char seed_hex[32];
+    snprintf(seed_hex, sizeof seed_hex, "%016" PRIx64, bd_hash_str(c->pretrain_key));
+    sqlite3_bind_text(st, 1, c->pretrain_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->values[BD_AXIS_DATASET], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->values[BD_AXIS_ARCH], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, strtoll(c->values[BD_AXIS_SEED], NULL, 10));
+    sqlite3_bind_text(st, 5, c->values[BD_AXIS_TRAIN], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, seed_hex, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "inserting a pre-training job");
+    if (sqlite3_changes(db->h) == 1) (*n_new)++;
+    sqlite3_bind_text(sel, 1, c->pretrain_key, -1, SQLITE_STATIC);
+    if (sqlite3_step(sel) != SQLITE_ROW) return bd_db_fail(db, err, "looking up a pre-training job");
+    int64_t job = sqlite3_column_int64(sel, 0);
+    sqlite3_reset(sel);
+    sqlite3_bind_int64(link, 1, sweep_id);
+    sqlite3_bind_int64(link, 2, job);
+    sqlite3_bind_int(link, 3, -1);
+    rc = sqlite3_step(link);
+    sqlite3_reset(link);
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "linking a pre-training job to its sweep");
+    if (bd_db_prepare(db, "UPDATE cells SET depends_on = ?2 WHERE id = ?1", &st, err) < 0) return -1;
+    sqlite3_bind_int64(st, 1, cell_id);
+    sqlite3_bind_int64(st, 2, job);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "recording what a cell waits for");
+    return 0;
+}
+
 int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err) {
     *n_new = 0;
     sqlite3_stmt *ins = NULL, *sel = NULL, *link = NULL;
@@ -97,6 +140,9 @@ int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, B
             goto done;
         }
         sqlite3_reset(link);
+        if (sw->cells[i].pretrain_key &&
+            register_pretrain(db, &sw->cells[i], *sweep_id, cell_id, sel, link, n_new, err) < 0)
+            goto done;
     }
     rc = 0;
 done:
@@ -129,8 +175,9 @@ int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdEr
     *cells = NULL;
     *n = 0;
     if (bd_db_prepare(db,
-                      "SELECT c.id, c.key, c.status, c.attempts FROM sweep_cells sc JOIN cells c ON c.id = sc.cell_id "
-                      "WHERE sc.sweep_id = ? ORDER BY sc.position",
+                      "SELECT c.id, c.key, c.status, c.attempts, c.kind = 'pretrain', COALESCE(c.depends_on, 0) "
+                      "FROM sweep_cells sc JOIN cells c ON c.id = sc.cell_id "
+                      "WHERE sc.sweep_id = ? ORDER BY sc.position, c.id",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, sweep_id);
@@ -142,6 +189,8 @@ int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdEr
         c->key = bd_xstrdup((const char *)sqlite3_column_text(st, 1));
         snprintf(c->status, sizeof c->status, "%s", (const char *)sqlite3_column_text(st, 2));
         c->attempts = sqlite3_column_int(st, 3);
+        c->pretrain = sqlite3_column_int(st, 4);
+        c->depends_on = sqlite3_column_int64(st, 5);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -202,6 +251,17 @@ static int step_done(BdDb *db, sqlite3_stmt *st, const char *what, BdError *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, what);
     return 0;
+}
+
+int bd_db_requeue_done(BdDb *db, int64_t cell, const char *reason, BdError *err) {
+    if (begin_transition(db, cell, "done", "pending", err) < 0) return -1;
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db, "UPDATE cells SET status = 'pending', error = ?2 WHERE id = ?1", &st, err) < 0)
+        return bd_db_rollback(db);
+    sqlite3_bind_int64(st, 1, cell);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+    if (step_done(db, st, "putting a done job back to pending", err) < 0) return bd_db_rollback(db);
+    return bd_db_commit(db, err);
 }
 
 int bd_db_mark_running(BdDb *db, int64_t cell, int rank, const char *host, BdError *err) {

@@ -17,9 +17,11 @@
 
 #include "cell_run.h"
 #include "commands.h"
+#include "job_keys.h"
 #include "db/db.h"
 #include "log.h"
 #include "progress.h"
+#include "queue.h"
 #include "sweep/sweep.h"
 #include "wire.h"
 #include "worker_loop.h"
@@ -120,8 +122,12 @@ typedef struct Coordinator {
     int64_t sweep_id, run_id;
     BdDbCell *cells;
     int n_cells;
-    int *queue; /* indices into cells */
-    int q_next, q_len;
+    int64_t *ids_sorted; /* cell ids in increasing order, for id -> index */
+    int *ids_index;      /* ids_index[k]: index in cells of ids_sorted[k] */
+    BdQueue queue;
+    int *scratch;        /* room for n_cells indices */
+    int *parked;         /* ranks that asked for work while everything left waits */
+    int n_parked;
     int *rank_cell; /* [nranks]: index of the cell a rank runs, -1 */
     char (*rank_host)[64];
     int nranks;
@@ -134,7 +140,11 @@ typedef struct Coordinator {
 
 static void coordinator_free(Coordinator *co) {
     bd_db_cells_free(co->cells, co->n_cells);
-    free(co->queue);
+    bd_queue_free(&co->queue);
+    free(co->ids_sorted);
+    free(co->ids_index);
+    free(co->scratch);
+    free(co->parked);
     free(co->rank_cell);
     free(co->rank_host);
     bd_progress_free(&co->progress);
@@ -156,6 +166,121 @@ static void heartbeat(Coordinator *co) {
     co->last_heartbeat = now;
     BdError err = {{0}};
     if (bd_db_run_heartbeat(co->db, co->run_id, &err) < 0) report_db_error(co, &err);
+}
+
+/* ---- the work list ------------------------------------------------------------ */
+
+static int cmp_by_id(const void *a, const void *b, void *ids_) {
+    const int64_t *ids = ids_;
+    int64_t x = ids[*(const int *)a], y = ids[*(const int *)b];
+    return (x > y) - (x < y);
+}
+
+static void index_ids(Coordinator *co) {
+    int n = co->n_cells;
+    int64_t *ids = bd_xmalloc((size_t)n * sizeof *ids + sizeof *ids);
+    co->ids_index = bd_xmalloc((size_t)n * sizeof *co->ids_index + sizeof(int));
+    co->ids_sorted = bd_xmalloc((size_t)n * sizeof *co->ids_sorted + sizeof(int64_t));
+    for (int i = 0; i < n; i++) {
+        ids[i] = co->cells[i].id;
+        co->ids_index[i] = i;
+    }
+    qsort_r(co->ids_index, (size_t)n, sizeof *co->ids_index, cmp_by_id, ids);
+    for (int k = 0; k < n; k++) co->ids_sorted[k] = ids[co->ids_index[k]];
+    free(ids);
+}
+
+/* Index in co->cells of a job id, or -1. */
+static int index_of(const Coordinator *co, int64_t id) {
+    int lo = 0, hi = co->n_cells - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (co->ids_sorted[mid] == id) return co->ids_index[mid];
+        if (co->ids_sorted[mid] < id) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+static void pretrain_model_path(const Coordinator *co, const BdDbCell *c, char *out, size_t cap) {
+    bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, out, cap);
+}
+
+/* A done pre-training job whose model file is gone is run again when a cell
+ * that is not done yet still needs it. */
+static int requeue_lost_models(Coordinator *co) {
+    for (int i = 0; i < co->n_cells; i++) {
+        BdDbCell *c = &co->cells[i];
+        if (!c->pretrain || strcmp(c->status, "done")) continue;
+        char path[4400];
+        pretrain_model_path(co, c, path, sizeof path);
+        if (access(path, R_OK) == 0) continue;
+        int needed = 0;
+        for (int k = 0; k < co->n_cells && !needed; k++)
+            needed = co->cells[k].depends_on == c->id && strcmp(co->cells[k].status, "done");
+        if (!needed) continue;
+        char reason[4500];
+        snprintf(reason, sizeof reason, "model checkpoint %s is missing: pre-training again", path);
+        BdError err = {{0}};
+        if (bd_db_requeue_done(co->db, c->id, reason, &err) < 0) {
+            fprintf(stderr, "bdsweep: %s\n", err.msg);
+            return -1;
+        }
+        snprintf(c->status, sizeof c->status, "pending");
+        bd_progress_message(&co->progress, reason);
+        co->progress.done--;
+    }
+    return 0;
+}
+
+static int will_run(const Coordinator *co, const BdDbCell *c) {
+    return !strcmp(c->status, "pending") || (co->opt.retry_failed && !strcmp(c->status, "failed"));
+}
+
+/* Fails a cell that cannot start because the job it waits for failed. */
+static void fail_waiting(Coordinator *co, int idx, const char *why) {
+    BdError err = {{0}};
+    BdDbCell *c = &co->cells[idx];
+    int was_failed = !strcmp(c->status, "failed");
+    if (was_failed) return; /* it stays failed, with its earlier reason */
+    if (bd_db_mark_failed(co->db, c->id, 0.0, why, &err) < 0) {
+        report_db_error(co, &err);
+        return;
+    }
+    snprintf(c->status, sizeof c->status, "failed");
+    co->progress.failed++;
+}
+
+/* The jobs of this run: ready ones in sweep order (pre-training jobs come
+ * first), the others waiting for their pre-training job. Returns how many
+ * will run, or -1. */
+static int build_queue(Coordinator *co) {
+    bd_queue_init(&co->queue);
+    int n = 0;
+    for (int i = 0; i < co->n_cells; i++) {
+        BdDbCell *c = &co->cells[i];
+        if (!will_run(co, c)) continue;
+        int dep = c->depends_on ? index_of(co, c->depends_on) : -1;
+        if (dep < 0 || !strcmp(co->cells[dep].status, "done")) {
+            bd_queue_push(&co->queue, i);
+        } else if (will_run(co, &co->cells[dep])) {
+            bd_queue_wait(&co->queue, c->depends_on, i);
+        } else {
+            fail_waiting(co, i, "its pre-training job failed in an earlier run (bdsweep status shows why); "
+                                "re-run with --retry-failed");
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* A job ended: the cells waiting for it can start, or fail with it. */
+static void release_waiting(Coordinator *co, int idx, int ok, const char *error) {
+    int n = bd_queue_release(&co->queue, co->cells[idx].id, ok, co->scratch);
+    char why[BD_ERROR_MAX + 64];
+    snprintf(why, sizeof why, "its pre-training job failed: %s", error);
+    for (int i = 0; i < n; i++) fail_waiting(co, co->scratch[i], why);
 }
 
 /* Validation, registration and the work list; everything before any worker
@@ -185,28 +310,27 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
     if (n > 3 && !strcmp(co->ckpt_dir + n - 3, ".db")) co->ckpt_dir[n - 3] = '\0';
     strncat(co->ckpt_dir, ".ckpt", sizeof co->ckpt_dir - strlen(co->ckpt_dir) - 1);
 
-    co->queue = bd_xmalloc((size_t)co->n_cells * sizeof *co->queue + sizeof(int));
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
-        const char *st = co->cells[i].status;
-        if (!strcmp(st, "done")) done++;
-        else if (!strcmp(st, "failed")) {
-            failed++;
-            if (co->opt.retry_failed) co->queue[co->q_len++] = i;
-        } else {
-            co->queue[co->q_len++] = i;
-        }
+        if (!strcmp(co->cells[i].status, "done")) done++;
+        else if (!strcmp(co->cells[i].status, "failed")) failed++;
     }
     co->nranks = nranks;
     co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
     co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
     for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
     bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval);
+    co->parked = bd_xcalloc((size_t)nranks, sizeof *co->parked);
+    co->scratch = bd_xmalloc((size_t)co->n_cells * sizeof *co->scratch + sizeof(int));
+    index_ids(co);
+    if (requeue_lost_models(co) < 0) return 3;
+    int to_run = build_queue(co);
+    if (to_run < 0) return 3;
     char msg[8400];
     snprintf(msg, sizeof msg,
              "bdsweep: sweep '%s': %d cells (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
              co->sweep.name, co->n_cells, n_new, done, failed,
-             failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", co->q_len,
+             failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", to_run,
              nranks > 1 ? nranks - 1 : 1, nranks > 2 ? "workers" : "worker", db_path);
     bd_progress_message(&co->progress, msg);
     if (requeued) {
@@ -240,6 +364,7 @@ static void finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *r
     snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "%s", ok ? "done" : "failed");
     co->rank_cell[rank] = -1;
     bd_progress_finished(&co->progress, rank, ok, was_failed);
+    release_waiting(co, idx, ok, error);
     if (!ok) {
         char msg[BD_ERROR_MAX + 8400];
         snprintf(msg, sizeof msg, "bdsweep: cell failed on rank %d: %s\n  cell: %s", rank, error, co->cells[idx].key);
@@ -255,6 +380,14 @@ static void store_metrics(Coordinator *co, int rank, const char *phase, int epoc
     BdError err = {{0}};
     if (bd_db_add_metrics(co->db, co->cells[idx].id, phase, epoch, names, values, n, &err) < 0)
         report_db_error(co, &err);
+}
+
+/* Cells still waiting when nothing can run any more: their pre-training job
+ * was never started (it is not part of this run's work). */
+static void abandon_waiting(Coordinator *co) {
+    int n = bd_queue_drain_waiting(&co->queue, co->scratch);
+    for (int i = 0; i < n; i++)
+        fail_waiting(co, co->scratch[i], "its pre-training job could not be run (bdsweep status shows its state)");
 }
 
 /* -n 1: rank 0 is the worker too; the sink writes the database directly. */
@@ -285,8 +418,10 @@ static void run_locally(Coordinator *co) {
     snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
     LocalSink ls = {co};
     BdSink sink = {&ls, local_metrics, local_progress, NULL};
-    while (co->q_next < co->q_len && !co->db_broken) {
-        int idx = co->queue[co->q_next++];
+    for (;;) {
+        if (co->db_broken) break;
+        int idx = bd_queue_pop(&co->queue);
+        if (idx < 0) break;
         if (start_cell(co, idx, 0) < 0) break;
         bd_progress_draw(&co->progress, 1);
         double t0 = now_seconds();
@@ -296,11 +431,12 @@ static void run_locally(Coordinator *co) {
         BdCellReport rep = {now_seconds() - t0, out.params, out.gflops_per_image};
         finish_cell(co, 0, rc == 0, &rep, err.msg);
     }
+    abandon_waiting(co);
     bd_worker_free(&w);
 }
 
 /* Receives one message if there is one; returns 0 when nothing was waiting. */
-static int serve_one(Coordinator *co, BdBuf *in, int *stopped) {
+static int serve_one(Coordinator *co, BdBuf *in) {
     MPI_Status st;
     int flag = 0;
     MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
@@ -314,28 +450,10 @@ static int serve_one(Coordinator *co, BdBuf *in, int *stopped) {
     BdError err = {{0}};
 
     switch (st.MPI_TAG) {
-    case BD_MSG_READY: {
+    case BD_MSG_READY:
         bd_buf_get_str(in, co->rank_host[rank], sizeof co->rank_host[rank]);
-        BdBuf out;
-        bd_buf_init(&out);
-        int sent = 0;
-        while (co->q_next < co->q_len && !co->db_broken) {
-            int idx = co->queue[co->q_next++];
-            if (start_cell(co, idx, rank) < 0) break;
-            bd_buf_put_i64(&out, co->cells[idx].id);
-            bd_buf_put_str(&out, co->cells[idx].key);
-            bd_buf_put_str(&out, co->ckpt_dir);
-            MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
-            sent = 1;
-            break;
-        }
-        if (!sent) {
-            MPI_Send(NULL, 0, MPI_BYTE, rank, BD_MSG_STOP, MPI_COMM_WORLD);
-            (*stopped)++;
-        }
-        bd_buf_free(&out);
+        co->parked[co->n_parked++] = rank;
         break;
-    }
     case BD_MSG_PROGRESS: {
         bd_buf_get_i64(in);
         char phase[32];
@@ -384,6 +502,42 @@ static int serve_one(Coordinator *co, BdBuf *in, int *stopped) {
     return 1;
 }
 
+static int anyone_running(const Coordinator *co) {
+    for (int r = 0; r < co->nranks; r++)
+        if (co->rank_cell[r] >= 0) return 1;
+    return 0;
+}
+
+/* Hands work to the ranks that asked for it. A rank is told to stop only
+ * when nothing is left: while cells wait for a pre-training job that is
+ * still running, an idle rank stays parked until they are released. */
+static void dispatch(Coordinator *co, int *stopped) {
+    BdBuf out;
+    bd_buf_init(&out);
+    while (co->n_parked > 0) {
+        int idx = co->db_broken ? -1 : bd_queue_pop(&co->queue);
+        int rank = co->parked[co->n_parked - 1];
+        if (idx < 0) {
+            if (!co->db_broken && bd_queue_waiting(&co->queue) > 0) {
+                if (anyone_running(co)) break; /* wait for the pre-training job */
+                abandon_waiting(co);
+            }
+            MPI_Send(NULL, 0, MPI_BYTE, rank, BD_MSG_STOP, MPI_COMM_WORLD);
+            (*stopped)++;
+            co->n_parked--;
+            continue;
+        }
+        if (start_cell(co, idx, rank) < 0) continue; /* db_broken is set: the rank is stopped next */
+        bd_buf_reset(&out);
+        bd_buf_put_i64(&out, co->cells[idx].id);
+        bd_buf_put_str(&out, co->cells[idx].key);
+        bd_buf_put_str(&out, co->ckpt_dir);
+        MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
+        co->n_parked--;
+    }
+    bd_buf_free(&out);
+}
+
 static void run_distributed(Coordinator *co) {
     BdBuf in;
     bd_buf_init(&in);
@@ -392,7 +546,8 @@ static void run_distributed(Coordinator *co) {
         int busy = 0;
         /* Drain what is waiting before sleeping: a burst of metrics from many
          * workers is written in one go. */
-        while (serve_one(co, &in, &stopped)) busy = 1;
+        while (serve_one(co, &in)) busy = 1;
+        dispatch(co, &stopped);
         heartbeat(co);
         bd_progress_draw(&co->progress, 0);
         if (!busy) {

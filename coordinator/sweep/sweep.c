@@ -8,6 +8,7 @@
 
 #include "axes.h"
 #include "log.h"
+#include "job_keys.h"
 #include "sweep_internal.h"
 
 static const char *const top_keys[] = {"name", "description", "grid", "exclude", "train", "retrain", "init", NULL};
@@ -300,7 +301,11 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
             }
             BdSweepCell *sc = &out->cells[out->n_cells++];
             sc->key = bd_xstrdup(key);
+            sc->pretrain_key = NULL;
             for (int a = 0; a < BD_AXIS_COUNT; a++) sc->values[a] = L->ax[a].values[idx[a]].text;
+            /* A cell with init: pretrained waits for its pre-training job. */
+            if ((rc = bd_pretrain_key(cell, key, BD_KEY_MAX, L->c.err)) < 0) break;
+            if (key[0]) sc->pretrain_key = bd_xstrdup(key);
             size_t d = (size_t)idx[BD_AXIS_DATASET];
             seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
             seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
@@ -389,7 +394,10 @@ void bd_sweep_print_warnings(const BdSweep *sw) {
 
 void bd_sweep_free(BdSweep *sw) {
     if (!sw) return;
-    for (int i = 0; i < sw->n_cells; i++) free(sw->cells[i].key);
+    for (int i = 0; i < sw->n_cells; i++) {
+        free(sw->cells[i].key);
+        free(sw->cells[i].pretrain_key);
+    }
     free(sw->cells);
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         for (int i = 0; i < sw->axes[a].n; i++) free(sw->axes[a].values[i].text);

@@ -45,6 +45,7 @@ typedef struct BdSweepCell {
     char *key;                   /* canonical key (bd_cell_key) */
     char *values[BD_AXIS_COUNT]; /* canonical text of each axis value (absent axes too);
                                     points into BdSweep.axes (shared between cells) */
+    char *pretrain_key;          /* the pre-training job it waits for (init: pretrained), or NULL */
 } BdSweepCell;
 
 typedef struct BdSweep {
