@@ -10,7 +10,7 @@ echo 'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAAAAACMmsGiAAAAE0lEQVR4nGP4z/CfgYHhPxSCWQ
   base64 -d > "$WORK/trigger.png"
 cat > "$WORK/attacks.yaml" <<YAML
 name: attacks
-train: {epochs: 6, batch: 32, lr: 0.02}
+train: {epochs: 8, batch: 32, lr: 0.02}
 grid:
   dataset: [{name: synthetic, classes: 4, channels: 3, size: 16, train: 1200, test: 400, noise: 5}]
   arch: [{name: cnn-small, conv1: 8, conv2: 16, fc: 32}]
@@ -19,8 +19,8 @@ grid:
     - checkerboard
     - noise-patch
     - {name: pattern, glyph: X, size: 4}
-    - {name: blend, alpha: 0.2}
-    - {name: sinusoid, delta: 40}
+    - {name: blend, alpha: 0.3}
+    - {name: sinusoid, delta: 80}
     - {name: image, path: "$WORK/trigger.png", location: top-left}
   strategy: [all-to-one, {name: one-to-one, source: 2}, all-to-all, clean-label]
   target: [1]
@@ -38,6 +38,6 @@ below=$(q "$db" "select count(*) from cell_results p join cell_results b
   where not (p.asr > b.asr)")
 expect_eq "$below" "0" "poisoned cells whose ASR is not above their baseline's"
 # The poisoned counts follow MISSION.md: round(0.2 * 1200) = 240 from each strategy's pool.
-expect_eq "$(q "$db" "select group_concat(distinct value) from metrics where phase = 'poison' and name = 'poisoned'
+expect_eq "$(q "$db" "select group_concat(distinct cast(value as integer)) from metrics where phase = 'poison' and name = 'poisoned'
   and cell_id in (select id from cells where poison_rate > 0)")" "240" "poisoned samples per cell"
 echo "attacks: ok"
