@@ -2,12 +2,14 @@
 
 #include <stddef.h>
 
+int bd_cmd_axes(int argc, char **argv);
 int bd_cmd_plan(int argc, char **argv);
 int bd_cmd_run(int argc, char **argv);
 int bd_cmd_status(int argc, char **argv);
 
 /* Each command lives in its own file; add it here. */
 const BdCommand bd_commands[] = {
+    {"axes", "every axis, value and parameter a sweep file can use", bd_cmd_axes},
     {"bench", "time training and evaluation steps of an architecture (engine speed)", bd_cmd_bench},
     {"plan", "validate a sweep file and list its cells (no MPI, no database)", bd_cmd_plan},
     {"run", "run the cells of a sweep that are not done yet (under mpirun)", bd_cmd_run},
