@@ -118,4 +118,16 @@ static int cifar_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     return 0;
 }
 
-const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load};
+static int cifar_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
+    char dir[4096];
+    batch_dir(bd_spec_str(spec, "path"), dir, sizeof dir);
+    *n_train = *n_test = 0;
+    for (int i = 0; i < 5; i++) {
+        int n = 0;
+        if (count_records(dir, train_files[i], &n, err) < 0) return -1;
+        *n_train += n;
+    }
+    return count_records(dir, test_files[0], n_test, err);
+}
+
+const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load, cifar_sizes};

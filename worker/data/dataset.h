@@ -47,6 +47,9 @@ extern const BdPreset bd_dataset_presets[];
  * (a folder dataset may list its class folders). For validation and `plan`. */
 int bd_dataset_shape(const BdSpec *spec, BdDataShape *shape, BdError *err);
 int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err);
+/* The numbers of train and test samples a load would give, without reading
+ * the images (headers, file sizes, folder listings). For `plan`'s estimate. */
+int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
 void bd_dataset_free(BdDataset *d);
 
 /* Keeps the first n samples of a split (n <= 0 or n >= size: unchanged). */

@@ -80,6 +80,11 @@ int bd_dataset_shape(const BdSpec *spec, BdDataShape *shape, BdError *err) {
     return l ? l->shape(spec, shape, err) : -1;
 }
 
+int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
+    const BdDatasetLoader *l = loader_of(spec, err);
+    return l ? l->sizes(spec, n_train, n_test, err) : -1;
+}
+
 void bd_split_alloc(BdSplit *s, int n, BdDataShape shape) {
     s->n = n;
     s->x = bd_xcalloc((size_t)n, bd_sample_bytes(shape));

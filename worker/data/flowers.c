@@ -282,6 +282,15 @@ static void copy_sample(const BdImageCache *c, int from, BdSplit *s, int to) {
  * (at least one each way when the class has two or more images), the rest
  * to train. Then each split is shuffled, so that any prefix of it
  * (bd_split_limit) holds every class. */
+/* Test images of a class of m: round(fraction * m), at least one on each
+ * side for a class of two or more. */
+static int class_test_count(int m, double fraction) {
+    int t = (int)lround(fraction * m);
+    if (m >= 2 && t < 1) t = 1;
+    if (m >= 2 && t > m - 1) t = m - 1;
+    return t;
+}
+
 static void split_classes(const BdImageCache *c, double test_fraction, uint64_t seed, BdDataset *out) {
     int *test = bd_xmalloc((size_t)c->n * sizeof *test), *train = bd_xmalloc((size_t)c->n * sizeof *train);
     int *members = bd_xmalloc((size_t)c->n * sizeof *members);
@@ -293,9 +302,7 @@ static void split_classes(const BdImageCache *c, double test_fraction, uint64_t 
         BdRng r;
         bd_rng_stream(&r, seed, "flowers-split", (uint64_t)k);
         bd_rng_shuffle(&r, members, (size_t)m);
-        int t = (int)lround(test_fraction * m);
-        if (m >= 2 && t < 1) t = 1;
-        if (m >= 2 && t > m - 1) t = m - 1;
+        int t = class_test_count(m, test_fraction);
         for (int i = 0; i < m; i++) {
             if (i < t) test[ntest++] = members[i];
             else train[ntrain++] = members[i];
@@ -346,4 +353,21 @@ static int flowers_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     return rc;
 }
 
-const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load};
+/* The split sizes split_classes() will give, from the folder listing. */
+static int flowers_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
+    ImageList list;
+    if (list_images(bd_spec_str(spec, "path"), &list, err) < 0) return -1;
+    double fraction = bd_spec_float(spec, "test_fraction");
+    *n_train = *n_test = 0;
+    for (int k = 0; k < list.classes; k++) {
+        int m = 0;
+        for (int i = 0; i < list.n; i++) m += list.files[i].label == k;
+        int t = class_test_count(m, fraction);
+        *n_test += t;
+        *n_train += m - t;
+    }
+    list_free(&list);
+    return 0;
+}
+
+const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes};

@@ -169,4 +169,22 @@ static int idx_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     return 0;
 }
 
-const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load};
+/* The count in a label file's header (magic, then the count). */
+static int idx_count(const char *dataset, const char *dir, const char *name, int *n, BdError *err) {
+    IdxFile r;
+    uint32_t count;
+    if (idx_open(&r, dataset, dir, name, err) < 0) return -1;
+    int rc = idx_magic(&r, IDX_LABELS_MAGIC, "labels", err);
+    if (rc == 0) rc = idx_u32(&r, &count, "the label count", err);
+    idx_close(&r);
+    if (rc == 0) *n = (int)count;
+    return rc;
+}
+
+static int idx_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
+    const char *dir = bd_spec_str(spec, "path");
+    if (idx_count(spec->name, dir, "train-labels-idx1-ubyte", n_train, err) < 0) return -1;
+    return idx_count(spec->name, dir, "t10k-labels-idx1-ubyte", n_test, err);
+}
+
+const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes};

@@ -14,6 +14,9 @@ typedef struct BdDatasetLoader {
      * caller (bd_dataset_load) computes the normalisation and frees
      * everything on failure, so a loader may return with splits half filled. */
     int (*load)(const BdSpec *spec, BdDataset *out, BdError *err);
+    /* How many train and test samples a load would give, reading headers,
+     * file sizes or folder listings only. */
+    int (*sizes)(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
 } BdDatasetLoader;
 
 extern const BdDatasetLoader bd_idx_loader;       /* idx.c: mnist, fashion-mnist */

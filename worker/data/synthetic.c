@@ -101,4 +101,11 @@ static int synthetic_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     return 0;
 }
 
-const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load};
+static int synthetic_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
+    (void)err;
+    *n_train = (int)bd_spec_int(spec, "train");
+    *n_test = (int)bd_spec_int(spec, "test");
+    return 0;
+}
+
+const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load, synthetic_sizes};

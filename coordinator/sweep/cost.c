@@ -1,0 +1,152 @@
+#include "cost.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "axes.h"
+#include "dataset.h"
+#include "job_keys.h"
+#include "models.h"
+
+/* Per distinct dataset value: shape and sizes. Per distinct (arch, dataset):
+ * the model's numbers. Sweeps have few of either, so linear lists do. */
+typedef struct DataInfo {
+    const char *text; /* the sweep's canonical value (not owned) */
+    int ok;
+    BdDataShape shape;
+    int n_train, n_test;
+    char why[256];
+} DataInfo;
+
+typedef struct ModelInfo {
+    const char *arch, *data; /* not owned */
+    int ok;
+    long params;
+    double train_gflop, eval_gflop;
+    char why[256];
+} ModelInfo;
+
+typedef struct Cache {
+    DataInfo *data;
+    int n_data, cap_data;
+    ModelInfo *models;
+    int n_models, cap_models;
+} Cache;
+
+static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec) {
+    for (int i = 0; i < c->n_data; i++)
+        if (!strcmp(c->data[i].text, text)) return &c->data[i];
+    if (c->n_data == c->cap_data) {
+        c->cap_data = c->cap_data ? 2 * c->cap_data : 8;
+        c->data = bd_xrealloc(c->data, (size_t)c->cap_data * sizeof *c->data);
+    }
+    DataInfo *d = &c->data[c->n_data++];
+    memset(d, 0, sizeof *d);
+    d->text = text;
+    BdError err = {{0}};
+    d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
+    if (!d->ok) snprintf(d->why, sizeof d->why, "%s", err.msg);
+    return d;
+}
+
+static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec *arch, const DataInfo *d) {
+    for (int i = 0; i < c->n_models; i++)
+        if (!strcmp(c->models[i].arch, arch_text) && !strcmp(c->models[i].data, d->text)) return &c->models[i];
+    if (c->n_models == c->cap_models) {
+        c->cap_models = c->cap_models ? 2 * c->cap_models : 8;
+        c->models = bd_xrealloc(c->models, (size_t)c->cap_models * sizeof *c->models);
+    }
+    ModelInfo *m = &c->models[c->n_models++];
+    memset(m, 0, sizeof *m);
+    m->arch = arch_text;
+    m->data = d->text;
+    BdGraph *g = NULL;
+    BdError err = {{0}};
+    BdShape in = {d->shape.c, d->shape.h, d->shape.w};
+    /* A batch of one: only the per-image numbers are wanted. */
+    m->ok = bd_model_build(arch, in, d->shape.classes, 1, &g, &err) == 0;
+    if (m->ok) {
+        m->params = (long)bd_graph_param_count(g);
+        m->train_gflop = bd_graph_flops(g, 1) * 1e-9;
+        m->eval_gflop = bd_graph_flops(g, 0) * 1e-9;
+    } else {
+        snprintf(m->why, sizeof m->why, "%s", err.msg);
+    }
+    bd_graph_free(g);
+    return m;
+}
+
+static int limited(int n, long limit) { return limit > 0 && limit < n ? (int)limit : n; }
+
+/* GFLOP of one cell: training, evaluation after every epoch, retraining. */
+static double cell_gflop(const BdCell *c, const DataInfo *d, const ModelInfo *m) {
+    const BdSpec *train = &c->v[BD_AXIS_TRAIN], *retrain = &c->v[BD_AXIS_RETRAIN];
+    int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
+    int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
+    long epochs = bd_spec_int(train, "epochs");
+    double eval = 2.0 * n_test * m->eval_gflop; /* clean and (at most as many) triggered images */
+    double held = 0, total;
+    if (strcmp(retrain->name, "none")) held = bd_spec_float(retrain, "fraction") * n_train;
+    total = (double)epochs * ((n_train - held) * m->train_gflop + eval) + (epochs ? 0 : eval);
+    if (held > 0) total += (double)bd_spec_int(retrain, "epochs") * (held * m->train_gflop + eval);
+    return total;
+}
+
+void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
+    memset(out, 0, sizeof *out);
+    out->cells = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *out->cells);
+    Cache cache = {0};
+    BdCell *cell = bd_xmalloc(sizeof *cell);
+    /* Pre-training jobs are counted once each. */
+    const char **pre_seen = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *pre_seen);
+    int n_pre = 0;
+    for (int i = 0; i < sw->n_cells; i++) {
+        const BdSweepCell *sc = &sw->cells[i];
+        BdCellCost *cc = &out->cells[i];
+        BdError err = {{0}};
+        if (bd_cell_parse(bd_axes(), sc->key, cell, &err) < 0) {
+            snprintf(cc->why, sizeof cc->why, "%s", err.msg);
+            out->unknown++;
+            continue;
+        }
+        const DataInfo *d = data_info(&cache, sc->values[BD_AXIS_DATASET], &cell->v[BD_AXIS_DATASET]);
+        if (!d->ok) {
+            snprintf(cc->why, sizeof cc->why, "%s", d->why);
+            out->unknown++;
+            continue;
+        }
+        const ModelInfo *m = model_info(&cache, sc->values[BD_AXIS_ARCH], &cell->v[BD_AXIS_ARCH], d);
+        if (!m->ok) {
+            snprintf(cc->why, sizeof cc->why, "%s", m->why);
+            out->unknown++;
+            continue;
+        }
+        cc->known = 1;
+        cc->params = m->params;
+        cc->train_gflop = m->train_gflop;
+        cc->total_gflop = cell_gflop(cell, d, m);
+        out->total_gflop += cc->total_gflop;
+        if (sc->pretrain_key) {
+            int seen = 0;
+            for (int k = 0; k < n_pre && !seen; k++) seen = !strcmp(pre_seen[k], sc->pretrain_key);
+            if (!seen) {
+                pre_seen[n_pre++] = sc->pretrain_key;
+                int n_train = limited(d->n_train, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_train"));
+                int n_test = limited(d->n_test, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_test"));
+                double e = (double)bd_spec_int(&cell->v[BD_AXIS_INIT], "epochs");
+                out->pretrain_gflop += e * (n_train * m->train_gflop + n_test * m->eval_gflop);
+            }
+        }
+    }
+    out->total_gflop += out->pretrain_gflop;
+    free(pre_seen);
+    free(cell);
+    free(cache.data);
+    free(cache.models);
+}
+
+void bd_sweep_cost_free(BdSweepCost *c) {
+    free(c->cells);
+    memset(c, 0, sizeof *c);
+}

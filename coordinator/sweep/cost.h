@@ -1,0 +1,30 @@
+/* What a sweep will cost to train, before it runs: per cell the model's
+ * parameter count and training GFLOP per image (built once per distinct
+ * architecture and input shape), and the GFLOP of its whole run — main
+ * training, evaluations after every epoch (clean and triggered test images),
+ * retraining, and each pre-training job once. The sample counts come from the
+ * dataset's headers (bd_dataset_sizes), limited as the cell limits them. */
+#ifndef BD_COST_H
+#define BD_COST_H
+
+#include "sweep.h"
+
+typedef struct BdCellCost {
+    int known;            /* 0: the dataset or model could not be sized here (see why) */
+    long params;
+    double train_gflop;   /* per image, forward + backward */
+    double total_gflop;   /* the cell's whole run */
+    char why[256];
+} BdCellCost;
+
+typedef struct BdSweepCost {
+    BdCellCost *cells;    /* [n_cells] */
+    double pretrain_gflop; /* the pre-training jobs, each once */
+    double total_gflop;   /* everything known */
+    int unknown;          /* cells whose cost is unknown */
+} BdSweepCost;
+
+void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out);
+void bd_sweep_cost_free(BdSweepCost *c);
+
+#endif
