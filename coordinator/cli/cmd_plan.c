@@ -42,14 +42,15 @@ static void print_with_cost(const BdSweep *sw, double gflops_per_core) {
     for (int i = 0; i < sw->n_cells; i++) {
         const BdCellCost *c = &cost.cells[i];
         if (c->known)
-            printf("%s\t# %ld params, %.4g GFLOP/img (train), %.3g GFLOP\n", sw->cells[i].key, c->params,
-                   c->train_gflop, c->total_gflop);
+            printf("%s\t# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s\n", sw->cells[i].key, c->params,
+                   c->train_gflop, c->total_gflop, c->nominal ? " (data not here: standard sizes assumed)" : "");
         else
             printf("%s\t# cost unknown here: %s\n", sw->cells[i].key, c->why);
     }
     double hours = cost.total_gflop / gflops_per_core / 3600.0;
     printf("# compute: %.3g GFLOP (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core", cost.total_gflop,
            cost.pretrain_gflop, hours, gflops_per_core);
+    if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
     if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
     printf("\n");
     bd_sweep_cost_free(&cost);

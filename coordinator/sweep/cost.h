@@ -11,6 +11,7 @@
 
 typedef struct BdCellCost {
     int known;            /* 0: the dataset or model could not be sized here (see why) */
+    int nominal;          /* the dataset is not here: its standard sizes were assumed */
     long params;
     double train_gflop;   /* per image, forward + backward */
     double total_gflop;   /* the cell's whole run */
@@ -22,6 +23,7 @@ typedef struct BdSweepCost {
     double pretrain_gflop; /* the pre-training jobs, each once */
     double total_gflop;   /* everything known */
     int unknown;          /* cells whose cost is unknown */
+    int nominal;          /* cells costed with assumed dataset sizes */
 } BdSweepCost;
 
 void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out);

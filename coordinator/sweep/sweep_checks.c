@@ -21,12 +21,17 @@ static int fail_at(const SwCtx *c, const BdSweepValue *v, const char *with, cons
     return bd_fail(c->err, "%s:%d:%d: %s: with %s: %s", c->file, v->line, v->col, v->where, with, msg);
 }
 
-static int check_triggers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int d, BdDataShape shape) {
+/* Strict (run): the trigger is made, so a file it reads (image triggers,
+ * blended images) must be there and decode. Otherwise (plan): only its fit. */
+static int check_triggers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int d, BdDataShape shape, int strict) {
     const SwAxis *T = &ax[BD_AXIS_TRIGGER];
     for (int t = 0; t < T->n; t++) {
         if (!seen->trigger_seen[(size_t)d * (size_t)T->n + (size_t)t]) continue;
         BdError e = {{0}};
-        if (bd_trigger_check_fit(&T->specs[t], shape, &e) < 0) {
+        BdTrigger *made = NULL;
+        int rc = strict ? bd_trigger_make(&T->specs[t], shape, 0, &made, &e) : bd_trigger_check_fit(&T->specs[t], shape, &e);
+        if (made) bd_trigger_free(made);
+        if (rc < 0) {
             char with[256];
             describe(ax, BD_AXIS_DATASET, d, with, sizeof with);
             return fail_at(c, &T->values[t], with, e.msg);
@@ -78,7 +83,8 @@ int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int 
                     e.msg);
             continue;
         }
-        if (check_triggers(c, ax, seen, d, shape) < 0 || check_strategies(c, ax, seen, d, shape) < 0) return -1;
+        int strict = (flags & BD_SWEEP_STRICT) != 0;
+        if (check_triggers(c, ax, seen, d, shape, strict) < 0 || check_strategies(c, ax, seen, d, shape) < 0) return -1;
     }
     return 0;
 }

@@ -110,9 +110,9 @@ static void test_invalid(void) {
     test_write(path, "name: cluster\ngrid:\n  dataset: [{name: flowers, path: /cluster/flowers}]\n"
                      "  arch: [cnn-small]\n  trigger: [square, blend]\n  poison_rate: [0.1]\n");
     CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
-    CHECK_CONTAINS(out, "dataset=flowers(path=/cluster/flowers) arch=cnn-small trigger=blend poison_rate=0.1\t# cost "
-                        "unknown here: flowers: cannot open folder /cluster/flowers");
-    CHECK_CONTAINS(out, "2 cell(s) not counted (their dataset or model cannot be sized here)\n2 cells\n");
+    CHECK_CONTAINS(out, "dataset=flowers(path=/cluster/flowers) arch=cnn-small trigger=blend poison_rate=0.1\t# ");
+    CHECK_CONTAINS(out, "(data not here: standard sizes assumed)\n");
+    CHECK_CONTAINS(out, "2 cell(s) with the standard dataset sizes assumed (the data is not here)\n2 cells\n");
     snprintf(want, sizeof want, "bdsweep: warning: %s:3:13: grid.dataset[0]: flowers: cannot open folder", path);
     CHECK_CONTAINS(err, want);
     int warnings = 0;

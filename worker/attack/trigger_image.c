@@ -4,16 +4,22 @@
 
 #include "trigger.h"
 
-/* size x size, or the file's own size when size is 0 (read from its header). */
+/* size x size, or the file's own size when size is 0 (read from its
+ * header). With a size the file is not opened, so a sweep can be planned on a
+ * machine that does not hold it; making the trigger reads it. */
 static int image_extent(const BdSpec *s, int *pw, int *ph, BdError *err) {
+    int size = (int)bd_spec_int(s, "size");
+    if (size) {
+        *pw = *ph = size;
+        return 0;
+    }
     const char *path = bd_spec_str(s, "path");
     int w, h, comp;
     if (!stbi_info(path, &w, &h, &comp))
         return bd_fail(err, "trigger image: cannot read image %s (%s): expected a PNG or JPEG file", path,
                        stbi_failure_reason());
-    int size = (int)bd_spec_int(s, "size");
-    *pw = size ? size : w;
-    *ph = size ? size : h;
+    *pw = w;
+    *ph = h;
     return 0;
 }
 
