@@ -3,12 +3,16 @@
  * The conversation, all point-to-point:
  *
  *   worker -> 0   BD_MSG_READY     host name                    (asks for work)
- *   0 -> worker   BD_MSG_JOB       job id, cell key, ckpt dir   (or BD_MSG_STOP)
+ *   0 -> worker   BD_MSG_JOB       job id, cell key, ckpt dir, deadline (or BD_MSG_STOP)
  *   worker -> 0   BD_MSG_PROGRESS  job id, phase, epoch, epochs, step, steps
  *   worker -> 0   BD_MSG_METRICS   job id, phase, epoch, n x (name, value)
  *   worker -> 0   BD_MSG_DONE      job id, wall seconds, info text
  *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
+ *   worker -> 0   BD_MSG_STOPPED   job id, wall seconds, where it stopped
  *
+ * The deadline (Unix time, 0 for none) is when the run's --time-limit ends:
+ * a cell past it stops at its next epoch boundary (its checkpoint written)
+ * and reports STOPPED, and rank 0 puts it back to pending for the next run.
  * after DONE or FAILED the worker sends READY again. The MPI tag is the
  * message type; the payload is a byte buffer packed with the functions below
  * (little-endian fixed-width integers, IEEE doubles, length-prefixed strings),
@@ -30,6 +34,7 @@ typedef enum {
     BD_MSG_METRICS = 5,
     BD_MSG_DONE = 6,
     BD_MSG_FAILED = 7,
+    BD_MSG_STOPPED = 8,
 } BdMsgType;
 
 typedef struct BdBuf {

@@ -14,6 +14,7 @@ typedef struct MpiSink {
     int64_t job;
     BdBuf buf;
     int parent;
+    double deadline; /* Unix time; 0: none */
 } MpiSink;
 
 void bd_exit_if_orphaned(int original_parent) {
@@ -55,6 +56,12 @@ static void sink_progress(void *ud, const char *phase, int epoch, int epochs, in
     send_buf(&s->buf, BD_MSG_PROGRESS);
 }
 
+/* Past the run's deadline, a cell stops at its next epoch boundary. */
+static int sink_interrupt(void *ud) {
+    MpiSink *s = ud;
+    return s->deadline > 0 && bd_wall_time() >= s->deadline;
+}
+
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -92,7 +99,7 @@ int bd_worker_loop(int threads) {
     ms.parent = (int)getppid();
     BdBuf in;
     bd_buf_init(&in);
-    BdSink sink = {&ms, sink_metrics, sink_progress, NULL};
+    BdSink sink = {&ms, sink_metrics, sink_progress, sink_interrupt};
 
     for (;;) {
         bd_buf_reset(&ms.buf);
@@ -109,6 +116,7 @@ int bd_worker_loop(int threads) {
         ms.job = bd_buf_get_i64(&in);
         char *key = bd_xstrdup(bd_buf_get_strp(&in));
         char *ckpt = bd_xstrdup(bd_buf_get_strp(&in));
+        ms.deadline = bd_buf_get_f64(&in);
         BdError err = {{0}};
         if (bd_buf_check(&in, "job", &err) < 0) {
             bd_log(BD_LOG_ERROR, "worker: %s", err.msg);
@@ -127,6 +135,9 @@ int bd_worker_loop(int threads) {
             bd_buf_put_i64(&ms.buf, out.params);
             bd_buf_put_f64(&ms.buf, out.gflops_per_image);
             send_buf(&ms.buf, BD_MSG_DONE);
+        } else if (rc == BD_INTERRUPTED) {
+            bd_buf_put_str(&ms.buf, err.msg);
+            send_buf(&ms.buf, BD_MSG_STOPPED);
         } else {
             bd_buf_put_str(&ms.buf, err.msg);
             send_buf(&ms.buf, BD_MSG_FAILED);
@@ -138,6 +149,12 @@ int bd_worker_loop(int threads) {
     bd_buf_free(&in);
     bd_worker_free(&w);
     return 0;
+}
+
+double bd_wall_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void bd_mpi_quiet_barrier(void) {

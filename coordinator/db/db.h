@@ -11,7 +11,8 @@
  *   failed  -> running            bd_db_mark_running (a --retry-failed run)
  *   running -> done | failed      bd_db_mark_done / bd_db_mark_failed
  *   pending -> failed             bd_db_mark_failed (a cell that cannot start)
- *   running -> pending            bd_db_requeue_running (left by a killed run)
+ *   running -> pending            bd_db_requeue_running (left by a killed run),
+ *                                 bd_db_mark_stopped (stopped by a time limit)
  *   done    -> pending            bd_db_requeue_done (a pre-training job whose
  *                                 model checkpoint is gone, needed again)
  * Anything else (training a done cell again, finishing a cell that is not
@@ -65,6 +66,10 @@ typedef struct BdDbCell {
  * cells. */
 int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdError *err);
 void bd_db_cells_free(BdDbCell *cells, int n);
+
+/* running -> pending: a time limit stopped the cell at an epoch boundary;
+ * its checkpoint lets the next run continue it. */
+int bd_db_mark_stopped(BdDb *db, int64_t cell, BdError *err);
 
 /* done -> pending, with the reason in `error` until it runs again. */
 int bd_db_requeue_done(BdDb *db, int64_t cell, const char *reason, BdError *err);

@@ -253,6 +253,16 @@ static int step_done(BdDb *db, sqlite3_stmt *st, const char *what, BdError *err)
     return 0;
 }
 
+int bd_db_mark_stopped(BdDb *db, int64_t cell, BdError *err) {
+    if (begin_transition(db, cell, "running", "pending", err) < 0) return -1;
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db, "UPDATE cells SET status = 'pending', rank = NULL, host = NULL WHERE id = ?1", &st, err) < 0)
+        return bd_db_rollback(db);
+    sqlite3_bind_int64(st, 1, cell);
+    if (step_done(db, st, "putting a stopped cell back to pending", err) < 0) return bd_db_rollback(db);
+    return bd_db_commit(db, err);
+}
+
 int bd_db_requeue_done(BdDb *db, int64_t cell, const char *reason, BdError *err) {
     if (begin_transition(db, cell, "done", "pending", err) < 0) return -1;
     sqlite3_stmt *st;

@@ -32,12 +32,13 @@ typedef struct RunOptions {
     int retry_failed;
     int threads;
     double log_interval;
+    double time_limit; /* seconds; 0: none */
 } RunOptions;
 
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
-            "                               [--log-interval SECONDS]\n"
+            "                               [--time-limit DURATION] [--log-interval SECONDS]\n"
             "\n"
             "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
             "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
@@ -47,11 +48,52 @@ static void run_usage(FILE *f) {
             "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
             "  --retry-failed       also re-run the cells that failed before\n"
             "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
+            "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
+            "                       running cells stop at their next epoch and continue in the next run\n"
+            "                       (give a little less than the batch job's time limit)\n"
             "  --log-interval S     seconds between progress lines when stderr is not a terminal (default 30)\n"
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
-            "3 the database could not be used.\n");
+            "3 the database could not be used, 75 the time limit stopped the run with cells left\n"
+            "(run the same command again to continue).\n");
+}
+
+/* "5400", "90m", "3h50m", "2d", "1:30:00" (H:MM:SS) or "30:00" (M:SS) -> seconds; -1 if malformed. */
+static double parse_duration(const char *s) {
+    if (strchr(s, ':')) {
+        double parts[3] = {0};
+        int n = 0;
+        const char *p = s;
+        while (n < 3) {
+            char *end;
+            parts[n++] = strtod(p, &end);
+            if (end == p) return -1;
+            if (*end == '\0') break;
+            if (*end != ':') return -1;
+            p = end + 1;
+        }
+        if (n == 2) return parts[0] * 60 + parts[1];
+        if (n == 3) return parts[0] * 3600 + parts[1] * 60 + parts[2];
+        return -1;
+    }
+    double total = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || v < 0) return -1;
+        switch (*end) {
+        case 'd': total += v * 86400; end++; break;
+        case 'h': total += v * 3600; end++; break;
+        case 'm': total += v * 60; end++; break;
+        case 's': total += v; end++; break;
+        case '\0': total += v; break; /* bare seconds, last */
+        default: return -1;
+        }
+        p = end;
+    }
+    return total;
 }
 
 /* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */
@@ -59,6 +101,7 @@ static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
     static const struct option longs[] = {
         {"db", required_argument, NULL, 'd'},           {"retry-failed", no_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},      {"log-interval", required_argument, NULL, 'l'},
+        {"time-limit", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},               {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -83,6 +126,15 @@ static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
             o->log_interval = strtod(optarg, &end);
             if (*end || o->log_interval <= 0) {
                 if (msg) fprintf(msg, "bdsweep run: --log-interval '%s': expected a positive number of seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T':
+            o->time_limit = parse_duration(optarg);
+            if (o->time_limit <= 0) {
+                if (msg)
+                    fprintf(msg, "bdsweep run: --time-limit '%s': expected a duration such as 90m, 3h50m, 1:30:00 or "
+                                 "5400 (seconds)\n", optarg);
                 return 2;
             }
             break;
@@ -135,6 +187,8 @@ typedef struct Coordinator {
     BdProgress progress;
     double last_heartbeat;
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
+    double deadline; /* Unix time after which no cell starts; 0: none */
+    int stopped_by_limit; /* cells the time limit stopped or kept from starting */
     int db_broken; /* a write failed: stop handing out work */
 } Coordinator;
 
@@ -339,7 +393,27 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
     }
     co->last_heartbeat = now_seconds();
     co->parent = (int)getppid();
+    if (co->opt.time_limit > 0) co->deadline = bd_wall_time() + co->opt.time_limit;
     return 0;
+}
+
+static int past_deadline(const Coordinator *co) { return co->deadline > 0 && bd_wall_time() >= co->deadline; }
+
+/* A cell the time limit stopped at an epoch boundary: back to pending, its
+ * checkpoint written; the next run continues it. */
+static void stop_cell(Coordinator *co, int rank, const char *where) {
+    int idx = co->rank_cell[rank];
+    if (idx < 0) return;
+    BdError err = {{0}};
+    if (bd_db_mark_stopped(co->db, co->cells[idx].id, &err) < 0) report_db_error(co, &err);
+    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "pending");
+    co->rank_cell[rank] = -1;
+    co->progress.ranks[rank].busy = 0;
+    co->stopped_by_limit++;
+    char msg[BD_ERROR_MAX + 128];
+    snprintf(msg, sizeof msg, "bdsweep: time limit: rank %d stopped its cell (%s); the next run continues it", rank,
+             where);
+    bd_progress_message(&co->progress, msg);
 }
 
 static int start_cell(Coordinator *co, int idx, int rank) {
@@ -403,6 +477,11 @@ static void local_metrics(void *ud, const char *phase, int epoch, const char *co
     bd_progress_draw(&ls->co->progress, 0);
 }
 
+static int local_interrupt(void *ud) {
+    LocalSink *ls = ud;
+    return past_deadline(ls->co);
+}
+
 static void local_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
     LocalSink *ls = ud;
     bd_progress_activity(&ls->co->progress, 0, phase, epoch, epochs, step, steps);
@@ -417,9 +496,13 @@ static void run_locally(Coordinator *co) {
     gethostname(host, sizeof host - 1);
     snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
     LocalSink ls = {co};
-    BdSink sink = {&ls, local_metrics, local_progress, NULL};
+    BdSink sink = {&ls, local_metrics, local_progress, local_interrupt};
     for (;;) {
         if (co->db_broken) break;
+        if (past_deadline(co)) {
+            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            break;
+        }
         int idx = bd_queue_pop(&co->queue);
         if (idx < 0) break;
         if (start_cell(co, idx, 0) < 0) break;
@@ -429,9 +512,10 @@ static void run_locally(Coordinator *co) {
         BdError err = {{0}};
         int rc = bd_cell_run(&w, co->cells[idx].key, co->ckpt_dir, &sink, &out, &err);
         BdCellReport rep = {now_seconds() - t0, out.params, out.gflops_per_image};
-        finish_cell(co, 0, rc == 0, &rep, err.msg);
+        if (rc == BD_INTERRUPTED) stop_cell(co, 0, err.msg);
+        else finish_cell(co, 0, rc == 0, &rep, err.msg);
     }
-    abandon_waiting(co);
+    if (!co->stopped_by_limit) abandon_waiting(co);
     bd_worker_free(&w);
 }
 
@@ -481,6 +565,13 @@ static int serve_one(Coordinator *co, BdBuf *in) {
         free(values);
         break;
     }
+    case BD_MSG_STOPPED: {
+        bd_buf_get_i64(in);
+        bd_buf_get_f64(in);
+        const char *where = bd_buf_get_strp(in);
+        if (bd_buf_check(in, "stopped", &err) == 0) stop_cell(co, rank, where);
+        break;
+    }
     case BD_MSG_DONE:
     case BD_MSG_FAILED: {
         bd_buf_get_i64(in);
@@ -515,7 +606,14 @@ static void dispatch(Coordinator *co, int *stopped) {
     BdBuf out;
     bd_buf_init(&out);
     while (co->n_parked > 0) {
-        int idx = co->db_broken ? -1 : bd_queue_pop(&co->queue);
+        int late = past_deadline(co);
+        int idx = co->db_broken || late ? -1 : bd_queue_pop(&co->queue);
+        if (late && (bd_queue_ready(&co->queue) || bd_queue_waiting(&co->queue))) {
+            /* Leave the rest pending for the next run. */
+            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            bd_queue_free(&co->queue);
+            bd_queue_init(&co->queue);
+        }
         int rank = co->parked[co->n_parked - 1];
         if (idx < 0) {
             if (!co->db_broken && bd_queue_waiting(&co->queue) > 0) {
@@ -532,6 +630,7 @@ static void dispatch(Coordinator *co, int *stopped) {
         bd_buf_put_i64(&out, co->cells[idx].id);
         bd_buf_put_str(&out, co->cells[idx].key);
         bd_buf_put_str(&out, co->ckpt_dir);
+        bd_buf_put_f64(&out, co->deadline);
         MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
         co->n_parked--;
     }
@@ -568,9 +667,16 @@ static int coordinator_finish(Coordinator *co) {
         status = 3;
     } else if (co->db_broken) {
         status = 3;
+    } else if (co->stopped_by_limit && counts[2] + counts[3] != co->n_cells) {
+        status = 75; /* EX_TEMPFAIL: come back and continue */
     } else if (counts[2] != co->n_cells) {
         status = 1;
     }
+    if (status == 75)
+        fprintf(stderr,
+                "bdsweep: the time limit stopped the run: %d of %d done, %d failed, %d left; run the same command "
+                "again to continue (stopped cells resume from their last epoch)\n",
+                counts[2], co->n_cells, counts[3], co->n_cells - counts[2] - counts[3]);
     if (status == 1) {
         fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[2], co->n_cells,
                 counts[3], counts[0] + counts[1]);

@@ -102,7 +102,7 @@ static void test_resume_is_exact(BdWorker *w, const char *tmp) {
         snprintf(dir_b, sizeof dir_b, "%s/b%d", tmp, stop);
         Collect first = {0}, second = {0};
         first.stop_after = stop;
-        CHECK(run(w, key, dir_b, &first, &err) < 0);
+        CHECK(run(w, key, dir_b, &first, &err) == BD_INTERRUPTED);
         CHECK_CONTAINS(err.msg, "interrupted after");
         CHECK_MSG(run(w, key, dir_b, &second, &err) == 0, "%s", err.msg);
         /* The second attempt alone reports everything (history replayed). */

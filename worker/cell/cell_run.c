@@ -169,7 +169,8 @@ static int run_pretrain(BdWorker *w, Job *j, const char *key, const char *ckpt_d
         reset_history(j, sink, seed);
         start = 0;
     }
-    if (train_or_evaluate(j, "pretrain", &cfg, &j->data.train, start, err) < 0) return -1;
+    int rc = train_or_evaluate(j, "pretrain", &cfg, &j->data.train, start, err);
+    if (rc != 0) return rc;
     char model[4300];
     bd_checkpoint_path(ckpt_dir, "pretrain", key, model, sizeof model);
     if (bd_cell_ckpt_save(model, j->arch_key, j->g, NULL, &j->history, "pretrain", cfg.epochs, err) < 0) return -1;
@@ -263,7 +264,8 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
     if (!main_done) {
         if (start == 0 && pretrained && load_pretrained(j, ckpt_dir, err) < 0) return -1;
         if (pretrained && !strcmp(bd_spec_str(init, "trainable"), "head")) restrict_to_head(&j->trainer.opt, j->g);
-        if (train_or_evaluate(j, "train", &cfg, &j->data.train, start, err) < 0) return -1;
+        int rc = train_or_evaluate(j, "train", &cfg, &j->data.train, start, err);
+        if (rc != 0) return rc;
         start = 0;
         if (main_path[0] &&
             bd_cell_ckpt_save(main_path, j->arch_key, j->g, NULL, &j->history, "train", cfg.epochs, err) < 0)
@@ -287,7 +289,7 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
         int rc = train_or_evaluate(j, "retrain", &rcfg, &j->data.held, start, err);
         j->trainer.reg = j->reg;
         bd_reg_free(plain);
-        if (rc < 0) return -1;
+        if (rc != 0) return rc;
     }
     if (j->resume_path[0]) unlink(j->resume_path);
     return 0;

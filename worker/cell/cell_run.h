@@ -8,6 +8,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "sink.h"
+#include "trainer.h" /* BD_INTERRUPTED */
 
 /* What a worker keeps between cells: the last dataset it loaded (cells of a
  * sweep mostly share one, and decoding it again for every cell would cost more
@@ -26,7 +27,9 @@ typedef struct BdCellOutcome {
     double gflops_per_image; /* training (forward + backward) */
 } BdCellOutcome;
 
-/* ckpt_dir: folder for this run's checkpoints (NULL: none). */
+/* ckpt_dir: folder for this run's checkpoints (NULL: none). Returns 0 done,
+ * -1 failed (err says why), or BD_INTERRUPTED (trainer.h) when the sink's
+ * interrupt stopped it at an epoch boundary, to be resumed later. */
 int bd_cell_run(BdWorker *w, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
                 BdError *err);
 

@@ -205,8 +205,10 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
                            now_seconds() - t0};
         bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);
         if (t->after_epoch && t->after_epoch(t->after_epoch_ud, phase, epoch + 1, err) < 0) return -1;
-        if (t->sink && t->sink->interrupt && epoch + 1 < cfg->epochs && t->sink->interrupt(t->sink->ud))
-            return bd_fail(err, "interrupted after %s epoch %d of %d", phase, epoch + 1, cfg->epochs);
+        if (t->sink && t->sink->interrupt && epoch + 1 < cfg->epochs && t->sink->interrupt(t->sink->ud)) {
+            bd_fail(err, "interrupted after %s epoch %d of %d", phase, epoch + 1, cfg->epochs);
+            return BD_INTERRUPTED;
+        }
     }
     return 0;
 }

@@ -62,9 +62,13 @@ typedef struct BdTrainer {
 void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink);
 void bd_trainer_free(BdTrainer *t);
 
+/* Returned (with err saying where) when the sink's interrupt stopped a phase
+ * at an epoch boundary: not a failure, the cell resumes from its checkpoint. */
+#define BD_INTERRUPTED 1
+
 /* Trains `phase` on data from epoch start_epoch (0: the beginning) to
  * cfg->epochs, evaluating after each epoch. A non-finite loss fails with
- * "diverged at epoch E step S". */
+ * "diverged at epoch E step S". Returns 0, BD_INTERRUPTED, or -1. */
 int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data, int start_epoch,
                    const BdEvalSet *ev, BdError *err);
 
