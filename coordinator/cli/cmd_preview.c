@@ -129,10 +129,8 @@ int bd_cmd_preview(int argc, char **argv) {
     int several = sw.axes[BD_AXIS_DATASET].n > 1, failed = 0;
     BdPreviewCache *cache = bd_preview_cache_new();
     for (int k = 0; k < n_pairs; k++) {
-        char both[2 * 4096 + 4], name[200], file[4600];
-        if (several) snprintf(both, sizeof both, "%s__%s", pairs[k][0], pairs[k][1]);
-        else snprintf(both, sizeof both, "%s", pairs[k][1]);
-        bd_safe_filename(both, name, sizeof name);
+        char name[300], file[4600];
+        bd_preview_filename(several ? pairs[k][0] : NULL, pairs[k][1], name, sizeof name);
         snprintf(file, sizeof file, "%s/%s.png", out, name);
         if (bd_preview_trigger(cache, pairs[k][0], pairs[k][1], file, n, &err) < 0) {
             fprintf(stderr, "bdsweep preview: %s\n", err.msg);

@@ -113,10 +113,14 @@ static int read_state(Rep *r) {
     sqlite3_finalize(st);
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         char sql[256];
-        double n;
+        double n, done;
         snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT %s) FROM cells WHERE kind = 'cell'", bd_axis_names[a]);
         if (rep_number(r, sql, &n) < 0) return -1;
-        r->varies[a] = isfinite(n) ? (int)n : 0;
+        snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT %s) FROM cells WHERE kind = 'cell' AND status = 'done'",
+                 bd_axis_names[a]);
+        if (rep_number(r, sql, &done) < 0) return -1;
+        r->grid[a] = isfinite(n) ? (int)n : 0;
+        r->varies[a] = r->counts[2] && isfinite(done) ? (int)done : r->grid[a];
     }
 
     int total = r->counts[0] + r->counts[1] + r->counts[2] + r->counts[3];
@@ -144,14 +148,14 @@ static int read_state(Rep *r) {
                                                      "retrain"};
     int first = 1;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        if (r->varies[a] <= 1) continue;
-        bd_str_printf(s, "%s%s (%d)", first ? " Varied: " : ", ", label[a], r->varies[a]);
+        if (r->grid[a] <= 1) continue;
+        bd_str_printf(s, "%s%s (%d)", first ? " Varied: " : ", ", label[a], r->grid[a]);
         first = 0;
     }
     if (!first) bd_str_puts(s, ".");
     first = 1;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        if (r->varies[a] != 1) continue;
+        if (r->grid[a] != 1) continue;
         char sql[256];
         snprintf(sql, sizeof sql, "SELECT %s FROM cells WHERE kind = 'cell' LIMIT 1", bd_axis_names[a]);
         if (rep_prepare(r, sql, &st) < 0) return -1;

@@ -47,6 +47,9 @@ int bd_report_write(BdDb *db, const BdReportOptions *o, BdReportSummary *out, Bd
  * names stay distinct. "square(location=top-left,size=4)" ->
  * "square_location-top-left_size-4". */
 void bd_safe_filename(const char *text, char *out, size_t cap);
+/* The stem of a preview file: the trigger's safe name, or (dataset given,
+ * for sweeps with several datasets) "<dataset>__<trigger>". */
+void bd_preview_filename(const char *dataset, const char *trigger, char *out, size_t cap);
 
 /* Loads a dataset and writes a preview PNG of a trigger on it. The dataset is
  * given and cached by its canonical text: pass the same BdPreviewCache to

@@ -169,7 +169,7 @@ static int fig_heatmap(Rep *r, RepFigure *fig) {
                    panels_n};
     bd_chart_heatmap(&fig->svg, &h);
     bd_str_printf(&fig->caption,
-                  "Mean attack success rate over seeds of every poisoned condition: a row per %s, a column per "
+                  "Mean attack success rate over seeds of every poisoned condition: rows by %s, a column per "
                   "trigger, a panel per poison rate%s. Grey cells have no done cell. Hover a cell for its count "
                   "and range.",
                   row_title[0] ? row_title : "architecture (the only one)",

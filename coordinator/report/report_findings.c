@@ -206,17 +206,29 @@ static int finding1(Rep *r) {
         }
     }
 
-    /* What the grid cannot show. */
+    /* What the grid cannot show: an axis with one value among the done
+     * cells, either because the grid has one (add more) or because the
+     * others have not run (run or retry them). */
     static const char *const missing_names[] = {"architecture", "trigger", "regularizer"};
     const int missing_axes[] = {BD_AXIS_ARCH, BD_AXIS_TRIGGER, BD_AXIS_REGULARIZER};
     int missing = 0;
     for (int k = 0; k < 3; k++) {
-        if (lv[missing_axes[k]] > 1) continue;
-        bd_str_printf(&f->text, " Only one %s ran at rate %g, so its effect on ASR is not seen here.",
-                      missing_names[k], top.rate);
-        bd_str_printf(&f->advice, "%sAdd %ss to the grid", missing++ ? "; " : "", missing_names[k]);
+        int a = missing_axes[k];
+        if (lv[a] > 1) continue;
+        if (r->grid[a] > 1) {
+            bd_str_printf(&f->text, " Only one %s has done cells at rate %g (the grid has %d; the others failed or "
+                                    "have not run), so its effect on ASR is not seen yet.",
+                          missing_names[k], top.rate, r->grid[a]);
+            bd_str_printf(&f->advice, "%sRun (or retry with --retry-failed) the cells of the other %ss",
+                          missing++ ? "; " : "", missing_names[k]);
+        } else {
+            bd_str_printf(&f->text, " Only one %s ran at rate %g, so its effect on ASR is not seen here.",
+                          missing_names[k], top.rate);
+            bd_str_printf(&f->advice, "%sAdd %ss to the grid (with poison rates > 0 and the same seeds)",
+                          missing++ ? "; " : "", missing_names[k]);
+        }
     }
-    if (missing) bd_str_puts(&f->advice, " (each with poison rates > 0 and the same seeds).");
+    if (missing) bd_str_puts(&f->advice, ".");
 
     if (judged == 0) f->verdict = VERDICT_CANNOT_TELL;
     else if (n_wide == judged) f->verdict = VERDICT_SUPPORTS;
@@ -275,9 +287,12 @@ static int finding2(Rep *r) {
                       "difference excludes 0",
                       k, tested, plural(tested, "group", "groups"), k == 1 ? "was" : "were");
         if (k) bd_str_printf(&f->text, " (%d with lower, %d with higher clean accuracy)", k_lower, k - k_lower);
-        bd_str_printf(&f->text, ". The intervals are \xC2\xB1%.3f wide on average, so with %d\xE2\x80\x93%d seeds a "
+        char seeds[64];
+        if (seeds_lo == seeds_hi) snprintf(seeds, sizeof seeds, "%d", seeds_lo);
+        else snprintf(seeds, sizeof seeds, "%d\xE2\x80\x93%d", seeds_lo, seeds_hi);
+        bd_str_printf(&f->text, ". The intervals are \xC2\xB1%.3f wide on average, so with %s poisoned seeds a "
                                 "difference smaller than about %.3f goes unnoticed.",
-                      half, seeds_lo, seeds_hi, half);
+                      half, seeds, half);
     }
     if (groups > with_base)
         bd_str_printf(&f->text, " %d %s no done baseline.", groups - with_base,
@@ -346,9 +361,15 @@ static int finding3(Rep *r) {
             bd_str_puts(&f->advice, "Add none to the regularizer axis: it is the reference of each comparison.");
             snprintf(f->headline, sizeof f->headline, "no regularizer=none reference in the grid");
         } else {
+            double done = 0, failed = 0;
+            if (rep_number(r, "SELECT COUNT(*) FROM cell_results WHERE poison_rate > 0 AND regularizer <> 'none' "
+                              "AND status = 'done'", &done) < 0 ||
+                rep_number(r, "SELECT COUNT(*) FROM cell_results WHERE poison_rate > 0 AND regularizer <> 'none' "
+                              "AND status = 'failed'", &failed) < 0)
+                return -1;
             bd_str_printf(&f->text, "No regularized poisoned cell is done together with its none cell of the same "
-                                    "seed yet (%.0f regularized %s in the grid).",
-                          regs, regs == 1 ? "cell" : "cells");
+                                    "seed yet (%.0f regularized %s in the grid: %.0f done, %.0f failed).",
+                          regs, regs == 1 ? "cell" : "cells", done, failed);
             bd_str_puts(&f->advice, "Run (or retry) the regularized cells and their none partners.");
             snprintf(f->headline, sizeof f->headline, "no regularized cell done with its reference yet");
         }

@@ -71,9 +71,10 @@ typedef struct Rep {
     int counts[4]; /* cells of kind 'cell' by status: pending, running, done, failed */
     int pretrain[4];
     int done_poisoned;
-    /* Distinct values of each axis over the selected cells: axes with more
-     * than one are named in labels. */
+    /* Distinct values of each axis over the done cells (all cells when none
+     * is done): axes with more than one are named in labels and captions. */
     int varies[BD_AXIS_COUNT];
+    int grid[BD_AXIS_COUNT]; /* the same over every cell, for the summary */
     BdStr state; /* what the database holds and what is missing */
     RepFinding f[BD_FINDINGS];
     RepFigure fig[REP_FIGURES];

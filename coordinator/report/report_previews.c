@@ -52,6 +52,17 @@ void bd_safe_filename(const char *text, char *out, size_t cap) {
     }
 }
 
+void bd_preview_filename(const char *dataset, const char *trigger, char *out, size_t cap) {
+    char t[160], d[160];
+    bd_safe_filename(trigger, t, sizeof t);
+    if (!dataset) {
+        snprintf(out, cap, "%s", t);
+        return;
+    }
+    bd_safe_filename(dataset, d, sizeof d);
+    snprintf(out, cap, "%s__%s", d, t);
+}
+
 /* ---- one preview ---------------------------------------------------------------------------------- */
 
 struct BdPreviewCache {
@@ -128,11 +139,8 @@ int rep_previews(Rep *r) {
         memset(p, 0, sizeof *p);
         p->dataset = bd_xstrdup(rep_text(st, 0));
         p->trigger = bd_xstrdup(rep_text(st, 1));
-        char name[200], both[BD_SPEC_TEXT_MAX * 2 + 4];
-        /* With one dataset the trigger names the file; with several, both. */
-        if (sqlite3_column_int(st, 2) > 1) snprintf(both, sizeof both, "%s__%s", p->dataset, p->trigger);
-        else snprintf(both, sizeof both, "%s", p->trigger);
-        bd_safe_filename(both, name, sizeof name);
+        char name[300];
+        bd_preview_filename(sqlite3_column_int(st, 2) > 1 ? p->dataset : NULL, p->trigger, name, sizeof name);
         snprintf(p->file, sizeof p->file, "preview-%s.png", name);
         char path[4600];
         snprintf(path, sizeof path, "%s/%s", r->o->out_dir, p->file);

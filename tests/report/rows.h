@@ -26,7 +26,7 @@ typedef struct Row {
     const char *error;   /* for failed cells */
 } Row;
 
-static void rows_exec(BdDb *db, const char *fmt, ...) {
+static inline void rows_exec(BdDb *db, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *sql = sqlite3_vmprintf(fmt, ap);
@@ -41,7 +41,7 @@ static void rows_exec(BdDb *db, const char *fmt, ...) {
 }
 
 /* Inserts the cell and returns its id. */
-static long rows_cell(BdDb *db, Row r) {
+static inline long rows_cell(BdDb *db, Row r) {
     const char *dataset = r.dataset ? r.dataset : "synthetic(size=8,test=20,train=10)";
     const char *arch = r.arch ? r.arch : "cnn-small", *trigger = r.trigger ? r.trigger : "square";
     const char *strategy = r.strategy ? r.strategy : "all-to-one", *reg = r.reg ? r.reg : "none";
@@ -58,7 +58,7 @@ static long rows_cell(BdDb *db, Row r) {
 }
 
 /* clean_acc, asr, triggered_acc = 1 - asr, loss of one epoch of a phase. */
-static void rows_metrics(BdDb *db, long cell, const char *phase, int epoch, double clean_acc, double asr) {
+static inline void rows_metrics(BdDb *db, long cell, const char *phase, int epoch, double clean_acc, double asr) {
     rows_exec(db,
               "INSERT INTO metrics(cell_id, phase, epoch, name, value) VALUES (%ld, %Q, %d, 'clean_acc', %.17g), "
               "(%ld, %Q, %d, 'asr', %.17g), (%ld, %Q, %d, 'triggered_acc', %.17g), (%ld, %Q, %d, 'loss', %.17g)",
@@ -67,7 +67,7 @@ static void rows_metrics(BdDb *db, long cell, const char *phase, int epoch, doub
 }
 
 /* A done cell trained 2 epochs whose final numbers are (clean_acc, asr). */
-static long rows_done(BdDb *db, Row r, double clean_acc, double asr) {
+static inline long rows_done(BdDb *db, Row r, double clean_acc, double asr) {
     long id = rows_cell(db, r);
     rows_metrics(db, id, "train", 1, clean_acc - 0.1, asr / 2);
     rows_metrics(db, id, "train", 2, clean_acc, asr);
@@ -75,7 +75,7 @@ static long rows_done(BdDb *db, Row r, double clean_acc, double asr) {
 }
 
 /* One number from a query; NAN for NULL or no row. */
-static double rows_num(BdDb *db, const char *fmt, ...) {
+static inline double rows_num(BdDb *db, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *sql = sqlite3_vmprintf(fmt, ap);
@@ -95,7 +95,7 @@ static double rows_num(BdDb *db, const char *fmt, ...) {
 }
 
 /* One text from a query, into a static buffer ("(null)" for NULL, "(none)" for no row). */
-static const char *rows_text(BdDb *db, const char *fmt, ...) {
+static inline const char *rows_text(BdDb *db, const char *fmt, ...) {
     static char buf[4096];
     va_list ap;
     va_start(ap, fmt);
