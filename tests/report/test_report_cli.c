@@ -426,7 +426,9 @@ int main(int argc, char **argv) {
     test_sweep_option();
     test_errors();
     test_preview();
-    test_rmtree(dir);
+    /* BDSWEEP_TEST_KEEP=1 keeps the databases and reports to look at. */
+    if (getenv("BDSWEEP_TEST_KEEP")) printf("test_report_cli: kept %s\n", dir);
+    else test_rmtree(dir);
     free(dir);
     return check_result("test_report_cli");
 }
