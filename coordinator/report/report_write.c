@@ -335,15 +335,10 @@ int rep_write_csv(Rep *r) {
                 if (v->type == SQLITE_TEXT) csv_field(&b, v->s);
                 else if (v->type == SQLITE_INTEGER) bd_str_printf(&b, "%lld", v->i);
                 else if (v->type == SQLITE_FLOAT && isfinite(v->d)) {
-                    snprintf(text, sizeof text, "%.17g", v->d);
-                    /* the shortest text that reads back exactly */
-                    for (int prec = 6; prec < 17; prec++) {
-                        char t2[64];
-                        snprintf(t2, sizeof t2, "%.*g", prec, v->d);
-                        if (strtod(t2, NULL) == v->d) {
-                            snprintf(text, sizeof text, "%s", t2);
-                            break;
-                        }
+                    /* The shortest of %.15g / %.16g / %.17g that reads back exactly. */
+                    for (int prec = 15; prec <= 17; prec++) {
+                        snprintf(text, sizeof text, "%.*g", prec, v->d);
+                        if (strtod(text, NULL) == v->d) break;
                     }
                     bd_str_puts(&b, text);
                 }
