@@ -65,7 +65,8 @@ int bd_cmd_preview(int argc, char **argv) {
             return 0;
         }
         const char *value = NULL;
-        int is_out = !strcmp(a, "--out") || !strncmp(a, "--out=", 6), is_n = !strcmp(a, "--n") || !strncmp(a, "--n=", 4);
+        int is_out = !strcmp(a, "--out") || !strncmp(a, "--out=", 6);
+        int is_n = !strcmp(a, "--n") || !strncmp(a, "--n=", 4);
         if (is_out || is_n) {
             const char *eq = strchr(a, '=');
             if (eq) value = eq + 1;

@@ -298,7 +298,9 @@ int bd_cmd_status(int argc, char **argv) {
     }
     if (!rc) {
         printf("database %s\n", path);
-        if (show_counts(&s) < 0 || show_detection(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 || show_last_run(&s) < 0) rc = 1;
+        if (show_counts(&s) < 0 || show_detection(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 ||
+            show_last_run(&s) < 0)
+            rc = 1;
     }
     bd_db_close(db);
     return rc;

@@ -101,7 +101,8 @@ void rep_value_text(const RepValue *v, const char *null_text, char *out, size_t 
     case SQLITE_INTEGER: snprintf(out, cap, "%lld", v->i); break;
     case SQLITE_FLOAT:
         if (!isfinite(v->d)) snprintf(out, cap, "%s", null_text);
-        else if (fabs(v->d * 1e4 - round(v->d * 1e4)) < 1e-7 * fmax(1, fabs(v->d * 1e4))) snprintf(out, cap, "%g", v->d);
+        else if (fabs(v->d * 1e4 - round(v->d * 1e4)) < 1e-7 * fmax(1, fabs(v->d * 1e4)))
+            snprintf(out, cap, "%g", v->d); /* round at 4 decimals: 0.05, 1 */
         else snprintf(out, cap, "%.4f", v->d);
         break;
     case SQLITE_TEXT: snprintf(out, cap, "%s", v->s); break;

@@ -437,7 +437,8 @@ static int finding4(Rep *r) {
                     "  SUM(" TOOK_HOLD " AND retrain_epochs_to_neutralise IS NOT NULL), "
                     "  AVG(CASE WHEN " TOOK_HOLD " THEN retrain_epochs_to_neutralise END), "
                     "  SUM(baseline_asr IS NULL), "
-                    "  AVG(CASE WHEN " TOOK_HOLD " THEN asr END), AVG(CASE WHEN " TOOK_HOLD " THEN asr_after_retrain END) "
+                    "  AVG(CASE WHEN " TOOK_HOLD " THEN asr END), "
+                    "  AVG(CASE WHEN " TOOK_HOLD " THEN asr_after_retrain END) "
                     "FROM cell_results WHERE " DONE " AND poison_rate > 0 AND retrain <> 'none' "
                     "  AND retrain_epochs IS NOT NULL AND asr IS NOT NULL",
                     &st) < 0)

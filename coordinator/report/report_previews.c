@@ -127,7 +127,8 @@ int rep_previews(Rep *r) {
     }
     sqlite3_stmt *st;
     if (rep_prepare(r,
-                    "SELECT dataset, trigger, (SELECT COUNT(DISTINCT dataset) FROM cells WHERE kind = 'cell') FROM cells "
+                    "SELECT dataset, trigger, (SELECT COUNT(DISTINCT dataset) FROM cells WHERE kind = 'cell') "
+                    "FROM cells "
                     "WHERE kind = 'cell' AND trigger IS NOT NULL GROUP BY dataset, trigger ORDER BY MIN(id)",
                     &st) < 0)
         return -1;

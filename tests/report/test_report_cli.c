@@ -145,8 +145,8 @@ static void test_known(void) {
     CHECK(count(html, "<svg xmlns") == 5);
     CHECK(count(html, "src=\"data:image/png;base64,") == 2);
     /* Self-contained: no script, nothing loaded from elsewhere (the only URL is the SVG namespace). */
-    CHECK(strstr(html, "<script") == NULL && strstr(html, "src=\"http") == NULL && strstr(html, "href=\"http") == NULL &&
-          strstr(html, "url(") == NULL && strstr(html, "<link") == NULL);
+    CHECK(strstr(html, "<script") == NULL && strstr(html, "src=\"http") == NULL);
+    CHECK(strstr(html, "href=\"http") == NULL && strstr(html, "url(") == NULL && strstr(html, "<link") == NULL);
     CHECK_CONTAINS(html, "cannot be loaded on this machine");
     CHECK_CONTAINS(html, "The largest rise: +0.285");
     CHECK_CONTAINS(html, "raised it in 1 and left it within");

@@ -34,7 +34,8 @@ static const char *xml_check(const char *text, const char *root) {
 #define XML_FAIL(...) do { snprintf(msg, sizeof msg, __VA_ARGS__); return msg; } while (0)
     while (*p) {
         if (*p != '<') {
-            if (depth == 0 && !isspace((unsigned char)*p)) XML_FAIL("text outside the root at offset %ld", (long)(p - text));
+            if (depth == 0 && !isspace((unsigned char)*p))
+                XML_FAIL("text outside the root at offset %ld", (long)(p - text));
             if (*p == '&' && !xml_entity(p)) XML_FAIL("bad entity at offset %ld", (long)(p - text));
             if (*p == '>') XML_FAIL("stray '>' at offset %ld", (long)(p - text));
             p++;
@@ -65,7 +66,8 @@ static const char *xml_check(const char *text, const char *root) {
         if (closing) {
             while (isspace((unsigned char)*p)) p++;
             if (*p != '>') XML_FAIL("bad closing tag </%s at offset %ld", name, (long)(p - text));
-            if (!depth || strcmp(stack[depth - 1], name)) XML_FAIL("</%s> closes %s", name, depth ? stack[depth - 1] : "nothing");
+            if (!depth || strcmp(stack[depth - 1], name))
+                XML_FAIL("</%s> closes %s", name, depth ? stack[depth - 1] : "nothing");
             depth--;
             p++;
             continue;
