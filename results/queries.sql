@@ -51,3 +51,10 @@ FROM metrics
 WHERE cell_id = 1 AND phase = 'train'
 GROUP BY epoch
 ORDER BY epoch;
+
+-- Finding 2: groups of poisoned cells against their clean baselines, with the
+-- 95% Welch interval of the clean-accuracy difference (view `detection`).
+SELECT arch, trigger, poison_rate, regularizer, n_poisoned, n_clean,
+       ROUND(clean_acc_diff, 4) AS diff, ROUND(ci_low, 4) AS ci_low, ROUND(ci_high, 4) AS ci_high, detectable
+FROM detection
+ORDER BY detectable DESC, clean_acc_diff;

@@ -14,8 +14,10 @@ static void usage(FILE *f) {
             "\n"
             "Shows a results database: cell counts per status (pending, running, done,\n"
             "failed) in total and per sweep name, every failed cell with its key and\n"
-            "error, the running cells with their rank, host and time so far, and the\n"
-            "last run's start, heartbeat and finish.\n"
+            "error, the running cells with their rank, host and time so far, the\n"
+            "last run's start, heartbeat and finish, and how many groups of poisoned\n"
+            "cells can be told from their clean baselines by clean accuracy alone\n"
+            "(view `detection`; bdsweep report shows them).\n"
             "\n"
             "  --sweep NAME   only the cells of the sweep(s) named NAME\n"
             "\n"
@@ -111,6 +113,32 @@ static int show_counts(const Status *s) {
         print_counts(label, sqlite3_column_int(st, 3), k);
     }
     return finish(s, st, rc);
+}
+
+/* Finding 2 in one line: groups of poisoned cells whose clean accuracy is
+ * told apart from their baselines' (view `detection`). With --sweep, the
+ * groups that hold a cell of the selection. Nothing when no group has a done
+ * poisoned cell. */
+static int show_detection(const Status *s) {
+    sqlite3_stmt *st;
+    if (prepare(s,
+                "SELECT COUNT(*), SUM(d.detectable = 1), SUM(d.detectable IS NULL) FROM detection d "
+                "WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM cells c WHERE " SELECTED
+                "  AND c.kind = 'cell' AND c.dataset = d.dataset AND c.arch = d.arch AND c.trigger = d.trigger "
+                "  AND c.strategy = d.strategy AND c.target = d.target AND c.poison_rate = d.poison_rate "
+                "  AND c.regularizer = d.regularizer AND c.init = d.init AND c.train = d.train "
+                "  AND c.retrain = d.retrain)",
+                &st) < 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
+        int n = sqlite3_column_int(st, 0), k = sqlite3_column_int(st, 1), untestable = sqlite3_column_int(st, 2);
+        printf("\ndetection: %d of %d group%s of poisoned cells detectable by clean accuracy alone (Welch 95%% "
+               "interval excludes 0)", k, n, n == 1 ? "" : "s");
+        if (untestable) printf("; %d untested (fewer than 2 seeds on a side)", untestable);
+        printf("\n");
+    }
+    return finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
 /* Error texts may span lines (a worker's message): indent the continuation. */
@@ -270,7 +298,9 @@ int bd_cmd_status(int argc, char **argv) {
     }
     if (!rc) {
         printf("database %s\n", path);
-        if (show_counts(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 || show_last_run(&s) < 0) rc = 1;
+        if (show_counts(&s) < 0 || show_detection(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 ||
+            show_last_run(&s) < 0)
+            rc = 1;
     }
     bd_db_close(db);
     return rc;
