@@ -16,11 +16,11 @@
 
 /* A resolved regularizer spec from its canonical text; 0 on success, the
  * message in err otherwise. */
-static int reg_spec(const char *text, BdSpec *s, BdError *err) {
+static inline int reg_spec(const char *text, BdSpec *s, BdError *err) {
     return bd_axis_value_parse(bd_axes(), BD_AXIS_REGULARIZER, text, s, err);
 }
 
-static BdReg *make_reg(const char *text, BdGraph *g) {
+static inline BdReg *make_reg(const char *text, BdGraph *g) {
     BdSpec s;
     BdError err = {{0}};
     BdReg *r = NULL;
@@ -32,7 +32,7 @@ static BdReg *make_reg(const char *text, BdGraph *g) {
     return r;
 }
 
-static BdGraph *make_model(const char *arch_text, BdShape in, int classes, int batch, uint64_t seed) {
+static inline BdGraph *make_model(const char *arch_text, BdShape in, int classes, int batch, uint64_t seed) {
     BdSpec s;
     BdError err = {{0}};
     BdGraph *g = NULL;
@@ -45,20 +45,36 @@ static BdGraph *make_model(const char *arch_text, BdShape in, int classes, int b
     return g;
 }
 
-static void fill_normal(float *v, size_t len, uint64_t seed) {
+static inline void fill_normal(float *v, size_t len, uint64_t seed) {
     BdRng r;
     bd_rng_seed(&r, seed);
     for (size_t i = 0; i < len; i++) v[i] = (float)bd_rng_normal(&r);
 }
 
-static size_t input_len(const BdGraph *g, int n) { return (size_t)g->input.c * g->input.h * g->input.w * (size_t)n; }
+static inline size_t input_len(const BdGraph *g, int n) { return (size_t)g->input.c * g->input.h * g->input.w * (size_t)n; }
+
+/* A hash of the side every kink took in the last forward (ReLU signs,
+ * max-pool argmaxes): a finite difference whose two forwards took other
+ * sides straddles a kink and measures a mix of two slopes. */
+static inline uint64_t kink_sides(const BdGraph *g) {
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const BdNode *nd = &g->nodes[i];
+        size_t len = bd_rows_dim(g, i) * (size_t)g->n;
+        if (nd->op == BD_OP_RELU)
+            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(nd->out[j] > 0.0f)) * 1099511628211ull;
+        if (nd->op == BD_OP_MAXPOOL)
+            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(uint32_t)nd->idx[j]) * 1099511628211ull;
+    }
+    return h;
+}
 
 /* Central differences of f (evaluated after each perturbation of vals[i] by
  * +-eps) against ana[i] for every element:
  *     |numeric - analytic| <= rtol |analytic| + atol max|analytic| + 1e-7.
  * Returns the number of failing elements; *worst gets the largest err/tol. */
 typedef double (*FdValue)(void *ctx);
-static int fd_check(const char *label, float *vals, const float *ana, size_t len, FdValue f, void *ctx, double eps,
+static inline int fd_check(const char *label, float *vals, const float *ana, size_t len, FdValue f, void *ctx, double eps,
                     double rtol, double atol, double *worst) {
     double scale = 0.0, w = 0.0;
     for (size_t i = 0; i < len; i++) scale = fmax(scale, fabs(ana[i]));
