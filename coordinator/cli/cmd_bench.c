@@ -180,10 +180,10 @@ int bd_cmd_bench(int argc, char **argv) {
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
-    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu flops_per_img=%.4g "
-           "train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
-           arch_text, reg_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops, imgs / t_train,
-           imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
+    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu "
+           "flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
+           arch_text, reg_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops,
+           imgs / t_train, imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
     free(x);
     free(y);
     bd_sgd_free(&opt);

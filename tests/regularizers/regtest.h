@@ -51,7 +51,9 @@ static inline void fill_normal(float *v, size_t len, uint64_t seed) {
     for (size_t i = 0; i < len; i++) v[i] = (float)bd_rng_normal(&r);
 }
 
-static inline size_t input_len(const BdGraph *g, int n) { return (size_t)g->input.c * g->input.h * g->input.w * (size_t)n; }
+static inline size_t input_len(const BdGraph *g, int n) {
+    return (size_t)g->input.c * g->input.h * g->input.w * (size_t)n;
+}
 
 /* A hash of the side every kink took in the last forward (ReLU signs,
  * max-pool argmaxes): a finite difference whose two forwards took other
@@ -74,8 +76,8 @@ static inline uint64_t kink_sides(const BdGraph *g) {
  *     |numeric - analytic| <= rtol |analytic| + atol max|analytic| + 1e-7.
  * Returns the number of failing elements; *worst gets the largest err/tol. */
 typedef double (*FdValue)(void *ctx);
-static inline int fd_check(const char *label, float *vals, const float *ana, size_t len, FdValue f, void *ctx, double eps,
-                    double rtol, double atol, double *worst) {
+static inline int fd_check(const char *label, float *vals, const float *ana, size_t len, FdValue f, void *ctx,
+                           double eps, double rtol, double atol, double *worst) {
     double scale = 0.0, w = 0.0;
     for (size_t i = 0; i < len; i++) scale = fmax(scale, fabs(ana[i]));
     int failed = 0;

@@ -377,17 +377,17 @@ static double alpha_zero(const char *arch, BdShape in, int K, int n, const char 
 
 static void test_alpha_zero(void) {
     double worst = 0;
-    const char *cnn_points[] = {"input", "stage1", "stage2"};
+    const char *points[] = {"input", "stage1", "stage2", "stage3", "stage4"};
+    const BdShape rgb = {3, 8, 8};
     for (int i = 0; i < 3; i++)
-        worst = fmax(worst, alpha_zero("cnn-small(conv1=3,conv2=4,fc=6)", (BdShape){1, 8, 8}, 3, 6, cnn_points[i], NULL));
-    const char *res_points[] = {"input", "stage1", "stage2", "stage3", "stage4"};
+        worst = fmax(worst, alpha_zero("cnn-small(conv1=3,conv2=4,fc=6)", (BdShape){1, 8, 8}, 3, 6, points[i], NULL));
     for (int i = 0; i < 5; i++)
-        worst = fmax(worst, alpha_zero("resnet20(blocks=1,width=4)", (BdShape){3, 8, 8}, 3, 6, res_points[i], NULL));
+        worst = fmax(worst, alpha_zero("resnet20(blocks=1,width=4)", rgb, 3, 6, points[i], NULL));
     for (int i = 0; i < 5; i++)
-        worst = fmax(worst,
-                     alpha_zero("nasnet-a-cifar(cells=1,filters=4)", (BdShape){3, 8, 8}, 3, 4, res_points[i], NULL));
+        worst = fmax(worst, alpha_zero("nasnet-a-cifar(cells=1,filters=4)", rgb, 3, 4, points[i], NULL));
     worst = fmax(worst, alpha_zero("nasnet-a-mobile(cells=1,filters=4)", (BdShape){3, 19, 19}, 3, 4, "stage1", NULL));
-    printf("  %-44s worst gradient mismatch %.2g (lambda = 1: identical bits)\n", "alpha -> 0 vs plain, lambda = 0", worst);
+    printf("  %-44s worst gradient mismatch %.2g (lambda = 1: identical bits)\n", "alpha -> 0 vs plain, lambda = 0",
+           worst);
     /* negative control: with the older state left unmixed the equality breaks */
     double cut = alpha_zero("nasnet-a-cifar(cells=1,filters=4)", (BdShape){3, 8, 8}, 3, 4, "stage2", "stage2.prev");
     double cut1 = alpha_zero("nasnet-a-mobile(cells=1,filters=4)", (BdShape){3, 19, 19}, 3, 4, "stage1", "stage1.prev");
