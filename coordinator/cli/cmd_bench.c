@@ -16,6 +16,7 @@
 #include "models.h"
 #include "nn.h"
 #include "optim.h"
+#include "regularizers.h"
 #include "rng.h"
 
 static void usage(FILE *f) {
@@ -23,7 +24,8 @@ static void usage(FILE *f) {
             "usage: bdsweep bench --arch ARCH [options]\n"
             "\n"
             "Builds the architecture, warms up, then times training steps (forward, softmax\n"
-            "cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4) and\n"
+            "cross-entropy and the regularizer's term, backward, SGD with momentum 0.9 and\n"
+            "weight decay 5e-4) and\n"
             "evaluation forwards on random data, and prints one line of key=value pairs:\n"
             "arch batch input threads classes steps params flops_per_img train_img_per_s\n"
             "eval_img_per_s gflops (achieved while training) peak_rss_mb.\n"
@@ -37,6 +39,8 @@ static void usage(FILE *f) {
             "  --steps N         timed training steps and evaluation forwards (default 20)\n"
             "  --warmup N        untimed steps first (default 3)\n"
             "  --classes N       classifier outputs (default 10)\n"
+            "  --regularizer R   a regularizer value as in a sweep file (default none):\n"
+            "                    \"snnl(layers=[stage1,penultimate])\", manifold-mixup ...\n"
             "  -h, --help        this text\n"
             "\n"
             "example: bdsweep bench --arch cnn-small --input 1x28x28 --batch 64 --threads 1\n");
@@ -79,10 +83,10 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 }
 
 int bd_cmd_bench(int argc, char **argv) {
-    const char *arch_text = NULL, *input_text = "3x32x32";
+    const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none";
     int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
     static const char *const known[] = {"--arch", "--input", "--batch", "--threads", "--steps", "--warmup",
-                                        "--classes", NULL};
+                                        "--classes", "--regularizer", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -104,6 +108,7 @@ int bd_cmd_bench(int argc, char **argv) {
         int bad = 0;
         if (!strcmp(a, "--arch")) arch_text = v;
         else if (!strcmp(a, "--input")) input_text = v;
+        else if (!strcmp(a, "--regularizer")) reg_text = v;
         else if (!strcmp(a, "--batch")) bad = parse_int(a, v, 1, &batch);
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
@@ -132,6 +137,14 @@ int bd_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         return 2;
     }
+    BdSpec reg_spec;
+    BdReg *reg = NULL;
+    if (bd_axis_value_parse(bd_axes(), BD_AXIS_REGULARIZER, reg_text, &reg_spec, &err) < 0 ||
+        bd_reg_make(&reg_spec, g, &reg, &err) < 0) {
+        fprintf(stderr, "bdsweep bench: %s\n", err.msg);
+        bd_graph_free(g);
+        return 2;
+    }
     bd_set_threads(threads);
     bd_graph_init_params(g, 1);
     BdSgd opt;
@@ -151,10 +164,11 @@ int bd_cmd_bench(int argc, char **argv) {
         const int n = phase ? steps : warmup;
         double t0 = now();
         for (int s = 0; s < n; s++) {
+            BdLossParts parts;
+            bd_reg_before_forward(reg, g, batch, &r);
             bd_graph_forward(g, x, batch, BD_TRAIN, (uint64_t)s);
             bd_graph_zero_grads(g);
-            loss = bd_softmax_xent(bd_graph_out(g, g->output), classes, batch, y, NULL, bd_graph_grad(g, g->output),
-                                   1.0f, NULL);
+            loss = bd_reg_loss(reg, g, y, batch, &parts);
             bd_graph_backward(g);
             bd_sgd_step(&opt, g, 0.01f);
         }
@@ -166,13 +180,14 @@ int bd_cmd_bench(int argc, char **argv) {
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
-    printf("arch=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu flops_per_img=%.4g "
-           "train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
-           arch_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops, imgs / t_train,
-           imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
+    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu "
+           "flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
+           arch_text, reg_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops,
+           imgs / t_train, imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
     free(x);
     free(y);
     bd_sgd_free(&opt);
+    bd_reg_free(reg);
     bd_graph_free(g);
     return isfinite(loss) ? 0 : 1;
 }

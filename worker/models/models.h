@@ -11,6 +11,11 @@
  *     [F, N] feature vector the classifier reads), "logits" (the output);
  *     manifold mixup mixes at the MIX nodes, SNNL and the contrastive loss
  *     read tagged nodes;
+ *   - mixing at a boundary mixes every state that crosses it: when more than
+ *     one does (NASNet cells read the two previous cell outputs), each extra
+ *     state gets a MIX node joined to the boundary's by bd_mix_with and tagged
+ *     "<boundary>.prev" ("stage2.prev"); such a follower is not a mixing point
+ *     of its own (bd_graph_set_mix on "stage2" activates both);
  *   - parameter names follow the PyTorch modules of tests/torch_models.py, so
  *     fixtures and checkpoints line up by name. */
 #ifndef BD_MODELS_H

@@ -11,12 +11,14 @@
  * (cifar). The last stack may be 1x1: NASNet-A Mobile at 32x32 is.
  *
  * Mixing points. "stage1".."stage4" are MIX nodes on the output of the stem
- * and of each stack. A NASNet cell reads the two previous outputs, so the
- * cell after a boundary also reads the one before it (the stem cell 0 output
- * after the imagenet stem, the next-to-last cell of the stack), which does not
- * go through the MIX node: manifold mixup there mixes the newer of the two
- * states the next cell reads. At "input", at "stage1" of the cifar stem and at
- * "stage4" (read only by the classifier) the mixed state is the whole state. */
+ * and of each stack. A NASNet cell reads the two previous outputs, so two
+ * states cross a boundary: the newest output and the one before it (the stem
+ * cell 0 output after the imagenet stem, the next-to-last cell of a stack).
+ * The older one goes through its own MIX node, tagged "stage<k>.prev" and
+ * joined to "stage<k>" by bd_mix_with, so that mixing at a boundary mixes
+ * every state that crosses it with the same lambda and permutation. Where
+ * only one state crosses ("input", "stage1" of the cifar stem, "stage4" read
+ * only by the classifier) there is no ".prev" node. */
 #include "nasnet.h"
 
 #include <stdio.h>
@@ -251,6 +253,17 @@ static int mix_point(BdGraph *g, int x, const char *tag) {
     return m;
 }
 
+/* The older state crossing the boundary whose MIX node is head: a MIX node
+ * that mixes together with it, tagged "<head's tag>.prev". */
+static int mix_prev(BdGraph *g, int x, int head) {
+    char tag[BD_NAME_MAX], name[BD_NAME_MAX];
+    snprintf(tag, sizeof tag, "%s.prev", g->nodes[head].tag);
+    snprintf(name, sizeof name, "mix_%s_prev", g->nodes[head].tag);
+    int m = bd_mix_with(g, x, head, name);
+    bd_graph_tag(g, m, tag);
+    return m;
+}
+
 int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int classes, BdError *err) {
     if (check_filters(cfg, arch, err) < 0 || check_input(cfg, g->input, arch, err) < 0) return -1;
     int x = mix_point(g, bd_input(g), "input");
@@ -269,6 +282,7 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
         last = next;
     }
     last = mix_point(g, last, "stage1");
+    if (prev >= 0) prev = mix_prev(g, prev, last);
 
     char name[BD_NAME_MAX];
     int k = 0;
@@ -289,6 +303,7 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
         }
         snprintf(name, sizeof name, "stage%d", s + 2);
         last = mix_point(g, last, name);
+        if (s < 2) prev = mix_prev(g, prev, last); /* after the last stack only the classifier reads on */
     }
 
     x = bd_gap(g, bd_relu(g, last));

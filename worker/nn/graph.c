@@ -183,7 +183,20 @@ static int unary(BdGraph *g, BdOpType op, int x, const char *name) {
 int bd_relu(BdGraph *g, int x) { return unary(g, BD_OP_RELU, x, NULL); }
 int bd_identity(BdGraph *g, int x) { return unary(g, BD_OP_IDENTITY, x, NULL); }
 int bd_shift(BdGraph *g, int x) { return unary(g, BD_OP_SHIFT, x, NULL); }
-int bd_mix(BdGraph *g, int x, const char *name) { return unary(g, BD_OP_MIX, x, name); }
+int bd_mix(BdGraph *g, int x, const char *name) {
+    int id = unary(g, BD_OP_MIX, x, name);
+    g->nodes[id].mix_head = id;
+    return id;
+}
+
+int bd_mix_with(BdGraph *g, int x, int head, const char *name) {
+    if (node_at(g, head, "mix")->op != BD_OP_MIX)
+        build_abort(g, "mix", name, "the head node %d is not a mix node", head);
+    int group = g->nodes[head].mix_head; /* groups stay flat: a follower's follower joins the same head */
+    int id = unary(g, BD_OP_MIX, x, name);
+    g->nodes[id].mix_head = group;
+    return id;
+}
 
 int bd_dropout(BdGraph *g, int x, float p) {
     if (!(p >= 0.0f && p < 1.0f)) build_abort(g, "dropout", "", "probability %g is not in [0, 1)", (double)p);

@@ -99,6 +99,7 @@ typedef struct BdNode {
                                which lets the first contribution overwrite instead of accumulate and lets
                                backward skip nodes no gradient reached */
     int mixed;              /* BD_OP_MIX: whether the last forward mixed */
+    int mix_head;           /* BD_OP_MIX: the node of its mixing group (itself, or the head given to bd_mix_with) */
 } BdNode;
 
 typedef struct BdGraph {
@@ -162,6 +163,11 @@ int bd_concat(BdGraph *g, const int *xs, int n);
 int bd_dropout(BdGraph *g, int x, float p);
 int bd_shift(BdGraph *g, int x);
 int bd_mix(BdGraph *g, int x, const char *name);
+/* A MIX node on x that mixes exactly when the MIX node `head` does, with the
+ * same lambda and permutation (bd_graph_set_mix on either activates both).
+ * For a boundary that several states cross: a NASNet cell reads the two
+ * previous cell outputs, so mixing at a stage boundary must mix both. */
+int bd_mix_with(BdGraph *g, int x, int head, const char *name);
 int bd_identity(BdGraph *g, int x);
 
 /* Names a representation that regularizers read or mix ("penultimate",
@@ -195,8 +201,9 @@ void bd_graph_zero_grads(BdGraph *g);
  * parameter gradients into g->grads. */
 void bd_graph_backward(BdGraph *g);
 
-/* Manifold mixup for the next forward: node (a BD_OP_MIX) mixes
- * lambda * h + (1 - lambda) * h[perm]; node = -1 turns mixing off.
+/* Manifold mixup for the next forward: node (a BD_OP_MIX) and every MIX node
+ * of its group (bd_mix_with) mix lambda * h + (1 - lambda) * h[perm];
+ * node = -1 turns mixing off.
  * perm (a permutation of 0..n-1 for the n of the next forward) is read by
  * that forward, so it must stay valid until then. Mixing happens in BD_TRAIN
  * forwards only; the setting stays until changed. */

@@ -106,11 +106,12 @@ void bd_shift_backward(BdGraph *g, BdNode *nd) {
 }
 
 /* Manifold mixup: y[c, b] = lambda * x[c, b] + (1 - lambda) * x[c, perm[b]]
- * when this node is the step's mix point in training; y = x otherwise. */
+ * when this node belongs to the step's mixing group (bd_mix_with) in
+ * training; y = x otherwise. */
 void bd_mix_forward(BdGraph *g, BdNode *nd) {
     const float *x = bd_in(g, nd, 0)->out;
     const int n = g->n;
-    nd->mixed = g->mode == BD_TRAIN && g->mix_node == (int)(nd - g->nodes);
+    nd->mixed = g->mode == BD_TRAIN && g->mix_node >= 0 && g->nodes[g->mix_node].mix_head == nd->mix_head;
     if (!nd->mixed) {
         bd_vec_put(nd->out, x, bd_numel(nd->shape, n), 0);
         return;

@@ -1,5 +1,28 @@
 /* The regularizer registry (MISSION.md section 6). */
-#include "regularizers.h"
+#include <string.h>
+
+#include "reg_impl.h"
+
+/* A list of layers names each layer once: a repeated one would silently
+ * count its term twice (SNNL) or make its point twice as likely (mixup). */
+static int layers_unique(const BdSpec *s, BdError *err) {
+    char a[BD_SPEC_VAL_MAX], b[BD_SPEC_VAL_MAX];
+    int count = bd_spec_str_list(s, "layers", 0, NULL, 0);
+    for (int i = 0; i < count; i++) {
+        bd_spec_str_list(s, "layers", i, a, sizeof a);
+        for (int j = i + 1; j < count; j++) {
+            bd_spec_str_list(s, "layers", j, b, sizeof b);
+            if (!strcmp(a, b)) return bd_fail(err, "%s: layers names '%s' twice; expected each layer once", s->name, a);
+        }
+    }
+    return 0;
+}
+
+static int snnl_check(const BdSpec *s, BdError *err) {
+    if (bd_spec_str_list(s, "layers", 0, NULL, 0) == 0)
+        return bd_fail(err, "snnl: layers is empty; expected at least one tagged layer, e.g. [penultimate]");
+    return layers_unique(s, err);
+}
 
 static const BdParamDef none_params[] = {{0}};
 static const BdParamDef logit_squeeze_params[] = {
@@ -26,10 +49,10 @@ static const BdParamDef mixup_params[] = {
 
 const BdPreset bd_regularizer_presets[] = {
     {"none", "plain cross-entropy", none_params, NULL, NULL},
-    {"logit-squeeze", "logit squeezing", logit_squeeze_params, NULL, NULL},
+    {"logit-squeeze", "logit squeezing", logit_squeeze_params, NULL, &bd_logit_squeeze_impl},
     {"contrastive", "contrastive loss (Hadsell et al. 2006) on normalised penultimate features", contrastive_params,
-     NULL, NULL},
-    {"snnl", "soft nearest neighbour loss (Frosst et al. 2019)", snnl_params, NULL, NULL},
-    {"manifold-mixup", "manifold mixup (Verma et al. 2019)", mixup_params, NULL, NULL},
+     NULL, &bd_contrastive_impl},
+    {"snnl", "soft nearest neighbour loss (Frosst et al. 2019)", snnl_params, snnl_check, &bd_snnl_impl},
+    {"manifold-mixup", "manifold mixup (Verma et al. 2019)", mixup_params, layers_unique, &bd_mixup_impl},
     {0},
 };
