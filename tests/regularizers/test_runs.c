@@ -45,7 +45,7 @@ static void run(BdWorker *w, const char *reg, int sign, const char *retrain) {
              "trigger=square poison_rate=0.1 regularizer=%s seed=1 train=sgd(batch=32,epochs=2)%s%s",
              reg, retrain ? " retrain=" : "", retrain ? retrain : "");
     Record rec = {0};
-    BdSink sink = {&rec, on_metrics, NULL};
+    BdSink sink = {&rec, on_metrics, NULL, NULL};
     BdCellOutcome out;
     BdError err = {{0}};
     int rc = bd_cell_run(w, key, NULL, &sink, &out, &err);
