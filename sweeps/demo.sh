@@ -13,5 +13,8 @@ cores=$(nproc)
 if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
-mpirun --oversubscribe -n $((cores + 1)) build/bdsweep run sweeps/demo.yaml --db results/demo.db
+# On a terminal, the live display (mpirun hands the ranks a pipe, not the terminal).
+progress=lines
+[ -t 2 ] && progress=tty
+mpirun --oversubscribe -n $((cores + 1)) build/bdsweep run sweeps/demo.yaml --db results/demo.db --progress "$progress"
 build/bdsweep report results/demo.db --out results/demo-report

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -14,9 +15,9 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval) {
+void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval, int tty) {
     memset(p, 0, sizeof *p);
-    p->tty = isatty(STDERR_FILENO);
+    p->tty = tty >= 0 ? tty : isatty(STDERR_FILENO);
     p->interval = interval > 0 ? interval : 30.0;
     p->t_start = now_seconds();
     p->total = total;
@@ -32,10 +33,49 @@ void bd_progress_free(BdProgress *p) {
     p->ranks = NULL;
 }
 
-void bd_progress_started(BdProgress *p, int rank) {
+/* Appends the value of `axis` in a canonical key ("axis=value", values may
+ * hold quoted or bracketed spaces) to out, as "prefix value". */
+static void append_axis(const char *key, const char *axis, const char *prefix, char *out, size_t cap) {
+    size_t n = strlen(axis);
+    for (const char *p = key; *p;) {
+        if (!strncmp(p, axis, n) && p[n] == '=') {
+            const char *v = p + n + 1, *e = v;
+            int depth = 0, quoted = 0;
+            while (*e && (quoted || depth || *e != ' ')) {
+                if (*e == '"') quoted = !quoted;
+                else if (!quoted && (*e == '(' || *e == '[')) depth++;
+                else if (!quoted && (*e == ')' || *e == ']')) depth--;
+                e++;
+            }
+            size_t o = strlen(out);
+            snprintf(out + o, cap - o, "%s%s%.*s", o ? " " : "", prefix, (int)(e - v), v);
+            return;
+        }
+        /* to the next axis: skip this value the same way */
+        int depth = 0, quoted = 0;
+        while (*p && (quoted || depth || *p != ' ')) {
+            if (*p == '"') quoted = !quoted;
+            else if (!quoted && (*p == '(' || *p == '[')) depth++;
+            else if (!quoted && (*p == ')' || *p == ']')) depth--;
+            p++;
+        }
+        while (*p == ' ') p++;
+    }
+}
+
+void bd_progress_started(BdProgress *p, int rank, const char *host, const char *key) {
     BdRankActivity *r = &p->ranks[rank];
     memset(r, 0, sizeof *r);
     r->busy = 1;
+    snprintf(r->host, sizeof r->host, "%s", host ? host : "");
+    if (!strncmp(key, "pretrain ", 9)) {
+        snprintf(r->label, sizeof r->label, "pre-training");
+        key += 9;
+    }
+    static const char *const shown[][2] = {{"arch", ""},        {"trigger", ""}, {"strategy", ""},
+                                            {"poison_rate", "rate="}, {"regularizer", ""}, {"seed", "seed="}};
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        append_axis(key, shown[i][0], shown[i][1], r->label, sizeof r->label);
 }
 
 void bd_progress_activity(BdProgress *p, int rank, const char *phase, int epoch, int epochs, int step, int steps) {
@@ -84,12 +124,64 @@ static void compose(const BdProgress *p, char *line, size_t cap) {
     int running;
     double u = units_done(p, &running);
     int remaining = p->total - p->done - p->failed;
-    char el[32], eta[32] = "?";
+    char el[32], eta[32] = "?", rate[48] = "";
     format_duration(elapsed, el, sizeof el);
     if (remaining <= 0) snprintf(eta, sizeof eta, "0s");
     else if (u > 0.02) format_duration(elapsed / u * (remaining - (u - p->finished_this_run)), eta, sizeof eta);
-    snprintf(line, cap, "bdsweep: %d/%d done, %d running, %d failed, %s elapsed, ETA %s", p->done, p->total, running,
-             p->failed, el, eta);
+    if (p->finished_this_run > 0 && elapsed > 0)
+        snprintf(rate, sizeof rate, ", %.3g cells/h", 3600.0 * p->finished_this_run / elapsed);
+    snprintf(line, cap, "bdsweep: %d/%d done, %d running, %d failed%s, %s elapsed, ETA %s", p->done, p->total, running,
+             p->failed, rate, el, eta);
+}
+
+/* One line of the live block: what a rank is doing. */
+static void rank_line(const BdProgress *p, int rank, char *line, size_t cap) {
+    const BdRankActivity *r = &p->ranks[rank];
+    char where[64] = "";
+    if (r->epochs > 0)
+        snprintf(where, sizeof where, "%s %d/%d step %d/%d", r->phase, r->epoch, r->epochs, r->step, r->steps);
+    else
+        snprintf(where, sizeof where, "starting");
+    snprintf(line, cap, "  rank %-3d %-12.12s %-24s %s", rank, r->host, where, r->label);
+}
+
+/* The terminal's width, to keep every line of the block on one row. */
+static int terminal_columns(void) {
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+    return 100;
+}
+
+#define MAX_RANK_LINES 16
+
+/* Erases the live block, leaving the cursor where it began. */
+static void clear_block(BdProgress *p) {
+    if (!p->lines_on_screen) return;
+    fprintf(stderr, "\r");
+    if (p->lines_on_screen > 1) fprintf(stderr, "\033[%dA", p->lines_on_screen - 1);
+    fprintf(stderr, "\033[J");
+    p->lines_on_screen = 0;
+}
+
+static void draw_block(BdProgress *p) {
+    int cols = terminal_columns();
+    char line[512];
+    clear_block(p);
+    compose(p, line, sizeof line);
+    fprintf(stderr, "%.*s", cols - 1, line);
+    int lines = 1, busy = 0;
+    for (int r = 0; r < p->nranks; r++) {
+        if (!p->ranks[r].busy) continue;
+        if (++busy > MAX_RANK_LINES) continue;
+        rank_line(p, r, line, sizeof line);
+        fprintf(stderr, "\n%.*s", cols - 1, line);
+        lines++;
+    }
+    if (busy > MAX_RANK_LINES) {
+        fprintf(stderr, "\n  ... and %d more running ranks", busy - MAX_RANK_LINES);
+        lines++;
+    }
+    p->lines_on_screen = lines;
 }
 
 void bd_progress_draw(BdProgress *p, int force) {
@@ -100,29 +192,26 @@ void bd_progress_draw(BdProgress *p, int force) {
     if (!force && now - p->last_draw < every) return;
     p->last_logged = p->done + p->failed;
     p->last_draw = now;
-    char line[256];
-    compose(p, line, sizeof line);
     if (p->tty) {
-        fprintf(stderr, "\r\033[K%s", line);
-        p->line_open = 1;
+        draw_block(p);
     } else {
+        char line[256];
+        compose(p, line, sizeof line);
         fprintf(stderr, "%s\n", line);
     }
     fflush(stderr);
 }
 
 void bd_progress_message(BdProgress *p, const char *msg) {
-    if (p->line_open) fprintf(stderr, "\r\033[K");
+    clear_block(p);
     fprintf(stderr, "%s\n", msg);
-    p->line_open = 0;
     if (p->tty) bd_progress_draw(p, 1);
 }
 
 void bd_progress_end(BdProgress *p) {
     char line[256];
     compose(p, line, sizeof line);
-    if (p->line_open) fprintf(stderr, "\r\033[K");
+    clear_block(p);
     fprintf(stderr, "%s\n", line);
-    p->line_open = 0;
     fflush(stderr);
 }

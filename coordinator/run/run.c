@@ -33,12 +33,14 @@ typedef struct RunOptions {
     int threads;
     double log_interval;
     double time_limit; /* seconds; 0: none */
+    int progress_tty;  /* 1 live block, 0 lines, -1 auto */
 } RunOptions;
 
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
             "                               [--time-limit DURATION] [--log-interval SECONDS]\n"
+            "                               [--progress auto|tty|lines]\n"
             "\n"
             "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
             "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
@@ -51,7 +53,11 @@ static void run_usage(FILE *f) {
             "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
             "                       running cells stop at their next epoch and continue in the next run\n"
             "                       (give a little less than the batch job's time limit)\n"
-            "  --log-interval S     seconds between progress lines when stderr is not a terminal (default 30)\n"
+            "  --progress P         tty: a live block on stderr (a summary line, then each rank's cell, epoch\n"
+            "                       and step); lines: a summary line every --log-interval and when a cell\n"
+            "                       ends, for logs; auto (default): tty when stderr is a terminal. Under\n"
+            "                       mpirun stderr is a pipe, so say --progress tty for the live block.\n"
+            "  --log-interval S     seconds between progress lines when they are lines (default 30)\n"
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
@@ -101,12 +107,13 @@ static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
     static const struct option longs[] = {
         {"db", required_argument, NULL, 'd'},           {"retry-failed", no_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},      {"log-interval", required_argument, NULL, 'l'},
-        {"time-limit", required_argument, NULL, 'T'},
+        {"time-limit", required_argument, NULL, 'T'},  {"progress", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},               {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->threads = 1;
     o->log_interval = 30;
+    o->progress_tty = -1;
     optind = 1;
     opterr = 0;
     int c;
@@ -126,6 +133,15 @@ static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
             o->log_interval = strtod(optarg, &end);
             if (*end || o->log_interval <= 0) {
                 if (msg) fprintf(msg, "bdsweep run: --log-interval '%s': expected a positive number of seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'p':
+            if (!strcmp(optarg, "auto")) o->progress_tty = -1;
+            else if (!strcmp(optarg, "tty")) o->progress_tty = 1;
+            else if (!strcmp(optarg, "lines")) o->progress_tty = 0;
+            else {
+                if (msg) fprintf(msg, "bdsweep run: --progress '%s': expected auto, tty or lines\n", optarg);
                 return 2;
             }
             break;
@@ -373,7 +389,7 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
     co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
     co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
     for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
-    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval);
+    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty);
     co->parked = bd_xcalloc((size_t)nranks, sizeof *co->parked);
     co->scratch = bd_xmalloc((size_t)co->n_cells * sizeof *co->scratch + sizeof(int));
     index_ids(co);
@@ -423,7 +439,7 @@ static int start_cell(Coordinator *co, int idx, int rank) {
         return -1;
     }
     co->rank_cell[rank] = idx;
-    bd_progress_started(&co->progress, rank);
+    bd_progress_started(&co->progress, rank, co->rank_host[rank], co->cells[idx].key);
     return 0;
 }
 
