@@ -396,10 +396,13 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
     if (requeue_lost_models(co) < 0) return 3;
     int to_run = build_queue(co);
     if (to_run < 0) return 3;
-    char msg[8400];
+    char msg[8400], jobs[64] = "";
+    int n_pre = 0;
+    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].pretrain;
+    if (n_pre) snprintf(jobs, sizeof jobs, " + %d pre-training job%s", n_pre, n_pre > 1 ? "s" : "");
     snprintf(msg, sizeof msg,
-             "bdsweep: sweep '%s': %d cells (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
-             co->sweep.name, co->n_cells, n_new, done, failed,
+             "bdsweep: sweep '%s': %d cells%s (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
+             co->sweep.name, co->n_cells - n_pre, jobs, n_new, done, failed,
              failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", to_run,
              nranks > 1 ? nranks - 1 : 1, nranks > 2 ? "workers" : "worker", db_path);
     bd_progress_message(&co->progress, msg);
