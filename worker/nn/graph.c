@@ -13,6 +13,12 @@
  * slower; see bench/README.md. */
 #define BD_CONV_CHUNK_FLOATS ((size_t)1 << 19)
 
+/* OpenBLAS (0.3.21, SkylakeX/Cooperlake kernels) multiplies matrices with
+ * M*N*K <= 1e6 by unpacked small-matrix kernels, about twice as fast as its
+ * packed path on the shapes of CIFAR-sized convolutions: that limit decides
+ * the tiles of small convolutions (op_conv.c). */
+#define BD_GEMM_SMALL 1000000
+
 const BdOpImpl bd_op_impls[] = {
     [BD_OP_INPUT] = {"input", NULL, NULL},
     [BD_OP_CONV] = {"conv", bd_conv_forward, bd_conv_backward},
@@ -55,6 +61,7 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
     g->output = -1;
     g->mix_node = -1;
     g->conv_chunk = BD_CONV_CHUNK_FLOATS;
+    g->gemm_small = BD_GEMM_SMALL;
     if (input.c <= 0 || input.h <= 0 || input.w <= 0 || max_batch <= 0)
         build_abort(g, "graph", "", "input %dx%dx%d and max batch %d must be positive", input.c, input.h, input.w,
                     max_batch);
@@ -146,6 +153,7 @@ static int out_size(const BdGraph *g, const char *what, const char *name, int si
 int bd_conv(BdGraph *g, int x, int out_c, int k, int stride, int pad, int groups, int bias, const char *name) {
     BdShape in = node_at(g, x, "conv")->shape;
     if (!name || !*name) build_abort(g, "conv", "", "a convolution needs a name (its parameters are named after it)");
+    if (pad >= k) build_abort(g, "conv", name, "padding %d must be smaller than the kernel %d", pad, k);
     if (groups <= 0 || out_c <= 0 || in.c % groups || out_c % groups)
         build_abort(g, "conv", name, "%d input and %d output channels do not split into %d groups", in.c, out_c,
                     groups);

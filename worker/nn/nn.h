@@ -130,7 +130,8 @@ typedef struct BdGraph {
 
     uint64_t step_seed;     /* dropout draws from this */
     int input_grad;         /* 1: backward also computes the gradient of the input (bd_graph_set_input_grad) */
-    size_t conv_chunk;      /* im2col columns are built for batch chunks of at most this many floats */
+    size_t conv_chunk;      /* large convolutions: im2col columns for batch chunks of at most this many floats */
+    size_t gemm_small;      /* small convolutions: column tiles with M*N*K of each sgemm at most this (0: never) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
