@@ -86,8 +86,9 @@ typedef struct ConvCase {
 } ConvCase;
 
 /* The ways op_conv.c can run a convolution (see there). */
-typedef enum { TILES, TILES_ONE_ROW, CHUNK_BATCH, CHUNK_SAMPLE, N_MODES } ConvMode;
-static const char *const mode_names[N_MODES] = {"tiles", "one-row tiles", "whole-batch chunk", "per-sample chunks"};
+typedef enum { DEFAULT, SHIFT_ONE_ROW, TILES, TILES_ONE_ROW, CHUNK_BATCH, CHUNK_SAMPLE, N_MODES } ConvMode;
+static const char *const mode_names[N_MODES] = {"default", "one-row shift tiles", "im2col tiles", "one-row tiles",
+                                                "whole-batch chunk", "per-sample chunks"};
 
 typedef struct ConvArg {
     const ConvCase *c;
@@ -95,7 +96,8 @@ typedef struct ConvArg {
 } ConvArg;
 
 static void set_mode(BdGraph *g, ConvMode mode, size_t one_row) {
-    if (mode == TILES_ONE_ROW) g->gemm_small = one_row;
+    if (mode != DEFAULT && mode != SHIFT_ONE_ROW) g->conv_shift = 0;
+    if (mode == TILES_ONE_ROW || mode == SHIFT_ONE_ROW) g->gemm_small = one_row;
     if (mode == CHUNK_BATCH || mode == CHUNK_SAMPLE) g->gemm_small = 0;
     if (mode == CHUNK_BATCH) g->conv_chunk = (size_t)1 << 40;
     if (mode == CHUNK_SAMPLE) g->conv_chunk = 1;
@@ -104,9 +106,11 @@ static void set_mode(BdGraph *g, ConvMode mode, size_t one_row) {
 static int build_conv(BdGraph *g, int x, const void *arg) {
     const ConvArg *a = arg;
     const ConvCase *c = a->c;
-    /* one output row (and one input row) per tile */
-    int kk = c->k * c->k, wmax = c->w > 1 ? c->w : 1;
-    set_mode(g, a->mode, 2 * (size_t)(c->cout / c->groups) * (c->cin / c->groups) * kk * wmax);
+    /* one output row (and one input row) per tile: twice the product of one
+     * row, the widest row being the padded one of the transposed convolution */
+    int kk = c->k * c->k, wmax = c->w + 2 * c->k;
+    size_t mk = (size_t)(c->cout / c->groups) * (c->cin / c->groups);
+    set_mode(g, a->mode, 2 * mk * (a->mode == SHIFT_ONE_ROW ? 1 : kk) * wmax);
     return bd_conv(g, x, c->cout, c->k, c->s, c->p, c->groups, c->bias, "conv");
 }
 
@@ -124,6 +128,11 @@ static void test_convs(void) {
         {"depthwise 5x5 s2 p2 bias", 3, 3, 5, 2, 2, 3, 1, 7, 7},
         {"depthwise 7x7 s2 p3", 2, 2, 7, 2, 3, 2, 0, 9, 8},
         {"grouped channel multiplier 2", 2, 4, 3, 1, 1, 2, 0, 5, 5},
+        {"conv 3x3 s1 p1 8->8", 8, 8, 3, 1, 1, 1, 1, 5, 6},
+        {"conv 5x5 s1 p2 8->9", 8, 9, 5, 1, 2, 1, 0, 6, 5},
+        {"conv 3x3 s1 p0 9->8 rectangular", 9, 8, 3, 1, 0, 1, 0, 5, 7},
+        {"conv 2x2 s1 p1 8->8", 8, 8, 2, 1, 1, 1, 0, 4, 5},
+        {"conv 3x3 s1 p1 groups 2 16->16", 16, 16, 3, 1, 1, 2, 1, 4, 4},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         for (int m = 0; m < N_MODES; m++) {

@@ -62,6 +62,7 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
     g->mix_node = -1;
     g->conv_chunk = BD_CONV_CHUNK_FLOATS;
     g->gemm_small = BD_GEMM_SMALL;
+    g->conv_shift = 1;
     if (input.c <= 0 || input.h <= 0 || input.w <= 0 || max_batch <= 0)
         build_abort(g, "graph", "", "input %dx%dx%d and max batch %d must be positive", input.c, input.h, input.w,
                     max_batch);

@@ -132,6 +132,7 @@ typedef struct BdGraph {
     int input_grad;         /* 1: backward also computes the gradient of the input (bd_graph_set_input_grad) */
     size_t conv_chunk;      /* large convolutions: im2col columns for batch chunks of at most this many floats */
     size_t gemm_small;      /* small convolutions: column tiles with M*N*K of each sgemm at most this (0: never) */
+    int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
