@@ -236,6 +236,51 @@ static int build_mix(BdGraph *g, int x, const void *arg) {
     bd_graph_tag(g, m, "stage1");
     return bd_conv(g, m, 2, 3, 1, 1, 1, 0, "conv");
 }
+/* BN -> ReLU and add -> ReLU: finalize fuses them (BdNode.relu_into). */
+static int build_fusable(BdGraph *g, int x, const void *arg) {
+    const int *fuse = arg;
+    g->fuse = *fuse;
+    int a = bd_relu(g, bd_bn(g, bd_conv(g, x, 4, 3, 1, 1, 1, 0, "conv1"), "bn1"));
+    int b = bd_bn(g, bd_conv(g, a, 4, 3, 1, 1, 1, 0, "conv2"), "bn2");
+    int s = bd_relu(g, bd_add(g, b, bd_conv(g, x, 4, 1, 1, 0, 1, 0, "proj")));
+    /* a BN read by a ReLU and by something else: not fused */
+    int c = bd_bn(g, bd_conv(g, s, 4, 3, 1, 1, 1, 0, "conv3"), "bn3");
+    int d = bd_add(g, bd_relu(g, c), c);
+    return bd_linear(g, bd_gap(g, d), 3, "fc");
+}
+
+static void test_fusion(void) {
+    const BdShape in = {3, 5, 5};
+    const int on = 1, off = 0;
+    GcOpts o = gc_defaults();
+    o.eps = 2e-3; /* ReLUs after BN: stay clear of the kinks */
+    CHECK(run_check("bn/add -> relu, fused", in, 4, build_fusable, &on, IN_NORMAL, o) == 0);
+    BdGraph *f = build_graph(in, 4, build_fusable, &on, NULL), *u = build_graph(in, 4, build_fusable, &off, NULL);
+    int fused = 0;
+    for (int i = 0; i < f->n_nodes; i++) {
+        fused += f->nodes[i].fused;
+        CHECK(u->nodes[i].fused == 0 && u->nodes[i].relu_into == 0);
+    }
+    CHECK(fused == 2); /* bn1 -> relu and add -> relu; bn3 has two readers */
+    float x[3 * 4 * 25];
+    fill_input(x, sizeof x / sizeof *x, IN_NORMAL, 12);
+    for (int k = 0; k < 2; k++) {
+        BdGraph *g = k ? u : f;
+        bd_graph_forward(g, x, 4, BD_TRAIN, 0);
+        bd_graph_zero_grads(g);
+        float *dy = bd_graph_grad(g, g->output);
+        for (int i = 0; i < 12; i++) dy[i] = (float)i - 5.5f;
+        bd_graph_backward(g);
+    }
+    double worst = 0;
+    for (size_t i = 0; i < f->n_params; i++) worst = fmax(worst, fabs(f->grads[i] - u->grads[i]));
+    for (int i = 0; i < 12; i++) worst = fmax(worst, fabs(f->nodes[f->output].out[i] - u->nodes[u->output].out[i]));
+    for (size_t i = 0; i < f->n_buffers; i++) worst = fmax(worst, fabs(f->buffers[i] - u->buffers[i]));
+    CHECK_NEAR(worst, 0.0, 1e-5);
+    bd_graph_free(f);
+    bd_graph_free(u);
+}
+
 /* A regularizer-like second gradient source on an intermediate node (no
  * ReLU here: a weight perturbation would move many values across its kink). */
 static int build_two_sinks(BdGraph *g, int x, const void *arg) {
@@ -399,6 +444,7 @@ int main(void) {
     test_conv_modes_agree();
     test_ops();
     test_mix();
+    test_fusion();
     test_bn_eval_backward();
     test_check_catches_errors();
     test_softmax_xent();

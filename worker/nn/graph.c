@@ -63,6 +63,7 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
     g->conv_chunk = BD_CONV_CHUNK_FLOATS;
     g->gemm_small = BD_GEMM_SMALL;
     g->conv_shift = 1;
+    g->fuse = 1;
     if (input.c <= 0 || input.h <= 0 || input.w <= 0 || max_batch <= 0)
         build_abort(g, "graph", "", "input %dx%dx%d and max batch %d must be positive", input.c, input.h, input.w,
                     max_batch);
@@ -363,6 +364,25 @@ static void plan_gradients(BdGraph *g) {
     }
 }
 
+/* The peephole fusions: BN -> ReLU and add -> ReLU run as one pass each way
+ * when nothing else reads the BN/add output. */
+static void plan_fusions(BdGraph *g) {
+    int *consumers = bd_xcalloc((size_t)g->n_nodes, sizeof *consumers);
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++) consumers[g->nodes[i].in[j]]++;
+    for (int i = 0; i < g->n_nodes; i++) {
+        BdNode *r = &g->nodes[i];
+        if (r->op != BD_OP_RELU) continue;
+        BdNode *p = &g->nodes[r->in[0]];
+        if ((p->op != BD_OP_BN && p->op != BD_OP_ADD) || consumers[r->in[0]] != 1 || p->tag[0] ||
+            r->in[0] == g->output)
+            continue;
+        p->relu_into = i;
+        r->fused = 1;
+    }
+    free(consumers);
+}
+
 int bd_graph_finalize(BdGraph *g, BdError *err) {
     if (g->finalized) return bd_fail(err, "the graph is already finalized");
     if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
@@ -420,6 +440,7 @@ int bd_graph_finalize(BdGraph *g, BdError *err) {
     memset(g->buffers, 0, g->n_buffers * sizeof(float));
     g->mix_perm = bd_xcalloc(2 * (size_t)g->max_batch, sizeof *g->mix_perm);
     plan_gradients(g);
+    if (g->fuse) plan_fusions(g);
     g->finalized = 1;
     return 0;
 }

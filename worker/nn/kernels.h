@@ -25,6 +25,14 @@ void bd_vec_affine(float *y, const float *x, float a, float b, size_t len, int r
 /* dx (+)= a * dy + c * (x - mean) + d (batch norm backward, training). */
 void bd_vec_bn_dx(float *dx, const float *dy, const float *x, float a, float c, float mean, float d, size_t len,
                   int accumulate);
+/* Masked by a ReLU's output z (the gradient through it is dz where z > 0):
+ * sums of that gradient and of it times (x - mean); dx (+)= a * that + c * (x - mean) + d. */
+void bd_vec_dot_centered_masked(const float *dz, const float *z, const float *x, size_t len, float mean, double *sdy,
+                                double *sdyx);
+void bd_vec_bn_dx_masked(float *dx, const float *dz, const float *z, const float *x, float a, float c, float mean,
+                         float d, size_t len, int accumulate);
+/* y = max(a + b, 0). */
+void bd_vec_add_relu(float *y, const float *a, const float *b, size_t len);
 /* y = max(x, 0). */
 void bd_vec_relu(float *y, const float *x, size_t len);
 /* dx (+)= y > 0 ? dy : 0. */

@@ -99,6 +99,12 @@ typedef struct BdNode {
                                which lets the first contribution overwrite instead of accumulate and lets
                                backward skip nodes no gradient reached */
     int mixed;              /* BD_OP_MIX: whether the last forward mixed */
+    /* Fusion (engine-internal, set by finalize): a BN or add whose only
+     * consumer is a ReLU computes that ReLU too, writing the ReLU's output
+     * (its own output buffer is then not written), and takes its gradient
+     * from the ReLU's in backward. relu_into is that ReLU's index (0: none);
+     * fused marks the ReLU. Tagged nodes and the output are never fused. */
+    int relu_into, fused;
 } BdNode;
 
 typedef struct BdGraph {
@@ -133,6 +139,7 @@ typedef struct BdGraph {
     size_t conv_chunk;      /* large convolutions: im2col columns for batch chunks of at most this many floats */
     size_t gemm_small;      /* small convolutions: column tiles with M*N*K of each sgemm at most this (0: never) */
     int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
+    int fuse;               /* 1 (default): finalize fuses BN/add -> ReLU (see BdNode.relu_into) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
