@@ -133,6 +133,13 @@ static void test_convs(void) {
         {"conv 3x3 s1 p0 9->8 rectangular", 9, 8, 3, 1, 0, 1, 0, 5, 7},
         {"conv 2x2 s1 p1 8->8", 8, 8, 2, 1, 1, 1, 0, 4, 5},
         {"conv 3x3 s1 p1 groups 2 16->16", 16, 16, 3, 1, 1, 2, 1, 4, 4},
+        {"conv 3x3 s2 p1 8->8", 8, 8, 3, 2, 1, 1, 0, 7, 6},
+        {"conv 3x3 s2 p1 8->8 even size", 8, 8, 3, 2, 1, 1, 1, 6, 8},
+        {"conv 1x1 s2 8->9", 8, 9, 1, 2, 0, 1, 0, 5, 6},
+        {"conv 5x5 s2 p2 8->8", 8, 8, 5, 2, 2, 1, 0, 9, 7},
+        {"conv 3x3 s3 p0 8->8", 8, 8, 3, 3, 0, 1, 0, 8, 7},
+        {"conv 2x2 s2 p0 8->8", 8, 8, 2, 2, 0, 1, 0, 6, 5},
+        {"conv 7x7 s2 p3 8->8", 8, 8, 7, 2, 3, 1, 0, 9, 9},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         for (int m = 0; m < N_MODES; m++) {

@@ -1,21 +1,26 @@
-/* SHIFT mode: a stride-1 K x K convolution as K*K shifted 1x1 convolutions.
+/* SHIFT mode: a K x K convolution as K*K shifted 1x1 convolutions.
  *
- * A tile of output rows [y0, y1) of one sample reads input rows
- * [y0 - p, y1 - p + K - 1). Copied once into a zero-padded tile of width
- * Wp = W + 2p, the input seen by tap (ky, kx) is the tile shifted by
- * ky*Wp + kx: a contiguous slice of each channel row. So
- *     Ytile[Cout, rows*Wp] = sum over taps of W_tap[Cout, Cin] x slice_tap[Cin, rows*Wp]
+ * Stride 1: a tile of output rows of one sample reads a band of input rows.
+ * Copied once into a zero-padded tile of width Wq = OW + K - 1, the input
+ * that tap (ky, kx) sees is the tile shifted by a constant: a contiguous
+ * slice of each channel's rows. So
+ *     Ytile[Cout, rows*Wq] = sum over taps of W_tap[Cout, Cin] x slice_tap[Cin, rows*Wq]
  * is K*K sgemm calls on operands already in memory, computed on the padded
- * grid (the last K-1 columns of each row are junk and dropped when the tile
- * is copied out). Compared with im2col this moves each input value once
- * instead of K*K times; the products are small (M*N*K well under 1e6), so
- * OpenBLAS runs them with its unpacked small-matrix kernels.
+ * grid (the last K-1 columns of each row are junk, dropped when the tile is
+ * copied out). Compared with im2col this moves each input value once
+ * instead of K*K times, and the products are small enough (M*N*K well under
+ * 1e6) for OpenBLAS' unpacked small-matrix kernels.
  *
- *   dW:  dW_tap^T[Cin, Cout] += slice_tap[Cin, rows*Wp] x dYtile^T[rows*Wp, Cout]
+ * Stride s: the input splits into s*s phases (rows = py mod s, columns =
+ * px mod s); tap (ky, kx) reads phase ((ky-p) mod s, (kx-p) mod s) at offset
+ * (floor((ky-p)/s), floor((kx-p)/s)) in phase coordinates, so each phase is
+ * padded into its own tile and every tap is again a shifted slice.
+ *
+ *   dW:  dW_tap^T[Cin, Cout] += slice_tap[Cin, rows*Wq] x dYtile^T[rows*Wq, Cout]
  *        (dY copied transposed onto the padded grid, zeros in the junk columns)
- *   dX:  the transposed convolution: the same routine on dY with the flipped,
- *        transposed weights W'_tap[Cin, Cout] = W[., ., K-1-ky, K-1-kx]^T and
- *        padding K-1-p. */
+ *   dX:  phase (py, px) of dX = sum over the taps of that phase of
+ *        W_tap^T[Cin, Cout] x (a padded tile of dY, shifted the other way),
+ *        scattered back to the rows/columns of that phase. */
 #include <cblas.h>
 #include <string.h>
 
@@ -25,169 +30,280 @@
  * product with K = Cin this small wastes most of each sgemm call. */
 #define SHIFT_MIN_CHANNELS 8
 
-/* One stride-1 convolution of c channels into m channels. */
-typedef struct Shift {
-    int c, m, h, w, oh, ow, k, p, wp, n, rows;
-    size_t tile_len; /* floats per channel of the padded tile, rounded to a cache line */
-} Shift;
+static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-static Shift make_shift(int c, int m, int h, int w, int k, int p, int n, int rows) {
-    Shift S = {c, m, h, w, h + 2 * p - k + 1, w + 2 * p - k + 1, k, p, w + 2 * p, n, rows, 0};
-    /* the last tap's slice runs K-1 floats past the tile */
-    S.tile_len = (((size_t)(rows + k - 1) * S.wp + (size_t)k) + 15) & ~(size_t)15;
+/* The tap offsets of one convolution: tap t (a kernel row or column) reads
+ * phase (t - p) mod s at offset floor((t - p) / s); offsets span [dmin, dmax]. */
+typedef struct Span {
+    int dmin, dmax, ext; /* ext = dmax - dmin: the padding a tile needs */
+} Span;
+
+static Span span_of(const ConvGeom *G) {
+    Span S;
+    S.dmin = floor_div(-G->p, G->s);
+    S.dmax = floor_div(G->k - 1 - G->p, G->s);
+    S.ext = S.dmax - S.dmin;
     return S;
 }
 
-static int rows_for(const BdGraph *g, int c, int m, int wp, int oh) {
-    return bd_conv_tile_rows(g, (size_t)c * m, wp, oh);
+static inline int tap_phase(const ConvGeom *G, int t) { return (t - G->p) - G->s * floor_div(t - G->p, G->s); }
+static inline int tap_offset(const ConvGeom *G, int t) { return floor_div(t - G->p, G->s); }
+
+/* Rows of the forward/dW tiles (output rows) and of the dX tiles (phase rows of dX). */
+static int rows_fwd(const BdGraph *g, const ConvGeom *G) {
+    const Span S = span_of(G);
+    return bd_conv_tile_rows(g, (size_t)G->cing * G->coutg, G->ow + S.ext, G->oh);
+}
+static int dx_width(const ConvGeom *G) { return (G->w + G->s - 1) / G->s + span_of(G).ext; }
+static int rows_dx(const BdGraph *g, const ConvGeom *G) {
+    return bd_conv_tile_rows(g, (size_t)G->cing * G->coutg, dx_width(G), (G->h + G->s - 1) / G->s);
 }
 
 int bd_conv_shift_rows(const BdGraph *g, const ConvGeom *G) {
-    if (!g->conv_shift || G->s != 1 || G->k == 1 || G->depthwise || G->cing < SHIFT_MIN_CHANNELS ||
-        G->coutg < SHIFT_MIN_CHANNELS)
+    if (!g->conv_shift || G->depthwise || G->cing < SHIFT_MIN_CHANNELS || G->coutg < SHIFT_MIN_CHANNELS ||
+        G->k == 1 || G->p >= G->k || G->s > 8)
         return 0;
-    return rows_for(g, G->cing, G->coutg, G->w + 2 * G->p, G->oh);
+    const int rf = rows_fwd(g, G);
+    return rf && rows_dx(g, G) ? rf : 0;
 }
 
-/* The transposed convolution that computes dX (padding K-1-p over dY). */
-static int rows_dx(const BdGraph *g, const ConvGeom *G) {
-    return rows_for(g, G->coutg, G->cing, G->ow + 2 * (G->k - 1 - G->p), G->h);
-}
-
-static size_t conv_space(const Shift *S) {
-    return (size_t)S->c * S->tile_len + (size_t)S->m * S->rows * S->wp;
+/* Floats per channel of a padded tile of `rows` rows of width wq: the last
+ * tap's slice runs ext past the rows. Rounded to a cache line. */
+static size_t tile_len(int rows, int wq, int ext) {
+    return (((size_t)(rows + ext) * wq + (size_t)ext + 1) + 15) & ~(size_t)15;
 }
 
 size_t bd_conv_shift_workspace(const BdGraph *g, const ConvGeom *G) {
-    const int n = g->max_batch, kk = G->k * G->k;
-    const size_t taps = (size_t)kk * G->cing * G->coutg;
-    Shift f = make_shift(G->cing, G->coutg, G->h, G->w, G->k, G->p, n, bd_conv_shift_rows(g, G));
-    Shift d = make_shift(G->coutg, G->cing, G->oh, G->ow, G->k, G->k - 1 - G->p, n, rows_dx(g, G));
-    size_t fwd = conv_space(&f);
-    size_t dw = (size_t)G->cing * f.tile_len + (size_t)f.rows * f.wp * G->coutg;
-    size_t dx = conv_space(&d);
+    const Span S = span_of(G);
+    const int rf = rows_fwd(g, G), rd = rows_dx(g, G), wq = G->ow + S.ext, wd = dx_width(G);
+    const size_t taps = (size_t)G->k * G->k * G->cing * G->coutg;
+    const size_t phases = (size_t)G->s * G->s * G->cing * tile_len(rf, wq, S.ext);
+    const size_t fwd = phases + (size_t)G->coutg * rf * wq;
+    const size_t dw = phases + (size_t)rf * wq * G->coutg;
+    const size_t dx = (size_t)G->coutg * tile_len(rd, wd, S.ext) + (size_t)G->cing * rd * wd;
     size_t most = fwd > dw ? fwd : dw;
     if (dx > most) most = dx;
     return taps + most + 64;
 }
 
-/* The padded tile: input rows iy = y0 - p + r, r in [0, rows + K - 1), each
- * as p zeros, the W values, p zeros; zeros past the end. src channel ci of
- * sample b is the plane at src + (ci*n + b)*H*W. */
-static void pad_tile(const Shift *S, const float *src, int b, int y0, int rows, float *tile) {
-    const size_t hw = (size_t)S->h * S->w;
-    const int in_rows = rows + S->k - 1;
-    for (int ci = 0; ci < S->c; ci++) {
-        const float *plane = src + ((size_t)ci * S->n + b) * hw;
-        float *t = tile + (size_t)ci * S->tile_len;
-        for (int r = 0; r < in_rows; r++) {
-            float *row = t + (size_t)r * S->wp;
-            const int iy = y0 - S->p + r;
-            if (iy < 0 || iy >= S->h) {
-                memset(row, 0, (size_t)S->wp * sizeof(float));
-                continue;
+/* Whether some tap reads phase (py, px): with K < s some phases are never read. */
+static int phase_used(const ConvGeom *G, int py, int px) {
+    int row = 0, col = 0;
+    for (int t = 0; t < G->k; t++) {
+        row |= tap_phase(G, t) == py;
+        col |= tap_phase(G, t) == px;
+    }
+    return row && col;
+}
+
+/* The s*s phase tiles of output rows [y0, y0+rows) of sample b: channel ci
+ * of phase (py, px) at tiles + ((py*s + px)*c + ci)*len holds
+ *     T[r][c] = x[s*(y0 + r + dmin) + py][s*(c + dmin) + px]   (0 outside the image)
+ * for r < rows + ext, c < wq (phases no tap reads are left out). src
+ * channel ci of sample b is the plane at src + (ci*n + b)*H*W. */
+static void phase_tiles(const ConvGeom *G, const Span *S, const float *src, int n, int b, int y0, int rows, int wq,
+                        size_t len, float *tiles) {
+    const int s = G->s, trows = rows + S->ext;
+    /* columns c whose source column s*(c + dmin) + px lies in [0, W), per px */
+    int lo[8], hi[8], used[8][8];
+    for (int px = 0; px < s && px < 8; px++) {
+        lo[px] = -S->dmin < wq ? -S->dmin : wq;
+        int h = floor_div(G->w - 1 - px, s) - S->dmin + 1;
+        hi[px] = h < lo[px] ? lo[px] : h > wq ? wq : h;
+    }
+    for (int py = 0; py < s && py < 8; py++)
+        for (int px = 0; px < s && px < 8; px++) used[py][px] = phase_used(G, py, px);
+    for (int ci = 0; ci < G->cing; ci++) {
+        const float *plane = src + ((size_t)ci * n + b) * G->hw;
+        for (int py = 0; py < s; py++)
+            for (int r = 0; r < trows; r++) {
+                const int iy = s * (y0 + r + S->dmin) + py;
+                const float *xrow = iy >= 0 && iy < G->h ? plane + (size_t)iy * G->w : NULL;
+                for (int px = 0; px < s; px++) {
+                    if (!used[py][px]) continue;
+                    float *row = tiles + ((size_t)(py * s + px) * G->cing + ci) * len + (size_t)r * wq;
+                    if (!xrow) {
+                        memset(row, 0, (size_t)wq * sizeof(float));
+                        continue;
+                    }
+                    /* row[c] = xrow[s*(c + dmin) + px] */
+                    const int l = lo[px], h = hi[px];
+                    for (int c = 0; c < l; c++) row[c] = 0.0f;
+                    const float *from = xrow + s * (l + S->dmin) + px;
+                    if (s == 1) memcpy(row + l, from, (size_t)(h - l) * sizeof(float));
+                    else if (s == 2)
+                        for (int c = 0; c < h - l; c++) row[l + c] = from[2 * c];
+                    else
+                        for (int c = 0; c < h - l; c++) row[l + c] = from[(size_t)s * c];
+                    for (int c = h; c < wq; c++) row[c] = 0.0f;
+                }
             }
-            for (int i = 0; i < S->p; i++) row[i] = 0.0f;
-            memcpy(row + S->p, plane + (size_t)iy * S->w, (size_t)S->w * sizeof(float));
-            for (int i = S->p + S->w; i < S->wp; i++) row[i] = 0.0f;
-        }
-        memset(t + (size_t)in_rows * S->wp, 0, (S->tile_len - (size_t)in_rows * S->wp) * sizeof(float));
+        for (int py = 0; py < s; py++)
+            for (int px = 0; px < s; px++)
+                if (used[py][px]) {
+                    float *t = tiles + ((size_t)(py * s + px) * G->cing + ci) * len;
+                    memset(t + (size_t)trows * wq, 0, (len - (size_t)trows * wq) * sizeof(float));
+                }
     }
 }
 
-/* dst (+)= conv(src, taps): src [c, n, h, w] channels of one group, taps
- * [K*K][m][c], dst [m, n, oh, ow]. */
-static void shift_conv(const Shift *S, const float *src, const float *taps, float *dst, int accumulate, float *tile,
-                       float *out) {
-    const int kk = S->k * S->k;
-    const size_t ohw = (size_t)S->oh * S->ow, cm = (size_t)S->c * S->m;
-    for (int b = 0; b < S->n; b++)
-        for (int y0 = 0; y0 < S->oh; y0 += S->rows) {
-            const int rows = y0 + S->rows <= S->oh ? S->rows : S->oh - y0;
-            const int cols = rows * S->wp;
-            pad_tile(S, src, b, y0, rows, tile);
-            for (int tap = 0; tap < kk; tap++) {
-                const int ky = tap / S->k, kx = tap % S->k;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S->m, cols, S->c, 1.0f, taps + tap * cm, S->c,
-                            tile + (size_t)ky * S->wp + kx, (int)S->tile_len, tap ? 1.0f : 0.0f, out, cols);
-            }
-            for (int mo = 0; mo < S->m; mo++)
-                for (int r = 0; r < rows; r++)
-                    bd_vec_put(dst + ((size_t)mo * S->n + b) * ohw + (size_t)(y0 + r) * S->ow,
-                               out + (size_t)mo * cols + (size_t)r * S->wp, (size_t)S->ow, accumulate);
-        }
+/* Where tap (ky, kx) reads: its phase tile and the slice offset in it. */
+static const float *tap_slice(const ConvGeom *G, const Span *S, const float *tiles, size_t len, int wq, int ky, int kx) {
+    const int py = tap_phase(G, ky), px = tap_phase(G, kx);
+    const int oy = tap_offset(G, ky) - S->dmin, ox = tap_offset(G, kx) - S->dmin;
+    return tiles + (size_t)(py * G->s + px) * G->cing * len + (size_t)oy * wq + ox;
 }
 
 /* x [Cin, n, H, W] -> y [Cout, n, OH, OW] */
 void bd_conv_shift_forward(BdGraph *g, const ConvGeom *G, const float *x, const float *w, float *y) {
-    const int n = g->n, kk = G->k * G->k;
-    const Shift S = make_shift(G->cing, G->coutg, G->h, G->w, G->k, G->p, n, bd_conv_shift_rows(g, G));
-    float *taps = g->work, *tile = taps + (size_t)kk * G->cing * G->coutg, *out = tile + (size_t)S.c * S.tile_len;
+    const int n = g->n, kk = G->k * G->k, R = rows_fwd(g, G);
+    const Span S = span_of(G);
+    const int wq = G->ow + S.ext;
+    const size_t len = tile_len(R, wq, S.ext), cm = (size_t)G->cing * G->coutg;
+    float *taps = g->work, *tiles = taps + (size_t)kk * cm;
+    float *out = tiles + (size_t)G->s * G->s * G->cing * len;
     for (int grp = 0; grp < G->groups; grp++) {
         const float *wg = w + (size_t)grp * G->coutg * G->ckk;
+        const float *xg = x + (size_t)grp * G->cing * n * G->hw;
+        float *yg = y + (size_t)grp * G->coutg * n * G->P;
         /* taps[tap][co][ci] = W[co][ci][tap] */
         for (int co = 0; co < G->coutg; co++)
             for (int ci = 0; ci < G->cing; ci++)
                 for (int tap = 0; tap < kk; tap++)
                     taps[((size_t)tap * G->coutg + co) * G->cing + ci] = wg[((size_t)co * G->cing + ci) * kk + tap];
-        shift_conv(&S, x + (size_t)grp * G->cing * n * G->hw, taps, y + (size_t)grp * G->coutg * n * G->P, 0, tile,
-                   out);
+        for (int b = 0; b < n; b++)
+            for (int y0 = 0; y0 < G->oh; y0 += R) {
+                const int rows = y0 + R <= G->oh ? R : G->oh - y0, cols = rows * wq;
+                phase_tiles(G, &S, xg, n, b, y0, rows, wq, len, tiles);
+                for (int tap = 0; tap < kk; tap++)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->coutg, cols, G->cing, 1.0f,
+                                taps + tap * cm, G->cing, tap_slice(G, &S, tiles, len, wq, tap / G->k, tap % G->k),
+                                (int)len, tap ? 1.0f : 0.0f, out, cols);
+                for (int co = 0; co < G->coutg; co++)
+                    for (int r = 0; r < rows; r++)
+                        memcpy(yg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * G->ow,
+                               out + (size_t)co * cols + (size_t)r * wq, (size_t)G->ow * sizeof(float));
+            }
     }
 }
 
-void bd_conv_shift_backward(BdGraph *g, const ConvGeom *G, BdNode *nd, const float *x, const float *w, const float *dy,
-                       float *dw) {
-    const int n = g->n, kk = G->k * G->k;
-    const size_t cm = (size_t)G->cing * G->coutg;
-    const Shift S = make_shift(G->cing, G->coutg, G->h, G->w, G->k, G->p, n, bd_conv_shift_rows(g, G));
-    float *taps = g->work, *tile = taps + (size_t)kk * cm;
-    float *dyt = tile + (size_t)S.c * S.tile_len; /* [rows*wp, coutg] */
-    for (int grp = 0; grp < G->groups; grp++) {
-        const float *xg = x + (size_t)grp * G->cing * n * G->hw;
-        const float *dyg = dy + (size_t)grp * G->coutg * n * G->P;
-        /* dW: taps[tap][ci][co] accumulates dW^T per tap */
-        memset(taps, 0, (size_t)kk * cm * sizeof(float));
-        for (int b = 0; b < n; b++)
-            for (int y0 = 0; y0 < S.oh; y0 += S.rows) {
-                const int rows = y0 + S.rows <= S.oh ? S.rows : S.oh - y0;
-                const int cols = rows * S.wp;
-                pad_tile(&S, xg, b, y0, rows, tile);
-                /* dY^T on the padded grid: dyt[r*wp + ox][co], zero for ox >= OW */
-                for (int r = 0; r < rows; r++) {
-                    float *d = dyt + (size_t)r * S.wp * G->coutg;
-                    for (int co = 0; co < G->coutg; co++) {
-                        const float *src = dyg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * S.ow;
-                        for (int ox = 0; ox < S.ow; ox++) d[(size_t)ox * G->coutg + co] = src[ox];
-                    }
-                    memset(d + (size_t)S.ow * G->coutg, 0, (size_t)(S.wp - S.ow) * G->coutg * sizeof(float));
+/* dW^T per tap from the phase tiles and dY transposed onto the padded grid. */
+static void shift_dw(BdGraph *g, const ConvGeom *G, const float *xg, const float *dyg, float *taps) {
+    const int n = g->n, kk = G->k * G->k, R = rows_fwd(g, G);
+    const Span S = span_of(G);
+    const int wq = G->ow + S.ext;
+    const size_t len = tile_len(R, wq, S.ext), cm = (size_t)G->cing * G->coutg;
+    float *tiles = taps + (size_t)kk * cm, *dyt = tiles + (size_t)G->s * G->s * G->cing * len;
+    memset(taps, 0, (size_t)kk * cm * sizeof(float));
+    for (int b = 0; b < n; b++)
+        for (int y0 = 0; y0 < G->oh; y0 += R) {
+            const int rows = y0 + R <= G->oh ? R : G->oh - y0, cols = rows * wq;
+            phase_tiles(G, &S, xg, n, b, y0, rows, wq, len, tiles);
+            /* dyt[r*wq + ox][co] = dY[co][y0 + r][ox], zero for ox >= OW */
+            for (int r = 0; r < rows; r++) {
+                float *d = dyt + (size_t)r * wq * G->coutg;
+                for (int co = 0; co < G->coutg; co++) {
+                    const float *src = dyg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * G->ow;
+                    for (int ox = 0; ox < G->ow; ox++) d[(size_t)ox * G->coutg + co] = src[ox];
                 }
-                for (int tap = 0; tap < kk; tap++) {
-                    const int ky = tap / S.k, kx = tap % S.k;
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, G->coutg, cols, 1.0f,
-                                tile + (size_t)ky * S.wp + kx, (int)S.tile_len, dyt, G->coutg, 1.0f, taps + tap * cm,
-                                G->coutg);
-                }
+                memset(d + (size_t)G->ow * G->coutg, 0, (size_t)(wq - G->ow) * G->coutg * sizeof(float));
             }
+            for (int tap = 0; tap < kk; tap++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, G->coutg, cols, 1.0f,
+                            tap_slice(G, &S, tiles, len, wq, tap / G->k, tap % G->k), (int)len, dyt, G->coutg, 1.0f,
+                            taps + tap * cm, G->coutg);
+        }
+}
+
+/* dX: for each phase (py, px), the sum over that phase's taps of
+ * W_tap^T x dY shifted by minus the tap's offset, scattered to the rows
+ * s*i + py and columns s*j + px of dX. */
+static void shift_dx(BdGraph *g, const ConvGeom *G, const float *wg, const float *dyg, float *dxg, int acc,
+                     float *taps) {
+    const int n = g->n, kk = G->k * G->k, R = rows_dx(g, G), s = G->s;
+    const Span S = span_of(G);
+    const int wd = dx_width(G), hx = (G->h + s - 1) / s;
+    const size_t len = tile_len(R, wd, S.ext), cm = (size_t)G->cing * G->coutg;
+    float *dt = taps + (size_t)kk * cm, *out = dt + (size_t)G->coutg * len;
+    /* taps[tap][ci][co] = W[co][ci][tap] */
+    for (int co = 0; co < G->coutg; co++)
+        for (int ci = 0; ci < G->cing; ci++)
+            for (int tap = 0; tap < kk; tap++)
+                taps[((size_t)tap * G->cing + ci) * G->coutg + co] = wg[((size_t)co * G->cing + ci) * kk + tap];
+    /* Strided: the phases scatter into interleaved positions; start from zero
+     * and add (positions no tap reaches keep their zero gradient). */
+    if (s > 1 && !acc) {
+        for (int ci = 0; ci < G->cing; ci++) memset(dxg + (size_t)ci * n * G->hw, 0, (size_t)n * G->hw * sizeof(float));
+        acc = 1;
+    }
+    for (int b = 0; b < n; b++)
+        for (int i0 = 0; i0 < hx; i0 += R) {
+            const int rows = i0 + R <= hx ? R : hx - i0, cols = rows * wd;
+            /* dt[co][r][c] = dY[co][i0 - dmax + r][c - dmax] (0 outside) */
+            for (int co = 0; co < G->coutg; co++) {
+                const float *plane = dyg + ((size_t)co * n + b) * G->P;
+                float *t = dt + (size_t)co * len;
+                for (int r = 0; r < rows + S.ext; r++) {
+                    float *row = t + (size_t)r * wd;
+                    const int oy = i0 - S.dmax + r;
+                    memset(row, 0, (size_t)wd * sizeof(float));
+                    if (oy < 0 || oy >= G->oh) continue;
+                    const int c0 = S.dmax, c1 = S.dmax + G->ow < wd ? S.dmax + G->ow : wd;
+                    if (c1 > c0) memcpy(row + c0, plane + (size_t)oy * G->ow, (size_t)(c1 - c0) * sizeof(float));
+                }
+                memset(t + (size_t)(rows + S.ext) * wd, 0, (len - (size_t)(rows + S.ext) * wd) * sizeof(float));
+            }
+            for (int py = 0; py < s; py++)
+                for (int px = 0; px < s; px++) {
+                    const int prow = (G->h - py + s - 1) / s, pcol = (G->w - px + s - 1) / s;
+                    const int r_end = i0 + rows < prow ? rows : prow - i0;
+                    if (r_end <= 0 || pcol <= 0) continue;
+                    int first = 1;
+                    for (int ky = 0; ky < G->k; ky++) {
+                        if (tap_phase(G, ky) != py) continue;
+                        for (int kx = 0; kx < G->k; kx++) {
+                            if (tap_phase(G, kx) != px) continue;
+                            const int oy = S.dmax - tap_offset(G, ky), ox = S.dmax - tap_offset(G, kx);
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, cols, G->coutg, 1.0f,
+                                        taps + (size_t)(ky * G->k + kx) * cm, G->coutg,
+                                        dt + (size_t)oy * wd + ox, (int)len, first ? 0.0f : 1.0f, out, cols);
+                            first = 0;
+                        }
+                    }
+                    /* a phase no tap reaches has a zero gradient */
+                    for (int ci = 0; ci < G->cing; ci++)
+                        for (int r = 0; r < r_end; r++) {
+                            float *dst = dxg + ((size_t)ci * n + b) * G->hw + (size_t)(s * (i0 + r) + py) * G->w + px;
+                            const float *o = out + (size_t)ci * cols + (size_t)r * wd;
+                            if (s > 1) { /* acc is set: the tensor was zeroed */
+                                if (!first)
+                                    for (int j = 0; j < pcol; j++) dst[(size_t)s * j] += o[j];
+                            } else if (first) {
+                                if (!acc) memset(dst, 0, (size_t)pcol * sizeof(float));
+                            } else {
+                                bd_vec_put(dst, o, (size_t)pcol, acc);
+                            }
+                        }
+                }
+        }
+}
+
+void bd_conv_shift_backward(BdGraph *g, const ConvGeom *G, BdNode *nd, const float *x, const float *w, const float *dy,
+                            float *dw) {
+    const int n = g->n, kk = G->k * G->k;
+    float *taps = g->work;
+    for (int grp = 0; grp < G->groups; grp++) {
+        shift_dw(g, G, x + (size_t)grp * G->cing * n * G->hw, dy + (size_t)grp * G->coutg * n * G->P, taps);
         float *dwg = dw + (size_t)grp * G->coutg * G->ckk;
         for (int co = 0; co < G->coutg; co++)
             for (int ci = 0; ci < G->cing; ci++)
                 for (int tap = 0; tap < kk; tap++)
                     dwg[((size_t)co * G->cing + ci) * kk + tap] += taps[((size_t)tap * G->cing + ci) * G->coutg + co];
     }
-
     int acc = 0;
     float *dx = bd_grad_into(g, nd, 0, &acc);
     if (!dx) return;
-    /* dX = conv(dY, W', padding K-1-p), W'_tap[ci][co] = W[co][ci][K*K-1-tap] */
-    const Shift D = make_shift(G->coutg, G->cing, G->oh, G->ow, G->k, G->k - 1 - G->p, n, rows_dx(g, G));
-    float *dtile = taps + (size_t)kk * cm, *dout = dtile + (size_t)D.c * D.tile_len;
-    for (int grp = 0; grp < G->groups; grp++) {
-        const float *wg = w + (size_t)grp * G->coutg * G->ckk;
-        for (int co = 0; co < G->coutg; co++)
-            for (int ci = 0; ci < G->cing; ci++)
-                for (int tap = 0; tap < kk; tap++)
-                    taps[((size_t)tap * G->cing + ci) * G->coutg + co] = wg[((size_t)co * G->cing + ci) * kk + kk - 1 - tap];
-        shift_conv(&D, dy + (size_t)grp * G->coutg * n * G->P, taps, dx + (size_t)grp * G->cing * n * G->hw, acc, dtile,
-                   dout);
-    }
+    for (int grp = 0; grp < G->groups; grp++)
+        shift_dx(g, G, w + (size_t)grp * G->coutg * G->ckk, dy + (size_t)grp * G->coutg * n * G->P,
+                 dx + (size_t)grp * G->cing * n * G->hw, acc, taps);
 }
