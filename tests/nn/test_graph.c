@@ -174,6 +174,74 @@ static void test_flops_and_queries(void) {
     bd_graph_free(g);
 }
 
+/* Max pooling as PyTorch: the first maximum wins, NaN propagates, padding
+ * never wins; both the 2x2/2 fast path and the general one. */
+static void test_maxpool_semantics(void) {
+    for (int general = 0; general < 2; general++) {
+        BdGraph *g = bd_graph_new((BdShape){1, 4, 4}, 1);
+        int x = bd_input(g);
+        /* 3x3 windows of stride 1 without padding see the same 2x2 blocks' maxima below */
+        int y = general ? bd_maxpool(g, x, 3, 2, 1) : bd_maxpool(g, x, 2, 2, 0);
+        bd_graph_set_output(g, y);
+        BdError err;
+        CHECK(bd_graph_finalize(g, &err) == 0);
+        const float in[16] = {1, 5, 5, 2,   /* a tie in the top-right block: the first 5 (index 1) wins */
+                              0, 3, -1, 0,  /* */
+                              -4, -3, 7, NAN, /* NaN beats 7 */
+                              -2, -6, 9, 8};
+        bd_graph_forward(g, in, 1, BD_TRAIN, 0);
+        const float *o = bd_graph_out(g, y);
+        const int32_t *idx = g->nodes[y].idx;
+        if (!general) {
+            CHECK(o[0] == 5 && idx[0] == 1);
+            CHECK(o[1] == 5 && idx[1] == 2);
+            CHECK(o[2] == -2 && idx[2] == 12);
+            CHECK(isnan(o[3]) && idx[3] == 11);
+        } else {
+            /* 3x3 s2 p1 on 4x4 -> 2x2; window (0,0) covers rows/cols 0..1: max 5 at 1 */
+            CHECK(o[0] == 5 && idx[0] == 1);
+            /* window (1,1) covers rows 1..3, cols 1..3: NaN at 11 */
+            CHECK(isnan(o[3]) && idx[3] == 11);
+            /* window (1,0) covers rows 1..3, cols 0..1: max 3 at 5; the padding (-inf) never wins */
+            CHECK(o[2] == 3 && idx[2] == 5);
+        }
+        bd_graph_free(g);
+    }
+}
+
+/* The vectorised 2x2 kernel against a plain scan, on values full of ties
+ * and a few NaNs, on planes wide enough for its vector loop. */
+static void test_maxpool_vector_path(void) {
+    enum { H = 6, W = 42, N = 3 };
+    BdGraph *g = bd_graph_new((BdShape){2, H, W}, N);
+    int y = bd_maxpool(g, bd_input(g), 2, 2, 0);
+    bd_graph_set_output(g, y);
+    BdError err;
+    CHECK(bd_graph_finalize(g, &err) == 0);
+    float x[2 * N * H * W];
+    BdRng r;
+    bd_rng_seed(&r, 3);
+    for (int i = 0; i < 2 * N * H * W; i++) x[i] = bd_rng_below(&r, 50) == 0 ? NAN : (float)bd_rng_below(&r, 4);
+    bd_graph_forward(g, x, N, BD_TRAIN, 0);
+    const float *o = bd_graph_out(g, y);
+    const int32_t *idx = g->nodes[y].idx;
+    int bad = 0;
+    for (int pl = 0; pl < 2 * N; pl++)
+        for (int oh = 0; oh < H / 2; oh++)
+            for (int ow = 0; ow < W / 2; ow++) {
+                const float *p = x + pl * H * W;
+                int best = 2 * oh * W + 2 * ow;
+                for (int k = 1; k < 4; k++) {
+                    int at = (2 * oh + k / 2) * W + 2 * ow + k % 2;
+                    if (p[at] > p[best] || p[at] != p[at]) best = at;
+                }
+                int o_i = (pl * (H / 2) + oh) * (W / 2) + ow;
+                bad += idx[o_i] != best || !(o[o_i] == p[best] || (isnan(o[o_i]) && isnan(p[best])));
+            }
+    CHECK(bad == 0);
+    bd_graph_free(g);
+}
+
 /* Wiring mistakes abort with the node: run them in a child. */
 static void expect_abort(void (*fn)(void), const char *fragment) {
     int pipefd[2];
@@ -225,6 +293,8 @@ int main(void) {
     test_no_allocation_and_determinism();
     test_repeatable_step();
     test_flops_and_queries();
+    test_maxpool_semantics();
+    test_maxpool_vector_path();
     test_build_aborts();
     return check_result("graph");
 }

@@ -33,6 +33,10 @@ void bd_vec_bn_dx_masked(float *dx, const float *dz, const float *z, const float
                          float d, size_t len, int accumulate);
 /* y = max(a + b, 0). */
 void bd_vec_add_relu(float *y, const float *a, const float *b, size_t len);
+/* 2x2 max pooling with stride 2 of `planes` h x w planes into oh x ow
+ * (floor): y and the argmax (h*w + w index in its plane); the first maximum
+ * wins and NaN propagates, as in PyTorch. */
+void bd_maxpool2x2(const float *x, int h, int w, size_t planes, float *y, int *idx, int oh, int ow);
 /* y = max(x, 0). */
 void bd_vec_relu(float *y, const float *x, size_t len);
 /* dx (+)= y > 0 ? dy : 0. */

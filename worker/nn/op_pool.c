@@ -2,8 +2,6 @@
  * (with or without the padding in the divisor, as PyTorch's
  * count_include_pad), and global average. Each (channel, sample) plane is
  * pooled on its own. */
-#include <math.h>
-
 #include "ops.h"
 
 typedef struct Win {
@@ -28,6 +26,10 @@ void bd_maxpool_forward(BdGraph *g, BdNode *nd) {
     const BdShape in = bd_in(g, nd, 0)->shape, out = nd->shape;
     const size_t planes = (size_t)out.c * g->n, ihw = bd_plane(in), ohw = bd_plane(out);
     const float *x = bd_in(g, nd, 0)->out;
+    if (nd->k == 2 && nd->stride == 2 && nd->pad == 0) {
+        bd_maxpool2x2(x, in.h, in.w, planes, nd->out, nd->idx, out.h, out.w);
+        return;
+    }
     for (size_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * ihw;
         float *yp = nd->out + pl * ohw;
@@ -40,7 +42,7 @@ void bd_maxpool_forward(BdGraph *g, BdNode *nd) {
                 for (int h = v.h0; h < v.h1; h++)
                     for (int w = v.w0; w < v.w1; w++) {
                         float val = xp[h * in.w + w];
-                        if (val > m || isnan(val)) { /* first maximum wins, NaN propagates: as PyTorch */
+                        if (val > m || val != val) { /* first maximum wins, NaN propagates: as PyTorch */
                             m = val;
                             best = h * in.w + w;
                         }
