@@ -116,34 +116,28 @@ static void phase_tiles(const ConvGeom *G, const Span *S, const float *src, int 
     for (int ci = 0; ci < G->cing; ci++) {
         const float *plane = src + ((size_t)ci * n + b) * G->hw;
         for (int py = 0; py < s; py++)
-            for (int r = 0; r < trows; r++) {
-                const int iy = s * (y0 + r + S->dmin) + py;
-                const float *xrow = iy >= 0 && iy < G->h ? plane + (size_t)iy * G->w : NULL;
-                for (int px = 0; px < s; px++) {
-                    if (!used[py][px]) continue;
-                    float *row = tiles + ((size_t)(py * s + px) * G->cing + ci) * len + (size_t)r * wq;
-                    if (!xrow) {
-                        memset(row, 0, (size_t)wq * sizeof(float));
-                        continue;
+            for (int px = 0; px < s; px++) {
+                if (!used[py][px]) continue;
+                float *t = tiles + ((size_t)(py * s + px) * G->cing + ci) * len;
+                /* zeros everywhere (padding, junk), then the image rows inside */
+                memset(t, 0, len * sizeof(float));
+                /* tile rows r with source row iy = s*(y0 + r + dmin) + py inside [0, H) */
+                int r0 = floor_div(-py + s - 1, s) - y0 - S->dmin, r1 = floor_div(G->h - 1 - py, s) - y0 - S->dmin + 1;
+                if (r0 < 0) r0 = 0;
+                if (r1 > trows) r1 = trows;
+                const int l = lo[px], h = hi[px];
+                if (r1 <= r0 || h <= l) continue;
+                const float *first = plane + (size_t)(s * (y0 + r0 + S->dmin) + py) * G->w + s * (l + S->dmin) + px;
+                if (s == 1) {
+                    bd_rows_put(t + (size_t)r0 * wq + l, (size_t)wq, first, (size_t)G->w, r1 - r0, h - l, 0);
+                } else {
+                    for (int r = r0; r < r1; r++) {
+                        float *row = t + (size_t)r * wq + l;
+                        const float *from = first + (size_t)(r - r0) * s * G->w;
+                        for (int c = 0; c < h - l; c++) row[c] = from[(size_t)s * c];
                     }
-                    /* row[c] = xrow[s*(c + dmin) + px] */
-                    const int l = lo[px], h = hi[px];
-                    for (int c = 0; c < l; c++) row[c] = 0.0f;
-                    const float *from = xrow + s * (l + S->dmin) + px;
-                    if (s == 1) memcpy(row + l, from, (size_t)(h - l) * sizeof(float));
-                    else if (s == 2)
-                        for (int c = 0; c < h - l; c++) row[l + c] = from[2 * c];
-                    else
-                        for (int c = 0; c < h - l; c++) row[l + c] = from[(size_t)s * c];
-                    for (int c = h; c < wq; c++) row[c] = 0.0f;
                 }
             }
-        for (int py = 0; py < s; py++)
-            for (int px = 0; px < s; px++)
-                if (used[py][px]) {
-                    float *t = tiles + ((size_t)(py * s + px) * G->cing + ci) * len;
-                    memset(t + (size_t)trows * wq, 0, (len - (size_t)trows * wq) * sizeof(float));
-                }
     }
 }
 
@@ -180,9 +174,8 @@ void bd_conv_shift_forward(BdGraph *g, const ConvGeom *G, const float *x, const 
                                 taps + tap * cm, G->cing, tap_slice(G, &S, tiles, len, wq, tap / G->k, tap % G->k),
                                 (int)len, tap ? 1.0f : 0.0f, out, cols);
                 for (int co = 0; co < G->coutg; co++)
-                    for (int r = 0; r < rows; r++)
-                        memcpy(yg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * G->ow,
-                               out + (size_t)co * cols + (size_t)r * wq, (size_t)G->ow * sizeof(float));
+                    bd_rows_put(yg + ((size_t)co * n + b) * G->P + (size_t)y0 * G->ow, (size_t)G->ow,
+                                out + (size_t)co * cols, (size_t)wq, rows, G->ow, 0);
             }
     }
 }
@@ -243,15 +236,15 @@ static void shift_dx(BdGraph *g, const ConvGeom *G, const float *wg, const float
             for (int co = 0; co < G->coutg; co++) {
                 const float *plane = dyg + ((size_t)co * n + b) * G->P;
                 float *t = dt + (size_t)co * len;
-                for (int r = 0; r < rows + S.ext; r++) {
-                    float *row = t + (size_t)r * wd;
-                    const int oy = i0 - S.dmax + r;
-                    memset(row, 0, (size_t)wd * sizeof(float));
-                    if (oy < 0 || oy >= G->oh) continue;
-                    const int c0 = S.dmax, c1 = S.dmax + G->ow < wd ? S.dmax + G->ow : wd;
-                    if (c1 > c0) memcpy(row + c0, plane + (size_t)oy * G->ow, (size_t)(c1 - c0) * sizeof(float));
-                }
-                memset(t + (size_t)(rows + S.ext) * wd, 0, (len - (size_t)(rows + S.ext) * wd) * sizeof(float));
+                memset(t, 0, len * sizeof(float));
+                /* rows r with oy = i0 - dmax + r inside [0, OH) */
+                int r0 = S.dmax - i0, r1 = G->oh + S.dmax - i0;
+                if (r0 < 0) r0 = 0;
+                if (r1 > rows + S.ext) r1 = rows + S.ext;
+                const int c0 = S.dmax, c1 = S.dmax + G->ow < wd ? S.dmax + G->ow : wd;
+                if (r1 > r0 && c1 > c0)
+                    bd_rows_put(t + (size_t)r0 * wd + c0, (size_t)wd, plane + (size_t)(i0 - S.dmax + r0) * G->ow,
+                                (size_t)G->ow, r1 - r0, c1 - c0, 0);
             }
             for (int py = 0; py < s; py++)
                 for (int px = 0; px < s; px++) {
@@ -271,19 +264,22 @@ static void shift_dx(BdGraph *g, const ConvGeom *G, const float *wg, const float
                         }
                     }
                     /* a phase no tap reaches has a zero gradient */
-                    for (int ci = 0; ci < G->cing; ci++)
-                        for (int r = 0; r < r_end; r++) {
-                            float *dst = dxg + ((size_t)ci * n + b) * G->hw + (size_t)(s * (i0 + r) + py) * G->w + px;
-                            const float *o = out + (size_t)ci * cols + (size_t)r * wd;
-                            if (s > 1) { /* acc is set: the tensor was zeroed */
-                                if (!first)
-                                    for (int j = 0; j < pcol; j++) dst[(size_t)s * j] += o[j];
-                            } else if (first) {
-                                if (!acc) memset(dst, 0, (size_t)pcol * sizeof(float));
-                            } else {
-                                bd_vec_put(dst, o, (size_t)pcol, acc);
+                    for (int ci = 0; ci < G->cing; ci++) {
+                        float *dst = dxg + ((size_t)ci * n + b) * G->hw + (size_t)(s * i0 + py) * G->w + px;
+                        const float *o = out + (size_t)ci * cols;
+                        if (s == 1) {
+                            if (!first) bd_rows_put(dst, (size_t)G->w, o, (size_t)wd, r_end, pcol, acc);
+                            else if (!acc)
+                                for (int r = 0; r < r_end; r++)
+                                    memset(dst + (size_t)r * G->w, 0, (size_t)pcol * sizeof(float));
+                        } else if (!first) { /* acc is set: the tensor was zeroed */
+                            for (int r = 0; r < r_end; r++) {
+                                float *d = dst + (size_t)r * s * G->w;
+                                const float *q = o + (size_t)r * wd;
+                                for (int j = 0; j < pcol; j++) d[(size_t)s * j] += q[j];
                             }
                         }
+                    }
                 }
         }
 }

@@ -76,6 +76,7 @@ static inline size_t block_end(size_t i, size_t len) {
     __typeof__(name##_v1) name __attribute__((ifunc(#name "_resolve")));
 
 DISPATCH(bd_vec_put)
+DISPATCH(bd_rows_put)
 DISPATCH(bd_vec_put_scaled)
 DISPATCH(bd_vec_add)
 DISPATCH(bd_vec_sum)

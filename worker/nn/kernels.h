@@ -10,6 +10,10 @@
 
 /* dst = src (accumulate 0) or dst += src (accumulate 1). */
 void bd_vec_put(float *dst, const float *src, size_t len, int accumulate);
+/* Row by row: dst[r*dld + i] (+)= src[r*sld + i] for r < rows, i < width.
+ * Many short rows in one call (tiles of small images), where a memcpy per
+ * row would cost more in calls than in copying. */
+void bd_rows_put(float *dst, size_t dld, const float *src, size_t sld, int rows, int width, int accumulate);
 /* dst = s * src or dst += s * src. */
 void bd_vec_put_scaled(float *dst, const float *src, float s, size_t len, int accumulate);
 /* y = a + b or y += a + b is not needed; y = a + b (y may alias a or b). */

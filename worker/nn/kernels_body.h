@@ -9,6 +9,28 @@ void KN(bd_vec_put)(float *restrict dst, const float *restrict src, size_t len, 
     for (size_t i = 0; i < len; i++) dst[i] += src[i];
 }
 
+void KN(bd_rows_put)(float *restrict dst, size_t dld, const float *restrict src, size_t sld, int rows, int width,
+                     int accumulate) {
+    for (int r = 0; r < rows; r++) {
+        float *d = dst + (size_t)r * dld;
+        const float *q = src + (size_t)r * sld;
+        int i = 0;
+        for (; i + 16 <= width; i += 16) {
+            v16 v, u;
+            LOAD16(v, q + i);
+            if (accumulate) {
+                LOAD16(u, d + i);
+                v += u;
+            }
+            memcpy(d + i, &v, sizeof v);
+        }
+        if (accumulate)
+            for (; i < width; i++) d[i] += q[i];
+        else
+            for (; i < width; i++) d[i] = q[i];
+    }
+}
+
 void KN(bd_vec_put_scaled)(float *restrict dst, const float *restrict src, float s, size_t len, int accumulate) {
     if (accumulate)
         for (size_t i = 0; i < len; i++) dst[i] += s * src[i];
