@@ -9,8 +9,10 @@ void KN(bd_vec_put)(float *restrict dst, const float *restrict src, size_t len, 
     for (size_t i = 0; i < len; i++) dst[i] += src[i];
 }
 
-void KN(bd_rows_put)(float *restrict dst, size_t dld, const float *restrict src, size_t sld, int rows, int width,
-                     int accumulate) {
+/* (GCC would turn the copying rows back into a memmove call per row, the
+ * call overhead this kernel exists to avoid.) */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void KN(bd_rows_put)(
+    float *restrict dst, size_t dld, const float *restrict src, size_t sld, int rows, int width, int accumulate) {
     for (int r = 0; r < rows; r++) {
         float *d = dst + (size_t)r * dld;
         const float *q = src + (size_t)r * sld;
