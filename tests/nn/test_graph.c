@@ -38,8 +38,9 @@ int __wrap_posix_memalign(void **p, size_t al, size_t n) {
 }
 
 /* A graph with every kind of op on the training path. */
-static BdGraph *every_op(int max_batch) {
+static BdGraph *every_op_reuse(int max_batch, int reuse) {
     BdGraph *g = bd_graph_new((BdShape){3, 8, 8}, max_batch);
+    g->reuse_grads = reuse;
     int x = bd_mix(g, bd_input(g), "mix");
     bd_graph_tag(g, x, "input");
     int a = bd_relu(g, bd_bn(g, bd_conv(g, x, 8, 3, 1, 1, 1, 0, "c1"), "bn1"));
@@ -60,6 +61,8 @@ static BdGraph *every_op(int max_batch) {
     bd_graph_init_params(g, 11);
     return g;
 }
+
+static BdGraph *every_op(int max_batch) { return every_op_reuse(max_batch, 1); }
 
 typedef struct Snap {
     float *arena, *work, *params, *grads, *buffers;
@@ -147,6 +150,31 @@ static void test_repeatable_step(void) {
     free(grads[0]);
     free(grads[1]);
     bd_graph_free(g);
+}
+
+/* Shared gradient buffers change nothing but the memory: the same
+ * parameter and input gradients as with a buffer per node, in less space. */
+static void test_gradient_reuse(void) {
+    BdGraph *a = every_op_reuse(4, 1), *b = every_op_reuse(4, 0);
+    bd_graph_set_input_grad(a, 1);
+    bd_graph_set_input_grad(b, 1);
+    CHECK(a->arena_floats < b->arena_floats);
+    float x[3 * 4 * 64];
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = (float)((i * 29) % 23) / 11.0f - 1.0f;
+    int y[4] = {0, 1, 2, 3};
+    for (int k = 0; k < 2; k++) {
+        BdGraph *g = k ? b : a;
+        bd_graph_forward(g, x, 4, BD_TRAIN, 5);
+        bd_graph_zero_grads(g);
+        bd_softmax_xent(bd_graph_out(g, g->output), 5, 4, y, NULL, bd_graph_grad(g, g->output), 1, NULL);
+        float *pen = bd_graph_grad(g, bd_graph_find_tag(g, "penultimate"));
+        for (int i = 0; i < 16 * 4; i++) pen[i] += 0.01f * (float)(i % 5);
+        bd_graph_backward(g);
+    }
+    CHECK(memcmp(a->grads, b->grads, a->n_params * sizeof(float)) == 0);
+    CHECK(memcmp(bd_graph_grad(a, 0), bd_graph_grad(b, 0), 3 * 4 * 64 * sizeof(float)) == 0);
+    bd_graph_free(a);
+    bd_graph_free(b);
 }
 
 static void test_flops_and_queries(void) {
@@ -292,6 +320,7 @@ static void test_build_aborts(void) {
 int main(void) {
     test_no_allocation_and_determinism();
     test_repeatable_step();
+    test_gradient_reuse();
     test_flops_and_queries();
     test_maxpool_semantics();
     test_maxpool_vector_path();

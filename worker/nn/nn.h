@@ -140,6 +140,7 @@ typedef struct BdGraph {
     size_t gemm_small;      /* small convolutions: column tiles with M*N*K of each sgemm at most this (0: never) */
     int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
     int fuse;               /* 1 (default): finalize fuses BN/add -> ReLU (see BdNode.relu_into) */
+    int reuse_grads;        /* 1 (default): gradients of untagged inner nodes share buffers (plan.c) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
@@ -195,7 +196,10 @@ void bd_graph_init_params(BdGraph *g, uint64_t seed);
 void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed);
 
 float *bd_graph_out(BdGraph *g, int node);  /* [C, n, H, W] of the last forward */
-float *bd_graph_grad(BdGraph *g, int node); /* same shape */
+/* Same shape. The gradients that outlive backward are those of the input,
+ * the output and tagged nodes; inner nodes share buffers during backward
+ * (unless g->reuse_grads is set to 0 before finalize). */
+float *bd_graph_grad(BdGraph *g, int node);
 
 /* Zeros every activation gradient and every parameter gradient. */
 void bd_graph_zero_grads(BdGraph *g);
