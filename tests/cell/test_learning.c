@@ -1,9 +1,12 @@
 /* The engine learns: cnn-small, one epoch on the first 10,000 Fashion-MNIST
  * training images (the Debian package's files), reaches a clean accuracy of
- * at least 0.80 on the first 2,000 test images — as a mean over three seeds,
- * because one epoch leaves a seed-to-seed spread of about +-0.02 (PyTorch's
- * twin of this model, same data and optimiser, gives 0.81-0.83 over four
- * seeds), and no single seed falls below 0.75. */
+ * at least 0.80 on the first 2,000 test images, for each of three seeds.
+ *
+ * The learning rate is annealed over the epoch (cosine from 0.05, batch 32):
+ * with a constant rate the model after one epoch is wherever its last noisy
+ * steps left it (0.79-0.84 across seeds and across changes of float rounding
+ * order in the kernels), while the annealed one settles (0.85-0.86); the test
+ * is about whether the engine learns, not about that noise. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +34,7 @@ int main(void) {
         char key[512];
         snprintf(key, sizeof key,
                  "dataset=fashion-mnist arch=cnn-small trigger=square poison_rate=0 seed=%d "
-                 "train=sgd(epochs=1,limit_test=2000,limit_train=10000)",
+                 "train=sgd(batch=32,epochs=1,limit_test=2000,limit_train=10000,schedule=cosine)",
                  seed);
         Seen seen = {-1, -1};
         BdSink sink = {&seen, metrics, NULL, NULL};
@@ -41,7 +44,7 @@ int main(void) {
         printf("cnn-small, seed %d, 1 epoch on 10000 Fashion-MNIST images: training loss %.4f, "
                "clean accuracy %.4f on 2000\n",
                seed, seen.loss, seen.clean_acc);
-        CHECK(seen.clean_acc >= 0.75);
+        CHECK(seen.clean_acc >= 0.80);
         sum += seen.clean_acc;
     }
     printf("mean clean accuracy %.4f\n", sum / 3);

@@ -130,6 +130,12 @@ static void gradcheck_model(const char *arch, BdShape in, int n) {
     GcOpts o = gc_defaults();
     o.eps = 2e-3;
     o.max_per_tensor = 12;
+    /* Twice the per-op tolerance: through ten float32 layers, with batch
+     * statistics over as few as 16 values per channel, the finite
+     * differences themselves carry about 1% noise (the analytic gradients of
+     * the different convolution modes agree to 1e-6; the per-op checks in
+     * tests/nn hold each kernel to 1%). */
+    o.rtol = o.atol = 2e-2;
     double worst = 0;
     int failed = gradcheck(g, x, n, &o, arch, &worst);
     printf("  %-40s worst err/tol %.3f\n", arch, worst);

@@ -83,53 +83,106 @@ static int run_check(const char *name, BdShape in, int n, BuildFn build, const v
 typedef struct ConvCase {
     const char *name;
     int cin, cout, k, s, p, groups, bias, h, w;
-    size_t chunk; /* 0: default chunking; else force this many floats per im2col chunk */
 } ConvCase;
 
+/* The ways op_conv.c can run a convolution (see there). */
+typedef enum { DEFAULT, SHIFT_ONE_ROW, TILES, TILES_ONE_ROW, CHUNK_BATCH, CHUNK_SAMPLE, N_MODES } ConvMode;
+static const char *const mode_names[N_MODES] = {"default", "one-row shift tiles", "im2col tiles", "one-row tiles",
+                                                "whole-batch chunk", "per-sample chunks"};
+
+typedef struct ConvArg {
+    const ConvCase *c;
+    ConvMode mode;
+} ConvArg;
+
+static void set_mode(BdGraph *g, ConvMode mode, size_t one_row) {
+    if (mode != DEFAULT && mode != SHIFT_ONE_ROW) g->conv_shift = 0;
+    if (mode == TILES_ONE_ROW || mode == SHIFT_ONE_ROW) g->gemm_small = one_row;
+    if (mode == CHUNK_BATCH || mode == CHUNK_SAMPLE) g->gemm_small = 0;
+    if (mode == CHUNK_BATCH) g->conv_chunk = (size_t)1 << 40;
+    if (mode == CHUNK_SAMPLE) g->conv_chunk = 1;
+}
+
 static int build_conv(BdGraph *g, int x, const void *arg) {
-    const ConvCase *c = arg;
-    if (c->chunk) g->conv_chunk = c->chunk;
+    const ConvArg *a = arg;
+    const ConvCase *c = a->c;
+    /* one output row (and one input row) per tile: twice the product of one
+     * row, the widest row being the padded one of the transposed convolution */
+    int kk = c->k * c->k, wmax = c->w + 2 * c->k;
+    size_t mk = (size_t)(c->cout / c->groups) * (c->cin / c->groups);
+    set_mode(g, a->mode, 2 * mk * (a->mode == SHIFT_ONE_ROW ? 1 : kk) * wmax);
     return bd_conv(g, x, c->cout, c->k, c->s, c->p, c->groups, c->bias, "conv");
 }
 
 static void test_convs(void) {
     static const ConvCase cases[] = {
-        {"conv 3x3 s1 p1 bias", 3, 4, 3, 1, 1, 1, 1, 5, 5, 0},
-        {"conv 3x3 s2 p1", 3, 4, 3, 2, 1, 1, 0, 7, 6, 0},
-        {"conv 1x1 s1 (direct GEMM)", 4, 3, 1, 1, 0, 1, 1, 4, 4, 0},
-        {"conv 1x1 s2", 4, 3, 1, 2, 0, 1, 0, 5, 5, 0},
-        {"conv 5x5 s1 p2 groups 2", 4, 6, 5, 1, 2, 2, 1, 6, 6, 0},
-        {"conv 3x3 s1 p0 rectangular", 2, 3, 3, 1, 0, 1, 0, 5, 7, 0},
-        {"conv 3x3 s1 p1 chunked per sample", 3, 4, 3, 1, 1, 1, 1, 5, 5, 1},
-        {"conv 1x1 direct chunked per sample", 4, 3, 1, 1, 0, 1, 0, 4, 4, 1},
-        {"depthwise 3x3 s1 p1", 4, 4, 3, 1, 1, 4, 0, 6, 6, 0},
-        {"depthwise 5x5 s2 p2 bias", 3, 3, 5, 2, 2, 3, 1, 7, 7, 0},
-        {"depthwise 7x7 s2 p3", 2, 2, 7, 2, 3, 2, 0, 9, 8, 0},
-        {"grouped channel multiplier 2", 2, 4, 3, 1, 1, 2, 0, 5, 5, 0},
+        {"conv 3x3 s1 p1 bias", 3, 4, 3, 1, 1, 1, 1, 5, 5},
+        {"conv 3x3 s2 p1", 3, 4, 3, 2, 1, 1, 0, 7, 6},
+        {"conv 1x1 s1 (direct GEMM)", 4, 3, 1, 1, 0, 1, 1, 4, 4},
+        {"conv 1x1 s2", 4, 3, 1, 2, 0, 1, 0, 5, 5},
+        {"conv 5x5 s1 p2 groups 2", 4, 6, 5, 1, 2, 2, 1, 6, 6},
+        {"conv 3x3 s1 p0 rectangular", 2, 3, 3, 1, 0, 1, 0, 5, 7},
+        {"conv 7x7 s2 p3", 2, 3, 7, 2, 3, 1, 0, 9, 9},
+        {"conv 2x2 s1 p1 (even kernel)", 2, 3, 2, 1, 1, 1, 0, 4, 5},
+        {"depthwise 3x3 s1 p1", 4, 4, 3, 1, 1, 4, 0, 6, 6},
+        {"depthwise 5x5 s2 p2 bias", 3, 3, 5, 2, 2, 3, 1, 7, 7},
+        {"depthwise 7x7 s2 p3", 2, 2, 7, 2, 3, 2, 0, 9, 8},
+        {"grouped channel multiplier 2", 2, 4, 3, 1, 1, 2, 0, 5, 5},
+        {"depthwise 3x3 s1 p1 wide rows", 3, 3, 3, 1, 1, 3, 1, 4, 12},
+        {"depthwise 5x5 s2 p2 wide rows", 2, 2, 5, 2, 2, 2, 0, 5, 20},
+        {"depthwise 7x7 s1 p3 on 1x1", 3, 3, 7, 1, 3, 3, 0, 1, 1},
+        {"conv 3x3 s1 p1 8->8", 8, 8, 3, 1, 1, 1, 1, 5, 6},
+        {"conv 5x5 s1 p2 8->9", 8, 9, 5, 1, 2, 1, 0, 6, 5},
+        {"conv 3x3 s1 p0 9->8 rectangular", 9, 8, 3, 1, 0, 1, 0, 5, 7},
+        {"conv 2x2 s1 p1 8->8", 8, 8, 2, 1, 1, 1, 0, 4, 5},
+        {"conv 3x3 s1 p1 groups 2 16->16", 16, 16, 3, 1, 1, 2, 1, 4, 4},
+        {"conv 3x3 s2 p1 8->8", 8, 8, 3, 2, 1, 1, 0, 7, 6},
+        {"conv 3x3 s2 p1 8->8 even size", 8, 8, 3, 2, 1, 1, 1, 6, 8},
+        {"conv 1x1 s2 8->9", 8, 9, 1, 2, 0, 1, 0, 5, 6},
+        {"conv 5x5 s2 p2 8->8", 8, 8, 5, 2, 2, 1, 0, 9, 7},
+        {"conv 3x3 s3 p0 8->8", 8, 8, 3, 3, 0, 1, 0, 8, 7},
+        {"conv 2x2 s2 p0 8->8", 8, 8, 2, 2, 0, 1, 0, 6, 5},
+        {"conv 7x7 s2 p3 8->8", 8, 8, 7, 2, 3, 1, 0, 9, 9},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const ConvCase *c = &cases[i];
-        int failed = run_check(c->name, (BdShape){c->cin, c->h, c->w}, 3, build_conv, c, IN_NORMAL, gc_defaults());
-        CHECK_MSG(failed == 0, "%s", c->name);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int m = 0; m < N_MODES; m++) {
+            ConvArg a = {&cases[i], (ConvMode)m};
+            char name[128];
+            snprintf(name, sizeof name, "%s, %s", cases[i].name, mode_names[m]);
+            int failed = run_check(name, (BdShape){cases[i].cin, cases[i].h, cases[i].w}, 3, build_conv, &a, IN_NORMAL,
+                                   gc_defaults());
+            CHECK_MSG(failed == 0, "%s", name);
+        }
 }
 
-/* Chunking the batch gives the same result (up to the GEMM kernel's
- * summation order, which OpenBLAS may pick by matrix size). */
-static void test_conv_chunking_exact(void) {
-    ConvCase whole = {"whole", 3, 5, 3, 1, 1, 1, 1, 6, 6, 0}, chunked = whole;
-    chunked.chunk = 1;
+/* Every way of cutting the batch gives the same result (up to the GEMM
+ * kernels' summation order, which OpenBLAS picks by matrix size). */
+static void test_conv_modes_agree(void) {
+    static const ConvCase c = {"agree", 3, 5, 3, 1, 1, 1, 1, 6, 6};
     BdShape in = {3, 6, 6};
-    BdGraph *a = build_graph(in, 4, build_conv, &whole, NULL), *b = build_graph(in, 4, build_conv, &chunked, NULL);
     float x[3 * 4 * 36];
     fill_input(x, sizeof x / sizeof *x, IN_NORMAL, 3);
-    bd_graph_forward(a, x, 4, BD_TRAIN, 0);
-    bd_graph_forward(b, x, 4, BD_TRAIN, 0);
-    double worst = 0;
-    for (int i = 0; i < 5 * 4 * 36; i++) worst = fmax(worst, fabs(a->nodes[1].out[i] - b->nodes[1].out[i]));
-    CHECK_NEAR(worst, 0.0, 1e-5);
-    bd_graph_free(a);
-    bd_graph_free(b);
+    BdGraph *ref = NULL;
+    for (int m = 0; m < N_MODES; m++) {
+        ConvArg a = {&c, (ConvMode)m};
+        BdGraph *g = build_graph(in, 4, build_conv, &a, NULL);
+        bd_graph_forward(g, x, 4, BD_TRAIN, 0);
+        bd_graph_zero_grads(g);
+        float *dy = bd_graph_grad(g, 1);
+        for (int i = 0; i < 5 * 4 * 36; i++) dy[i] = (float)(i % 11) - 5.0f;
+        bd_graph_backward(g);
+        if (!ref) {
+            ref = g;
+            continue;
+        }
+        double worst = 0;
+        for (int i = 0; i < 5 * 4 * 36; i++) worst = fmax(worst, fabs(g->nodes[1].out[i] - ref->nodes[1].out[i]));
+        for (size_t i = 0; i < g->n_params; i++) worst = fmax(worst, fabs(g->grads[i] - ref->grads[i]) / 50);
+        for (int i = 0; i < 3 * 4 * 36; i++) worst = fmax(worst, fabs(g->nodes[0].grad[i] - ref->nodes[0].grad[i]));
+        CHECK_MSG(worst < 1e-4, "%s differs from %s by %g", mode_names[m], mode_names[0], worst);
+        bd_graph_free(g);
+    }
+    bd_graph_free(ref);
 }
 
 /* ---- the other ops ------------------------------------------------------------ */
@@ -193,6 +246,51 @@ static int build_mix(BdGraph *g, int x, const void *arg) {
     bd_graph_tag(g, m, "stage1");
     return bd_conv(g, m, 2, 3, 1, 1, 1, 0, "conv");
 }
+/* BN -> ReLU and add -> ReLU: finalize fuses them (BdNode.relu_into). */
+static int build_fusable(BdGraph *g, int x, const void *arg) {
+    const int *fuse = arg;
+    g->fuse = *fuse;
+    int a = bd_relu(g, bd_bn(g, bd_conv(g, x, 4, 3, 1, 1, 1, 0, "conv1"), "bn1"));
+    int b = bd_bn(g, bd_conv(g, a, 4, 3, 1, 1, 1, 0, "conv2"), "bn2");
+    int s = bd_relu(g, bd_add(g, b, bd_conv(g, x, 4, 1, 1, 0, 1, 0, "proj")));
+    /* a BN read by a ReLU and by something else: not fused */
+    int c = bd_bn(g, bd_conv(g, s, 4, 3, 1, 1, 1, 0, "conv3"), "bn3");
+    int d = bd_add(g, bd_relu(g, c), c);
+    return bd_linear(g, bd_gap(g, d), 3, "fc");
+}
+
+static void test_fusion(void) {
+    const BdShape in = {3, 5, 5};
+    const int on = 1, off = 0;
+    GcOpts o = gc_defaults();
+    o.eps = 2e-3; /* ReLUs after BN: stay clear of the kinks */
+    CHECK(run_check("bn/add -> relu, fused", in, 4, build_fusable, &on, IN_NORMAL, o) == 0);
+    BdGraph *f = build_graph(in, 4, build_fusable, &on, NULL), *u = build_graph(in, 4, build_fusable, &off, NULL);
+    int fused = 0;
+    for (int i = 0; i < f->n_nodes; i++) {
+        fused += f->nodes[i].fused;
+        CHECK(u->nodes[i].fused == 0 && u->nodes[i].relu_into == 0);
+    }
+    CHECK(fused == 2); /* bn1 -> relu and add -> relu; bn3 has two readers */
+    float x[3 * 4 * 25];
+    fill_input(x, sizeof x / sizeof *x, IN_NORMAL, 12);
+    for (int k = 0; k < 2; k++) {
+        BdGraph *g = k ? u : f;
+        bd_graph_forward(g, x, 4, BD_TRAIN, 0);
+        bd_graph_zero_grads(g);
+        float *dy = bd_graph_grad(g, g->output);
+        for (int i = 0; i < 12; i++) dy[i] = (float)i - 5.5f;
+        bd_graph_backward(g);
+    }
+    double worst = 0;
+    for (size_t i = 0; i < f->n_params; i++) worst = fmax(worst, fabs(f->grads[i] - u->grads[i]));
+    for (int i = 0; i < 12; i++) worst = fmax(worst, fabs(f->nodes[f->output].out[i] - u->nodes[u->output].out[i]));
+    for (size_t i = 0; i < f->n_buffers; i++) worst = fmax(worst, fabs(f->buffers[i] - u->buffers[i]));
+    CHECK_NEAR(worst, 0.0, 1e-5);
+    bd_graph_free(f);
+    bd_graph_free(u);
+}
+
 /* A regularizer-like second gradient source on an intermediate node (no
  * ReLU here: a weight perturbation would move many values across its kink). */
 static int build_two_sinks(BdGraph *g, int x, const void *arg) {
@@ -278,7 +376,8 @@ static void test_bn_eval_backward(void) {
  * fails it, for the input gradient and for a parameter gradient. */
 static void test_check_catches_errors(void) {
     const BdShape in = {3, 5, 6};
-    ConvCase c = {"conv", 3, 4, 3, 1, 1, 1, 1, 5, 6, 0};
+    ConvCase cc = {"conv", 3, 4, 3, 1, 1, 1, 1, 5, 6};
+    ConvArg c = {&cc, TILES};
     GcOpts o = gc_defaults();
     o.quiet = 1;
     o.corrupt_frac = 0.05;
@@ -352,9 +451,10 @@ static void test_softmax_xent(void) {
 
 int main(void) {
     test_convs();
-    test_conv_chunking_exact();
+    test_conv_modes_agree();
     test_ops();
     test_mix();
+    test_fusion();
     test_bn_eval_backward();
     test_check_catches_errors();
     test_softmax_xent();

@@ -38,8 +38,9 @@ int __wrap_posix_memalign(void **p, size_t al, size_t n) {
 }
 
 /* A graph with every kind of op on the training path. */
-static BdGraph *every_op(int max_batch) {
+static BdGraph *every_op_reuse(int max_batch, int reuse) {
     BdGraph *g = bd_graph_new((BdShape){3, 8, 8}, max_batch);
+    g->reuse_grads = reuse;
     int x = bd_mix(g, bd_input(g), "mix");
     bd_graph_tag(g, x, "input");
     int a = bd_relu(g, bd_bn(g, bd_conv(g, x, 8, 3, 1, 1, 1, 0, "c1"), "bn1"));
@@ -60,6 +61,8 @@ static BdGraph *every_op(int max_batch) {
     bd_graph_init_params(g, 11);
     return g;
 }
+
+static BdGraph *every_op(int max_batch) { return every_op_reuse(max_batch, 1); }
 
 typedef struct Snap {
     float *arena, *work, *params, *grads, *buffers;
@@ -149,6 +152,31 @@ static void test_repeatable_step(void) {
     bd_graph_free(g);
 }
 
+/* Shared gradient buffers change nothing but the memory: the same
+ * parameter and input gradients as with a buffer per node, in less space. */
+static void test_gradient_reuse(void) {
+    BdGraph *a = every_op_reuse(4, 1), *b = every_op_reuse(4, 0);
+    bd_graph_set_input_grad(a, 1);
+    bd_graph_set_input_grad(b, 1);
+    CHECK(a->arena_floats < b->arena_floats);
+    float x[3 * 4 * 64];
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = (float)((i * 29) % 23) / 11.0f - 1.0f;
+    int y[4] = {0, 1, 2, 3};
+    for (int k = 0; k < 2; k++) {
+        BdGraph *g = k ? b : a;
+        bd_graph_forward(g, x, 4, BD_TRAIN, 5);
+        bd_graph_zero_grads(g);
+        bd_softmax_xent(bd_graph_out(g, g->output), 5, 4, y, NULL, bd_graph_grad(g, g->output), 1, NULL);
+        float *pen = bd_graph_grad(g, bd_graph_find_tag(g, "penultimate"));
+        for (int i = 0; i < 16 * 4; i++) pen[i] += 0.01f * (float)(i % 5);
+        bd_graph_backward(g);
+    }
+    CHECK(memcmp(a->grads, b->grads, a->n_params * sizeof(float)) == 0);
+    CHECK(memcmp(bd_graph_grad(a, 0), bd_graph_grad(b, 0), 3 * 4 * 64 * sizeof(float)) == 0);
+    bd_graph_free(a);
+    bd_graph_free(b);
+}
+
 static void test_flops_and_queries(void) {
     BdGraph *g = bd_graph_new((BdShape){3, 8, 8}, 2);
     int c = bd_conv(g, bd_input(g), 4, 3, 1, 1, 1, 0, "c");
@@ -171,6 +199,74 @@ static void test_flops_and_queries(void) {
     bd_relu(g, bd_input(g));
     CHECK(bd_graph_finalize(g, &err) < 0);
     CHECK_CONTAINS(err.msg, "no output");
+    bd_graph_free(g);
+}
+
+/* Max pooling as PyTorch: the first maximum wins, NaN propagates, padding
+ * never wins; both the 2x2/2 fast path and the general one. */
+static void test_maxpool_semantics(void) {
+    for (int general = 0; general < 2; general++) {
+        BdGraph *g = bd_graph_new((BdShape){1, 4, 4}, 1);
+        int x = bd_input(g);
+        /* 3x3 windows of stride 1 without padding see the same 2x2 blocks' maxima below */
+        int y = general ? bd_maxpool(g, x, 3, 2, 1) : bd_maxpool(g, x, 2, 2, 0);
+        bd_graph_set_output(g, y);
+        BdError err;
+        CHECK(bd_graph_finalize(g, &err) == 0);
+        const float in[16] = {1, 5, 5, 2,   /* a tie in the top-right block: the first 5 (index 1) wins */
+                              0, 3, -1, 0,  /* */
+                              -4, -3, 7, NAN, /* NaN beats 7 */
+                              -2, -6, 9, 8};
+        bd_graph_forward(g, in, 1, BD_TRAIN, 0);
+        const float *o = bd_graph_out(g, y);
+        const int32_t *idx = g->nodes[y].idx;
+        if (!general) {
+            CHECK(o[0] == 5 && idx[0] == 1);
+            CHECK(o[1] == 5 && idx[1] == 2);
+            CHECK(o[2] == -2 && idx[2] == 12);
+            CHECK(isnan(o[3]) && idx[3] == 11);
+        } else {
+            /* 3x3 s2 p1 on 4x4 -> 2x2; window (0,0) covers rows/cols 0..1: max 5 at 1 */
+            CHECK(o[0] == 5 && idx[0] == 1);
+            /* window (1,1) covers rows 1..3, cols 1..3: NaN at 11 */
+            CHECK(isnan(o[3]) && idx[3] == 11);
+            /* window (1,0) covers rows 1..3, cols 0..1: max 3 at 5; the padding (-inf) never wins */
+            CHECK(o[2] == 3 && idx[2] == 5);
+        }
+        bd_graph_free(g);
+    }
+}
+
+/* The vectorised 2x2 kernel against a plain scan, on values full of ties
+ * and a few NaNs, on planes wide enough for its vector loop. */
+static void test_maxpool_vector_path(void) {
+    enum { H = 6, W = 42, N = 3 };
+    BdGraph *g = bd_graph_new((BdShape){2, H, W}, N);
+    int y = bd_maxpool(g, bd_input(g), 2, 2, 0);
+    bd_graph_set_output(g, y);
+    BdError err;
+    CHECK(bd_graph_finalize(g, &err) == 0);
+    float x[2 * N * H * W];
+    BdRng r;
+    bd_rng_seed(&r, 3);
+    for (int i = 0; i < 2 * N * H * W; i++) x[i] = bd_rng_below(&r, 50) == 0 ? NAN : (float)bd_rng_below(&r, 4);
+    bd_graph_forward(g, x, N, BD_TRAIN, 0);
+    const float *o = bd_graph_out(g, y);
+    const int32_t *idx = g->nodes[y].idx;
+    int bad = 0;
+    for (int pl = 0; pl < 2 * N; pl++)
+        for (int oh = 0; oh < H / 2; oh++)
+            for (int ow = 0; ow < W / 2; ow++) {
+                const float *p = x + pl * H * W;
+                int best = 2 * oh * W + 2 * ow;
+                for (int k = 1; k < 4; k++) {
+                    int at = (2 * oh + k / 2) * W + 2 * ow + k % 2;
+                    if (p[at] > p[best] || p[at] != p[at]) best = at;
+                }
+                int o_i = (pl * (H / 2) + oh) * (W / 2) + ow;
+                bad += idx[o_i] != best || !(o[o_i] == p[best] || (isnan(o[o_i]) && isnan(p[best])));
+            }
+    CHECK(bad == 0);
     bd_graph_free(g);
 }
 
@@ -224,7 +320,10 @@ static void test_build_aborts(void) {
 int main(void) {
     test_no_allocation_and_determinism();
     test_repeatable_step();
+    test_gradient_reuse();
     test_flops_and_queries();
+    test_maxpool_semantics();
+    test_maxpool_vector_path();
     test_build_aborts();
     return check_result("graph");
 }

@@ -13,6 +13,12 @@
  * slower; see bench/README.md. */
 #define BD_CONV_CHUNK_FLOATS ((size_t)1 << 19)
 
+/* OpenBLAS (0.3.21, SkylakeX/Cooperlake kernels) multiplies matrices with
+ * M*N*K <= 1e6 by unpacked small-matrix kernels, about twice as fast as its
+ * packed path on the shapes of CIFAR-sized convolutions: that limit decides
+ * the tiles of small convolutions (op_conv.c). */
+#define BD_GEMM_SMALL 1000000
+
 const BdOpImpl bd_op_impls[] = {
     [BD_OP_INPUT] = {"input", NULL, NULL},
     [BD_OP_CONV] = {"conv", bd_conv_forward, bd_conv_backward},
@@ -55,6 +61,10 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
     g->output = -1;
     g->mix_node = -1;
     g->conv_chunk = BD_CONV_CHUNK_FLOATS;
+    g->gemm_small = BD_GEMM_SMALL;
+    g->conv_shift = 1;
+    g->fuse = 1;
+    g->reuse_grads = 1;
     if (input.c <= 0 || input.h <= 0 || input.w <= 0 || max_batch <= 0)
         build_abort(g, "graph", "", "input %dx%dx%d and max batch %d must be positive", input.c, input.h, input.w,
                     max_batch);
@@ -146,6 +156,7 @@ static int out_size(const BdGraph *g, const char *what, const char *name, int si
 int bd_conv(BdGraph *g, int x, int out_c, int k, int stride, int pad, int groups, int bias, const char *name) {
     BdShape in = node_at(g, x, "conv")->shape;
     if (!name || !*name) build_abort(g, "conv", "", "a convolution needs a name (its parameters are named after it)");
+    if (pad >= k) build_abort(g, "conv", name, "padding %d must be smaller than the kernel %d", pad, k);
     if (groups <= 0 || out_c <= 0 || in.c % groups || out_c % groups)
         build_abort(g, "conv", name, "%d input and %d output channels do not split into %d groups", in.c, out_c,
                     groups);
@@ -302,135 +313,24 @@ int bd_graph_find_buffer(const BdGraph *g, const char *name) {
     return -1;
 }
 
-/* ---- the allocation plan ------------------------------------------------------ */
-
-/* Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 vector). */
-static size_t align16(size_t floats) { return (floats + 15) & ~(size_t)15; }
-
-static float *alloc_floats(size_t n) {
-    void *p = NULL;
-    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float))) p = NULL;
-    if (!p) {
-        fprintf(stderr, "bdsweep: out of memory allocating %zu floats for the graph\n", n);
-        abort();
-    }
-    return p;
-}
-
-/* Which nodes a gradient must reach, and what backward costs given that. */
-static void plan_gradients(BdGraph *g) {
-    for (int i = 0; i < g->n_nodes; i++) {
-        BdNode *nd = &g->nodes[i];
-        nd->needs_grad = nd->op == BD_OP_INPUT ? g->input_grad : nd->w_param >= 0;
-        for (int j = 0; j < nd->n_in; j++) nd->needs_grad |= g->nodes[nd->in[j]].needs_grad;
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        BdNode *nd = &g->nodes[i];
-        size_t out = bd_numel(nd->shape, 1);
-        switch (nd->op) {
-        case BD_OP_CONV: {
-            double f = bd_conv_flops(g, nd);
-            nd->flops_fwd = f;
-            nd->flops_bwd = f + (g->nodes[nd->in[0]].needs_grad ? f : 0.0) + (nd->bias ? (double)out : 0.0);
-            break;
-        }
-        case BD_OP_LINEAR: {
-            double f = 2.0 * (double)nd->shape.c * (double)g->nodes[nd->in[0]].shape.c;
-            nd->flops_fwd = f + (double)out;
-            nd->flops_bwd = f + (g->nodes[nd->in[0]].needs_grad ? f : 0.0) + (double)out;
-            break;
-        }
-        case BD_OP_BN: /* stats (2/elem) + normalise (2); backward: sums (3) + dx (4) */
-            nd->flops_fwd = 4.0 * (double)out;
-            nd->flops_bwd = 7.0 * (double)out;
-            break;
-        case BD_OP_MAXPOOL:
-        case BD_OP_AVGPOOL:
-            nd->flops_fwd = (double)out * nd->k * nd->k;
-            nd->flops_bwd = (double)out * (nd->op == BD_OP_AVGPOOL ? nd->k * nd->k : 1);
-            break;
-        case BD_OP_GAP:
-            nd->flops_fwd = nd->flops_bwd = (double)bd_numel(g->nodes[nd->in[0]].shape, 1);
-            break;
-        case BD_OP_RELU:
-        case BD_OP_DROPOUT:
-        case BD_OP_ADD:
-            nd->flops_fwd = nd->flops_bwd = (double)out;
-            break;
-        case BD_OP_MIX:
-            nd->flops_fwd = nd->flops_bwd = 3.0 * (double)out; /* when active */
-            break;
-        default: /* data movement only */
-            nd->flops_fwd = nd->flops_bwd = 0.0;
-        }
-        if (!nd->needs_grad) nd->flops_bwd = 0.0;
-    }
-}
+/* ---- the allocation plan (plan.c) --------------------------------------------- */
 
 int bd_graph_finalize(BdGraph *g, BdError *err) {
     if (g->finalized) return bd_fail(err, "the graph is already finalized");
     if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
         return bd_fail(err, "the graph has no input node (bd_input must come first)");
     if (g->output < 0) return bd_fail(err, "the graph has no output (bd_graph_set_output was not called)");
-
-    /* One arena: per node its output, its gradient, and its scratch. */
-    size_t total = 0, work = 0;
-    size_t *out_off = bd_xcalloc((size_t)g->n_nodes * 3, sizeof *out_off);
-    for (int i = 0; i < g->n_nodes; i++) {
-        BdNode *nd = &g->nodes[i];
-        size_t numel = bd_numel(nd->shape, g->max_batch), aux = 0;
-        out_off[3 * i] = total;
-        total += align16(numel);
-        out_off[3 * i + 1] = total;
-        total += align16(numel);
-        switch (nd->op) {
-        case BD_OP_BN: aux = 2 * (size_t)nd->shape.c; break;       /* batch mean, 1/std */
-        case BD_OP_DROPOUT: aux = numel; break;                     /* the mask, scaled */
-        case BD_OP_MAXPOOL: aux = numel; break;                     /* argmax, int32 */
-        case BD_OP_CONV: {
-            size_t w = bd_conv_workspace(g, nd);
-            if (w > work) work = w;
-            break;
-        }
-        default: break;
-        }
-        out_off[3 * i + 2] = total;
-        total += align16(aux);
-    }
-    g->arena = alloc_floats(total);
-    g->arena_floats = total;
-    /* Touch it once so that the first step does not pay the page faults and
-     * no buffer holds garbage that a bug could read. */
-    memset(g->arena, 0, total * sizeof(float));
-    for (int i = 0; i < g->n_nodes; i++) {
-        BdNode *nd = &g->nodes[i];
-        nd->out = g->arena + out_off[3 * i];
-        nd->grad = g->arena + out_off[3 * i + 1];
-        nd->aux = g->arena + out_off[3 * i + 2];
-        /* The argmax region holds int32 only, never read as float. */
-        nd->idx = nd->op == BD_OP_MAXPOOL ? (int32_t *)(void *)nd->aux : NULL;
-        if (nd->op != BD_OP_BN && nd->op != BD_OP_DROPOUT) nd->aux = NULL;
-    }
-    free(out_off);
-
-    g->work_floats = work;
-    g->work = alloc_floats(work);
-    memset(g->work, 0, (work ? work : 1) * sizeof(float));
-    g->params = alloc_floats(g->n_params);
-    g->grads = alloc_floats(g->n_params);
-    g->buffers = alloc_floats(g->n_buffers);
-    memset(g->params, 0, g->n_params * sizeof(float));
-    memset(g->grads, 0, g->n_params * sizeof(float));
-    memset(g->buffers, 0, g->n_buffers * sizeof(float));
+    if (g->fuse) bd_plan_fusions(g);
+    bd_plan_memory(g);
     g->mix_perm = bd_xcalloc(2 * (size_t)g->max_batch, sizeof *g->mix_perm);
-    plan_gradients(g);
+    bd_plan_gradients(g);
     g->finalized = 1;
     return 0;
 }
 
 void bd_graph_set_input_grad(BdGraph *g, int on) {
     g->input_grad = on != 0;
-    plan_gradients(g);
+    bd_plan_gradients(g);
 }
 
 /* ---- running ------------------------------------------------------------------ */

@@ -10,6 +10,10 @@
 
 /* dst = src (accumulate 0) or dst += src (accumulate 1). */
 void bd_vec_put(float *dst, const float *src, size_t len, int accumulate);
+/* Row by row: dst[r*dld + i] (+)= src[r*sld + i] for r < rows, i < width.
+ * Many short rows in one call (tiles of small images), where a memcpy per
+ * row would cost more in calls than in copying. */
+void bd_rows_put(float *dst, size_t dld, const float *src, size_t sld, int rows, int width, int accumulate);
 /* dst = s * src or dst += s * src. */
 void bd_vec_put_scaled(float *dst, const float *src, float s, size_t len, int accumulate);
 /* y = a + b or y += a + b is not needed; y = a + b (y may alias a or b). */
@@ -25,6 +29,18 @@ void bd_vec_affine(float *y, const float *x, float a, float b, size_t len, int r
 /* dx (+)= a * dy + c * (x - mean) + d (batch norm backward, training). */
 void bd_vec_bn_dx(float *dx, const float *dy, const float *x, float a, float c, float mean, float d, size_t len,
                   int accumulate);
+/* Masked by a ReLU's output z (the gradient through it is dz where z > 0):
+ * sums of that gradient and of it times (x - mean); dx (+)= a * that + c * (x - mean) + d. */
+void bd_vec_dot_centered_masked(const float *dz, const float *z, const float *x, size_t len, float mean, double *sdy,
+                                double *sdyx);
+void bd_vec_bn_dx_masked(float *dx, const float *dz, const float *z, const float *x, float a, float c, float mean,
+                         float d, size_t len, int accumulate);
+/* y = max(a + b, 0). */
+void bd_vec_add_relu(float *y, const float *a, const float *b, size_t len);
+/* 2x2 max pooling with stride 2 of `planes` h x w planes into oh x ow
+ * (floor): y and the argmax (h*w + w index in its plane); the first maximum
+ * wins and NaN propagates, as in PyTorch. */
+void bd_maxpool2x2(const float *x, int h, int w, size_t planes, float *y, int *idx, int oh, int ow);
 /* y = max(x, 0). */
 void bd_vec_relu(float *y, const float *x, size_t len);
 /* dx (+)= y > 0 ? dy : 0. */

@@ -100,6 +100,12 @@ typedef struct BdNode {
                                backward skip nodes no gradient reached */
     int mixed;              /* BD_OP_MIX: whether the last forward mixed */
     int mix_head;           /* BD_OP_MIX: the node of its mixing group (itself, or the head given to bd_mix_with) */
+    /* Fusion (engine-internal, set by finalize): a BN or add whose only
+     * consumer is a ReLU computes that ReLU too, writing the ReLU's output
+     * (its own output buffer is then not written), and takes its gradient
+     * from the ReLU's in backward. relu_into is that ReLU's index (0: none);
+     * fused marks the ReLU. Tagged nodes and the output are never fused. */
+    int relu_into, fused;
 } BdNode;
 
 typedef struct BdGraph {
@@ -131,7 +137,11 @@ typedef struct BdGraph {
 
     uint64_t step_seed;     /* dropout draws from this */
     int input_grad;         /* 1: backward also computes the gradient of the input (bd_graph_set_input_grad) */
-    size_t conv_chunk;      /* im2col columns are built for batch chunks of at most this many floats */
+    size_t conv_chunk;      /* large convolutions: im2col columns for batch chunks of at most this many floats */
+    size_t gemm_small;      /* small convolutions: column tiles with M*N*K of each sgemm at most this (0: never) */
+    int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
+    int fuse;               /* 1 (default): finalize fuses BN/add -> ReLU (see BdNode.relu_into) */
+    int reuse_grads;        /* 1 (default): gradients of untagged inner nodes share buffers (plan.c) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
@@ -192,7 +202,10 @@ void bd_graph_init_params(BdGraph *g, uint64_t seed);
 void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed);
 
 float *bd_graph_out(BdGraph *g, int node);  /* [C, n, H, W] of the last forward */
-float *bd_graph_grad(BdGraph *g, int node); /* same shape */
+/* Same shape. The gradients that outlive backward are those of the input,
+ * the output and tagged nodes; inner nodes share buffers during backward
+ * (unless g->reuse_grads is set to 0 before finalize). */
+float *bd_graph_grad(BdGraph *g, int node);
 
 /* Zeros every activation gradient and every parameter gradient. */
 void bd_graph_zero_grads(BdGraph *g);

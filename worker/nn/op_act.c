@@ -3,13 +3,18 @@
 #include "ops.h"
 #include "rng.h"
 
-/* x [C, n, H, W] -> y = max(x, 0) */
+/* x [C, n, H, W] -> y = max(x, 0); a fused ReLU was computed by its producer */
 void bd_relu_forward(BdGraph *g, BdNode *nd) {
+    if (nd->fused) return;
     bd_vec_relu(nd->out, bd_in(g, nd, 0)->out, bd_numel(nd->shape, g->n));
 }
 
-/* dx (+)= dy where y > 0 */
+/* dx (+)= dy where y > 0; a fused ReLU's producer reads dy and y itself */
 void bd_relu_backward(BdGraph *g, BdNode *nd) {
+    if (nd->fused) {
+        g->nodes[nd->in[0]].grad_live = 1; /* its gradient is this node's, masked */
+        return;
+    }
     int acc;
     float *dx = bd_grad_into(g, nd, 0, &acc);
     if (dx) bd_vec_relu_back(dx, nd->grad, nd->out, bd_numel(nd->shape, g->n), acc);

@@ -16,6 +16,8 @@ void bd_bn_forward(BdGraph *g, BdNode *nd) {
     const float *gamma = bd_param_ptr(g, nd->w_param), *beta = bd_param_ptr(g, nd->b_param);
     float *rm = bd_buffer_ptr(g, nd->rm_buf), *rv = bd_buffer_ptr(g, nd->rv_buf);
     float *mean_s = nd->aux, *invstd_s = nd->aux + C;
+    /* fused with the ReLU that follows: write its output */
+    float *y = nd->relu_into ? g->nodes[nd->relu_into].out : nd->out;
     for (int c = 0; c < C; c++) {
         const float *xc = x + (size_t)c * m;
         double mean, var;
@@ -39,7 +41,7 @@ void bd_bn_forward(BdGraph *g, BdNode *nd) {
         mean_s[c] = (float)mean;
         invstd_s[c] = (float)invstd;
         const double a = gamma[c] * invstd;
-        bd_vec_affine(nd->out + (size_t)c * m, xc, (float)a, (float)(beta[c] - mean * a), m, 0);
+        bd_vec_affine(y + (size_t)c * m, xc, (float)a, (float)(beta[c] - mean * a), m, nd->relu_into != 0);
     }
 }
 
@@ -55,22 +57,27 @@ void bd_bn_backward(BdGraph *g, BdNode *nd) {
     const float *mean_s = nd->aux, *invstd_s = nd->aux + C;
     int acc = 0;
     float *dx = bd_grad_into(g, nd, 0, &acc);
+    /* fused: the gradient is the ReLU's, masked by the ReLU's output */
+    const BdNode *relu = nd->relu_into ? &g->nodes[nd->relu_into] : NULL;
     for (int c = 0; c < C; c++) {
-        const float *xc = x + (size_t)c * m, *dyc = nd->grad + (size_t)c * m;
+        const float *xc = x + (size_t)c * m, *dyc = (relu ? relu->grad : nd->grad) + (size_t)c * m;
+        const float *zc = relu ? relu->out + (size_t)c * m : NULL;
         const double mean = mean_s[c], invstd = invstd_s[c];
         double sdy, sdyx;
-        bd_vec_dot_centered(dyc, xc, m, (float)mean, &sdy, &sdyx);
+        if (relu) bd_vec_dot_centered_masked(dyc, zc, xc, m, (float)mean, &sdy, &sdyx);
+        else bd_vec_dot_centered(dyc, xc, m, (float)mean, &sdy, &sdyx);
         const double sdyxhat = sdyx * invstd;
         dgamma[c] += (float)sdyxhat;
         dbeta[c] += (float)sdy;
         if (!dx) continue;
         const double a = gamma[c] * invstd;
-        if (g->mode == BD_TRAIN) {
-            /* dx = a*dy + cx*(x - mean) + d with cx = -a*invstd*mean(dy*xhat), d = -a*mean(dy) */
-            const double cx = -a * invstd * sdyxhat / (double)m, d = -a * sdy / (double)m;
+        /* training: dx = a*dy + cx*(x - mean) + d with cx = -a*invstd*mean(dy*xhat), d = -a*mean(dy);
+         * evaluation (fixed statistics): dx = a*dy */
+        const int train = g->mode == BD_TRAIN;
+        const double cx = train ? -a * invstd * sdyxhat / (double)m : 0.0, d = train ? -a * sdy / (double)m : 0.0;
+        if (relu)
+            bd_vec_bn_dx_masked(dx + (size_t)c * m, dyc, zc, xc, (float)a, (float)cx, (float)mean, (float)d, m, acc);
+        else
             bd_vec_bn_dx(dx + (size_t)c * m, dyc, xc, (float)a, (float)cx, (float)mean, (float)d, m, acc);
-        } else {
-            bd_vec_bn_dx(dx + (size_t)c * m, dyc, xc, (float)a, 0.0f, (float)mean, 0.0f, m, acc);
-        }
     }
 }

@@ -36,17 +36,22 @@ void bd_flatten_backward(BdGraph *g, BdNode *nd) {
         }
 }
 
-/* a, b [C, n, H, W] -> y = a + b */
+/* a, b [C, n, H, W] -> y = a + b (fused: the following ReLU's output max(a + b, 0)) */
 void bd_add_forward(BdGraph *g, BdNode *nd) {
-    bd_vec_add(nd->out, bd_in(g, nd, 0)->out, bd_in(g, nd, 1)->out, bd_numel(nd->shape, g->n));
+    const size_t len = bd_numel(nd->shape, g->n);
+    if (nd->relu_into) bd_vec_add_relu(g->nodes[nd->relu_into].out, bd_in(g, nd, 0)->out, bd_in(g, nd, 1)->out, len);
+    else bd_vec_add(nd->out, bd_in(g, nd, 0)->out, bd_in(g, nd, 1)->out, len);
 }
 
 void bd_add_backward(BdGraph *g, BdNode *nd) {
     const size_t len = bd_numel(nd->shape, g->n);
+    const BdNode *relu = nd->relu_into ? &g->nodes[nd->relu_into] : NULL;
     for (int i = 0; i < 2; i++) {
         int acc;
         float *dx = bd_grad_into(g, nd, i, &acc);
-        if (dx) bd_vec_put(dx, nd->grad, len, acc);
+        if (!dx) continue;
+        if (relu) bd_vec_relu_back(dx, relu->grad, relu->out, len, acc);
+        else bd_vec_put(dx, nd->grad, len, acc);
     }
 }
 

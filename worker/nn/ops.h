@@ -24,6 +24,12 @@ typedef struct BdOpImpl {
 /* The table, indexed by BdOpType (graph.c). */
 extern const BdOpImpl bd_op_impls[];
 
+/* The allocation plan (plan.c), run by bd_graph_finalize in this order. */
+void bd_plan_fusions(BdGraph *g);
+void bd_plan_memory(BdGraph *g);
+void bd_plan_gradients(BdGraph *g); /* needs_grad and backward FLOPs; again when input_grad changes */
+float *bd_alloc_floats(size_t n);    /* 64-byte aligned, or the process dies */
+
 static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
 static inline size_t bd_plane(BdShape s) { return (size_t)s.h * (size_t)s.w; }
 static inline size_t bd_numel(BdShape s, int n) { return (size_t)s.c * (size_t)n * bd_plane(s); }
