@@ -55,4 +55,24 @@ expect_eq "$rc4" "2" "exit status of an invalid sweep"
 grep -q "bad.yaml:7:" "$WORK/log4" || { cat "$WORK/log4"; fail "the error should name bad.yaml:7:COL"; }
 grep -q "out of range" "$WORK/log4" || fail "the error should say the rate is out of range"
 expect_eq "$(sha256sum "$db" | cut -d' ' -f1)" "$sum_before" "the database is untouched by an invalid sweep"
+# A training that diverges is a failed cell that says where, not NaN in the database.
+cat > "$WORK/diverge.yaml" <<'YAML'
+name: diverge
+train: {epochs: 3, lr: 100}
+grid:
+  dataset: [{name: synthetic, classes: 4, size: 12, train: 300, test: 100}]
+  arch: [cnn-small]
+  trigger: [square]
+  poison_rate: [0]
+YAML
+set +e
+mpi 2 run "$WORK/diverge.yaml" --db "$WORK/diverge.db" 2> "$WORK/log5"; rc5=$?
+set -e
+expect_eq "$rc5" "1" "exit status of a diverged sweep"
+case "$(q "$WORK/diverge.db" "select error from cells")" in
+  "diverged at epoch 1 step "*"loss = "*nan*) ;;
+  *) fail "the diverged cell's error: $(q "$WORK/diverge.db" "select error from cells")" ;;
+esac
+expect_eq "$(q "$WORK/diverge.db" "select count(*) from metrics where value is not null and value != value")" "0" \
+  "no NaN stored"
 echo "failures: ok"
