@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cell_run.h"
+#include "clock.h"
 #include "log.h"
 #include "wire.h"
 
@@ -60,12 +61,6 @@ static void sink_progress(void *ud, const char *phase, int epoch, int epochs, in
 static int sink_interrupt(void *ud) {
     MpiSink *s = ud;
     return s->deadline > 0 && bd_wall_time() >= s->deadline;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Blocks until rank 0 sends a job or a stop, sleeping between polls. */
@@ -123,10 +118,10 @@ int bd_worker_loop(int threads) {
             MPI_Abort(MPI_COMM_WORLD, 3);
         }
 
-        double t0 = now_seconds();
+        double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
         int rc = bd_cell_run(&w, key, ckpt[0] ? ckpt : NULL, &sink, &out, &err);
-        double wall = now_seconds() - t0;
+        double wall = bd_monotonic_seconds() - t0;
 
         bd_buf_reset(&ms.buf);
         bd_buf_put_i64(&ms.buf, ms.job);
@@ -149,12 +144,6 @@ int bd_worker_loop(int threads) {
     bd_buf_free(&in);
     bd_worker_free(&w);
     return 0;
-}
-
-double bd_wall_time(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void bd_mpi_quiet_barrier(void) {

@@ -20,8 +20,4 @@ void bd_mpi_quiet_barrier(void);
  * the next run puts their cells back to pending. */
 void bd_exit_if_orphaned(int original_parent);
 
-/* Seconds since the Unix epoch (the clock deadlines are given in: the same
- * on every node of a cluster, unlike a monotonic clock). */
-double bd_wall_time(void);
-
 #endif

@@ -3,23 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval, int tty) {
     memset(p, 0, sizeof *p);
     p->tty = tty >= 0 ? tty : isatty(STDERR_FILENO);
     p->interval = interval > 0 ? interval : 30.0;
-    p->t_start = now_seconds();
+    p->t_start = bd_monotonic_seconds();
     p->total = total;
     p->done = done;
     p->failed = failed;
@@ -120,7 +114,7 @@ static double units_done(const BdProgress *p, int *running) {
 }
 
 static void compose(const BdProgress *p, char *line, size_t cap) {
-    double elapsed = now_seconds() - p->t_start;
+    double elapsed = bd_monotonic_seconds() - p->t_start;
     int running;
     double u = units_done(p, &running);
     int remaining = p->total - p->done - p->failed;
@@ -185,7 +179,7 @@ static void draw_block(BdProgress *p) {
 }
 
 void bd_progress_draw(BdProgress *p, int force) {
-    double now = now_seconds();
+    double now = bd_monotonic_seconds();
     double every = p->tty ? 0.5 : p->interval;
     /* In a log, a forced line is only worth writing when a cell ended. */
     if (force && !p->tty && p->done + p->failed == p->last_logged) force = 0;

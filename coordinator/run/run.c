@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cell_run.h"
+#include "clock.h"
 #include "commands.h"
 #include "job_keys.h"
 #include "db/db.h"
@@ -175,12 +176,6 @@ static int parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
     return 0;
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- rank 0 ----------------------------------------------------------------- */
 
 typedef struct Coordinator {
@@ -231,7 +226,7 @@ static void report_db_error(Coordinator *co, const BdError *err) {
 
 static void heartbeat(Coordinator *co) {
     bd_exit_if_orphaned(co->parent);
-    double now = now_seconds();
+    double now = bd_monotonic_seconds();
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
     BdError err = {{0}};
@@ -410,7 +405,7 @@ static int coordinator_prepare(Coordinator *co, int nranks) {
         snprintf(msg, sizeof msg, "bdsweep: %d cell(s) left running by an earlier run will run again", requeued);
         bd_progress_message(&co->progress, msg);
     }
-    co->last_heartbeat = now_seconds();
+    co->last_heartbeat = bd_monotonic_seconds();
     co->parent = (int)getppid();
     if (co->opt.time_limit > 0) co->deadline = bd_wall_time() + co->opt.time_limit;
     return 0;
@@ -526,11 +521,11 @@ static void run_locally(Coordinator *co) {
         if (idx < 0) break;
         if (start_cell(co, idx, 0) < 0) break;
         bd_progress_draw(&co->progress, 1);
-        double t0 = now_seconds();
+        double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
         BdError err = {{0}};
         int rc = bd_cell_run(&w, co->cells[idx].key, co->ckpt_dir, &sink, &out, &err);
-        BdCellReport rep = {now_seconds() - t0, out.params, out.gflops_per_image};
+        BdCellReport rep = {bd_monotonic_seconds() - t0, out.params, out.gflops_per_image};
         if (rc == BD_INTERRUPTED) stop_cell(co, 0, err.msg);
         else finish_cell(co, 0, rc == 0, &rep, err.msg);
     }

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
 
 void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
     memset(c, 0, sizeof *c);
@@ -32,12 +33,6 @@ float bd_lr_at(const BdTrainCfg *c, double t) {
         return (float)(0.5 * c->lr * (1.0 + cos(M_PI * (t - w) / span)));
     }
     return c->lr;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink) {
@@ -159,7 +154,7 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
     double last_progress = 0.0;
 
     for (int epoch = start_epoch; epoch < cfg->epochs; epoch++) {
-        double t0 = now_seconds();
+        double t0 = bd_monotonic_seconds();
         BdRng shuffle, augment, reg_rng;
         snprintf(stream, sizeof stream, "%s/shuffle", phase);
         bd_rng_stream(&shuffle, t->seed, stream, (uint64_t)epoch);
@@ -194,7 +189,7 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
             sum_reg += (double)parts.reg * n;
             correct += parts.correct;
             seen += n;
-            double now = now_seconds();
+            double now = bd_monotonic_seconds();
             if (t->sink && t->sink->progress && now - last_progress > 2.0) {
                 t->sink->progress(t->sink->ud, phase, epoch + 1, cfg->epochs, step + 1, steps);
                 last_progress = now;
@@ -202,7 +197,7 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
         }
         const char *names[] = {"loss", "loss_ce", "loss_reg", "train_acc", "lr", "seconds"};
         double values[] = {sum_loss / seen, sum_ce / seen, sum_reg / seen, (double)correct / seen, lr,
-                           now_seconds() - t0};
+                           bd_monotonic_seconds() - t0};
         bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);
         if (t->after_epoch && t->after_epoch(t->after_epoch_ud, phase, epoch + 1, err) < 0) return -1;
         if (t->sink && t->sink->interrupt && epoch + 1 < cfg->epochs && t->sink->interrupt(t->sink->ud)) {
