@@ -1,0 +1,61 @@
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cell_run.h"
+#include "clock.h"
+#include "coordinator.h"
+
+/* -n 1: rank 0 is the worker too; the sink writes the database directly. */
+typedef struct LocalSink {
+    Coordinator *co;
+} LocalSink;
+
+static void local_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
+                          int n) {
+    LocalSink *ls = ud;
+    co_store_metrics(ls->co, 0, phase, epoch, names, values, n);
+    co_heartbeat(ls->co);
+    bd_progress_draw(&ls->co->progress, 0);
+}
+
+static int local_interrupt(void *ud) {
+    LocalSink *ls = ud;
+    return co_past_deadline(ls->co);
+}
+
+static void local_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
+    LocalSink *ls = ud;
+    bd_progress_activity(&ls->co->progress, 0, phase, epoch, epochs, step, steps);
+    co_heartbeat(ls->co);
+    bd_progress_draw(&ls->co->progress, 0);
+}
+
+void co_run_locally(Coordinator *co) {
+    BdWorker w;
+    bd_worker_init(&w, co->opt.threads);
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
+    LocalSink ls = {co};
+    BdSink sink = {&ls, local_metrics, local_progress, local_interrupt};
+    for (;;) {
+        if (co->db_broken) break;
+        if (co_past_deadline(co)) {
+            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            break;
+        }
+        int idx = bd_queue_pop(&co->queue);
+        if (idx < 0) break;
+        if (co_start_cell(co, idx, 0) < 0) break;
+        bd_progress_draw(&co->progress, 1);
+        double t0 = bd_monotonic_seconds();
+        BdCellOutcome out;
+        BdError err = {{0}};
+        int rc = bd_cell_run(&w, co->cells[idx].key, co->ckpt_dir, &sink, &out, &err);
+        BdCellReport rep = {bd_monotonic_seconds() - t0, out.params, out.gflops_per_image};
+        if (rc == BD_INTERRUPTED) co_stop_cell(co, 0, err.msg);
+        else co_finish_cell(co, 0, rc == 0, &rep, err.msg);
+    }
+    if (!co->stopped_by_limit) co_abandon_waiting(co);
+    bd_worker_free(&w);
+}

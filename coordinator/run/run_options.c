@@ -1,0 +1,143 @@
+#include "run_options.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void run_usage(FILE *f) {
+    fprintf(f,
+            "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
+            "                               [--time-limit DURATION] [--log-interval SECONDS]\n"
+            "                               [--progress auto|tty|lines]\n"
+            "\n"
+            "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
+            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
+            "Running the same command again resumes: done cells are never trained again,\n"
+            "cells left running by a killed run are run again.\n"
+            "\n"
+            "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
+            "  --retry-failed       also re-run the cells that failed before\n"
+            "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
+            "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
+            "                       running cells stop at their next epoch and continue in the next run\n"
+            "                       (give a little less than the batch job's time limit)\n"
+            "  --progress P         tty: a live block on stderr (a summary line, then each rank's cell, epoch\n"
+            "                       and step); lines: a summary line every --log-interval and when a cell\n"
+            "                       ends, for logs; auto (default): tty when stderr is a terminal. Under\n"
+            "                       mpirun stderr is a pipe, so say --progress tty for the live block.\n"
+            "  --log-interval S     seconds between progress lines when they are lines (default 30)\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
+            "3 the database could not be used, 75 the time limit stopped the run with cells left\n"
+            "(run the same command again to continue).\n");
+}
+
+double bd_parse_duration(const char *s) {
+    if (strchr(s, ':')) {
+        double parts[3] = {0};
+        int n = 0;
+        const char *p = s;
+        while (n < 3) {
+            char *end;
+            parts[n++] = strtod(p, &end);
+            if (end == p) return -1;
+            if (*end == '\0') break;
+            if (*end != ':') return -1;
+            p = end + 1;
+        }
+        if (n == 2) return parts[0] * 60 + parts[1];
+        if (n == 3) return parts[0] * 3600 + parts[1] * 60 + parts[2];
+        return -1;
+    }
+    double total = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || v < 0) return -1;
+        switch (*end) {
+        case 'd': total += v * 86400; end++; break;
+        case 'h': total += v * 3600; end++; break;
+        case 'm': total += v * 60; end++; break;
+        case 's': total += v; end++; break;
+        case '\0': total += v; break; /* bare seconds, last */
+        default: return -1;
+        }
+        p = end;
+    }
+    return total;
+}
+
+/* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */
+int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
+    static const struct option longs[] = {
+        {"db", required_argument, NULL, 'd'},           {"retry-failed", no_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'},      {"log-interval", required_argument, NULL, 'l'},
+        {"time-limit", required_argument, NULL, 'T'},  {"progress", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},               {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    o->log_interval = 30;
+    o->progress_tty = -1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'd': o->db_path = optarg; break;
+        case 'r': o->retry_failed = 1; break;
+        case 't':
+            o->threads = (int)strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 1024) {
+                if (msg) fprintf(msg, "bdsweep run: --threads '%s': expected an integer in [1, 1024]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'l':
+            o->log_interval = strtod(optarg, &end);
+            if (*end || o->log_interval <= 0) {
+                if (msg) fprintf(msg, "bdsweep run: --log-interval '%s': expected a positive number of seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'p':
+            if (!strcmp(optarg, "auto")) o->progress_tty = -1;
+            else if (!strcmp(optarg, "tty")) o->progress_tty = 1;
+            else if (!strcmp(optarg, "lines")) o->progress_tty = 0;
+            else {
+                if (msg) fprintf(msg, "bdsweep run: --progress '%s': expected auto, tty or lines\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T':
+            o->time_limit = bd_parse_duration(optarg);
+            if (o->time_limit <= 0) {
+                if (msg)
+                    fprintf(msg, "bdsweep run: --time-limit '%s': expected a duration such as 90m, 3h50m, 1:30:00 or "
+                                 "5400 (seconds)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            if (msg) run_usage(stdout);
+            return 1;
+        default:
+            if (msg) fprintf(msg, "bdsweep run: unknown option '%s'\nhint: bdsweep run --help lists the options\n",
+                             argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        if (msg) fprintf(msg, "bdsweep run: missing the sweep file\nhint: bdsweep run sweeps/smoke.yaml\n");
+        return 2;
+    }
+    if (optind + 1 < argc) {
+        if (msg) fprintf(msg, "bdsweep run: unexpected argument '%s'\nhint: one sweep file per run\n", argv[optind + 1]);
+        return 2;
+    }
+    o->sweep_path = argv[optind];
+    return 0;
+}
