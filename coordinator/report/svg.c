@@ -39,21 +39,27 @@ static int utf8_chars(const char *s) {
 
 double bd_svg_text_width(const char *text, double size) { return 0.6 * size * utf8_chars(text); }
 
+/* Byte offset of the k-th character of a UTF-8 string (its length if shorter). */
+static size_t utf8_offset(const char *s, int k) {
+    size_t i = 0;
+    int chars = 0;
+    for (; s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == k) break;
+    return i;
+}
+
+/* Too long a label loses its middle, not its end: row labels read
+ * "architecture · regularizer", and the regularizer at the end is what tells
+ * neighbouring rows apart. */
 void bd_svg_ellipsize(const char *text, int max_chars, char *out, size_t cap) {
-    if (utf8_chars(text) <= max_chars || max_chars < 2) {
+    int n = utf8_chars(text);
+    if (n <= max_chars || max_chars < 2) {
         snprintf(out, cap, "%s", text);
         return;
     }
-    /* Keep max_chars - 1 characters, then the ellipsis (3 bytes in UTF-8). */
-    size_t i = 0;
-    int chars = 0;
-    const unsigned char *p = (const unsigned char *)text;
-    while (p[i] && i + 4 < cap) {
-        if ((p[i] & 0xC0) != 0x80 && chars++ == max_chars - 1) break;
-        i++;
-    }
-    memcpy(out, text, i);
-    snprintf(out + i, cap - i, "\xE2\x80\xA6");
+    int keep = max_chars - 1, head = (keep + 1) / 2, tail = keep - head;
+    size_t h = utf8_offset(text, head), t = utf8_offset(text, n - tail);
+    snprintf(out, cap, "%.*s\xE2\x80\xA6%s", (int)h, text, text + t);
 }
 
 static void num(BdStr *b, const char *name, double v) {
