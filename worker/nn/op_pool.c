@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops.h"
 
@@ -21,6 +22,9 @@ static void tap_range(int t, int s, int p, int size, int out, int *lo, int *hi) 
 }
 
 #define POOL_MAX_K 16
+/* Outputs narrower than this are pooled with the planes innermost (the tiny
+ * maps at the end of a NASNet, where per-plane loop overhead dominates). */
+#define SMALL_PLANE 8
 
 /* Every tap's output ranges, computed once per call (the same for every plane). */
 typedef struct Ranges {
@@ -59,6 +63,34 @@ void bd_maxpool_forward(BdGraph *g, BdNode *nd) {
     }
     Ranges R;
     ranges_of(nd, in, &R);
+    if (out.w < SMALL_PLANE) {
+        /* the planes innermost: the taps' loop overhead is paid once, not per plane */
+        for (int oy = 0; oy < out.h; oy++)
+            for (int ox = 0; ox < out.w; ox++) {
+                const int o = oy * out.w + ox;
+                const int32_t first = (oy * s - p < 0 ? 0 : oy * s - p) * in.w + (ox * s - p < 0 ? 0 : ox * s - p);
+                for (size_t pl = 0; pl < planes; pl++) {
+                    nd->out[pl * ohw + o] = -INFINITY;
+                    nd->idx[pl * ohw + o] = first;
+                }
+            }
+        for (int ky = 0; ky < k; ky++)
+            for (int oy = R.oy0[ky]; oy < R.oy1[ky]; oy++)
+                for (int kx = 0; kx < k; kx++)
+                    for (int ox = R.ox0[kx]; ox < R.ox1[kx]; ox++) {
+                        const int i = (oy * s - p + ky) * in.w + ox * s - p + kx, o = oy * out.w + ox;
+                        const float *xs = x + i;
+                        float *ys = nd->out + o;
+                        int32_t *is = nd->idx + o;
+                        for (size_t pl = 0; pl < planes; pl++) {
+                            const float v = xs[pl * ihw];
+                            const int take = v > ys[pl * ohw] || v != v;
+                            ys[pl * ohw] = take ? v : ys[pl * ohw];
+                            is[pl * ohw] = take ? i : is[pl * ohw];
+                        }
+                    }
+        return;
+    }
     for (size_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * ihw;
         float *yp = nd->out + pl * ohw;
@@ -114,6 +146,20 @@ void bd_avgpool_forward(BdGraph *g, BdNode *nd) {
     const int k = nd->k, s = nd->stride, p = nd->pad;
     Ranges R;
     ranges_of(nd, in, &R);
+    if (out.w < SMALL_PLANE) {
+        memset(nd->out, 0, planes * ohw * sizeof(float));
+        for (int ky = 0; ky < k; ky++)
+            for (int oy = R.oy0[ky]; oy < R.oy1[ky]; oy++)
+                for (int kx = 0; kx < k; kx++)
+                    for (int ox = R.ox0[kx]; ox < R.ox1[kx]; ox++) {
+                        const float *xs = x + (size_t)(oy * s - p + ky) * in.w + (ox * s - p + kx);
+                        float *ys = nd->out + (size_t)oy * out.w + ox;
+                        for (size_t pl = 0; pl < planes; pl++) ys[pl * ohw] += xs[pl * ihw];
+                    }
+        for (size_t pl = 0; pl < planes; pl++)
+            for (size_t o = 0; o < ohw; o++) nd->out[pl * ohw + o] /= div[o];
+        return;
+    }
     for (size_t pl = 0; pl < planes; pl++) {
         const float *xp = x + pl * ihw;
         float *yp = nd->out + pl * ohw;
@@ -154,6 +200,19 @@ void bd_avgpool_backward(BdGraph *g, BdNode *nd) {
     const float *div = nd->aux;
     Ranges R;
     ranges_of(nd, in, &R);
+    if (out.w < SMALL_PLANE) {
+        for (int ky = 0; ky < k; ky++)
+            for (int oy = R.oy0[ky]; oy < R.oy1[ky]; oy++)
+                for (int kx = 0; kx < k; kx++)
+                    for (int ox = R.ox0[kx]; ox < R.ox1[kx]; ox++) {
+                        const size_t o = (size_t)oy * out.w + ox;
+                        float *dxs = dx + (size_t)(oy * s - p + ky) * in.w + (ox * s - p + kx);
+                        const float *dys = nd->grad + o;
+                        const float d = div[o];
+                        for (size_t pl = 0; pl < planes; pl++) dxs[pl * ihw] += dys[pl * ohw] / d;
+                    }
+        return;
+    }
     for (size_t pl = 0; pl < planes; pl++) {
         float *dxp = dx + pl * ihw;
         const float *dyp = nd->grad + pl * ohw;
