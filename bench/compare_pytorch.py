@@ -48,7 +48,12 @@ TABLE = [
 def run_bdsweep(exe, arch, batch, inp, threads, steps, warmup):
     cmd = [exe, "bench", "--arch", arch, "--batch", str(batch), "--input", inp, "--threads", str(threads),
            "--steps", str(steps), "--warmup", str(warmup)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    # OpenBLAS starts its thread pool when it is loaded, before bdsweep can
+    # say how many threads it wants; idle pool threads spin for a while and
+    # take the other core from whatever runs beside. The environment variable
+    # sizes the pool before it starts (the same thing a cluster job should set).
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         return None, p.stderr.strip()
     line = p.stdout.strip().splitlines()[-1]

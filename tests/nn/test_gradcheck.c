@@ -311,6 +311,14 @@ static void test_ops(void) {
         {"avgpool 3 s1 p1 exclude pad", 0, 3, 1, 1, 0}, {"avgpool 3 s2 p1 exclude pad", 0, 3, 2, 1, 0},
         {"avgpool 2 s2", 0, 2, 2, 0, 1},
     };
+    /* wide rows (the per-plane loops; the cases above run planes innermost) */
+    const BdShape wide = {2, 3, 20};
+    for (size_t i = 0; i < sizeof pools / sizeof *pools; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s, wide rows", pools[i].name);
+        CHECK_MSG(run_check(name, wide, 2, build_pool, &pools[i], pools[i].max ? IN_DISTINCT : IN_NORMAL, o) == 0, "%s",
+                  name);
+    }
     for (size_t i = 0; i < sizeof pools / sizeof *pools; i++)
         CHECK_MSG(run_check(pools[i].name, in, 3, build_pool, &pools[i], pools[i].max ? IN_DISTINCT : IN_NORMAL, o) == 0,
                   "%s", pools[i].name);

@@ -83,7 +83,7 @@ size_t bd_conv_shift_workspace(const BdGraph *g, const ConvGeom *G) {
     const size_t dx = (size_t)G->coutg * tile_len(rd, wd, S.ext) + (size_t)G->cing * rd * wd;
     size_t most = fwd > dw ? fwd : dw;
     if (dx > most) most = dx;
-    return taps + most + 64;
+    return 2 * taps + most + 64;
 }
 
 /* Whether some tap reads phase (py, px): with K < s some phases are never read. */
@@ -180,126 +180,133 @@ void bd_conv_shift_forward(BdGraph *g, const ConvGeom *G, const float *x, const 
     }
 }
 
-/* dW^T per tap from the phase tiles and dY transposed onto the padded grid. */
-static void shift_dw(BdGraph *g, const ConvGeom *G, const float *xg, const float *dyg, float *taps) {
+/* dW^T per tap (accumulated into taps) of sample b, from the phase tiles and
+ * dY transposed onto the padded grid. */
+static void shift_dw(BdGraph *g, const ConvGeom *G, const float *xg, const float *dyg, int b, float *taps,
+                     float *scratch) {
     const int n = g->n, kk = G->k * G->k, R = rows_fwd(g, G);
     const Span S = span_of(G);
     const int wq = G->ow + S.ext;
     const size_t len = tile_len(R, wq, S.ext), cm = (size_t)G->cing * G->coutg;
-    float *tiles = taps + (size_t)kk * cm, *dyt = tiles + (size_t)G->s * G->s * G->cing * len;
-    memset(taps, 0, (size_t)kk * cm * sizeof(float));
-    for (int b = 0; b < n; b++)
-        for (int y0 = 0; y0 < G->oh; y0 += R) {
-            const int rows = y0 + R <= G->oh ? R : G->oh - y0, cols = rows * wq;
-            phase_tiles(G, &S, xg, n, b, y0, rows, wq, len, tiles);
-            /* dyt[r*wq + ox][co] = dY[co][y0 + r][ox], zero for ox >= OW */
-            for (int r = 0; r < rows; r++) {
-                float *d = dyt + (size_t)r * wq * G->coutg;
-                for (int co = 0; co < G->coutg; co++) {
-                    const float *src = dyg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * G->ow;
-                    for (int ox = 0; ox < G->ow; ox++) d[(size_t)ox * G->coutg + co] = src[ox];
-                }
-                memset(d + (size_t)G->ow * G->coutg, 0, (size_t)(wq - G->ow) * G->coutg * sizeof(float));
+    float *tiles = scratch, *dyt = tiles + (size_t)G->s * G->s * G->cing * len;
+    for (int y0 = 0; y0 < G->oh; y0 += R) {
+        const int rows = y0 + R <= G->oh ? R : G->oh - y0, cols = rows * wq;
+        phase_tiles(G, &S, xg, n, b, y0, rows, wq, len, tiles);
+        /* dyt[r*wq + ox][co] = dY[co][y0 + r][ox], zero for ox >= OW */
+        for (int r = 0; r < rows; r++) {
+            float *d = dyt + (size_t)r * wq * G->coutg;
+            for (int co = 0; co < G->coutg; co++) {
+                const float *src = dyg + ((size_t)co * n + b) * G->P + (size_t)(y0 + r) * G->ow;
+                for (int ox = 0; ox < G->ow; ox++) d[(size_t)ox * G->coutg + co] = src[ox];
             }
-            for (int tap = 0; tap < kk; tap++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, G->coutg, cols, 1.0f,
-                            tap_slice(G, &S, tiles, len, wq, tap / G->k, tap % G->k), (int)len, dyt, G->coutg, 1.0f,
-                            taps + tap * cm, G->coutg);
+            memset(d + (size_t)G->ow * G->coutg, 0, (size_t)(wq - G->ow) * G->coutg * sizeof(float));
         }
+        for (int tap = 0; tap < kk; tap++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, G->coutg, cols, 1.0f,
+                        tap_slice(G, &S, tiles, len, wq, tap / G->k, tap % G->k), (int)len, dyt, G->coutg, 1.0f,
+                        taps + tap * cm, G->coutg);
+    }
 }
 
-/* dX: for each phase (py, px), the sum over that phase's taps of
+/* dX of sample b: for each phase (py, px), the sum over that phase's taps of
  * W_tap^T x dY shifted by minus the tap's offset, scattered to the rows
- * s*i + py and columns s*j + px of dX. */
-static void shift_dx(BdGraph *g, const ConvGeom *G, const float *wg, const float *dyg, float *dxg, int acc,
-                     float *taps) {
-    const int n = g->n, kk = G->k * G->k, R = rows_dx(g, G), s = G->s;
+ * s*i + py and columns s*j + px of dX. taps[tap][ci][co] = W[co][ci][tap]. */
+static void shift_dx(BdGraph *g, const ConvGeom *G, const float *taps, const float *dyg, float *dxg, int acc, int b,
+                     float *scratch) {
+    const int n = g->n, R = rows_dx(g, G), s = G->s;
     const Span S = span_of(G);
     const int wd = dx_width(G), hx = (G->h + s - 1) / s;
     const size_t len = tile_len(R, wd, S.ext), cm = (size_t)G->cing * G->coutg;
-    float *dt = taps + (size_t)kk * cm, *out = dt + (size_t)G->coutg * len;
-    /* taps[tap][ci][co] = W[co][ci][tap] */
-    for (int co = 0; co < G->coutg; co++)
-        for (int ci = 0; ci < G->cing; ci++)
-            for (int tap = 0; tap < kk; tap++)
-                taps[((size_t)tap * G->cing + ci) * G->coutg + co] = wg[((size_t)co * G->cing + ci) * kk + tap];
-    /* Strided: the phases scatter into interleaved positions; start from zero
-     * and add (positions no tap reaches keep their zero gradient). */
-    if (s > 1 && !acc) {
-        for (int ci = 0; ci < G->cing; ci++) memset(dxg + (size_t)ci * n * G->hw, 0, (size_t)n * G->hw * sizeof(float));
-        acc = 1;
-    }
-    for (int b = 0; b < n; b++)
-        for (int i0 = 0; i0 < hx; i0 += R) {
-            const int rows = i0 + R <= hx ? R : hx - i0, cols = rows * wd;
-            /* dt[co][r][c] = dY[co][i0 - dmax + r][c - dmax] (0 outside) */
-            for (int co = 0; co < G->coutg; co++) {
-                const float *plane = dyg + ((size_t)co * n + b) * G->P;
-                float *t = dt + (size_t)co * len;
-                memset(t, 0, len * sizeof(float));
-                /* rows r with oy = i0 - dmax + r inside [0, OH) */
-                int r0 = S.dmax - i0, r1 = G->oh + S.dmax - i0;
-                if (r0 < 0) r0 = 0;
-                if (r1 > rows + S.ext) r1 = rows + S.ext;
-                const int c0 = S.dmax, c1 = S.dmax + G->ow < wd ? S.dmax + G->ow : wd;
-                if (r1 > r0 && c1 > c0)
-                    bd_rows_put(t + (size_t)r0 * wd + c0, (size_t)wd, plane + (size_t)(i0 - S.dmax + r0) * G->ow,
-                                (size_t)G->ow, r1 - r0, c1 - c0, 0);
-            }
-            for (int py = 0; py < s; py++)
-                for (int px = 0; px < s; px++) {
-                    const int prow = (G->h - py + s - 1) / s, pcol = (G->w - px + s - 1) / s;
-                    const int r_end = i0 + rows < prow ? rows : prow - i0;
-                    if (r_end <= 0 || pcol <= 0) continue;
-                    int first = 1;
-                    for (int ky = 0; ky < G->k; ky++) {
-                        if (tap_phase(G, ky) != py) continue;
-                        for (int kx = 0; kx < G->k; kx++) {
-                            if (tap_phase(G, kx) != px) continue;
-                            const int oy = S.dmax - tap_offset(G, ky), ox = S.dmax - tap_offset(G, kx);
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, cols, G->coutg, 1.0f,
-                                        taps + (size_t)(ky * G->k + kx) * cm, G->coutg,
-                                        dt + (size_t)oy * wd + ox, (int)len, first ? 0.0f : 1.0f, out, cols);
-                            first = 0;
-                        }
+    float *dt = scratch, *out = dt + (size_t)G->coutg * len;
+    for (int i0 = 0; i0 < hx; i0 += R) {
+        const int rows = i0 + R <= hx ? R : hx - i0, cols = rows * wd;
+        /* dt[co][r][c] = dY[co][i0 - dmax + r][c - dmax] (0 outside) */
+        for (int co = 0; co < G->coutg; co++) {
+            const float *plane = dyg + ((size_t)co * n + b) * G->P;
+            float *t = dt + (size_t)co * len;
+            memset(t, 0, len * sizeof(float));
+            /* rows r with oy = i0 - dmax + r inside [0, OH) */
+            int r0 = S.dmax - i0, r1 = G->oh + S.dmax - i0;
+            if (r0 < 0) r0 = 0;
+            if (r1 > rows + S.ext) r1 = rows + S.ext;
+            const int c0 = S.dmax, c1 = S.dmax + G->ow < wd ? S.dmax + G->ow : wd;
+            if (r1 > r0 && c1 > c0)
+                bd_rows_put(t + (size_t)r0 * wd + c0, (size_t)wd, plane + (size_t)(i0 - S.dmax + r0) * G->ow,
+                            (size_t)G->ow, r1 - r0, c1 - c0, 0);
+        }
+        for (int py = 0; py < s; py++)
+            for (int px = 0; px < s; px++) {
+                const int prow = (G->h - py + s - 1) / s, pcol = (G->w - px + s - 1) / s;
+                const int r_end = i0 + rows < prow ? rows : prow - i0;
+                if (r_end <= 0 || pcol <= 0) continue;
+                int first = 1;
+                for (int ky = 0; ky < G->k; ky++) {
+                    if (tap_phase(G, ky) != py) continue;
+                    for (int kx = 0; kx < G->k; kx++) {
+                        if (tap_phase(G, kx) != px) continue;
+                        const int oy = S.dmax - tap_offset(G, ky), ox = S.dmax - tap_offset(G, kx);
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->cing, cols, G->coutg, 1.0f,
+                                    taps + (size_t)(ky * G->k + kx) * cm, G->coutg,
+                                    dt + (size_t)oy * wd + ox, (int)len, first ? 0.0f : 1.0f, out, cols);
+                        first = 0;
                     }
-                    /* a phase no tap reaches has a zero gradient */
-                    for (int ci = 0; ci < G->cing; ci++) {
-                        float *dst = dxg + ((size_t)ci * n + b) * G->hw + (size_t)(s * i0 + py) * G->w + px;
-                        const float *o = out + (size_t)ci * cols;
-                        if (s == 1) {
-                            if (!first) bd_rows_put(dst, (size_t)G->w, o, (size_t)wd, r_end, pcol, acc);
-                            else if (!acc)
-                                for (int r = 0; r < r_end; r++)
-                                    memset(dst + (size_t)r * G->w, 0, (size_t)pcol * sizeof(float));
-                        } else if (!first) { /* acc is set: the tensor was zeroed */
-                            for (int r = 0; r < r_end; r++) {
-                                float *d = dst + (size_t)r * s * G->w;
-                                const float *q = o + (size_t)r * wd;
-                                for (int j = 0; j < pcol; j++) d[(size_t)s * j] += q[j];
-                            }
+                }
+                /* a phase no tap reaches has a zero gradient */
+                for (int ci = 0; ci < G->cing; ci++) {
+                    float *dst = dxg + ((size_t)ci * n + b) * G->hw + (size_t)(s * i0 + py) * G->w + px;
+                    const float *o = out + (size_t)ci * cols;
+                    if (s == 1) {
+                        if (!first) bd_rows_put(dst, (size_t)G->w, o, (size_t)wd, r_end, pcol, acc);
+                        else if (!acc)
+                            for (int r = 0; r < r_end; r++)
+                                memset(dst + (size_t)r * G->w, 0, (size_t)pcol * sizeof(float));
+                    } else if (!first) { /* acc is set: the tensor was zeroed */
+                        for (int r = 0; r < r_end; r++) {
+                            float *d = dst + (size_t)r * s * G->w;
+                            const float *q = o + (size_t)r * wd;
+                            for (int j = 0; j < pcol; j++) d[(size_t)s * j] += q[j];
                         }
                     }
                 }
-        }
+            }
+    }
 }
 
+/* Sample by sample, dW then dX: the sample's dY is read for both while it
+ * is still in cache. */
 void bd_conv_shift_backward(BdGraph *g, const ConvGeom *G, BdNode *nd, const float *x, const float *w, const float *dy,
                             float *dw) {
     const int n = g->n, kk = G->k * G->k;
-    float *taps = g->work;
+    const size_t cm = (size_t)G->cing * G->coutg;
+    float *dwt = g->work, *wt = dwt + (size_t)kk * cm, *scratch = wt + (size_t)kk * cm;
+    int acc = 0;
+    float *dx = bd_grad_into(g, nd, 0, &acc);
     for (int grp = 0; grp < G->groups; grp++) {
-        shift_dw(g, G, x + (size_t)grp * G->cing * n * G->hw, dy + (size_t)grp * G->coutg * n * G->P, taps);
+        const float *xg = x + (size_t)grp * G->cing * n * G->hw, *wg = w + (size_t)grp * G->coutg * G->ckk;
+        const float *dyg = dy + (size_t)grp * G->coutg * n * G->P;
+        float *dxg = dx ? dx + (size_t)grp * G->cing * n * G->hw : NULL;
+        int gacc = acc;
+        memset(dwt, 0, (size_t)kk * cm * sizeof(float));
+        /* wt[tap][ci][co] = W[co][ci][tap] */
+        for (int co = 0; co < G->coutg; co++)
+            for (int ci = 0; ci < G->cing; ci++)
+                for (int tap = 0; tap < kk; tap++)
+                    wt[((size_t)tap * G->cing + ci) * G->coutg + co] = wg[((size_t)co * G->cing + ci) * kk + tap];
+        /* Strided: the phases scatter into interleaved positions; start from
+         * zero and add (positions no tap reaches keep their zero gradient). */
+        if (dxg && G->s > 1 && !gacc) {
+            for (int ci = 0; ci < G->cing; ci++)
+                memset(dxg + (size_t)ci * n * G->hw, 0, (size_t)n * G->hw * sizeof(float));
+            gacc = 1;
+        }
+        for (int b = 0; b < n; b++) {
+            shift_dw(g, G, xg, dyg, b, dwt, scratch);
+            if (dxg) shift_dx(g, G, wt, dyg, dxg, gacc, b, scratch);
+        }
         float *dwg = dw + (size_t)grp * G->coutg * G->ckk;
         for (int co = 0; co < G->coutg; co++)
             for (int ci = 0; ci < G->cing; ci++)
                 for (int tap = 0; tap < kk; tap++)
-                    dwg[((size_t)co * G->cing + ci) * kk + tap] += taps[((size_t)tap * G->cing + ci) * G->coutg + co];
+                    dwg[((size_t)co * G->cing + ci) * kk + tap] += dwt[((size_t)tap * G->cing + ci) * G->coutg + co];
     }
-    int acc = 0;
-    float *dx = bd_grad_into(g, nd, 0, &acc);
-    if (!dx) return;
-    for (int grp = 0; grp < G->groups; grp++)
-        shift_dx(g, G, w + (size_t)grp * G->coutg * G->ckk, dy + (size_t)grp * G->coutg * n * G->P,
-                 dx + (size_t)grp * G->cing * n * G->hw, acc, taps);
 }

@@ -66,8 +66,10 @@ static inline size_t block_end(size_t i, size_t len) {
 #undef KN
 #pragma GCC pop_options
 
+/* Resolvers run while the dynamic loader relocates, before any runtime
+ * (sanitizers included) is up: nothing in them may be instrumented. */
 #define DISPATCH(name)                                                                                         \
-    static __typeof__(name##_v1) *name##_resolve(void) {                                                     \
+    __attribute__((no_sanitize("address", "undefined"))) static __typeof__(name##_v1) *name##_resolve(void) { \
         __builtin_cpu_init();                                                                                  \
         if (__builtin_cpu_supports("x86-64-v4")) return name##_v4;                                             \
         if (__builtin_cpu_supports("x86-64-v3")) return name##_v3;                                             \

@@ -89,7 +89,7 @@ typedef struct BdNode {
     int rm_buf, rv_buf;     /* BN running mean / var in g->buffer_info */
     /* the allocation plan: pointers into the arena, set by finalize */
     float *out, *grad;
-    float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, ...) */
+    float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, avgpool divisors) */
     int32_t *idx;           /* maxpool argmax */
     double flops_fwd, flops_bwd; /* per sample */
     /* backward bookkeeping (engine-internal) */

@@ -65,6 +65,7 @@ void bd_maxpool_forward(BdGraph *g, BdNode *nd);
 void bd_maxpool_backward(BdGraph *g, BdNode *nd);
 void bd_avgpool_forward(BdGraph *g, BdNode *nd);
 void bd_avgpool_backward(BdGraph *g, BdNode *nd);
+void bd_avgpool_divisors(const BdGraph *g, BdNode *nd); /* fills aux at finalize */
 void bd_gap_forward(BdGraph *g, BdNode *nd);
 void bd_gap_backward(BdGraph *g, BdNode *nd);
 

@@ -180,6 +180,7 @@ void bd_plan_memory(BdGraph *g) {
         case BD_OP_BN: aux = 2 * (size_t)nd->shape.c; break; /* batch mean, 1/std */
         case BD_OP_DROPOUT: aux = numel; break;               /* the mask, scaled */
         case BD_OP_MAXPOOL: aux = numel; break;               /* argmax, int32 */
+        case BD_OP_AVGPOOL: aux = bd_plane(nd->shape); break; /* the divisor of each output position */
         case BD_OP_CONV: {
             size_t w = bd_conv_workspace(g, nd);
             if (w > work) work = w;
@@ -206,7 +207,8 @@ void bd_plan_memory(BdGraph *g) {
         nd->aux = g->arena + off[3 * i + 2];
         /* The argmax region holds int32 only, never read as float. */
         nd->idx = nd->op == BD_OP_MAXPOOL ? (int32_t *)(void *)nd->aux : NULL;
-        if (nd->op != BD_OP_BN && nd->op != BD_OP_DROPOUT) nd->aux = NULL;
+        if (nd->op != BD_OP_BN && nd->op != BD_OP_DROPOUT && nd->op != BD_OP_AVGPOOL) nd->aux = NULL;
+        if (nd->op == BD_OP_AVGPOOL) bd_avgpool_divisors(g, nd);
     }
     /* Fused producers write their ReLU's output and read its gradient. */
     for (int i = 0; i < N; i++)
