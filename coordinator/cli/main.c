@@ -1,7 +1,9 @@
 /* bdsweep: full-factorial backdoor-poisoning sweeps over MPI, results in SQLite.
  * This file only dispatches to a subcommand (commands.c lists them). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 
@@ -22,6 +24,15 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    /* OpenBLAS starts a thread per core when the library loads, before main,
+     * and those threads contend with the other ranks on the node (one rank
+     * per core is the design). Unless the user chose, start again with a
+     * single BLAS thread; `--threads T` still raises it for a run. */
+    if (!getenv("OPENBLAS_NUM_THREADS")) {
+        setenv("OPENBLAS_NUM_THREADS", "1", 1);
+        execv("/proc/self/exe", argv);
+        /* exec failed (no /proc): carry on with the threads we have */
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;
