@@ -123,7 +123,8 @@ static void compose(const BdProgress *p, char *line, size_t cap) {
     if (remaining <= 0) snprintf(eta, sizeof eta, "0s");
     else if (u > 0.02) format_duration(elapsed / u * (remaining - (u - p->finished_this_run)), eta, sizeof eta);
     if (p->finished_this_run > 0 && elapsed > 0)
-        snprintf(rate, sizeof rate, ", %.3g cells/h", 3600.0 * p->finished_this_run / elapsed);
+        snprintf(rate, sizeof rate, ", %.*f cells/h", 3600.0 * p->finished_this_run / elapsed < 10 ? 1 : 0,
+                 3600.0 * p->finished_this_run / elapsed);
     snprintf(line, cap, "bdsweep: %d/%d done, %d running, %d failed%s, %s elapsed, ETA %s", p->done, p->total, running,
              p->failed, rate, el, eta);
 }

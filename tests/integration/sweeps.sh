@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 cd "$SRC"
 count() { "$BDSWEEP" plan --keys "$1" 2> /dev/null | tail -n1; }
 expect_eq "$(count sweeps/smoke.yaml)" "6 cells" "smoke"
-expect_eq "$(count sweeps/demo.yaml)" "48 cells" "demo"
+expect_eq "$(count sweeps/demo.yaml)" "96 cells" "demo"
 expect_eq "$(count sweeps/paper-small.yaml)" "360 cells" "paper-small"
 expect_eq "$(count sweeps/paper.yaml)" "$((3 * 2 * 7 * 4 * 6 * 5 * 3)) cells" "paper"
 "$BDSWEEP" plan sweeps/paper.yaml > "$WORK/paper.plan" 2> "$WORK/paper.err" || { cat "$WORK/paper.err"; fail "plan paper"; }
