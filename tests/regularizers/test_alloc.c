@@ -4,27 +4,7 @@
  * every allocation goes through the counter below. */
 #include "regtest.h"
 
-static long allocations;
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_realloc(void *p, size_t n);
-int __real_posix_memalign(void **p, size_t al, size_t n);
-void *__wrap_malloc(size_t n) {
-    allocations++;
-    return __real_malloc(n);
-}
-void *__wrap_calloc(size_t a, size_t b) {
-    allocations++;
-    return __real_calloc(a, b);
-}
-void *__wrap_realloc(void *p, size_t n) {
-    allocations++;
-    return __real_realloc(p, n);
-}
-int __wrap_posix_memalign(void **p, size_t al, size_t n) {
-    allocations++;
-    return __real_posix_memalign(p, al, n);
-}
+#include "alloc_count.h"
 
 static void steps(BdReg *r, BdGraph *g, const float *x, const int *y, int count, BdRng *rng) {
     for (int s = 0; s < count; s++) {
