@@ -88,28 +88,37 @@ static Patch input_patch(const ConvGeom *G, int n) {
     return (Patch){G->cing, G->h, G->w, G->k, G->s, G->p, G->oh, G->ow, n};
 }
 
-/* x [Cin, n, H, W] -> y [Cout, n, OH, OW] */
+/* Output rows r0..r1 of every group (rows of the batch's [n * OH] row
+ * space): im2col of those rows into the workspace (or, for a direct 1x1
+ * convolution, the input columns in place), then one sgemm per group.
+ *   x [Cin, n, H, W], w [Cout, Cin/groups, K, K] -> y [Cout, n, OH, OW] */
+static void forward_rows(BdGraph *g, const ConvGeom *G, const Patch *q, const float *x, const float *w, float *y,
+                         int r0, int r1) {
+    const int n = g->n;
+    const size_t ldy = (size_t)n * G->P;
+    const size_t t = (size_t)(r1 - r0) * G->ow, j0 = (size_t)r0 * G->ow;
+    for (int grp = 0; grp < G->groups; grp++) {
+        const float *xg = x + (size_t)grp * G->cing * n * G->hw;
+        const float *B = xg + j0; /* direct: P == HW, so output column j is input column j */
+        size_t ldb = (size_t)n * G->hw;
+        if (!G->direct) {
+            bd_im2col(q, xg, r0, r1, g->work, t);
+            B = g->work;
+            ldb = t;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->coutg, (int)t, (int)G->ckk, 1.0f,
+                    w + (size_t)grp * G->coutg * G->ckk, (int)G->ckk, B, (int)ldb, 0.0f,
+                    y + (size_t)grp * G->coutg * ldy + j0, (int)ldy);
+    }
+}
+
+/* x [Cin, n, H, W] -> y [Cout, n, OH, OW], in tiles of rows sized for the
+ * small-matrix kernels. */
 static void forward_tiles(BdGraph *g, const ConvGeom *G, const float *x, const float *w, float *y) {
     const int n = g->n, rows = rows_fwd(g, G), total = n * G->oh;
     const Patch q = input_patch(G, n);
-    const size_t ldy = (size_t)n * G->P;
-    for (int r0 = 0; r0 < total; r0 += rows) {
-        const int r1 = r0 + rows < total ? r0 + rows : total;
-        const size_t t = (size_t)(r1 - r0) * G->ow, j0 = (size_t)r0 * G->ow;
-        for (int grp = 0; grp < G->groups; grp++) {
-            const float *xg = x + (size_t)grp * G->cing * n * G->hw;
-            const float *B = xg + j0;
-            size_t ldb = (size_t)n * G->hw;
-            if (!G->direct) {
-                bd_im2col(&q, xg, r0, r1, g->work, t);
-                B = g->work;
-                ldb = t;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->coutg, (int)t, (int)G->ckk, 1.0f,
-                        w + (size_t)grp * G->coutg * G->ckk, (int)G->ckk, B, (int)ldb, 0.0f,
-                        y + (size_t)grp * G->coutg * ldy + j0, (int)ldy);
-        }
-    }
+    for (int r0 = 0; r0 < total; r0 += rows)
+        forward_rows(g, G, &q, x, w, y, r0, r0 + rows < total ? r0 + rows : total);
 }
 
 static void backward_tiles(BdGraph *g, const ConvGeom *G, const float *x, const float *w, const float *dy, float *dw,
@@ -209,26 +218,13 @@ static void backward_tiles(BdGraph *g, const ConvGeom *G, const float *x, const 
 
 /* ---- CHUNK mode --------------------------------------------------------------------- */
 
+/* x [Cin, n, H, W] -> y [Cout, n, OH, OW], in chunks of whole samples. */
 static void forward_chunks(BdGraph *g, const ConvGeom *G, const float *x, const float *w, float *y) {
     const int n = g->n, nb = chunk_samples(g, G, n);
     const Patch q = input_patch(G, n);
-    const size_t ldy = (size_t)n * G->P;
     for (int b0 = 0; b0 < n; b0 += nb) {
         const int nbc = b0 + nb <= n ? nb : n - b0;
-        const size_t ncols = (size_t)nbc * G->P, j0 = (size_t)b0 * G->P;
-        for (int grp = 0; grp < G->groups; grp++) {
-            const float *xg = x + (size_t)grp * G->cing * n * G->hw;
-            const float *B = xg + (size_t)b0 * G->hw;
-            size_t ldb = (size_t)n * G->hw;
-            if (!G->direct) {
-                bd_im2col(&q, xg, b0 * G->oh, (b0 + nbc) * G->oh, g->work, ncols);
-                B = g->work;
-                ldb = ncols;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, G->coutg, (int)ncols, (int)G->ckk, 1.0f,
-                        w + (size_t)grp * G->coutg * G->ckk, (int)G->ckk, B, (int)ldb, 0.0f,
-                        y + (size_t)grp * G->coutg * ldy + j0, (int)ldy);
-        }
+        forward_rows(g, G, &q, x, w, y, b0 * G->oh, (b0 + nbc) * G->oh);
     }
 }
 
