@@ -90,19 +90,33 @@ typedef struct BdAxisDef {
     const char *help;
 } BdAxisDef;
 
+/* A spec's parameters live in one small arena (keys and values as
+ * NUL-terminated text, addressed by offset), so that a BdSpec is about 2 kB
+ * and a cell (BD_AXIS_COUNT specs) fits comfortably on the stack, and a copy
+ * is a plain struct assignment. Read parameters with bd_spec_key/bd_spec_val. */
+#define BD_SPEC_ARENA 2048
+
+typedef struct BdSpecParam {
+    unsigned short key, val; /* offsets into BdSpec.arena */
+} BdSpecParam;
+
 typedef struct BdSpec {
     char name[BD_SPEC_NAME_MAX];
     int n;
-    struct {
-        char key[BD_SPEC_KEY_MAX];
-        char val[BD_SPEC_VAL_MAX];
-    } kv[BD_SPEC_MAX_PARAMS];
+    unsigned short used; /* bytes of arena in use */
+    BdSpecParam kv[BD_SPEC_MAX_PARAMS];
+    char arena[BD_SPEC_ARENA];
 } BdSpec;
+
+static inline const char *bd_spec_key(const BdSpec *s, int i) { return s->arena + s->kv[i].key; }
+static inline const char *bd_spec_val(const BdSpec *s, int i) { return s->arena + s->kv[i].val; }
 
 /* ---- building and reading ------------------------------------------------ */
 
 void bd_spec_init(BdSpec *s, const char *name);
-/* Sets (or replaces) one parameter's raw text. Fails on overflow. */
+/* Sets (or replaces) one parameter's raw text. Fails when the key or value is
+ * too long, the spec has BD_SPEC_MAX_PARAMS parameters already, or its texts
+ * together would exceed the arena. */
 int bd_spec_set(BdSpec *s, const char *key, const char *val, BdError *err);
 /* Index of key in s->kv, or -1. */
 int bd_spec_find(const BdSpec *s, const char *key);
