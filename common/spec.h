@@ -88,7 +88,23 @@ typedef struct BdAxisDef {
     const char *absent;
     const BdPreset *presets; /* terminated by name == NULL; NULL for scalar axes */
     const char *help;
+    /* How people and the report name it: "architecture", "architectures". */
+    const char *label, *plural;
+    /* The design of the experiment, which the database's pairing columns and
+     * the report follow (results/README.md explains them):
+     *   replicate: cells that differ only in this axis are replicates of one
+     *     condition (the seed);
+     *   control: the value a comparison along this axis holds as its
+     *     reference (poison rate 0, regularizer none), or NULL; control_name
+     *     names the pairing columns, <control_name>_key (the key of the cell
+     *     with this axis at its control value, all else equal) and
+     *     <control_name>_condition (that cell's condition). */
+    int replicate;
+    const char *control, *control_name;
 } BdAxisDef;
+
+/* The SQL type of an axis' column: TEXT for presets, INTEGER or REAL. */
+const char *bd_axis_sql_type(const BdAxisDef *a);
 
 /* A spec's parameters live in one small arena (keys and values as
  * NUL-terminated text, addressed by offset), so that a BdSpec is about 2 kB
