@@ -124,10 +124,7 @@ static int show_detection(const Status *s) {
     if (prepare(s,
                 "SELECT COUNT(*), SUM(d.detectable = 1), SUM(d.detectable IS NULL) FROM detection d "
                 "WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM cells c WHERE " SELECTED
-                "  AND c.kind = 'cell' AND c.dataset = d.dataset AND c.arch = d.arch AND c.trigger = d.trigger "
-                "  AND c.strategy = d.strategy AND c.target = d.target AND c.poison_rate = d.poison_rate "
-                "  AND c.regularizer = d.regularizer AND c.init = d.init AND c.train = d.train "
-                "  AND c.retrain = d.retrain)",
+                "  AND c.kind = 'cell' AND c.condition = d.condition)",
                 &st) < 0)
         return -1;
     int rc = sqlite3_step(st);

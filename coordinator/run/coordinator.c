@@ -67,8 +67,8 @@ int co_prepare(Coordinator *co, int nranks) {
 
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
-        if (!strcmp(co->cells[i].status, "done")) done++;
-        else if (!strcmp(co->cells[i].status, "failed")) failed++;
+        if (co->cells[i].status == BD_DB_DONE) done++;
+        else if (co->cells[i].status == BD_DB_FAILED) failed++;
     }
     co->nranks = nranks;
     co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
@@ -83,7 +83,7 @@ int co_prepare(Coordinator *co, int nranks) {
     if (to_run < 0) return 3;
     char msg[8400], jobs[64] = "";
     int n_pre = 0;
-    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].pretrain;
+    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].kind == BD_JOB_PRETRAIN;
     if (n_pre) snprintf(jobs, sizeof jobs, " + %d pre-training job%s", n_pre, n_pre > 1 ? "s" : "");
     snprintf(msg, sizeof msg,
              "bdsweep: sweep '%s': %d cells%s (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
@@ -110,7 +110,7 @@ void co_stop_cell(Coordinator *co, int rank, const char *where) {
     if (idx < 0) return;
     BdError err = {{0}};
     if (bd_db_mark_stopped(co->db, co->cells[idx].id, &err) < 0) co_report_db_error(co, &err);
-    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "pending");
+    co->cells[idx].status = BD_DB_PENDING;
     co->rank_cell[rank] = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_by_limit++;
@@ -135,11 +135,11 @@ void co_finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *rep, 
     int idx = co->rank_cell[rank];
     if (idx < 0) return;
     BdError err = {{0}};
-    int was_failed = !strcmp(co->cells[idx].status, "failed");
+    int was_failed = co->cells[idx].status == BD_DB_FAILED;
     int rc = ok ? bd_db_mark_done(co->db, co->cells[idx].id, rep, &err)
                 : bd_db_mark_failed(co->db, co->cells[idx].id, rep->wall_seconds, error, &err);
     if (rc < 0) co_report_db_error(co, &err);
-    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "%s", ok ? "done" : "failed");
+    co->cells[idx].status = ok ? BD_DB_DONE : BD_DB_FAILED;
     co->rank_cell[rank] = -1;
     bd_progress_finished(&co->progress, rank, ok, was_failed);
     co_release_waiting(co, idx, ok, error);
@@ -163,26 +163,26 @@ void co_store_metrics(Coordinator *co, int rank, const char *phase, int epoch, c
 int co_finish(Coordinator *co) {
     bd_progress_end(&co->progress);
     BdError err = {{0}};
-    int counts[4] = {0};
+    int counts[BD_DB_STATUS_COUNT] = {0};
     int status = 0;
     if (bd_db_counts(co->db, co->sweep_id, counts, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         status = 3;
     } else if (co->db_broken) {
         status = 3;
-    } else if (co->stopped_by_limit && counts[2] + counts[3] != co->n_cells) {
+    } else if (co->stopped_by_limit && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != co->n_cells) {
         status = 75; /* EX_TEMPFAIL: come back and continue */
-    } else if (counts[2] != co->n_cells) {
+    } else if (counts[BD_DB_DONE] != co->n_cells) {
         status = 1;
     }
     if (status == 75)
         fprintf(stderr,
                 "bdsweep: the time limit stopped the run: %d of %d done, %d failed, %d left; run the same command "
                 "again to continue (stopped cells resume from their last epoch)\n",
-                counts[2], co->n_cells, counts[3], co->n_cells - counts[2] - counts[3]);
+                counts[BD_DB_DONE], co->n_cells, counts[BD_DB_FAILED], co->n_cells - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
     if (status == 1) {
-        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[2], co->n_cells,
-                counts[3], counts[0] + counts[1]);
+        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[BD_DB_DONE], co->n_cells,
+                counts[BD_DB_FAILED], counts[BD_DB_PENDING] + counts[BD_DB_RUNNING]);
         int shown = 0;
         sqlite3_stmt *q = NULL;
         sqlite3 *h = bd_db_sqlite(co->db);
@@ -197,7 +197,7 @@ int co_finish(Coordinator *co) {
             }
         }
         sqlite3_finalize(q);
-        if (counts[3] > shown) fprintf(stderr, "  ... (bdsweep status shows them all)\n");
+        if (counts[BD_DB_FAILED] > shown) fprintf(stderr, "  ... (bdsweep status shows them all)\n");
         fprintf(stderr, "bdsweep: re-run failed cells with: bdsweep run %s --retry-failed%s%s\n", co->opt.sweep_path,
                 co->opt.db_path ? " --db " : "", co->opt.db_path ? co->opt.db_path : "");
     } else if (status == 0) {
