@@ -75,7 +75,11 @@ int co_prepare(Coordinator *co, int nranks) {
     co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
     co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
     for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
-    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty);
+    unsigned varying = 0;
+    for (int a = 0; a < BD_AXIS_COUNT; a++)
+        if (co->sweep.axes[a].n > 1) varying |= 1u << a;
+    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty,
+                     varying);
     co->parked = bd_xcalloc((size_t)nranks, sizeof *co->parked);
     co->scratch = bd_xmalloc((size_t)co->n_cells * sizeof *co->scratch + sizeof(int));
     co_index_ids(co);
@@ -159,6 +163,7 @@ void co_store_metrics(Coordinator *co, int rank, const char *phase, int epoch, c
     BdError err = {{0}};
     if (bd_db_add_metrics(co->db, co->cells[idx].id, phase, epoch, names, values, n, &err) < 0)
         co_report_db_error(co, &err);
+    bd_progress_metrics(&co->progress, rank, names, values, n);
 }
 
 int co_finish(Coordinator *co) {
