@@ -38,26 +38,25 @@ static int index_of(const Coordinator *co, int64_t id) {
     return -1;
 }
 
-static void pretrain_model_path(const Coordinator *co, const BdDbCell *c, char *out, size_t cap) {
-    bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, out, cap);
-}
-
 /* A done pre-training job whose model file is gone is run again when a cell
  * that is not done yet still needs it. */
 int co_requeue_lost_models(Coordinator *co) {
     for (int i = 0; i < co->n_cells; i++) {
         BdDbCell *c = &co->cells[i];
         if (c->kind != BD_JOB_PRETRAIN || c->status != BD_DB_DONE) continue;
-        char path[4400];
-        pretrain_model_path(co, c, path, sizeof path);
+        char path[BD_CKPT_PATH_MAX];
+        BdError err = {{0}};
+        if (bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, path, sizeof path, &err) < 0) {
+            fprintf(stderr, "bdsweep: %s\n", err.msg);
+            return -1;
+        }
         if (access(path, R_OK) == 0) continue;
         int needed = 0;
         for (int k = 0; k < co->n_cells && !needed; k++)
             needed = co->cells[k].depends_on == c->id && co->cells[k].status != BD_DB_DONE;
         if (!needed) continue;
-        char reason[4500];
+        char reason[BD_CKPT_PATH_MAX + 64];
         snprintf(reason, sizeof reason, "model checkpoint %s is missing: pre-training again", path);
-        BdError err = {{0}};
         if (bd_db_requeue_done(co->db, c->id, reason, &err) < 0) {
             fprintf(stderr, "bdsweep: %s\n", err.msg);
             return -1;

@@ -41,8 +41,12 @@ int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err) {
     return bd_job_key(axes, BD_JOB_PRETRAIN, t, out, cap, err);
 }
 
-void bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap) {
-    snprintf(out, cap, "%s/%s-%016" PRIx64 ".ckpt", dir, kind, bd_hash_str(key));
+int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap, BdError *err) {
+    int w = snprintf(out, cap, "%s/%s-%016" PRIx64 ".ckpt", dir, kind, bd_hash_str(key));
+    if (w < 0 || (size_t)w >= cap)
+        return bd_fail(err, "checkpoint folder path too long (%zu characters, at most %zu): %.80s...", strlen(dir),
+                       cap - 40, dir);
+    return 0;
 }
 
 void bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap) {

@@ -25,8 +25,11 @@ int bd_main_key(const BdCell *c, char *out, size_t cap, BdError *err);
 /* The pre-training job's key, or "" when the cell starts from scratch. */
 int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err);
 
-/* dir/<kind>-<16 hex digits of the key's hash>.ckpt */
-void bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap);
+/* Room for a checkpoint's path: a folder of up to 4096 bytes (PATH_MAX) and its name. */
+#define BD_CKPT_PATH_MAX (4096 + 64)
+
+/* dir/<kind>-<16 hex digits of the key's hash>.ckpt; fails when it does not fit in cap. */
+int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap, BdError *err);
 
 /* The architecture key stored in a checkpoint: a model is only loaded into
  * the same architecture on the same input shape and class count. */

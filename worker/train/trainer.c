@@ -8,22 +8,6 @@
 #include "clock.h"
 #include "metrics.h"
 
-void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
-    memset(c, 0, sizeof *c);
-    c->epochs = (int)bd_spec_int(s, "epochs");
-    c->batch = (int)bd_spec_int(s, "batch");
-    c->lr = (float)bd_spec_float(s, "lr");
-    c->momentum = (float)bd_spec_float(s, "momentum");
-    c->weight_decay = (float)bd_spec_float(s, "weight_decay");
-    c->nesterov = bd_spec_bool(s, "nesterov");
-    snprintf(c->schedule, sizeof c->schedule, "%s", bd_spec_str(s, "schedule"));
-    c->step_epochs = (int)bd_spec_int(s, "step_epochs");
-    c->step_gamma = (float)bd_spec_float(s, "step_gamma");
-    c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
-    snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
-    c->clip = (float)bd_spec_float(s, "clip");
-}
-
 float bd_lr_at(const BdTrainCfg *c, double t) {
     double w = c->warmup_epochs;
     if (w > 0 && t < w) return (float)(c->lr * t / w);
@@ -36,13 +20,15 @@ float bd_lr_at(const BdTrainCfg *c, double t) {
     return c->lr;
 }
 
-void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink) {
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink,
+                     const BdTrainCfg *cfg) {
     memset(t, 0, sizeof *t);
     t->g = g;
     t->reg = reg;
     t->batcher = *b;
     t->seed = seed;
     t->sink = sink;
+    bd_sgd_init(&t->opt, g, cfg->momentum, cfg->weight_decay, cfg->nesterov);
     size_t per = (size_t)g->input.c * g->input.h * g->input.w;
     t->x = bd_xmalloc(per * (size_t)g->max_batch * sizeof *t->x);
     t->y = bd_xmalloc((size_t)g->max_batch * sizeof *t->y);
@@ -50,7 +36,15 @@ void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, u
     t->pred = bd_xmalloc((size_t)g->max_batch * sizeof *t->pred);
 }
 
+void bd_trainer_reset_optimizer(BdTrainer *t, const BdTrainCfg *cfg) {
+    bd_sgd_free(&t->opt);
+    bd_sgd_init(&t->opt, t->g, cfg->momentum, cfg->weight_decay, cfg->nesterov);
+}
+
+void bd_trainer_train_only(BdTrainer *t, const char *const *prefixes) { bd_sgd_train_only(&t->opt, t->g, prefixes); }
+
 void bd_trainer_free(BdTrainer *t) {
+    bd_sgd_free(&t->opt);
     free(t->x);
     free(t->y);
     free(t->idx);
