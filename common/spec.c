@@ -1,4 +1,5 @@
 #include "spec.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -301,10 +302,10 @@ static void range_text(const BdParamDef *d, char *out, size_t cap) {
     char lo[64], hi[64];
     bound_text(d->min, lo, sizeof lo);
     bound_text(d->max, hi, sizeof hi);
-    if (isinf(d->min) && isinf(d->max)) snprintf(out, cap, "any value");
-    else if (isinf(d->max)) snprintf(out, cap, "at least %s", lo);
-    else if (isinf(d->min)) snprintf(out, cap, "at most %s", hi);
-    else snprintf(out, cap, "in [%s, %s]", lo, hi);
+    if (isinf(d->min) && isinf(d->max)) bd_text_format(out, cap, "any value");
+    else if (isinf(d->max)) bd_text_format(out, cap, "at least %s", lo);
+    else if (isinf(d->min)) bd_text_format(out, cap, "at most %s", hi);
+    else bd_text_format(out, cap, "in [%s, %s]", lo, hi);
 }
 
 static int parse_int(const char *raw, long *x) {

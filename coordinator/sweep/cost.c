@@ -9,6 +9,7 @@
 #include "job.h"
 #include "job_plan.h"
 #include "models.h"
+#include "text.h"
 
 /* Per distinct dataset value: shape and sizes. Per distinct (arch, dataset):
  * the model's numbers. Sweeps have few of either, so linear lists do. */
@@ -56,7 +57,7 @@ static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec)
         d->n_test = nominal.n_test;
         d->nominal = d->ok = 1;
     }
-    if (!d->ok) snprintf(d->why, sizeof d->why, "%s", err.msg);
+    if (!d->ok) bd_text_format(d->why, sizeof d->why, "%s", err.msg);
     return d;
 }
 
@@ -81,7 +82,7 @@ static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec
         m->train_gflop = bd_graph_flops(g, 1) * 1e-9;
         m->eval_gflop = bd_graph_flops(g, 0) * 1e-9;
     } else {
-        snprintf(m->why, sizeof m->why, "%s", err.msg);
+        bd_text_format(m->why, sizeof m->why, "%s", err.msg);
     }
     bd_graph_free(g);
     return m;
@@ -117,19 +118,19 @@ void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
         BdCellCost *cc = &out->cells[i];
         BdError err = {{0}};
         if (bd_cell_parse(bd_axes(), sc->key, cell, &err) < 0) {
-            snprintf(cc->why, sizeof cc->why, "%s", err.msg);
+            bd_text_format(cc->why, sizeof cc->why, "%s", err.msg);
             out->unknown++;
             continue;
         }
         const DataInfo *d = data_info(&cache, sc->values[BD_AXIS_DATASET], &cell->v[BD_AXIS_DATASET]);
         if (!d->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", d->why);
+            bd_text_format(cc->why, sizeof cc->why, "%s", d->why);
             out->unknown++;
             continue;
         }
         const ModelInfo *m = model_info(&cache, sc->values[BD_AXIS_ARCH], &cell->v[BD_AXIS_ARCH], d);
         if (!m->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", m->why);
+            bd_text_format(cc->why, sizeof cc->why, "%s", m->why);
             out->unknown++;
             continue;
         }
