@@ -8,6 +8,7 @@ int bd_cmd_run(int argc, char **argv);
 int bd_cmd_status(int argc, char **argv);
 int bd_cmd_report(int argc, char **argv);
 int bd_cmd_preview(int argc, char **argv);
+int bd_cmd_schema(int argc, char **argv);
 
 /* Each command lives in its own file; add it here. */
 const BdCommand bd_commands[] = {
@@ -17,6 +18,7 @@ const BdCommand bd_commands[] = {
     {"preview", "PNG pictures of a sweep's triggers on its datasets, before running it", bd_cmd_preview},
     {"report", "the paper's four findings for a results database: HTML, Markdown, SVG, CSV", bd_cmd_report},
     {"run", "run the cells of a sweep that are not done yet (under mpirun)", bd_cmd_run},
+    {"schema", "the SQL of a results database (tables, generated columns, views) and its documentation", bd_cmd_schema},
     {"status", "counts per status, failures and the last run of a results database", bd_cmd_status},
     {NULL, NULL, NULL},
 };
