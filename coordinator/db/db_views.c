@@ -40,7 +40,8 @@ static char *conditions(void) {
     bd_str_puts(&s, "CREATE VIEW conditions AS\nSELECT condition");
     for (int i = 0; i < n; i++) {
         const BdCellColumn *c = &cols[i];
-        if ((c->role == BD_COL_AXIS || c->role == BD_COL_PRESET_NAME) && !bd_axes()[c->axis].replicate)
+        int axis_column = c->role == BD_COL_AXIS || c->role == BD_COL_PRESET_NAME;
+        if ((axis_column && !bd_axes()[c->axis].replicate) || c->role == BD_COL_CONTROL_CONDITION)
             bd_str_printf(&s, ", %s", c->name);
     }
     bd_str_puts(&s, ", COUNT(*) AS cells\nFROM cells WHERE kind = 'cell' GROUP BY condition");
@@ -112,9 +113,10 @@ BdDbView *bd_db_views_make(int *n) {
     v[k++] = (BdDbView){"conditions", conditions(),
                         "### `conditions` — one row per condition\n\n"
                         "A condition is the set of cells that differ only by their seed (their replicates). "
-                        "Columns: `condition` (the key without the seed), every axis column but `seed` and "
-                        "its `_name` column, and `cells` (how many cells of the grid it holds). The views that "
-                        "summarise groups of seeds join it for their axis columns.\n", 0};
+                        "Columns: `condition` (the key without the seed), every axis column but `seed` with its "
+                        "`_name` column, the `_condition` pairing columns (`baseline_condition`, ...), and "
+                        "`cells` (how many cells of the grid it holds). The views that summarise groups of "
+                        "seeds join it for their axis columns.\n", 0};
     v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
                         "### `epoch_metrics` — the curves\n\n"
                         "One row per job, phase and epoch (`cell_id, phase, epoch`), a column per metric of "
