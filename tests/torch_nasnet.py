@@ -1,5 +1,5 @@
 """NASNet-A (Zoph et al. 2018) in PyTorch: the reference that worker/models/nasnet.c
-must reproduce, parameter name for parameter name (MISSION.md section 5).
+must reproduce, parameter name for parameter name (docs/EXPERIMENT.md section 5).
 
 Used by tests/parity/make_fixtures.py (fixtures for test_parity.c, through
 ARCHS), by bench/compare_pytorch.py, and for the parameter counts
@@ -14,7 +14,7 @@ exactly the trainable parameters of Keras' NASNetMobile (5,289,978) and
 NASNetLarge (88,753,150), and with the BN moving statistics their totals
 5,326,716 and 88,949,818 (the paper's 5.3M and 88.9M).
 
-Topology, as MISSION.md section 5 states it:
+Topology, as docs/EXPERIMENT.md section 5 states it:
   * every cell reads the outputs of the two previous cells, "newer" and "older";
     (a) the older one is matched to the cell: a factorized reduction when its
         spatial size differs from the newer one's, ReLU-1x1 conv-BN when only its

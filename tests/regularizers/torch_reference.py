@@ -1,5 +1,5 @@
 """The regularizers against an independent PyTorch float64 implementation of
-MISSION.md section 6, through a whole model: reg_dump runs one training step
+docs/EXPERIMENT.md section 6, through a whole model: reg_dump runs one training step
 of a tiny resnet20 (blocks=1, width=4, 3x8x8, batch 8) with a regularizer and
 prints its parameters, input and gradients; this script rebuilds the step in
 PyTorch (tests/torch_models.py's twin, the same weights by name) and prints

@@ -38,7 +38,7 @@ typedef struct CellTable {
     int out[6], n_out; /* the states concatenated into the output */
 } CellTable;
 
-/* MISSION.md section 5, blocks 1-5 in order. */
+/* docs/EXPERIMENT.md section 5, blocks 1-5 in order. */
 static const CellTable normal_cell = {
     .left = {{OP_SEP, 5, 0}, {OP_SEP, 5, 1}, {OP_AVG, 3, 0}, {OP_AVG, 3, 1}, {OP_SEP, 3, 0}},
     .right = {{OP_SEP, 3, 1}, {OP_SEP, 3, 1}, {OP_ID, 1, 1}, {OP_AVG, 3, 1}, {OP_ID, 1, 0}},

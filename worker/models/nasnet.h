@@ -1,4 +1,4 @@
-/* NASNet-A (Zoph et al. 2018), MISSION.md section 5: the builder behind the
+/* NASNet-A (Zoph et al. 2018), docs/EXPERIMENT.md section 5: the builder behind the
  * presets nasnet-a-mobile, nasnet-a-large and nasnet-a-cifar. Its PyTorch twin
  * is tests/torch_nasnet.py, whose module comment lists every choice the
  * mission leaves open and the TF-slim reference detail each one follows. */
