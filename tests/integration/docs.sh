@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 sed -n '/<!-- axes:begin -->/,/<!-- axes:end -->/p' "$SRC/sweeps/README.md" | sed '1d;$d' > "$WORK/have.md"
 diff -u "$WORK/have.md" "$WORK/want.md" > "$WORK/diff" || { cat "$WORK/diff"; fail "sweeps/README.md is out of date"; }
 # Every subcommand's help is complete: it names the command and exits 0.
-for cmd in axes bench plan preview report run status; do
+for cmd in axes bench export plan preview report run status; do
   out=$("$BDSWEEP" "$cmd" --help) || fail "bdsweep $cmd --help exited $?"
   case "$out" in *"bdsweep $cmd"*) ;; *) fail "bdsweep $cmd --help does not show its usage" ;; esac
 done
