@@ -297,7 +297,10 @@ static int check_offsets(BdStFile *f, const unsigned char *buffer, uint64_t buff
                 rc = bd_fail(err, "%s: tensor '%s': its shape overflows", path, t->name);
             bytes *= (uint64_t)t->shape[d];
         }
-        if (rc == 0 && (t->end < t->begin || t->end - t->begin != bytes))
+        if (rc == 0 && t->end < t->begin)
+            rc = bd_fail(err, "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin", path, t->name,
+                         (unsigned long long)t->begin, (unsigned long long)t->end);
+        else if (rc == 0 && t->end - t->begin != bytes)
             rc = bd_fail(err, "%s: tensor '%s': data_offsets [%llu, %llu] hold %llu bytes; its %s shape needs %llu",
                          path, t->name, (unsigned long long)t->begin, (unsigned long long)t->end,
                          (unsigned long long)(t->end - t->begin), t->dtype, (unsigned long long)bytes);
