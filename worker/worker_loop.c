@@ -34,13 +34,7 @@ static void sink_metrics(void *ud, const char *phase, int epoch, const char *con
     bd_exit_if_orphaned(s->parent);
     bd_buf_reset(&s->buf);
     bd_buf_put_i64(&s->buf, s->job);
-    bd_buf_put_str(&s->buf, phase);
-    bd_buf_put_i64(&s->buf, epoch);
-    bd_buf_put_i64(&s->buf, n);
-    for (int i = 0; i < n; i++) {
-        bd_buf_put_str(&s->buf, names[i]);
-        bd_buf_put_f64(&s->buf, values[i]);
-    }
+    bd_metrics_put(&s->buf, phase, epoch, names, values, n);
     send_buf(&s->buf, BD_MSG_METRICS);
 }
 

@@ -127,7 +127,7 @@ int bd_cmd_axes(int argc, char **argv) {
         }
     }
     const BdAxisDef *axes = bd_axes();
-    if (only && bd_axis_index(only) < 0) {
+    if (only && bd_axis_index(bd_axes(), only) < 0) {
         fprintf(stderr, "bdsweep axes: unknown axis '%s'\nhint: the axes are:", only);
         for (int i = 0; i < BD_AXIS_COUNT; i++) fprintf(stderr, " %s", axes[i].name);
         fprintf(stderr, "\n");

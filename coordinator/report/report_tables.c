@@ -14,7 +14,7 @@ static void axis_columns(const Rep *r, unsigned always, unsigned skip, char *out
     out[0] = '\0';
     for (int a = 0; a < BD_AXIS_COUNT && o < cap; a++)
         if ((r->varies[a] > 1 || (always & AXIS_BIT(a))) && !(skip & AXIS_BIT(a)))
-            o += (size_t)snprintf(out + o, cap - o, "%s, ", bd_axis_names[a]);
+            o += (size_t)snprintf(out + o, cap - o, "%s, ", bd_axes()[a].name);
 }
 
 #define ALL_BUT_SEED "dataset, arch, trigger, strategy, target, poison_rate, regularizer, init, train, retrain"

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+
 static size_t image_bytes(BdDataShape s) { return (size_t)s.c * s.h * s.w; }
 
 /* A new split holding the samples idx[0..n) of src (copies). */
@@ -120,9 +122,11 @@ int bd_cell_data_prepare(const BdDataset *d, const BdCell *c, uint64_t seed, int
     if (bd_poison(strategy, target, bd_cell_poison_rate(c), out->trigger, &out->train, out->shape, &pick, &where,
                   &report, err) < 0)
         return -1;
-    const char *names[] = {"pool", "poisoned", "train_samples", "heldout_samples", "test_samples"};
+    const char *names[] = {bd_metric_name(BD_METRIC_POOL), bd_metric_name(BD_METRIC_POISONED),
+                           bd_metric_name(BD_METRIC_TRAIN_SAMPLES), bd_metric_name(BD_METRIC_HELDOUT_SAMPLES),
+                           bd_metric_name(BD_METRIC_TEST_SAMPLES)};
     double values[] = {report.pool, report.poisoned, out->train.n, out->held.n, out->test.n};
-    if (sink && sink->metrics) sink->metrics(sink->ud, "poison", 0, names, values, 5);
+    if (sink && sink->metrics) sink->metrics(sink->ud, bd_phase_name(BD_PHASE_POISON), 0, names, values, 5);
     bd_poison_report_free(&report);
     make_triggered(strategy, target, out->trigger, &out->test, out->shape, seed, &out->ev);
     return 0;

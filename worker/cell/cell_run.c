@@ -11,6 +11,7 @@
 #include "cell.h"
 #include "cell_ckpt.h"
 #include "cell_data.h"
+#include "job.h"
 #include "job_keys.h"
 #include "log.h"
 #include "models.h"
@@ -150,7 +151,9 @@ static void reset_history(Job *j, const BdSink *sink, uint64_t seed) {
 static int run_pretrain(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, const BdSink *sink,
                         BdCellOutcome *out, BdError *err) {
     if (!ckpt_dir) return bd_fail(err, "a pre-training job needs a checkpoint folder to leave its model in");
-    if (bd_pretrain_parse(key, &j->cell, err) < 0) return -1;
+    BdJob job;
+    if (bd_job_parse(bd_axes(), key, &job, err) < 0) return -1;
+    j->cell = job.cell;
     uint64_t seed = bd_hash_str(key);
     const BdDataset *d;
     if (worker_dataset(w, &j->cell.v[BD_AXIS_DATASET], &d, err) < 0) return -1;
@@ -300,7 +303,7 @@ int bd_cell_run(BdWorker *w, const char *key, const char *ckpt_dir, const BdSink
     Job *j = bd_xcalloc(1, sizeof *j);
     memset(out, 0, sizeof *out);
     bd_history_init(&j->history, sink);
-    int rc = bd_is_pretrain_key(key) ? run_pretrain(w, j, key, ckpt_dir, sink, out, err)
+    int rc = bd_job_kind_of(key) == BD_JOB_PRETRAIN ? run_pretrain(w, j, key, ckpt_dir, sink, out, err)
                                      : run_cell(w, j, key, ckpt_dir, sink, out, err);
     job_free(j);
     free(j);

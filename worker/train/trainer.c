@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "metrics.h"
 
 void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
     memset(c, 0, sizeof *c);
@@ -117,15 +118,16 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
         names[n] = name_buf + (size_t)n * name_w;                               \
         values[n++] = (v);                                                      \
     } while (0)
-    PUT("clean_acc", clean_acc);
+    PUT(bd_metric_name(BD_METRIC_CLEAN_ACC), clean_acc);
     if (n_trig) {
-        PUT("asr", asr);
-        PUT("triggered_acc", triggered_acc);
+        PUT(bd_metric_name(BD_METRIC_ASR), asr);
+        PUT(bd_metric_name(BD_METRIC_TRIGGERED_ACC), triggered_acc);
     }
     for (int i = 0; i < n_extra && n < MAX_REPORT; i++) PUT(extra_names[i], extra_values[i]);
     for (int c = 0; c < classes && n < MAX_REPORT; c++) {
         char nm[32];
-        snprintf(nm, sizeof nm, "clean_acc_class_%d", c);
+        const char *per_class = bd_metric_name(BD_METRIC_CLEAN_ACC_CLASS); /* "..._K" */
+        snprintf(nm, sizeof nm, "%.*s%d", (int)strlen(per_class) - 1, per_class, c);
         if (class_total[c]) PUT(nm, (double)class_correct[c] / class_total[c]);
     }
 #undef PUT
@@ -195,7 +197,9 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
                 last_progress = now;
             }
         }
-        const char *names[] = {"loss", "loss_ce", "loss_reg", "train_acc", "lr", "seconds"};
+        const char *names[] = {bd_metric_name(BD_METRIC_LOSS),      bd_metric_name(BD_METRIC_LOSS_CE),
+                               bd_metric_name(BD_METRIC_LOSS_REG),  bd_metric_name(BD_METRIC_TRAIN_ACC),
+                               bd_metric_name(BD_METRIC_LR),        bd_metric_name(BD_METRIC_SECONDS)};
         double values[] = {sum_loss / seen, sum_ce / seen, sum_reg / seen, (double)correct / seen, lr,
                            bd_monotonic_seconds() - t0};
         bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);
