@@ -3,7 +3,7 @@
 #ifndef BD_EXPORT_TEST_H
 #define BD_EXPORT_TEST_H
 
-#include <stdlib.h>
+#include <string.h>
 
 #include "axes.h"
 #include "cell.h"
@@ -42,10 +42,10 @@ static BdGraph *random_model(const char *arch_text, BdShape in, int classes, int
 
 /* The architecture key of a cell's checkpoints (job_keys.h). */
 static void cell_arch_key(const BdSpec *arch, BdShape in, int classes, char *out, size_t cap) {
-    BdCell *c = calloc(1, sizeof *c);
-    c->v[BD_AXIS_ARCH] = *arch;
-    bd_arch_key(c, in.c, in.h, in.w, classes, out, cap);
-    free(c);
+    BdCell c;
+    memset(&c, 0, sizeof c);
+    c.v[BD_AXIS_ARCH] = *arch;
+    bd_arch_key(&c, in.c, in.h, in.w, classes, out, cap);
 }
 
 /* Saves g as a cell's checkpoint of `phase` after `epochs` epochs, with one

@@ -173,13 +173,13 @@ static void test_real_cell(void) {
     CHECK_MSG(bd_cell_run(&w, CELL, cells, &sink, &outcome, &err) == 0, "%s", err.msg);
     bd_worker_free(&w);
 
-    BdCell *c = calloc(1, sizeof *c);
+    BdCell c;
     char main_key[BD_KEY_MAX], ckpt[4300], out[256];
-    CHECK(bd_cell_parse(bd_axes(), CELL, c, &err) == 0 && bd_main_key(c, main_key, sizeof main_key, &err) == 0);
+    CHECK(bd_cell_parse(bd_axes(), CELL, &c, &err) == 0 && bd_main_key(&c, main_key, sizeof main_key, &err) == 0);
     bd_checkpoint_path(cells, "main", main_key, ckpt, sizeof ckpt);
     path_of(out, sizeof out, "cell.safetensors");
     BdExportModel m;
-    CHECK_MSG(bd_export_load(&m, ckpt, &c->v[BD_AXIS_ARCH], (BdShape){1, 12, 12}, 4, &err) == 0, "%s", err.msg);
+    CHECK_MSG(bd_export_load(&m, ckpt, &c.v[BD_AXIS_ARCH], (BdShape){1, 12, 12}, 4, &err) == 0, "%s", err.msg);
     if (m.g) {
         CHECK_MSG(bd_export_write(&m, NULL, 0, out, &err) == 0, "%s", err.msg);
         compare_file(out, m.g, "a cell's main model");
@@ -189,7 +189,6 @@ static void test_real_cell(void) {
         check_meta(out, "input", "1x12x12");
     }
     bd_export_free(&m);
-    free(c);
 }
 
 int main(void) {

@@ -30,10 +30,10 @@ int bd_export_graph(const BdGraph *g, const BdStMeta *meta, int n_meta, const ch
 /* The architecture key a cell's checkpoints carry (job_keys.h), made from the
  * arch alone: only the arch axis of the cell is read. */
 static void arch_key(const BdSpec *arch, BdShape in, int classes, char *out, size_t cap) {
-    BdCell *c = bd_xcalloc(1, sizeof *c); /* 140 kB: not for the stack */
-    c->v[BD_AXIS_ARCH] = *arch;
-    bd_arch_key(c, in.c, in.h, in.w, classes, out, cap);
-    free(c);
+    BdCell c;
+    memset(&c, 0, sizeof c);
+    c.v[BD_AXIS_ARCH] = *arch;
+    bd_arch_key(&c, in.c, in.h, in.w, classes, out, cap);
 }
 
 int bd_export_load(BdExportModel *m, const char *ckpt_path, const BdSpec *arch, BdShape input, int classes,
