@@ -55,9 +55,9 @@ static int by_meta_key(const void *a, const void *b) {
 }
 
 /* The JSON header, padded, for tensors in order[0..n) and metadata in
- * meta_order[0..n_meta); *data_len receives the byte buffer's size. */
+ * meta_order[0..n_meta). */
 static int build_header(BdBuf *h, const BdStF32 *const *order, int n, const BdStMeta *const *meta_order, int n_meta,
-                        uint64_t *data_len, const char *path, BdError *err) {
+                        const char *path, BdError *err) {
     put(h, "{");
     if (n_meta > 0) {
         put(h, "\"__metadata__\":{");
@@ -105,7 +105,6 @@ static int build_header(BdBuf *h, const BdStF32 *const *order, int n, const BdSt
     while (h->len % 8) put(h, " ");
     if (h->len > BD_ST_MAX_HEADER)
         return bd_fail(err, "%s: the header would take %zu bytes (at most %u)", path, h->len, BD_ST_MAX_HEADER);
-    *data_len = offset;
     return 0;
 }
 
@@ -127,9 +126,8 @@ int bd_st_write(const char *path, const BdStF32 *tensors, int n, const BdStMeta 
 
     BdBuf h;
     bd_buf_init(&h);
-    uint64_t data_len = 0;
     char *tmp = NULL;
-    int rc = build_header(&h, order, n, meta_order, n_meta, &data_len, path, err);
+    int rc = build_header(&h, order, n, meta_order, n_meta, path, err);
     if (rc == 0) {
         size_t cap = strlen(path) + 32;
         tmp = bd_xmalloc(cap);
