@@ -10,6 +10,7 @@
 #include "axes.h"
 #include "cell.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "export.h"
 
 static void usage(FILE *f) {
@@ -49,19 +50,19 @@ static void usage(FILE *f) {
 static int bad(const char *msg, const char *arg) {
     fprintf(stderr, "bdsweep export: %s%s%s%s\nhint: bdsweep export --help\n", msg, arg ? " '" : "", arg ? arg : "",
             arg ? "'" : "");
-    return 2;
+    return BD_EXIT_USAGE;
 }
 
 int bd_cmd_export(int argc, char **argv) {
     const char *ckpt = NULL, *arch_text = NULL, *input_text = NULL, *classes_text = NULL, *out = NULL;
     BdStMeta *extra = bd_xcalloc((size_t)argc, sizeof *extra);
     char **keys = bd_xcalloc((size_t)argc, sizeof *keys);
-    int n_extra = 0, rc = 2;
+    int n_extra = 0, rc = BD_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            rc = 0;
+            rc = BD_EXIT_OK;
             goto done;
         }
         const char **slot = !strcmp(a, "--checkpoint") ? &ckpt
@@ -131,11 +132,11 @@ int bd_cmd_export(int argc, char **argv) {
     }
     if (bd_export_write(&m, extra, n_extra, out, &err) < 0) {
         fprintf(stderr, "bdsweep export: %s\n", err.msg);
-        rc = 1;
+        rc = BD_EXIT_FAILED;
     } else {
         printf("wrote %s: %s %s, %d classes, %d tensors, %s phase after %d epoch%s\n", out, m.arch, input_text,
                m.classes, m.g->n_param_info + m.g->n_buffer_info, m.phase, m.epochs, m.epochs == 1 ? "" : "s");
-        rc = fflush(stdout) == 0 ? 0 : 1;
+        rc = fflush(stdout) == 0 ? BD_EXIT_OK : BD_EXIT_FAILED;
     }
     bd_export_free(&m);
 done:

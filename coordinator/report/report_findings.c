@@ -19,7 +19,6 @@
 #include "report_internal.h"
 
 #define DONE "status = 'done'"
-#define AXES_BUT_SEED "dataset, arch, trigger, strategy, target, poison_rate, regularizer, init, train, retrain"
 /* Same tolerance as the views' neutralisation threshold. */
 #define TOOK_HOLD "baseline_asr IS NOT NULL AND asr > baseline_asr + 0.05 + 1e-9"
 
@@ -54,9 +53,9 @@ static const char *spread_word(double range) {
 static int spread_at(Rep *r, double rate, Spread *s) {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT " AXES_BUT_SEED ", AVG(asr) AS mean_asr, COUNT(*) AS n, MAX(asr) - MIN(asr) AS seed_range "
+             "SELECT *, AVG(asr) AS mean_asr, COUNT(*) AS n, MAX(asr) - MIN(asr) AS seed_range "
              "FROM cell_results WHERE " DONE " AND asr IS NOT NULL AND poison_rate = %.17g "
-             "GROUP BY " AXES_BUT_SEED " ORDER BY mean_asr",
+             "GROUP BY condition ORDER BY mean_asr",
              rate);
     sqlite3_stmt *st;
     if (rep_prepare(r, sql, &st) < 0) return -1;
