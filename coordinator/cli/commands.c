@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 int bd_cmd_axes(int argc, char **argv);
+int bd_cmd_export(int argc, char **argv);
 int bd_cmd_plan(int argc, char **argv);
 int bd_cmd_run(int argc, char **argv);
 int bd_cmd_status(int argc, char **argv);
@@ -14,6 +15,7 @@ int bd_cmd_schema(int argc, char **argv);
 const BdCommand bd_commands[] = {
     {"axes", "every axis, value and parameter a sweep file can use", bd_cmd_axes},
     {"bench", "time training and evaluation steps of an architecture (engine speed)", bd_cmd_bench},
+    {"export", "write a checkpoint's model as a safetensors file for PyTorch", bd_cmd_export},
     {"plan", "validate a sweep file and list its cells (no MPI, no database)", bd_cmd_plan},
     {"preview", "PNG pictures of a sweep's triggers on its datasets, before running it", bd_cmd_preview},
     {"report", "the paper's four findings for a results database: HTML, Markdown, SVG, CSV", bd_cmd_report},

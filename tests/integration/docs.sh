@@ -17,7 +17,7 @@ diff -u "$WORK/have-schema.md" "$WORK/want-schema.md" > "$WORK/diff" ||
 # The schema runs in plain sqlite3.
 "$BDSWEEP" schema | sqlite3 "$WORK/schema.db" || fail "bdsweep schema does not run in sqlite3"
 # Every subcommand's help is complete: it names the command and exits 0.
-for cmd in axes bench plan preview report run schema status; do
+for cmd in axes bench export plan preview report run schema status; do
   out=$("$BDSWEEP" "$cmd" --help) || fail "bdsweep $cmd --help exited $?"
   case "$out" in *"bdsweep $cmd"*) ;; *) fail "bdsweep $cmd --help does not show its usage" ;; esac
 done

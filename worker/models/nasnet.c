@@ -1,7 +1,7 @@
 /* NASNet-A with the nn.h builder. Node for node and name for name the network
- * of tests/torch_nasnet.py (read its module comment for the topology and for
- * which TF-slim detail each open choice follows); weights move between the two
- * by parameter name.
+ * of NASNetA in python/bdsweep_models.py (read its section comment for the
+ * topology and for which TF-slim detail each open choice follows); weights
+ * move between the two by parameter name.
  *
  * Reductions. The imagenet stem reduces 4 times (3x3/2 conv, then 2 stem
  * reduction cells) before the 2 reductions between stacks, the cifar stem

@@ -1,5 +1,5 @@
 /* ResNets (He et al. 2016), named like torchvision's modules so that the
- * PyTorch twins in tests/torch_models.py share every parameter name:
+ * PyTorch twins in python/bdsweep_models.py share every parameter name:
  *   conv1 bn1 [maxpool] layerS.B.{conv1,bn1,conv2,bn2[,conv3,bn3]}
  *   layerS.B.downsample.{0,1} fc
  *
