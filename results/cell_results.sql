@@ -12,7 +12,7 @@
 -- | `asr_after_retrain`, `clean_acc_after_retrain` | `asr` and `clean_acc` of phase `retrain` at epoch `retrain_epochs` |
 -- | `baseline` | `same-seed` (the cell of `baseline_key` is done), `other-seeds` (it is not, and the mean over the done cells of `baseline_condition` is used), NULL (no baseline is done) |
 -- | `baseline_asr`, `baseline_clean_acc` | the baseline's `asr` and `clean_acc` (or those means). For a cell of rate 0, its own numbers. |
--- | `retrain_epochs_to_neutralise` | the first retrain epoch (1..K) whose `asr` ≤ `baseline_asr` + 0.05 (+1e-9 for the rounding of fractions such as 0.07 = 0.02 + 0.05); NULL if no epoch gets there, if the cell does not retrain, or if it has no baseline. A cell whose ASR was already that low before retraining gets 1: select `asr > baseline_asr + 0.05` to keep only backdoors that took hold. |
+-- | `retrain_epochs_to_neutralise` | the first retrain epoch (1..K) from which `asr` stays ≤ `baseline_asr` + 0.05 through the last retrain epoch K (+1e-9 for the rounding of fractions such as 0.07 = 0.02 + 0.05): one more than the last epoch above that threshold. A backdoor that dips below it and comes back is not neutralised. NULL if ASR is above it at epoch K, if the cell does not retrain, or if it has no baseline. A cell whose ASR was already that low before retraining gets 1: select `asr > baseline_asr + 0.05` to keep only backdoors that took hold. |
 --
 -- The final-epoch metrics are correlated sub-queries on the primary key of
 -- `metrics` (cell_id, phase, epoch, name), so the view stays fast on large files.
@@ -52,6 +52,10 @@ LEFT JOIN b AS bs ON bs.key = f.baseline_key
 LEFT JOIN bg ON bg.condition = f.baseline_condition
 )
 SELECT r.*,
-  (SELECT MIN(m.epoch) FROM metrics m WHERE m.cell_id = r.cell_id AND m.phase = 'retrain'
-     AND m.name = 'asr' AND m.value <= r.baseline_asr + 0.05 + 1e-9) AS retrain_epochs_to_neutralise
+  -- The epoch after the last one above the threshold (1 when none is), so
+  -- that a dip below it that does not last does not count.
+  CASE WHEN r.retrain_epochs IS NOT NULL AND r.baseline_asr IS NOT NULL THEN
+    (SELECT NULLIF(COALESCE(MAX(m.epoch), 0) + 1, r.retrain_epochs + 1) FROM metrics m
+     WHERE m.cell_id = r.cell_id AND m.phase = 'retrain' AND m.name = 'asr'
+       AND (m.value IS NULL OR m.value > r.baseline_asr + 0.05 + 1e-9)) END AS retrain_epochs_to_neutralise
 FROM r;

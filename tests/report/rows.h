@@ -26,6 +26,7 @@ typedef struct Row {
     const char *retrain; /* "none" */
     const char *status;  /* "done" */
     const char *error;   /* for failed cells */
+    int streams;         /* cells.streams: 0 takes the column's default (2, paired streams); 1: unpaired */
 } Row;
 
 static inline void rows_exec(BdDb *db, const char *fmt, ...) {
@@ -40,6 +41,21 @@ static inline void rows_exec(BdDb *db, const char *fmt, ...) {
     }
     sqlite3_free(msg);
     sqlite3_free(sql);
+}
+
+/* TEMPORARY, until main's job-model change adds `cells.streams` to the
+ * schema (issue 9: INTEGER NOT NULL DEFAULT 2, 2 = paired streams, 1 = a
+ * cell trained before pairing): adds the column to a test database that
+ * lacks it. Call it right after bd_db_open. */
+static inline void rows_streams_column(BdDb *db) {
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), "SELECT 1 FROM pragma_table_info('cells') WHERE name = 'streams'", -1,
+                           &st, NULL) == SQLITE_OK) {
+        has = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    if (!has) rows_exec(db, "ALTER TABLE cells ADD COLUMN streams INTEGER NOT NULL DEFAULT 2");
 }
 
 /* Inserts the cell (every column the axes define filled by the database
@@ -72,6 +88,7 @@ static inline long rows_cell(BdDb *db, Row r) {
     }
     rows_exec(db, "UPDATE cells SET status = %Q, attempts = %d, error = %Q WHERE id = %lld", status,
               strcmp(status, "pending") ? 1 : 0, r.error, (long long)id);
+    if (r.streams) rows_exec(db, "UPDATE cells SET streams = %d WHERE id = %lld", r.streams, (long long)id);
     return (long)id;
 }
 
