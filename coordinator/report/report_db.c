@@ -55,7 +55,7 @@ void rep_fmt(double v, int decimals, char *out, size_t cap) {
 
 /* ---- labels ----------------------------------------------------------------------------- */
 
-static void axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap) {
+void rep_axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap) {
     if (axis == BD_AXIS_POISON_RATE) snprintf(out, cap, "rate %g", sqlite3_column_double(st, col));
     else if (axis == BD_AXIS_TARGET) snprintf(out, cap, "target %s", rep_text(st, col));
     else if (axis == BD_AXIS_SEED) snprintf(out, cap, "seed %s", rep_text(st, col));
@@ -71,7 +71,7 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
             int col = use ? rep_col(st, bd_axes()[a].name) : -1;
             if (col < 0) continue;
             char v[1024];
-            axis_value(st, col, a, v, sizeof v);
+            rep_axis_value(st, col, a, v, sizeof v);
             o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? " \xC2\xB7 " : "", v);
             if (o >= cap) return;
         }

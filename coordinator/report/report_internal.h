@@ -99,6 +99,9 @@ int rep_col(sqlite3_stmt *st, const char *name);
 double rep_double(sqlite3_stmt *st, int col);
 const char *rep_text(sqlite3_stmt *st, int col);
 
+/* One axis value of a row for people: "rate 0.05", "target 3", "seed 2",
+ * a preset's canonical text as is. */
+void rep_axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap);
 /* A label made of the axis columns of the current row that vary in the
  * database (r->varies), except the axes in `skip` (a bit per BdAxis), joined
  * with " · ". Rates read "rate 0.05", targets "target 3". When nothing is
@@ -118,6 +121,9 @@ void rep_tables_free(Rep *r);
 /* ---- the parts ------------------------------------------------------------------------ */
 
 int rep_findings(Rep *r);    /* report_findings.c */
+/* The SQL condition on a row of cell_results that its backdoor took hold
+ * (finding 4: ASR at least --took-hold above the baseline's). */
+void rep_took_hold_sql(const Rep *r, char *out, size_t cap);
 int rep_figures(Rep *r);     /* report_figures.c */
 int rep_tables(Rep *r);      /* report_tables.c */
 int rep_previews(Rep *r);    /* report_previews.c */
