@@ -157,17 +157,18 @@ int rep_fig_asr_rate(Rep *r, RepFigure *fig) {
     int only_none = r->varies[BD_AXIS_REGULARIZER] > 1 && n_none > 0;
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT arch, trigger, poison_rate, asr FROM cell_results WHERE " REP_DONE_CELL
+             "SELECT arch, trigger, poison_rate, asr, seed FROM cell_results WHERE " REP_DONE_CELL
              " AND asr IS NOT NULL%s ORDER BY cell_id",
              only_none ? " AND regularizer = 'none'" : "");
     sqlite3_stmt *st;
     if (rep_prepare(r, sql, &st) < 0) return -1;
-    Names archs = {0}, trigs = {0};
+    Names archs = {0}, trigs = {0}, seeds = {0};
     Pts grid[MAX_ARCHS][MAX_TRIGGERS];
     memset(grid, 0, sizeof grid);
     int rc, dropped = 0, cells = 0;
     while ((rc = rep_step(r, st)) == SQLITE_ROW) {
         int a = names_add(&archs, rep_text(st, 0)), t = names_add(&trigs, rep_text(st, 1));
+        names_add(&seeds, rep_text(st, 4));
         cells++;
         if (a >= MAX_ARCHS || t >= MAX_TRIGGERS) {
             dropped++;
@@ -202,17 +203,18 @@ int rep_fig_asr_rate(Rep *r, RepFigure *fig) {
         rep_mean_over(r, shown, over, sizeof over);
         /* The circles are cells: one per seed, times whatever else is averaged. */
         rep_count_phrase(lo, hi, "cell", "cells", count, sizeof count);
-        bd_text_format(note, sizeof note, "line: %s; band: min to max; circles: the cells behind each point (%s)%s",
-                       over, count, only_none ? "; regularizer none only" : "");
+        bd_text_format(note, sizeof note,
+                       "line: %s; band: min to max; circles: the cells behind each point (%s, from %d %s)%s", over,
+                       count, seeds.n, seeds.n == 1 ? "seed" : "seeds", only_none ? "; regularizer none only" : "");
         BdLineChart c = {.title = fig->title, .x_label = "poison rate", .panels = panels, .n_panels = n_arch,
                          .columns = n_arch < 3 ? n_arch : 3, .note = note};
         bd_chart_lines(&fig->svg, &c);
         bd_str_printf(&fig->caption,
                       "Attack success rate against poison rate, a line per trigger and a panel per architecture; %s "
-                      "(%s behind each point, one per seed and per value of what is averaged, drawn as circles); the "
-                      "band spans the minimum to the maximum.%s Rate 0 is the clean baseline: its ASR is the "
-                      "trigger's natural effect.%s",
-                      over, count,
+                      "(%s behind each point, from %d %s: one per seed and per value of what is averaged, drawn as "
+                      "circles); the band spans the minimum to the maximum.%s Rate 0 is the clean baseline: its ASR "
+                      "is the trigger's natural effect.%s",
+                      over, count, seeds.n, seeds.n == 1 ? "seed" : "seeds",
                       only_none ? " Cells with regularizer none only (figure (d) shows the regularizers)." : "",
                       dropped ? " Some architectures or triggers beyond the first 64 / 16 are not drawn." : "");
         fig->has_data = 1;
@@ -220,6 +222,6 @@ int rep_fig_asr_rate(Rep *r, RepFigure *fig) {
     }
     for (int a = 0; a < MAX_ARCHS; a++)
         for (int t = 0; t < MAX_TRIGGERS; t++) pts_free(&grid[a][t]);
-    names_free(&archs), names_free(&trigs);
+    names_free(&archs), names_free(&trigs), names_free(&seeds);
     return status;
 }

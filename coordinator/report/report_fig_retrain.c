@@ -15,11 +15,11 @@ enum { MAX_A = 16, MAX_S = 24 };
 int rep_fig_persistence(Rep *r, RepFigure *fig) {
     sqlite3_stmt *st;
     if (rep_prepare(r,
-                    "SELECT arch, trigger, poison_rate, epoch, asr, clean_acc, baseline_asr FROM persistence "
+                    "SELECT arch, trigger, poison_rate, epoch, asr, clean_acc, baseline_asr, seed FROM persistence "
                     "WHERE " REP_DONE_CELL " AND poison_rate > 0 ORDER BY cell_id, epoch",
                     &st) < 0)
         return -1;
-    Names archs = {0}, series_names = {0};
+    Names archs = {0}, series_names = {0}, seeds = {0};
     Pts asr[MAX_A][MAX_S], acc[MAX_A][MAX_S];
     memset(asr, 0, sizeof asr), memset(acc, 0, sizeof acc);
     double base_sum[MAX_A] = {0};
@@ -30,6 +30,7 @@ int rep_fig_persistence(Rep *r, RepFigure *fig) {
             bd_text_format(name, sizeof name, "%s \xC2\xB7 rate %g", rep_text(st, 1), sqlite3_column_double(st, 2));
         else bd_text_format(name, sizeof name, "rate %g", sqlite3_column_double(st, 2));
         int a = names_add(&archs, rep_text(st, 0)), s = names_add(&series_names, name);
+        names_add(&seeds, rep_text(st, 7));
         rows++;
         if (a >= MAX_A || s >= MAX_S) {
             dropped++;
@@ -79,25 +80,27 @@ int rep_fig_persistence(Rep *r, RepFigure *fig) {
                       sizeof over);
         rep_count_phrase(lo, hi, "cell", "cells", count, sizeof count);
         bd_text_format(note, sizeof note,
-                       "epoch 0: end of training; line: %s; band: min to max; circles: the cells behind each point (%s)",
-                       over, count);
+                       "epoch 0: end of training; line: %s; band: min to max; circles: the cells behind each point (%s, "
+                       "from %d %s)",
+                       over, count, seeds.n, seeds.n == 1 ? "seed" : "seeds");
         BdLineChart c = {.title = fig->title, .x_label = "retraining epoch", .x_integer = 1, .panels = panels,
                          .n_panels = 2 * n_arch, .columns = 2, .note = note};
         bd_chart_lines(&fig->svg, &c);
         bd_str_printf(&fig->caption,
                       "Finding 4: ASR and clean accuracy of the poisoned cells against the epoch of clean fine-tuning "
                       "(epoch 0 is the end of the main training), a line per %s, a row of panels per architecture; "
-                      "%s (%s behind each point, drawn as circles), the band spans the minimum to the maximum; the "
+                      "%s (%s behind each point, from %d %s, drawn as circles), the band spans the minimum to the maximum; the "
                       "clean-accuracy panels share one scale. The dashed line is the mean baseline ASR + 0.05: a "
                       "backdoor counts as neutralised when its ASR stays below it from some epoch through the "
                       "last.%s",
-                      r->varies[BD_AXIS_TRIGGER] > 1 ? "trigger and poison rate" : "poison rate", over, count,
+                      r->varies[BD_AXIS_TRIGGER] > 1 ? "trigger and poison rate" : "poison rate", over, count, seeds.n,
+                      seeds.n == 1 ? "seed" : "seeds",
                       dropped ? " Some architectures or series beyond the first 16 / 24 are not drawn." : "");
         fig->has_data = 1;
         free(titles), free(series), free(panels);
     }
     for (int a = 0; a < MAX_A; a++)
         for (int s = 0; s < MAX_S; s++) pts_free(&asr[a][s]), pts_free(&acc[a][s]);
-    names_free(&archs), names_free(&series_names);
+    names_free(&archs), names_free(&series_names), names_free(&seeds);
     return status;
 }

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "rows.h"
 #include "sweep/testenv.h"
+#include "svgcheck.h"
 #include "xmlcheck.h"
 
 static char *bdsweep, *dir;
@@ -239,6 +240,54 @@ static void test_regularization_raises(void) {
     check_figures(out_dir);
 }
 
+/* The figures of a 2-seed sweep whose seeds disagree: the heat map shows
+ * the issue's cell (mean 0.53 from seeds at 0.07 and 0.99) with both ends,
+ * the detection figure's axis stays within [-1, 1] although the paired
+ * interval runs to +-2.5 (differences -0.2 and +0.2: sd 0.283, t(1) 12.706,
+ * half 12.706 * 0.283 / sqrt(2) = 2.54) and marks the cut, every figure
+ * says how many seeds it shows, and long labels are cut between words. */
+static void test_figures_spread(void) {
+    char path[4096], out_dir[4096], *out, *err;
+    BdDb *db = new_db("spread.db", path, sizeof path);
+    const char *arch = "resnet20(blocks=1,width=8)", *ft = "finetune(epochs=3,fraction=0.1)";
+    const char *regs[] = {"none", "manifold-mixup(alpha=2)"};
+    for (int g = 0; g < 2; g++)
+        for (int s = 0; s < 2; s++) {
+            Row base = {.arch = arch, .trigger = "blend(alpha=0.1)", .reg = regs[g], .seed = s + 1, .retrain = ft};
+            rows_done(db, base, 0.8, 0.02);
+            Row p = base;
+            p.rate = 0.1;
+            long id = rows_done(db, p, 0.8 + (s ? 0.2 : -0.2), s ? 0.99 : 0.07);
+            for (int e = 1; e <= 3; e++) rows_metrics(db, id, "retrain", e, 0.8, s ? 0.9 : 0.05);
+        }
+    bd_db_close(db);
+    snprintf(out_dir, sizeof out_dir, "%s/spread", dir);
+    CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
+    free(out), free(err);
+    check_figures(out_dir);
+    for (int i = 0; i < 5; i++) {
+        char p2[4096];
+        CHECK_FMT(p2, "%s/%s", out_dir, figures[i]);
+        char *svg = test_read(p2);
+        CHECK_MSG(strstr(svg, "2 seeds"), "%s does not say how many seeds it shows", figures[i]);
+        int labels;
+        char bad[4096] = "";
+        CHECK_MSG(svg_bad_labels(svg, &labels, bad, sizeof bad) == 0, "%s: %s", figures[i], bad);
+        if (i == 0) {
+            CHECK_CONTAINS(svg, ">0.53</text>");
+            CHECK_CONTAINS(svg, ">0.07\xE2\x80\x93" "0.99</text>");
+            CHECK_CONTAINS(svg, "(seed 1 0.0700, seed 2 0.9900)");
+        }
+        if (i == 2) {
+            double lo, hi;
+            CHECK(svg_number_range(svg, &lo, &hi) >= 3);
+            CHECK_MSG(lo >= -1 && hi <= 1, "the detection axis runs from %g to %g", lo, hi);
+            CHECK_CONTAINS(svg, "beyond the axis (clipped)");
+        }
+        free(svg);
+    }
+}
+
 static void test_empty(void) {
     char path[4096], out_dir[4096], *out, *err;
     BdDb *db = new_db("empty.db", path, sizeof path);
@@ -434,6 +483,7 @@ int main(int argc, char **argv) {
     test_xml_checker();
     test_known();
     test_regularization_raises();
+    test_figures_spread();
     test_empty();
     test_partial();
     test_sweep_option();
