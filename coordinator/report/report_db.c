@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "text.h"
 
 int rep_prepare(Rep *r, const char *sql, sqlite3_stmt **st) {
     if (sqlite3_prepare_v2(r->h, sql, -1, st, NULL) == SQLITE_OK) return 0;
@@ -51,6 +52,12 @@ const char *rep_text(sqlite3_stmt *st, int col) {
 void rep_fmt(double v, int decimals, char *out, size_t cap) {
     if (!isfinite(v)) snprintf(out, cap, "n/a");
     else snprintf(out, cap, "%.*f", decimals, fabs(v) < 0.5 * pow(10, -decimals) ? 0.0 : v);
+}
+
+void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap) {
+    if (lo > hi) bd_text_format(out, cap, "no %s", many);
+    else if (lo == hi) bd_text_format(out, cap, "%d %s", lo, lo == 1 ? one : many);
+    else bd_text_format(out, cap, "%d\xE2\x80\x93%d %s", lo, hi, many);
 }
 
 /* ---- labels ----------------------------------------------------------------------------- */

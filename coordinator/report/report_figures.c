@@ -103,12 +103,6 @@ void rep_mean_over(const Rep *r, unsigned shown, char *out, size_t cap) {
     else bd_text_format(out, cap, "mean over seeds");
 }
 
-void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap) {
-    if (lo > hi) bd_text_format(out, cap, "no %s", many);
-    else if (lo == hi) bd_text_format(out, cap, "%d %s", lo, lo == 1 ? one : many);
-    else bd_text_format(out, cap, "%d\xE2\x80\x93%d %s", lo, hi, many);
-}
-
 int rep_figures(Rep *r) {
     static const char *const files[REP_FIGURES] = {"fig-a-asr-heatmap.svg", "fig-b-asr-vs-rate.svg",
                                                    "fig-c-detection.svg", "fig-d-regularizer-effect.svg",

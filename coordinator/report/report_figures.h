@@ -47,9 +47,6 @@ void rep_placeholder(RepFigure *fig, const char *why);
 /* "mean over seeds" or "mean over seeds and over regularizers, strategies
  * (averaged together)": what a plotted mean averages besides the axes shown. */
 void rep_mean_over(const Rep *r, unsigned shown, char *out, size_t cap);
-/* "2 seeds" or "2-3 seeds" for captions: how many replicates (or cells)
- * each mean has, from the fewest and the most. */
-void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap);
 
 int rep_fig_heatmap(Rep *r, RepFigure *fig);       /* (a) report_fig_asr.c */
 int rep_fig_asr_rate(Rep *r, RepFigure *fig);      /* (b) report_fig_asr.c */

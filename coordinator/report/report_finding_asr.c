@@ -258,8 +258,8 @@ int rep_finding_asr(Rep *r, RepFinding *f) {
         bd_str_printf(&f->text, " %d %s cannot be decided with %s seeds", count[UNDECIDED],
                       rep_plural(count[UNDECIDED], "factor", "factors"), max_df ? "these" : "single");
         bd_str_puts(&f->text, max_df ? ": its range is within the seed noise." : ": no condition has 2 seeds.");
-        bd_str_printf(&f->advice, "%sMore seeds per condition (at least 3) would separate the factors from seed "
-                                  "noise.",
+        bd_str_printf(&f->advice, "%sMore seeds per condition would narrow the seed noise (it shrinks as one over "
+                                  "the square root of the seeds) and separate the factors from it.",
                       f->advice.n ? " " : "");
     }
     rep_headline(f, "by factor: %s", bd_str_str(&head));

@@ -109,7 +109,7 @@ int rep_finding_detection(Rep *r, RepFinding *f) {
     }
 
     char seeds[64], margin[32];
-    rep_count_range(t.seeds_lo, t.seeds_hi, seeds, sizeof seeds);
+    rep_count_phrase(t.seeds_lo, t.seeds_hi, "seed", "seeds", seeds, sizeof seeds);
     bd_text_format(margin, sizeof margin, "\xC2\xB1%g", m);
     double half = t.half_sum / t.tested;
     bd_str_printf(&f->text, " %d %s a 95%% interval of the difference: ", t.tested,
@@ -122,7 +122,7 @@ int rep_finding_detection(Rep *r, RepFinding *f) {
         bd_str_printf(&f->text, "%d by Welch's t (the poisoned seeds against all the baseline seeds: cells not "
                                 "trained on paired streams)",
                       t.welch);
-    bd_str_printf(&f->text, ", from %s seeds, \xC2\xB1%.3f wide on average. Against an equivalence margin of %s "
+    bd_str_printf(&f->text, ", from %s, \xC2\xB1%.3f wide on average. Against an equivalence margin of %s "
                             "(a clean-accuracy difference smaller than that does not matter): %d %s within it (no "
                             "difference that matters), %d %s detectable (the interval excludes 0",
                   seeds, half, margin, t.equivalent, t.equivalent == 1 ? "lies" : "lie", t.detectable,
@@ -133,16 +133,20 @@ int rep_finding_detection(Rep *r, RepFinding *f) {
 
     char need[64] = "";
     if (t.undecided) {
-        char med[48], max[48];
+        char med[48], max[48], sd[64];
         rep_seeds_text(t.need[t.undecided / 2], med, sizeof med);
         rep_seeds_text(t.need[t.undecided - 1], max, sizeof max);
         bd_text_format(need, sizeof need, "%s", med);
+        if (fabs(t.sd_hi - t.sd_lo) < 5e-4) bd_text_format(sd, sizeof sd, "%.3f", t.sd_hi);
+        else bd_text_format(sd, sizeof sd, "%.3f to %.3f", t.sd_lo, t.sd_hi);
         bd_str_printf(&f->text,
                       " Too few seeds to decide those: with the spread observed (the standard deviation of one "
-                      "seed's difference: %.3f to %.3f), deciding a group takes %s (the median group; %s for the "
-                      "noisiest), from n \xE2\x89\x88 (t \xC3\x97 sd / %g)\xC2\xB2 with t at n \xE2\x88\x92 1 "
-                      "degrees of freedom; the sweep has %s.",
-                      t.sd_lo, t.sd_hi, med, max, m, seeds);
+                      "seed's difference: %s), deciding a group takes %s", sd, med);
+        if (t.undecided > 1) bd_str_printf(&f->text, " (the median group; %s for the noisiest)", max);
+        bd_str_printf(&f->text,
+                      ", from n \xE2\x89\x88 (t \xC3\x97 sd / %g)\xC2\xB2 with t at n \xE2\x88\x92 1 degrees of "
+                      "freedom; the sweep has %s.",
+                      m, seeds);
         bd_str_printf(&f->advice, "Run %s per condition (poisoned cells and baselines) to decide the %d "
                                   "undecided %s.",
                       med, t.undecided, rep_plural(t.undecided, "group", "groups"));
@@ -153,7 +157,7 @@ int rep_finding_detection(Rep *r, RepFinding *f) {
     else f->verdict = VERDICT_PARTLY;
     if (f->verdict == VERDICT_CONTRADICTS)
         bd_str_puts(&f->text, " At least half of the groups are told apart by clean accuracy alone.");
-    rep_headline(f, "%d of %d groups detectable, %d within %s, %d undecided (%s intervals \xC2\xB1%.3f, %s seeds)%s%s",
+    rep_headline(f, "%d of %d groups detectable, %d within %s, %d undecided (%s intervals \xC2\xB1%.3f, %s)%s%s",
                  t.detectable, t.tested, t.equivalent, margin, t.undecided,
                  t.paired && t.welch ? "paired and Welch" : t.paired ? "paired" : "Welch", half, seeds,
                  t.undecided ? "; deciding needs " : "", t.undecided ? need : "");

@@ -108,11 +108,11 @@ int rep_finding_regularizers(Rep *r, RepFinding *f) {
                       per.lowered, per.raised, per.same, per.undecided, per.n);
 
     char seeds[64];
-    rep_count_range(all.seeds_lo, all.seeds_hi, seeds, sizeof seeds);
+    rep_count_phrase(all.seeds_lo, all.seeds_hi, "seed", "seeds", seeds, sizeof seeds);
     int n = all.n;
     bd_str_printf(&f->text,
                   "Each regularized condition against the same condition without a regularizer, seed by seed (%d "
-                  "%s, %s seeds%s), judged by the paired 95%% interval of the ASR change: regularization lowered ASR "
+                  "%s, %s%s), judged by the paired 95%% interval of the ASR change: regularization lowered ASR "
                   "in %d (the interval lies below 0), raised it in %d (above 0), made no clear change in %d (the "
                   "interval lies within \xC2\xB1%g) and cannot be told in %d (the interval holds 0 and reaches "
                   "beyond \xC2\xB1%g, or one seed). The mean change was %+.3f ASR and %+.3f clean accuracy.",
@@ -163,7 +163,7 @@ int rep_finding_regularizers(Rep *r, RepFinding *f) {
     }
     else if (all.undecided)
         bd_str_puts(&f->advice, "Add seeds (at least 3): a comparison of one seed has no interval.");
-    rep_headline(f, "lowered ASR in %d of %d comparisons, raised it in %d, no clear change in %d, undecided %d (%s seeds)",
+    rep_headline(f, "lowered ASR in %d of %d comparisons, raised it in %d, no clear change in %d, undecided %d (%s)",
                  all.lowered, n, all.raised, all.same, all.undecided, seeds);
     return 0;
 }

@@ -128,11 +128,6 @@ void rep_headline(RepFinding *f, const char *fmt, ...) {
         memcpy(f->headline + sizeof f->headline - 4, "...", 4);
 }
 
-void rep_count_range(int lo, int hi, char *out, size_t cap) {
-    if (lo == hi) bd_text_format(out, cap, "%d", lo);
-    else bd_text_format(out, cap, "%d\xE2\x80\x93%d", lo, hi);
-}
-
 int rep_findings(Rep *r) {
     int (*const judge[BD_FINDINGS])(Rep *, RepFinding *) = {rep_finding_asr, rep_finding_detection,
                                                            rep_finding_regularizers, rep_finding_retrain};

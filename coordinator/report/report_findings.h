@@ -44,9 +44,6 @@ void rep_wilson(int k, int n, double *lo, double *hi);
 /* f->headline from a format, cut visibly (bd_text_format) when too long. */
 void rep_headline(RepFinding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "2", "2-3": the range of a count, for "with 2-3 seeds". */
-void rep_count_range(int lo, int hi, char *out, size_t cap);
-
 int rep_finding_asr(Rep *r, RepFinding *f);          /* 1 */
 int rep_finding_detection(Rep *r, RepFinding *f);    /* 2 */
 int rep_finding_regularizers(Rep *r, RepFinding *f); /* 3 */

@@ -111,6 +111,9 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
 /* Names of the varying axes but those in skip, "regularizers, seeds", for
  * captions ("mean over seeds and regularizers"); "" when none. */
 void rep_varying_names(const Rep *r, unsigned skip, char *out, size_t cap);
+/* "2 seeds" or "2-3 seeds": how many replicates (or cells) there are, from
+ * the fewest and the most ("no seeds" when lo > hi). */
+void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap);
 /* A number as short text: "%.2f"-ish for accuracies. */
 void rep_fmt(double v, int decimals, char *out, size_t cap);
 

@@ -230,7 +230,7 @@ static void test_two_seeds(void) {
     CHECK_CONTAINS(out, "\n2. [cannot tell] 0 of 4 groups detectable, 0 within \xC2\xB1" "0.02, 4 undecided (paired "
                         "intervals \xC2\xB1" "0.572, 2 seeds); deciding needs about 126 seeds\n");
     CHECK_CONTAINS(md, "deciding a group takes about 126 seeds (the median group; about 195 seeds for the noisiest)");
-    CHECK_CONTAINS(md, "the sweep has 2.");
+    CHECK_CONTAINS(md, "the sweep has 2 seeds.");
     CHECK_CONTAINS(md, "Run about 126 seeds per condition");
     free(out), free(md);
 }
