@@ -43,21 +43,6 @@ static inline void rows_exec(BdDb *db, const char *fmt, ...) {
     sqlite3_free(sql);
 }
 
-/* TEMPORARY, until main's job-model change adds `cells.streams` to the
- * schema (issue 9: INTEGER NOT NULL DEFAULT 2, 2 = paired streams, 1 = a
- * cell trained before pairing): adds the column to a test database that
- * lacks it. Call it right after bd_db_open. */
-static inline void rows_streams_column(BdDb *db) {
-    sqlite3_stmt *st;
-    int has = 0;
-    if (sqlite3_prepare_v2(bd_db_sqlite(db), "SELECT 1 FROM pragma_table_info('cells') WHERE name = 'streams'", -1,
-                           &st, NULL) == SQLITE_OK) {
-        has = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
-    if (!has) rows_exec(db, "ALTER TABLE cells ADD COLUMN streams INTEGER NOT NULL DEFAULT 2");
-}
-
 /* Inserts the cell (every column the axes define filled by the database
  * module, as a run would) and returns its id. */
 static inline long rows_cell(BdDb *db, Row r) {

@@ -27,7 +27,6 @@ static BdDb *new_db(const char *name, char *path, size_t cap) {
     BdDb *db = NULL;
     BdError err = {{0}};
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
-    rows_streams_column(db);
     return db;
 }
 

@@ -41,7 +41,6 @@ static BdDb *new_db(char *path, size_t cap) {
     BdDb *db = NULL;
     BdError err = {{0}};
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
-    rows_streams_column(db);
     return db;
 }
 
