@@ -27,6 +27,10 @@ static void fit(const char *text, double width, double size, char *out, size_t c
     bd_svg_shorten(text ? text : "", chars < 2 ? 2 : chars, out, cap);
 }
 
+/* The width a note under a plot needs (notes are never cut: they say what
+ * the figure shows, e.g. how many seeds). */
+static double note_width(const char *note) { return note ? bd_svg_text_width(note, 10) + 24 : 0; }
+
 static void note_line(BdStr *b, double x, double y, const char *note) {
     if (!note) return;
     BdTextStyle st = {.size = 10, .fill = "#555"};
@@ -69,7 +73,7 @@ void bd_chart_heatmap(BdStr *b, const BdHeatmap *h) {
     double x0 = 16 + label_w, y0 = TITLE_H + 40; /* panel title + column labels above the cells */
     double width = x0 + h->n_panels * panel_w + (h->n_panels - 1) * gap + 90;
     double height = y0 + rows * cell_h + 44 + (h->note ? 16 : 0);
-    if (width < 360) width = 360;
+    width = fmax(fmax(width, 360), note_width(h->note));
     bd_svg_begin(b, width, height, h->title);
 
     BdTextStyle title_st = {.size = 11.5, .bold = 1, .anchor = BD_ANCHOR_MIDDLE};
@@ -196,7 +200,7 @@ void bd_chart_lines(BdStr *b, const BdLineChart *c) {
     BdLegendEntry legend[64];
     int n_legend = line_legend(c, legend, 64);
     double legend_w = bd_svg_legend_width(legend, n_legend);
-    double width = 10 + cols * (ml + pw + mr) + legend_w + 20;
+    double width = fmax(10 + cols * (ml + pw + mr) + legend_w + 20, note_width(c->note));
     double height = TITLE_H + grid_rows * (mt + ph + mb) + (c->note ? 18 : 4);
     double legend_h = n_legend * 17.0 + 8;
     if (height < TITLE_H + legend_h + 10) height = TITLE_H + legend_h + 10;
@@ -316,7 +320,7 @@ void bd_chart_intervals(BdStr *b, const BdIntervalChart *c) {
     label_w = fmin(label_w, 420) + 14;
     double legend_w = c->legend ? bd_svg_legend_width(c->legend, c->n_legend) + 16 : 0;
     double x0 = 12 + label_w, y0 = TITLE_H + 8, plot_h = fmax(c->n_rows, 1) * row_h;
-    double width = x0 + c->n_cols * col_w + (c->n_cols - 1) * gap + 16 + legend_w;
+    double width = fmax(x0 + c->n_cols * col_w + (c->n_cols - 1) * gap + 16 + legend_w, note_width(c->note));
     double height = y0 + plot_h + 44 + (c->note ? 16 : 0);
     if (c->legend) height = fmax(height, y0 + c->n_legend * 17.0 + 12);
     bd_svg_begin(b, width, height, c->title);

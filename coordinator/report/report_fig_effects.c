@@ -45,6 +45,35 @@ static int attach_seeds(Rep *r, Rows *g, const char *sql, int n_cols) {
     return 0;
 }
 
+/* The rows of a view (FROM and WHERE: `from`) in their reading order, or,
+ * when there are more than a figure draws, the largest `effect` first (an
+ * SQL expression); NULL on an error. */
+static Rows *rows_query(Rep *r, const char *from, const char *effect, const char *order, sqlite3_stmt **st) {
+    char sql[1024];
+    double total = 0;
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) %s", from);
+    if (rep_number(r, sql, &total) < 0) return NULL;
+    if (total > REP_MAX_FIGURE_ROWS)
+        snprintf(sql, sizeof sql, "SELECT * %s ORDER BY abs(%s) DESC, %s", from, effect, order);
+    else snprintf(sql, sizeof sql, "SELECT * %s ORDER BY %s", from, order);
+    if (rep_prepare(r, sql, st) < 0) return NULL;
+    Rows *g = bd_xcalloc(1, sizeof *g);
+    g->total = (int)total, g->seeds_lo = 1 << 30;
+    return g;
+}
+
+/* A row read from the query: its condition kept (for attach_seeds), its
+ * index given. */
+static int rows_add(Rows *g, sqlite3_stmt *st) {
+    g->condition[g->n] = bd_xstrdup(rep_text(st, rep_col(st, "condition")));
+    return g->n++;
+}
+
+static void rows_seeds(Rows *g, int seeds) {
+    if (seeds < g->seeds_lo) g->seeds_lo = seeds;
+    if (seeds > g->seeds_hi) g->seeds_hi = seeds;
+}
+
 /* "showing the 80 groups of 120 with the largest |difference|; the table
  * 'detection' lists every one", or NULL when every group is drawn. */
 static const char *shown_note(const Rows *g, const char *what, const char *effect, const char *table, char *out,
@@ -59,35 +88,24 @@ static const char *shown_note(const Rows *g, const char *what, const char *effec
 
 int rep_fig_detection(Rep *r, RepFigure *fig) {
     const double m = r->o->equivalence_margin;
-    double total = 0;
-    if (rep_number(r, "SELECT COUNT(*) FROM detection WHERE n_clean > 0", &total) < 0) return -1;
     sqlite3_stmt *st;
-    if (rep_prepare(r,
-                    total > REP_MAX_FIGURE_ROWS
-                        ? "SELECT * FROM detection WHERE n_clean > 0 "
-                          "ORDER BY abs(COALESCE(interval_diff, clean_acc_diff)) DESC, baseline_condition, poison_rate"
-                        : "SELECT * FROM detection WHERE n_clean > 0 ORDER BY baseline_condition, poison_rate",
-                    &st) < 0)
-        return -1;
-    Rows *g = bd_xcalloc(1, sizeof *g);
-    g->total = (int)total, g->seeds_lo = 1 << 30;
+    Rows *g = rows_query(r, "FROM detection WHERE n_clean > 0", "COALESCE(interval_diff, clean_acc_diff)",
+                         "baseline_condition, poison_rate", &st);
+    if (!g) return -1;
     int rc, paired = 0, welch = 0;
     while ((rc = rep_step(r, st)) == SQLITE_ROW && g->n < REP_MAX_FIGURE_ROWS) {
-        int i = g->n++;
+        int i = rows_add(g, st);
         rep_label(r, st, AXIS_BIT(BD_AXIS_SEED),
                   AXIS_BIT(BD_AXIS_ARCH) | AXIS_BIT(BD_AXIS_TRIGGER) | AXIS_BIT(BD_AXIS_POISON_RATE), g->label[i],
                   sizeof g->label[i]);
-        g->condition[i] = bd_xstrdup(rep_text(st, rep_col(st, "condition")));
         const char *kind = rep_text(st, rep_col(st, "interval"));
         int is_paired = !strcmp(kind, "paired"), is_welch = !strcmp(kind, "welch");
         paired += is_paired, welch += is_welch;
         double lo = rep_double(st, rep_col(st, "interval_low")), hi = rep_double(st, rep_col(st, "interval_high"));
         double d = is_paired || is_welch ? rep_double(st, rep_col(st, "interval_diff"))
                                          : rep_double(st, rep_col(st, "clean_acc_diff"));
-        int seeds = is_paired ? sqlite3_column_int(st, rep_col(st, "n_pairs"))
-                              : sqlite3_column_int(st, rep_col(st, "n_poisoned"));
-        if (seeds < g->seeds_lo) g->seeds_lo = seeds;
-        if (seeds > g->seeds_hi) g->seeds_hi = seeds;
+        rows_seeds(g, is_paired ? sqlite3_column_int(st, rep_col(st, "n_pairs"))
+                                : sqlite3_column_int(st, rep_col(st, "n_poisoned")));
         RepInterval c = rep_interval_class(lo, hi, m);
         static const char *const word[] = {"no interval: fewer than 2 seeds", "detectable", "detectable",
                                            "within the margin", "undecided"};
@@ -95,8 +113,8 @@ int rep_fig_detection(Rep *r, RepFigure *fig) {
                        "%s: poisoned %.4f (%d seeds) vs clean %.4f (%d seeds); difference %+.4f, 95%% %s interval "
                        "[%+.4f, %+.4f]%s%s (%s)",
                        g->label[i], rep_double(st, rep_col(st, "clean_acc_poisoned")),
-                       sqlite3_column_int(st, rep_col(st, "n_poisoned")), rep_double(st, rep_col(st, "clean_acc_clean")),
-                       sqlite3_column_int(st, rep_col(st, "n_clean")), d, is_paired ? "paired" : "Welch", lo, hi,
+                       sqlite3_column_int(st, rep_col(st, "n_poisoned")),
+                       rep_double(st, rep_col(st, "clean_acc_clean")), sqlite3_column_int(st, rep_col(st, "n_clean")), d, is_paired ? "paired" : "Welch", lo, hi,
                        is_paired ? " from pairs: " : "", is_paired ? "each seed against its own baseline" : "",
                        word[c]);
         /* Colours: the verdict's classes (report_findings.c). */
@@ -155,27 +173,17 @@ int rep_fig_detection(Rep *r, RepFigure *fig) {
 /* ---- (d) regularizer effect ------------------------------------------------------------------------- */
 
 int rep_fig_regularizers(Rep *r, RepFigure *fig) {
-    double total = 0;
-    if (rep_number(r, "SELECT COUNT(*) FROM regularizer_effect", &total) < 0) return -1;
     sqlite3_stmt *st;
-    if (rep_prepare(r,
-                    total > REP_MAX_FIGURE_ROWS
-                        ? "SELECT * FROM regularizer_effect ORDER BY abs(asr_change) DESC, unregularized_condition, "
-                          "regularizer"
-                        : "SELECT * FROM regularizer_effect ORDER BY unregularized_condition, regularizer",
-                    &st) < 0)
-        return -1;
-    Rows *g = bd_xcalloc(1, sizeof *g);
-    g->total = (int)total, g->seeds_lo = 1 << 30;
+    Rows *g = rows_query(r, "FROM regularizer_effect", "asr_change", "unregularized_condition, regularizer", &st);
+    if (!g) return -1;
     Names regs = {0};
     int rc;
     /* The regularizer is always named: it is what each row is about. */
     Rep lr = *r;
     lr.varies[BD_AXIS_REGULARIZER] = 2;
     while ((rc = rep_step(r, st)) == SQLITE_ROW && g->n < REP_MAX_FIGURE_ROWS) {
-        int i = g->n++;
+        int i = rows_add(g, st);
         rep_label(&lr, st, AXIS_BIT(BD_AXIS_SEED), AXIS_BIT(BD_AXIS_ARCH), g->label[i], sizeof g->label[i]);
-        g->condition[i] = bd_xstrdup(rep_text(st, rep_col(st, "condition")));
         int color = names_add(&regs, rep_text(st, rep_col(st, "regularizer")));
         double v[2] = {rep_double(st, rep_col(st, "asr_change")), rep_double(st, rep_col(st, "clean_acc_change"))};
         double lo[2] = {rep_double(st, rep_col(st, "asr_change_ci_low")),
@@ -183,8 +191,7 @@ int rep_fig_regularizers(Rep *r, RepFigure *fig) {
         double hi[2] = {rep_double(st, rep_col(st, "asr_change_ci_high")),
                         rep_double(st, rep_col(st, "clean_acc_change_ci_high"))};
         int seeds = sqlite3_column_int(st, rep_col(st, "n_seeds"));
-        if (seeds < g->seeds_lo) g->seeds_lo = seeds;
-        if (seeds > g->seeds_hi) g->seeds_hi = seeds;
+        rows_seeds(g, seeds);
         bd_text_format(g->tip[i], sizeof g->tip[i],
                        "%s: ASR %+.4f (95%% paired interval [%+.4f, %+.4f]), clean accuracy %+.4f ([%+.4f, %+.4f]), "
                        "%d %s",
@@ -204,7 +211,8 @@ int rep_fig_regularizers(Rep *r, RepFigure *fig) {
         return -1;
     }
     if (g->n == 0) {
-        rep_placeholder(fig, "no regularized cell is done together with its regularizer-none partner of the same seed.");
+        rep_placeholder(fig, "no regularized cell is done together with its regularizer-none partner of the same "
+                             "seed.");
         free(g), names_free(&regs);
         return 0;
     }

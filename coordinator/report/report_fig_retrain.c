@@ -80,8 +80,8 @@ int rep_fig_persistence(Rep *r, RepFigure *fig) {
                       sizeof over);
         rep_count_phrase(lo, hi, "cell", "cells", count, sizeof count);
         bd_text_format(note, sizeof note,
-                       "epoch 0: end of training; line: %s; band: min to max; circles: the cells behind each point (%s, "
-                       "from %d %s)",
+                       "epoch 0: end of training; line: %s; band: min to max; circles: the cells behind each point "
+                       "(%s, from %d %s)",
                        over, count, seeds.n, seeds.n == 1 ? "seed" : "seeds");
         BdLineChart c = {.title = fig->title, .x_label = "retraining epoch", .x_integer = 1, .panels = panels,
                          .n_panels = 2 * n_arch, .columns = 2, .note = note};
@@ -89,8 +89,8 @@ int rep_fig_persistence(Rep *r, RepFigure *fig) {
         bd_str_printf(&fig->caption,
                       "Finding 4: ASR and clean accuracy of the poisoned cells against the epoch of clean fine-tuning "
                       "(epoch 0 is the end of the main training), a line per %s, a row of panels per architecture; "
-                      "%s (%s behind each point, from %d %s, drawn as circles), the band spans the minimum to the maximum; the "
-                      "clean-accuracy panels share one scale. The dashed line is the mean baseline ASR + 0.05: a "
+                      "%s (%s behind each point, from %d %s, drawn as circles), the band spans the minimum to the "
+                      "maximum; the clean-accuracy panels share one scale. The dashed line is the mean baseline ASR + 0.05: a "
                       "backdoor counts as neutralised when its ASR stays below it from some epoch through the "
                       "last.%s",
                       r->varies[BD_AXIS_TRIGGER] > 1 ? "trigger and poison rate" : "poison rate", over, count, seeds.n,

@@ -59,7 +59,8 @@ int rep_finding_retrain(Rep *r, RepFinding *f) {
         return 0;
     }
     char epochs_text[64];
-    if (k_lo == k_hi) bd_text_format(epochs_text, sizeof epochs_text, "%d %s", k_hi, rep_plural(k_hi, "epoch", "epochs"));
+    if (k_lo == k_hi)
+        bd_text_format(epochs_text, sizeof epochs_text, "%d %s", k_hi, rep_plural(k_hi, "epoch", "epochs"));
     else bd_text_format(epochs_text, sizeof epochs_text, "%d to %d epochs", k_lo, k_hi);
     bd_str_printf(&f->text, "%d poisoned %s retrained for %s of clean fine-tuning.", n, rep_plural(n, "cell", "cells"),
                   epochs_text);
@@ -99,7 +100,8 @@ int rep_finding_retrain(Rep *r, RepFinding *f) {
         f->verdict = VERDICT_CONTRADICTS;
     } else {
         f->verdict = VERDICT_PARTLY;
-        if (p >= 0.75) bd_str_printf(&f->text, " The backdoor went, but at a cost in clean accuracy of more than %g.", m);
+        if (p >= 0.75)
+            bd_str_printf(&f->text, " The backdoor went, but at a cost in clean accuracy of more than %g.", m);
     }
     if (f->verdict != VERDICT_SUPPORTS && f->verdict != VERDICT_CANNOT_TELL && k_hi < 10)
         bd_str_puts(&f->advice, "More retraining epochs (or a larger held-out fraction) would show whether the "

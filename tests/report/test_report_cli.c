@@ -287,6 +287,35 @@ static void test_figures_spread(void) {
     }
 }
 
+/* More groups than the detection figure draws (80): it draws those with
+ * the largest |difference| and says so. Group k (architecture gk) differs
+ * from its baseline by -0.001 k, so g0 is the one left out. */
+static void test_figure_shows_largest(void) {
+    char path[4096], out_dir[4096], *out, *err;
+    BdDb *db = new_db("many.db", path, sizeof path);
+    for (int k = 0; k <= 80; k++) {
+        char arch[16];
+        snprintf(arch, sizeof arch, "g%d", k);
+        rows_done(db, (Row){.arch = arch, .rate = 0, .seed = 1}, 0.9, 0.02);
+        rows_done(db, (Row){.arch = arch, .rate = 0.1, .seed = 1}, 0.9 - 0.001 * k, 0.9);
+    }
+    bd_db_close(db);
+    snprintf(out_dir, sizeof out_dir, "%s/many", dir);
+    CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
+    free(out), free(err);
+    char p2[4096];
+    CHECK_FMT(p2, "%s/fig-c-detection.svg", out_dir);
+    char *svg = test_read(p2);
+    CHECK_CONTAINS(svg, "showing 80 of 81 groups, those with the largest |difference|; the table &#39;detection&#39; "
+                        "lists every one");
+    CHECK_CONTAINS(svg, "<title>g80 \xC2\xB7 rate 0.1</title>");
+    CHECK_CONTAINS(svg, "<title>g1 \xC2\xB7 rate 0.1</title>");
+    CHECK(strstr(svg, "<title>g0 \xC2\xB7 rate 0.1</title>") == NULL);
+    /* The largest first. */
+    CHECK(strstr(svg, "<title>g80 \xC2\xB7") < strstr(svg, "<title>g1 \xC2\xB7"));
+    free(svg);
+}
+
 static void test_empty(void) {
     char path[4096], out_dir[4096], *out, *err;
     BdDb *db = new_db("empty.db", path, sizeof path);
@@ -483,6 +512,7 @@ int main(int argc, char **argv) {
     test_known();
     test_regularization_raises();
     test_figures_spread();
+    test_figure_shows_largest();
     test_empty();
     test_partial();
     test_sweep_option();

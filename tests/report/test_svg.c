@@ -95,7 +95,8 @@ static void test_text_and_colour(void) {
     CHECK_STR(out, "\xE2\x80\xA6gamma");
     bd_svg_shorten("alphabet soup", 6, out, sizeof out);
     CHECK_STR(out, "\xE2\x80\xA6soup");
-    bd_svg_shorten("\xC3\x97\xC3\x97 \xC3\x97\xC3\x97 \xC3\x97\xC3\x97", 6, out, sizeof out); /* UTF-8 counts as characters */
+    /* UTF-8 counts as characters. */
+    bd_svg_shorten("\xC3\x97\xC3\x97 \xC3\x97\xC3\x97 \xC3\x97\xC3\x97", 6, out, sizeof out);
     CHECK_STR(out, "\xE2\x80\xA6\xC3\x97\xC3\x97 \xC3\x97\xC3\x97"); /* the longer end on a tie */
     CHECK_NEAR(bd_svg_text_width("\xC3\x97" "ab", 10), 18, 1e-12);
     char c[8];

@@ -397,7 +397,8 @@ static void test_regularizer_effect(void) {
     CHECK(rows_num(db, "SELECT n_seeds %s", c) == 1);
     CHECK_NEAR(rows_num(db, "SELECT asr_change %s", c), 0.19, 1e-12);
     CHECK_STR(rows_text(db, "SELECT quote(asr_change_sd) || quote(clean_acc_change_sd) %s", c), "NULLNULL");
-    CHECK_STR(rows_text(db, "SELECT quote(t_quantile) || quote(asr_change_ci_low) || quote(clean_acc_change_ci_high) %s",
+    CHECK_STR(rows_text(db, "SELECT quote(t_quantile) || quote(asr_change_ci_low) || quote(clean_acc_change_ci_high) "
+                            "%s",
                         c),
               "NULLNULLNULL");
     CHECK_NEAR(rows_num(db, "SELECT asr_change FROM regularizer_effect WHERE poison_rate = 0.2"), -0.6, 1e-12);
