@@ -49,11 +49,6 @@ const char *rep_text(sqlite3_stmt *st, int col) {
     return s ? s : "";
 }
 
-void rep_fmt(double v, int decimals, char *out, size_t cap) {
-    if (!isfinite(v)) snprintf(out, cap, "n/a");
-    else snprintf(out, cap, "%.*f", decimals, fabs(v) < 0.5 * pow(10, -decimals) ? 0.0 : v);
-}
-
 void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap) {
     if (lo > hi) bd_text_format(out, cap, "no %s", many);
     else if (lo == hi) bd_text_format(out, cap, "%d %s", lo, lo == 1 ? one : many);

@@ -12,11 +12,12 @@
 #include "report_findings.h"
 #include "text.h"
 
-#define WIDE 0.30
-#define LITTLE 0.10
+/* The ranges of level means that read "widely" and "little" (results/README.md). */
+#define WIDE_RANGE 0.30
+#define LITTLE_RANGE 0.10
 
 /* Ordered: a factor's class over the rates is the strongest seen. */
-typedef enum { UNDECIDED, LITTLE_, MODERATE, WIDELY } Vary;
+typedef enum { VARY_UNDECIDED, VARY_LITTLE, VARY_MODERATE, VARY_WIDELY } Vary;
 
 static const char *vary_text(Vary v) {
     static const char *const t[] = {"is undecided", "varies little", "varies moderately", "varies widely"};
@@ -43,11 +44,11 @@ typedef struct Factor {
 } Factor;
 
 static Vary classify(double range, double noise) {
-    if (!isfinite(noise)) return UNDECIDED;
-    if (range + noise < LITTLE) return LITTLE_;
-    if (range - noise >= WIDE) return WIDELY;
-    if (range - noise > 0) return MODERATE;
-    return UNDECIDED;
+    if (!isfinite(noise)) return VARY_UNDECIDED;
+    if (range + noise < LITTLE_RANGE) return VARY_LITTLE;
+    if (range - noise >= WIDE_RANGE) return VARY_WIDELY;
+    if (range - noise > 0) return VARY_MODERATE;
+    return VARY_UNDECIDED;
 }
 
 /* Strength for choosing which rate to cite: the class, then how far the
@@ -107,10 +108,10 @@ static int level_means(Rep *r, int axis, double rate, double sd, int df, Level *
 }
 
 static Vary factor_class(const Factor *f) {
-    if (f->any_wide) return WIDELY;
-    if (f->any_moderate) return MODERATE;
-    if (f->little_rates == f->rates) return LITTLE_;
-    return UNDECIDED;
+    if (f->any_wide) return VARY_WIDELY;
+    if (f->any_moderate) return VARY_MODERATE;
+    if (f->little_rates == f->rates) return VARY_LITTLE;
+    return VARY_UNDECIDED;
 }
 
 /* "at rate 0.02, from 0.12 (resnet20) to 0.85 (cnn-small): a range of 0.73 ± 0.10" */
@@ -123,7 +124,7 @@ static void level_text(BdStr *out, const Level *l) {
 
 /* The overall spread at the highest rate: the range of condition means,
  * for scale next to the factors. */
-static int overall(Rep *r, double rate, BdStr *text, double *lo, double *hi, int *combos) {
+static int overall(Rep *r, double rate, BdStr *text, double *lo, double *hi) {
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT *, AVG(asr) AS mean_asr FROM cell_results WHERE " REP_DONE
@@ -133,19 +134,18 @@ static int overall(Rep *r, double rate, BdStr *text, double *lo, double *hi, int
     if (rep_prepare(r, sql, &st) < 0) return -1;
     char lo_label[512] = "", hi_label[512] = "";
     unsigned skip = AXIS_BIT(BD_AXIS_POISON_RATE) | AXIS_BIT(BD_AXIS_SEED);
-    int rc;
-    *combos = 0;
+    int rc, combos = 0;
     while ((rc = rep_step(r, st)) == SQLITE_ROW) {
         *hi = rep_double(st, rep_col(st, "mean_asr"));
         rep_label(r, st, skip, AXIS_BIT(BD_AXIS_ARCH), hi_label, sizeof hi_label);
-        if (!(*combos)++) *lo = *hi, memcpy(lo_label, hi_label, sizeof lo_label);
+        if (!combos++) *lo = *hi, memcpy(lo_label, hi_label, sizeof lo_label);
     }
     if (rc < 0) return -1;
     sqlite3_finalize(st);
-    if (*combos > 1)
+    if (combos > 1)
         bd_str_printf(text, " Overall, at poison rate %g mean ASR over seeds runs from %.2f (%s) to %.2f (%s) across "
                             "%d combinations.",
-                      rate, *lo, lo_label, *hi, hi_label, *combos);
+                      rate, *lo, lo_label, *hi, hi_label, combos);
     else bd_str_printf(text, " At poison rate %g there is one combination (%s): mean ASR %.2f.", rate, lo_label, *lo);
     return 0;
 }
@@ -191,9 +191,9 @@ int rep_finding_asr(Rep *r, RepFinding *f) {
             if (levels < 2) continue;
             Factor *x = &fac[k];
             x->rates++;
-            x->little_rates += l.vary == LITTLE_;
-            x->any_moderate |= l.vary == MODERATE;
-            x->any_wide |= l.vary == WIDELY;
+            x->little_rates += l.vary == VARY_LITTLE;
+            x->any_moderate |= l.vary == VARY_MODERATE;
+            x->any_wide |= l.vary == VARY_WIDELY;
             if (!x->has_shown || strength(&l) > strength(&x->shown)) x->shown = l, x->has_shown = 1;
         }
     }
@@ -210,7 +210,7 @@ int rep_finding_asr(Rep *r, RepFinding *f) {
                                                                "level means): ",
                       bd_axes()[x->axis].label, vary_text(v));
         level_text(&f->text, &x->shown);
-        if (v == UNDECIDED && isfinite(x->shown.noise))
+        if (v == VARY_UNDECIDED && isfinite(x->shown.noise))
             bd_str_puts(&f->text, ", within seed noise that could hide a wide effect");
         bd_str_puts(&f->text, ".");
         bd_str_printf(&head, "%s%s %s (%.2f", head.n ? ", " : "", bd_axes()[x->axis].label, vary_short(v),
@@ -219,8 +219,7 @@ int rep_finding_asr(Rep *r, RepFinding *f) {
         bd_str_puts(&head, ")");
     }
     double lo = NAN, hi = NAN;
-    int combos;
-    if (overall(r, rates[0], &f->text, &lo, &hi, &combos) < 0) {
+    if (overall(r, rates[0], &f->text, &lo, &hi) < 0) {
         bd_str_free(&head);
         return -1;
     }
@@ -250,14 +249,16 @@ int rep_finding_asr(Rep *r, RepFinding *f) {
         bd_str_free(&head);
         return 0;
     }
-    if (count[WIDELY] == judged) f->verdict = VERDICT_SUPPORTS;
-    else if (count[LITTLE_] == judged) f->verdict = VERDICT_CONTRADICTS;
-    else if (count[WIDELY] + count[MODERATE] > 0) f->verdict = VERDICT_PARTLY;
+    if (count[VARY_WIDELY] == judged) f->verdict = VERDICT_SUPPORTS;
+    else if (count[VARY_LITTLE] == judged) f->verdict = VERDICT_CONTRADICTS;
+    else if (count[VARY_WIDELY] + count[VARY_MODERATE] > 0) f->verdict = VERDICT_PARTLY;
     else f->verdict = VERDICT_CANNOT_TELL;
-    if (count[UNDECIDED]) {
-        bd_str_printf(&f->text, " %d %s cannot be decided with %s seeds", count[UNDECIDED],
-                      rep_plural(count[UNDECIDED], "factor", "factors"), max_df ? "these" : "single");
-        bd_str_puts(&f->text, max_df ? ": its range is within the seed noise." : ": no condition has 2 seeds.");
+    if (count[VARY_UNDECIDED]) {
+        bd_str_printf(&f->text, " %d %s cannot be decided with %s seeds", count[VARY_UNDECIDED],
+                      rep_plural(count[VARY_UNDECIDED], "factor", "factors"), max_df ? "these" : "single");
+        bd_str_puts(&f->text, !max_df                  ? ": no condition has 2 seeds."
+                              : count[VARY_UNDECIDED] == 1 ? ": its range is within the seed noise."
+                                                           : ": their ranges are within the seed noise.");
         bd_str_printf(&f->advice, "%sMore seeds per condition would narrow the seed noise (it shrinks as one over "
                                   "the square root of the seeds) and separate the factors from it.",
                       f->advice.n ? " " : "");

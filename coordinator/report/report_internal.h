@@ -114,8 +114,6 @@ void rep_varying_names(const Rep *r, unsigned skip, char *out, size_t cap);
 /* "2 seeds" or "2-3 seeds": how many replicates (or cells) there are, from
  * the fewest and the most ("no seeds" when lo > hi). */
 void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap);
-/* A number as short text: "%.2f"-ish for accuracies. */
-void rep_fmt(double v, int decimals, char *out, size_t cap);
 
 /* Runs sql and keeps its result as a table (column names from the query). */
 int rep_table_query(Rep *r, const char *id, const char *title, const char *note, int in_report, const char *sql);
