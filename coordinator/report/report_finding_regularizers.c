@@ -68,6 +68,11 @@ static void count_row(Count *c, sqlite3_stmt *st) {
     }
 }
 
+static void per_regularizer(BdStr *out, const char *name, const Count *c) {
+    bd_str_printf(out, " %s: lowered %d, raised %d, no clear change %d, undecided %d of %d.", name, c->lowered,
+                  c->raised, c->same, c->undecided, c->n);
+}
+
 int rep_finding_regularizers(Rep *r, RepFinding *f) {
     f->claim = "Regularization usually lowers attack success, but not always.";
     sqlite3_stmt *st;
@@ -83,8 +88,7 @@ int rep_finding_regularizers(Rep *r, RepFinding *f) {
     while ((rc = rep_step(r, st)) == SQLITE_ROW) {
         const char *name = rep_text(st, rep_col(st, "regularizer"));
         if (per.n && strcmp(name, reg)) {
-            bd_str_printf(&per_text, " %s: lowered %d, raised %d, no clear change %d, undecided %d of %d.", reg,
-                          per.lowered, per.raised, per.same, per.undecided, per.n);
+            per_regularizer(&per_text, reg, &per);
             per = (Count){0};
         }
         bd_text_format(reg, sizeof reg, "%s", name);
@@ -103,9 +107,7 @@ int rep_finding_regularizers(Rep *r, RepFinding *f) {
         bd_str_free(&per_text);
         return nothing_to_compare(r, f);
     }
-    if (per.n > 0 && per.n < all.n)
-        bd_str_printf(&per_text, " %s: lowered %d, raised %d, no clear change %d, undecided %d of %d.", reg,
-                      per.lowered, per.raised, per.same, per.undecided, per.n);
+    if (per.n > 0 && per.n < all.n) per_regularizer(&per_text, reg, &per); /* one regularizer: the totals say it */
 
     char seeds[64];
     rep_count_phrase(all.seeds_lo, all.seeds_hi, "seed", "seeds", seeds, sizeof seeds);
