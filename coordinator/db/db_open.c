@@ -1,6 +1,8 @@
-/* Opening the results database: what is this file, create or migrate its
- * schema, the connection's settings, the views. Nothing is written to a file
- * before we know it is ours (or empty and we were asked to create it). */
+/* Opening the results database: what is this file, is it intact, create or
+ * migrate its schema, the connection's settings, the views. Nothing is
+ * written to a file before we know it is ours (or empty and we were asked to
+ * create it) and undamaged; a reader writes nothing it does not have to, and
+ * works on read-only storage. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +76,10 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
     names[0] = '\0';
     int rc = sqlite3_prepare_v2(db->h, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st,
                                 NULL);
-    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return bd_db_damaged(db, err, sqlite3_errmsg(db->h));
     if (rc != SQLITE_OK) return bd_db_fail(db, err, "reading the list of tables");
     size_t o = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -86,9 +89,10 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
         (*n)++;
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return bd_db_damaged(db, err, sqlite3_errmsg(db->h));
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the list of tables");
     return 0;
 }
@@ -173,6 +177,23 @@ static int migrate(BdDb *db, BdError *err) {
     return bd_db_commit(db, err);
 }
 
+/* The views as TEMP views of this connection, for a file we cannot write
+ * whose views are not this build's. All of them, so that a view naming
+ * another finds ours (TEMP objects come first in name lookup). */
+static int temp_views(BdDb *db, BdError *err) {
+    static const char create[] = "CREATE VIEW ";
+    for (int i = 0; bd_db_views[i][0]; i++) {
+        const char *sql = bd_db_views[i][1];
+        if (strncmp(sql, create, sizeof create - 1))
+            return bd_fail(err, "view %s does not start with '%s'", bd_db_views[i][0], create);
+        char *temp = sqlite3_mprintf("CREATE TEMP VIEW %s", sql + sizeof create - 1);
+        int rc = bd_db_exec(db, temp, err);
+        sqlite3_free(temp);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
 /* Recreates a view only when its stored text differs from ours, so opening a
  * database (status, report) writes nothing in the usual case. */
 static int ensure_views(BdDb *db, BdError *err) {
@@ -185,6 +206,7 @@ static int ensure_views(BdDb *db, BdError *err) {
                    !strcmp((const char *)sqlite3_column_text(st, 0), bd_db_views[i][1]);
         sqlite3_finalize(st);
         if (same) continue;
+        if (db->readonly) return temp_views(db, err);
         char drop[128];
         snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", bd_db_views[i][0]);
         if (bd_db_begin(db, err) < 0) return -1;
@@ -194,8 +216,7 @@ static int ensure_views(BdDb *db, BdError *err) {
     return 0;
 }
 
-/* Whether the file is already in WAL mode (then opening it writes nothing). */
-static int in_wal_mode(BdDb *db) {
+int bd_db_in_wal_mode(BdDb *db) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK) return 0;
     int wal = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
@@ -206,12 +227,16 @@ static int in_wal_mode(BdDb *db) {
 
 /* ---- open and close ------------------------------------------------------------------ */
 
-static int open_checked(BdDb *db, int create, BdError *err) {
+enum { OPEN_CREATE, OPEN_EXISTING, OPEN_READ };
+
+static int open_checked(BdDb *db, int how, BdError *err) {
     char names[512];
     int n, has_meta, version;
     if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return -1;
+    /* Before the first write of any kind (schema, migration, journal mode, views). */
+    if (bd_db_check_intact(db, err) < 0) return -1;
     if (n == 0) {
-        if (!create)
+        if (how != OPEN_CREATE)
             return bd_fail(err, "%s is an empty database, not a bdsweep results database (bdsweep run creates one)",
                            db->path);
         if (create_schema(db, err) < 0) return -1;
@@ -224,41 +249,99 @@ static int open_checked(BdDb *db, int create, BdError *err) {
     if (version > BD_DB_SCHEMA_VERSION)
         return bd_fail(err, "%s was written by a newer bdsweep (schema %d, this build knows up to %d)", db->path,
                        version, BD_DB_SCHEMA_VERSION);
+    if (version < BD_DB_SCHEMA_VERSION && db->readonly)
+        return bd_fail(err, "%s has schema %d, older than this build's %d, and cannot be written here (read-only "
+                            "storage): open it once where it is writable (bdsweep status migrates it), or read it with "
+                            "the bdsweep that wrote it", db->path, version, BD_DB_SCHEMA_VERSION);
     if (version < BD_DB_SCHEMA_VERSION && migrate(db, err) < 0) return -1;
-    /* WAL lets sqlite3 readers query while rank 0 writes; FULL survives power
-     * loss. journal_mode answers with the mode it could set (a file system
-     * without shared memory keeps 'delete', which is correct, only slower). */
-    if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    /* The writer (a run) uses WAL: sqlite3 readers query while rank 0 writes.
+     * journal_mode answers with the mode it could set (a file system without
+     * shared memory keeps 'delete', which is correct, only slower). A reader
+     * leaves the mode alone: a finished run left the file in rollback mode
+     * so that it can be read from read-only storage (bd_db_finish_run). */
+    if (how != OPEN_READ && !bd_db_in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    /* FULL survives power loss. */
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
     return ensure_views(db, err);
 }
 
-int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
+/* 'file:' URI of a path, for ?immutable=1: everything but unreserved
+ * characters percent-encoded (a '?' or '#' in a folder name stays a name). */
+static void file_uri(const char *path, const char *query, char *out, size_t cap) {
+    size_t o = (size_t)snprintf(out, cap, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+        if (strchr("/._-~", *p) || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+    }
+    snprintf(out + o, cap - o, "?%s", query);
+}
+
+static int connect(BdDb *db, const char *name, int flags, BdError *err) {
+    if (sqlite3_open_v2(name, &db->h, flags, NULL) != SQLITE_OK)
+        return bd_fail(err, "%s: cannot open the database: %s", db->path,
+                       db->h ? sqlite3_errmsg(db->h) : "out of memory");
+    sqlite3_extended_result_codes(db->h, 0);
+    sqlite3_busy_timeout(db->h, 10000);
+    return 0;
+}
+
+/* A reader (status, report) must work on read-only storage too. A file in
+ * rollback-journal mode (what a finished run leaves) opens read-only as it
+ * is. A WAL file needs its -shm file, which SQLite cannot create in a
+ * read-only folder: when the log is empty or gone, every row is in the file
+ * itself and nobody is writing it (a writer would have created -shm), so it
+ * is opened immutable (no locks, no -shm). A non-empty log cannot be read
+ * without -shm: refused, saying what to do. */
+static int connect_reader(BdDb *db, BdError *err) {
+    if (connect(db, db->path, SQLITE_OPEN_READWRITE, err) < 0) return -1;
+    int rc = sqlite3_exec(db->h, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc == SQLITE_CANTOPEN) {
+        char wal[4200], uri[3 * sizeof db->path + 32];
+        struct stat st;
+        snprintf(wal, sizeof wal, "%s-wal", db->path);
+        if (stat(wal, &st) == 0 && st.st_size > 0)
+            return bd_fail(err, "%s: its write-ahead log %s holds results not yet in the database file, and SQLite "
+                                "cannot read it here (read-only storage, no -shm file): copy both files to writable "
+                                "storage and read the copy, or run `sqlite3 %s 'PRAGMA journal_mode = DELETE'` where "
+                                "the file is writable", db->path, wal, db->path);
+        sqlite3_close_v2(db->h);
+        db->h = NULL;
+        file_uri(db->path, "immutable=1", uri, sizeof uri);
+        if (connect(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err) < 0) return -1;
+    }
+    db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
+    return 0;
+}
+
+static int open_db(const char *path, int how, BdDb **out, BdError *err) {
     *out = NULL;
     struct stat st;
     int exists = stat(path, &st) == 0;
-    if (!exists && !create)
+    if (!exists && how != OPEN_CREATE)
         return bd_fail(err, "%s: no such database: expected a results database written by bdsweep run", path);
     if (exists && !S_ISREG(st.st_mode)) return bd_fail(err, "%s is not a file: expected a results database", path);
     if (!exists && mkdir_parents(path, err) < 0) return -1;
     BdDb *db = bd_xcalloc(1, sizeof *db);
     snprintf(db->path, sizeof db->path, "%s", path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
-        bd_fail(err, "%s: cannot open the database: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
-        bd_db_close(db);
-        return -1;
-    }
-    sqlite3_extended_result_codes(db->h, 0);
-    sqlite3_busy_timeout(db->h, 10000);
-    if (open_checked(db, create, err) < 0) {
+    int rc = how == OPEN_READ ? connect_reader(db, err)
+                              : connect(db, path, SQLITE_OPEN_READWRITE | (how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
+                                        err);
+    if (rc < 0 || open_checked(db, how, err) < 0) {
         bd_db_close(db);
         return -1;
     }
     *out = db;
     return 0;
 }
+
+int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
+    return open_db(path, create ? OPEN_CREATE : OPEN_EXISTING, out, err);
+}
+
+int bd_db_open_read(const char *path, BdDb **out, BdError *err) { return open_db(path, OPEN_READ, out, err); }
 
 void bd_db_close(BdDb *db) {
     if (!db) return;

@@ -29,9 +29,22 @@ void co_report_db_error(Coordinator *co, const BdError *err) {
     co->db_broken = 1;
 }
 
+/* A --publish snapshot. A failure is a warning: the database itself is
+ * intact, and the next snapshot tries again. */
+static void co_publish(Coordinator *co, int at_end) {
+    co->last_publish = bd_monotonic_seconds();
+    BdError err = {{0}};
+    if (bd_db_publish(co->db, co->opt.publish, &err) == 0) return;
+    char msg[BD_ERROR_MAX + 64];
+    snprintf(msg, sizeof msg, "bdsweep: warning: %s", err.msg);
+    if (at_end) fprintf(stderr, "%s\n", msg);
+    else bd_progress_message(&co->progress, msg);
+}
+
 void co_heartbeat(Coordinator *co) {
     bd_exit_if_orphaned(co->parent);
     double now = bd_monotonic_seconds();
+    if (co->opt.publish && now - co->last_publish >= co->opt.publish_every) co_publish(co, 0);
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
     BdError err = {{0}};
@@ -47,6 +60,10 @@ int co_prepare(Coordinator *co, int nranks) {
         return 2;
     }
     const char *db_path = co->opt.db_path ? co->opt.db_path : co->sweep.db_path;
+    if (co->opt.publish && bd_db_publish_check(db_path, co->opt.publish, &err) < 0) {
+        fprintf(stderr, "bdsweep run: %s\n", err.msg);
+        return 2;
+    }
     if (bd_db_open(db_path, 1, &co->db, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return 3;
@@ -205,5 +222,7 @@ int co_finish(Coordinator *co) {
                 co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
     }
     if (bd_db_run_end(co->db, co->run_id, status, &err) < 0) fprintf(stderr, "bdsweep: %s\n", err.msg);
+    if (bd_db_finish_run(co->db, &err) < 0) fprintf(stderr, "bdsweep: warning: %s\n", err.msg);
+    if (co->opt.publish) co_publish(co, 1);
     return status;
 }

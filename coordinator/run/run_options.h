@@ -12,6 +12,8 @@ typedef struct RunOptions {
     double log_interval;
     double time_limit; /* seconds; 0: none */
     int progress_tty;  /* 1 live block, 0 lines, -1 auto */
+    const char *publish;  /* where to publish snapshots of the database; NULL: none */
+    double publish_every; /* seconds between snapshots */
 } RunOptions;
 
 /* Parses argv (argv[0] is "run"). Returns 0, 1 for --help (printed when msg
