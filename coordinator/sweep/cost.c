@@ -6,13 +6,13 @@
 
 #include "axes.h"
 #include "dataset.h"
-#include "job_keys.h"
 #include "models.h"
+#include "sweep_internal.h"
 
-/* Per distinct dataset value: shape and sizes. Per distinct (arch, dataset):
- * the model's numbers. Sweeps have few of either, so linear lists do. */
+/* Per dataset value: shape and sizes. Per (arch, dataset) value pair: the
+ * model's numbers. Made when a cell first needs them, kept by value index. */
 typedef struct DataInfo {
-    const char *text; /* the sweep's canonical value (not owned) */
+    int made;
     int ok;
     int nominal;      /* the data is not on this machine: the standard sizes were assumed */
     BdDataShape shape;
@@ -21,19 +21,26 @@ typedef struct DataInfo {
 } DataInfo;
 
 typedef struct ModelInfo {
-    const char *arch, *data; /* not owned */
+    int made;
     int ok;
     long params;
     double train_gflop, eval_gflop;
     char why[256];
 } ModelInfo;
 
-typedef struct Cache {
-    DataInfo *data;
-    int n_data, cap_data;
-    ModelInfo *models;
-    int n_models, cap_models;
-} Cache;
+struct CostCache {
+    DataInfo *data;    /* [dataset value] */
+    ModelInfo *models; /* [arch value * n_datasets + dataset value] */
+    int n_datasets;
+    SwStrSet pretrain; /* the pre-training jobs counted */
+    /* The last cell's cost and the values it depends on: consecutive cells
+     * mostly differ in axes that do not change it (seed, rate, trigger). */
+    int last[4];
+    BdCellCost last_cost;
+};
+
+/* What a cell's cost depends on (its pre-training job aside). */
+static const BdAxis cost_axes[4] = {BD_AXIS_DATASET, BD_AXIS_ARCH, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
 
 /* The published sizes of the standard datasets, for a sweep planned on a
  * machine that does not hold the data (a laptop planning a cluster run).
@@ -59,16 +66,10 @@ static int nominal_sizes(const BdSpec *spec, DataInfo *d) {
     return 0;
 }
 
-static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec) {
-    for (int i = 0; i < c->n_data; i++)
-        if (!strcmp(c->data[i].text, text)) return &c->data[i];
-    if (c->n_data == c->cap_data) {
-        c->cap_data = c->cap_data ? 2 * c->cap_data : 8;
-        c->data = bd_xrealloc(c->data, (size_t)c->cap_data * sizeof *c->data);
-    }
-    DataInfo *d = &c->data[c->n_data++];
-    memset(d, 0, sizeof *d);
-    d->text = text;
+static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec) {
+    DataInfo *d = &c->data[i];
+    if (d->made) return d;
+    d->made = 1;
     BdError err = {{0}};
     d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
     if (!d->ok && nominal_sizes(spec, d) == 0) d->ok = 1;
@@ -76,17 +77,11 @@ static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec)
     return d;
 }
 
-static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec *arch, const DataInfo *d) {
-    for (int i = 0; i < c->n_models; i++)
-        if (!strcmp(c->models[i].arch, arch_text) && !strcmp(c->models[i].data, d->text)) return &c->models[i];
-    if (c->n_models == c->cap_models) {
-        c->cap_models = c->cap_models ? 2 * c->cap_models : 8;
-        c->models = bd_xrealloc(c->models, (size_t)c->cap_models * sizeof *c->models);
-    }
-    ModelInfo *m = &c->models[c->n_models++];
-    memset(m, 0, sizeof *m);
-    m->arch = arch_text;
-    m->data = d->text;
+static const ModelInfo *model_info(struct CostCache *c, int arch_i, int data_i, const BdSpec *arch,
+                                   const DataInfo *d) {
+    ModelInfo *m = &c->models[(size_t)arch_i * (size_t)c->n_datasets + (size_t)data_i];
+    if (m->made) return m;
+    m->made = 1;
     BdGraph *g = NULL;
     BdError err = {{0}};
     BdShape in = {d->shape.c, d->shape.h, d->shape.w};
@@ -106,8 +101,7 @@ static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec
 static int limited(int n, long limit) { return limit > 0 && limit < n ? (int)limit : n; }
 
 /* GFLOP of one cell: training, evaluation after every epoch, retraining. */
-static double cell_gflop(const BdCell *c, const DataInfo *d, const ModelInfo *m) {
-    const BdSpec *train = &c->v[BD_AXIS_TRAIN], *retrain = &c->v[BD_AXIS_RETRAIN];
+static double cell_gflop(const BdSpec *train, const BdSpec *retrain, const DataInfo *d, const ModelInfo *m) {
     int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
     int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
     long epochs = bd_spec_int(train, "epochs");
@@ -119,62 +113,73 @@ static double cell_gflop(const BdCell *c, const DataInfo *d, const ModelInfo *m)
     return total;
 }
 
-void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
+void bd_sweep_cost_begin(const BdSweep *sw, BdSweepCost *out) {
     memset(out, 0, sizeof *out);
-    out->cells = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *out->cells);
-    Cache cache = {0};
-    BdCell *cell = bd_xmalloc(sizeof *cell);
-    /* Pre-training jobs are counted once each. */
-    const char **pre_seen = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *pre_seen);
-    int n_pre = 0;
-    for (int i = 0; i < sw->n_cells; i++) {
-        const BdSweepCell *sc = &sw->cells[i];
-        BdCellCost *cc = &out->cells[i];
-        BdError err = {{0}};
-        if (bd_cell_parse(bd_axes(), sc->key, cell, &err) < 0) {
-            snprintf(cc->why, sizeof cc->why, "%s", err.msg);
-            out->unknown++;
-            continue;
-        }
-        const DataInfo *d = data_info(&cache, sc->values[BD_AXIS_DATASET], &cell->v[BD_AXIS_DATASET]);
-        if (!d->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", d->why);
-            out->unknown++;
-            continue;
-        }
-        const ModelInfo *m = model_info(&cache, sc->values[BD_AXIS_ARCH], &cell->v[BD_AXIS_ARCH], d);
-        if (!m->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", m->why);
-            out->unknown++;
-            continue;
-        }
-        cc->known = 1;
-        cc->nominal = d->nominal;
-        out->nominal += d->nominal;
-        cc->params = m->params;
-        cc->train_gflop = m->train_gflop;
-        cc->total_gflop = cell_gflop(cell, d, m);
-        out->total_gflop += cc->total_gflop;
-        if (sc->pretrain_key) {
-            int seen = 0;
-            for (int k = 0; k < n_pre && !seen; k++) seen = !strcmp(pre_seen[k], sc->pretrain_key);
-            if (!seen) {
-                pre_seen[n_pre++] = sc->pretrain_key;
-                int n_train = limited(d->n_train, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_train"));
-                int n_test = limited(d->n_test, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_test"));
-                double e = (double)bd_spec_int(&cell->v[BD_AXIS_INIT], "epochs");
-                out->pretrain_gflop += e * (n_train * m->train_gflop + n_test * m->eval_gflop);
-            }
-        }
-    }
-    out->total_gflop += out->pretrain_gflop;
-    free(pre_seen);
-    free(cell);
-    free(cache.data);
-    free(cache.models);
+    struct CostCache *c = bd_xcalloc(1, sizeof *c);
+    c->n_datasets = sw->axes[BD_AXIS_DATASET].n;
+    c->data = bd_xcalloc((size_t)c->n_datasets, sizeof *c->data);
+    c->models = bd_xcalloc((size_t)sw->axes[BD_AXIS_ARCH].n * (size_t)c->n_datasets, sizeof *c->models);
+    for (int k = 0; k < 4; k++) c->last[k] = -1;
+    out->cache = c;
 }
 
-void bd_sweep_cost_free(BdSweepCost *c) {
-    free(c->cells);
-    memset(c, 0, sizeof *c);
+/* The cost of a cell made of these values, its pre-training job aside. */
+static void cell_cost(struct CostCache *cache, const BdSweep *sw, const int *idx, BdCellCost *cc) {
+    memset(cc, 0, sizeof *cc);
+#define SPEC(axis) bd_sweep_spec(sw, axis, idx[axis])
+    const DataInfo *d = data_info(cache, idx[BD_AXIS_DATASET], SPEC(BD_AXIS_DATASET));
+    if (!d->ok) {
+        snprintf(cc->why, sizeof cc->why, "%s", d->why);
+        return;
+    }
+    const ModelInfo *m = model_info(cache, idx[BD_AXIS_ARCH], idx[BD_AXIS_DATASET], SPEC(BD_AXIS_ARCH), d);
+    if (!m->ok) {
+        snprintf(cc->why, sizeof cc->why, "%s", m->why);
+        return;
+    }
+    cc->known = 1;
+    cc->nominal = d->nominal;
+    cc->params = m->params;
+    cc->train_gflop = m->train_gflop;
+    cc->total_gflop = cell_gflop(SPEC(BD_AXIS_TRAIN), SPEC(BD_AXIS_RETRAIN), d, m);
+#undef SPEC
+}
+
+void bd_sweep_cost_cell(BdSweepCost *out, const BdSweep *sw, const BdSweepWalk *w, BdCellCost *cc) {
+    struct CostCache *c = out->cache;
+    const int *idx = w->idx;
+    int same = 1;
+    for (int k = 0; k < 4; k++) same &= c->last[k] == idx[cost_axes[k]];
+    if (!same) {
+        cell_cost(c, sw, idx, &c->last_cost);
+        for (int k = 0; k < 4; k++) c->last[k] = idx[cost_axes[k]];
+    }
+    *cc = c->last_cost;
+    if (!cc->known) {
+        out->unknown++;
+        return;
+    }
+    out->nominal += cc->nominal;
+    out->total_gflop += cc->total_gflop;
+    /* Pre-training jobs are counted once each. */
+    if (w->cell.pretrain_key && sw_strset_put(&c->pretrain, w->cell.pretrain_key, 0) < 0) {
+        const DataInfo *d = &c->data[idx[BD_AXIS_DATASET]];
+        const ModelInfo *m = &c->models[(size_t)idx[BD_AXIS_ARCH] * (size_t)c->n_datasets + (size_t)idx[BD_AXIS_DATASET]];
+        const BdSpec *train = bd_sweep_spec(sw, BD_AXIS_TRAIN, idx[BD_AXIS_TRAIN]);
+        int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
+        int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
+        double e = (double)bd_spec_int(bd_sweep_spec(sw, BD_AXIS_INIT, idx[BD_AXIS_INIT]), "epochs");
+        out->pretrain_gflop += e * (n_train * m->train_gflop + n_test * m->eval_gflop);
+    }
+}
+
+void bd_sweep_cost_end(BdSweepCost *out) {
+    out->total_gflop += out->pretrain_gflop;
+    struct CostCache *c = out->cache;
+    if (!c) return;
+    free(c->data);
+    free(c->models);
+    sw_strset_free(&c->pretrain);
+    free(c);
+    out->cache = NULL;
 }

@@ -19,14 +19,20 @@ typedef struct BdCellCost {
 } BdCellCost;
 
 typedef struct BdSweepCost {
-    BdCellCost *cells;    /* [n_cells] */
     double pretrain_gflop; /* the pre-training jobs, each once */
-    double total_gflop;   /* everything known */
+    double total_gflop;   /* everything known (pre-training once bd_sweep_cost_end has run) */
     int unknown;          /* cells whose cost is unknown */
     int nominal;          /* cells costed with assumed dataset sizes */
+    struct CostCache *cache; /* private */
 } BdSweepCost;
 
-void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out);
-void bd_sweep_cost_free(BdSweepCost *c);
+/* One cell at a time, as the cells are walked (bd_sweep_walk_next):
+ * begin, then cell for each, then end. */
+void bd_sweep_cost_begin(const BdSweep *sw, BdSweepCost *c);
+/* The cost of the walk's current cell, counted in the totals (its
+ * pre-training job, if any, once per sweep). */
+void bd_sweep_cost_cell(BdSweepCost *c, const BdSweep *sw, const BdSweepWalk *w, BdCellCost *out);
+/* Adds the pre-training jobs to the total; frees what begin took. */
+void bd_sweep_cost_end(BdSweepCost *c);
 
 #endif

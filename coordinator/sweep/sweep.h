@@ -48,6 +48,8 @@ typedef struct BdSweepCell {
     char *pretrain_key;          /* the pre-training job it waits for (init: pretrained), or NULL */
 } BdSweepCell;
 
+typedef struct BdSweepGrid BdSweepGrid; /* private to the loader (sweep_internal.h) */
+
 typedef struct BdSweep {
     char path[4096]; /* as given */
     char name[128];
@@ -55,10 +57,11 @@ typedef struct BdSweep {
     char *yaml;        /* the file's text, stored in the database */
     char db_path[4096]; /* default database: results/<name>.db */
     BdSweepAxis axes[BD_AXIS_COUNT];
-    BdSweepCell *cells; /* in sweep order (see above) */
-    int n_cells;
+    BdSweepCell *cells; /* in sweep order (see above); NULL when loaded with BD_SWEEP_NO_CELLS */
+    int n_cells;        /* after exclude */
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
+    BdSweepGrid *grid; /* what walking the cells needs */
 } BdSweep;
 
 enum {
@@ -68,6 +71,10 @@ enum {
     BD_SWEEP_STRICT = 1,
     /* Keep warnings in BdSweep.warnings only; do not print them on stderr. */
     BD_SWEEP_QUIET = 2,
+    /* Validate and count the cells but do not keep them (cells stays NULL),
+     * for a caller that walks them once (bdsweep plan), so that a large grid
+     * costs no memory per cell. */
+    BD_SWEEP_NO_CELLS = 4,
 };
 
 /* The most cells one sweep may expand to (a typo such as seed: [1..1e6]
@@ -78,6 +85,31 @@ enum {
  * (bd_sweep_free is still safe) and err holds one message. */
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err);
 void bd_sweep_free(BdSweep *sw);
+
+/* The resolved value i of axis a; NULL for the scalar axes (target,
+ * poison_rate, seed), whose value is its canonical text. */
+const BdSpec *bd_sweep_spec(const BdSweep *sw, BdAxis a, int i);
+
+/* The cells one at a time in sweep order, without keeping them:
+ *
+ *     BdSweepWalk *w = bd_sweep_walk_begin();
+ *     while ((rc = bd_sweep_walk_next(sw, w, err)) == 1) use(&w->cell, w->idx);
+ *     bd_sweep_walk_end(w);
+ *
+ * The same cells, keys and order as BdSweep.cells. */
+typedef struct BdSweepWalk {
+    BdSweepCell cell;       /* the current cell; key and pretrain_key point into the walk */
+    int idx[BD_AXIS_COUNT]; /* its value on each axis: sw->axes[a].values[idx[a]] */
+    /* private */
+    int started;
+    int pre_idx[BD_AXIS_COUNT]; /* the values pretrain_key was made of (-1: none yet) */
+    BdCell *scratch;            /* those values as a cell, for bd_pretrain_key */
+    char key[BD_KEY_MAX], pretrain[BD_KEY_MAX];
+} BdSweepWalk;
+BdSweepWalk *bd_sweep_walk_begin(void);
+/* 1: w->cell is the next cell; 0: there are no more; -1: err says why. */
+int bd_sweep_walk_next(const BdSweep *sw, BdSweepWalk *w, BdError *err);
+void bd_sweep_walk_end(BdSweepWalk *w);
 
 /* Prints the warnings on stderr ("bdsweep: warning: FILE:LINE:COL: ..."),
  * for a caller that loaded with BD_SWEEP_QUIET and decides later. */

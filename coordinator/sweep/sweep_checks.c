@@ -46,7 +46,7 @@ static int check_strategies(SwCtx *c, const SwAxis *ax, const SwCombos *seen, in
         for (int g = 0; g < G->n; g++) {
             if (!seen->strategy_seen[((size_t)d * (size_t)S->n + (size_t)s) * (size_t)G->n + (size_t)g]) continue;
             BdError e = {{0}};
-            long target = strtol(G->specs[g].name, NULL, 10);
+            long target = strtol(G->values[g].text, NULL, 10);
             if (bd_strategy_check(&S->specs[s], target, shape.classes, &e) == 0) continue;
             /* The error is located at the strategy when the sweep gives one,
              * else at the target, else at the dataset; the others are named. */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axes.h"
 #include "check.h"
+#include "job_keys.h"
 #include "sweep/sweep.h"
 #include "sweep/testenv.h"
 
@@ -407,6 +409,89 @@ static void test_cell_checks(void) {
                  "3 is out of range: the dataset has classes 0..2");
 }
 
+/* ---- walking the cells without keeping them ---------------------------------------- */
+
+/* The walk (what plan uses) gives the cells that loading keeps, in the same
+ * order, and every key and pre-training key is what bd_cell_key and
+ * bd_pretrain_key make of the cell's values (the walk joins per-value pieces
+ * instead). */
+static void check_walk(int line, const char *yaml) {
+    BdSweep all = load_ok(line, yaml, 0), lean = load_ok(line, yaml, BD_SWEEP_NO_CELLS);
+    CHECK_MSG(lean.cells == NULL && lean.n_cells == all.n_cells, "line %d: %d cells, expected %d", line, lean.n_cells,
+              all.n_cells);
+    BdSweepWalk *w = bd_sweep_walk_begin();
+    BdCell *cell = malloc(sizeof *cell);
+    BdError err = {{0}};
+    char key[BD_KEY_MAX], pre[BD_KEY_MAX];
+    int n = 0, rc;
+    while ((rc = bd_sweep_walk_next(&lean, w, &err)) == 1 && n < all.n_cells) {
+        const BdSweepCell *c = &all.cells[n++];
+        CHECK_STR(w->cell.key, c->key);
+        CHECK_STR(w->cell.pretrain_key ? w->cell.pretrain_key : "-", c->pretrain_key ? c->pretrain_key : "-");
+        for (int a = 0; a < BD_AXIS_COUNT; a++) {
+            CHECK_STR(w->cell.values[a], c->values[a]);
+            CHECK_STR(lean.axes[a].values[w->idx[a]].text, c->values[a]);
+            CHECK(bd_axis_value_parse(bd_axes(), (BdAxis)a, c->values[a], &cell->v[a], &err) == 0);
+        }
+        CHECK(bd_cell_key(bd_axes(), cell, key, sizeof key, &err) == 0);
+        CHECK_STR(key, c->key);
+        CHECK(bd_pretrain_key(cell, pre, sizeof pre, &err) == 0);
+        CHECK_STR(pre, c->pretrain_key ? c->pretrain_key : "");
+    }
+    CHECK_MSG(rc == 0 && n == all.n_cells, "line %d: the walk gave %d cells (rc %d: %s)", line, n, rc, err.msg);
+    free(cell);
+    bd_sweep_walk_end(w);
+    bd_sweep_free(&all);
+    bd_sweep_free(&lean);
+}
+
+static void test_walk(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/sweep/golden.yaml", src_root);
+    char *golden = test_read(path);
+    check_walk(__LINE__, golden);
+    free(golden);
+    /* Pre-training jobs, retraining, absent and explicit defaults, exclude. */
+    check_walk(__LINE__, HEAD "train: {epochs: 2, limit_train: 500}\n"
+                              "init: {pretrained: clean, epochs: 3}\n"
+                              "retrain: {fraction: 0.1, epochs: 2}\n"
+                              "grid:\n"
+                              "  dataset: [{name: synthetic, classes: 4, size: 12}, fashion-mnist]\n"
+                              "  arch: [cnn-small, resnet20]\n"
+                              "  trigger: [square, checkerboard]\n"
+                              "  strategy: [all-to-one, {name: one-to-one, source: 1}]\n"
+                              "  poison_rate: [0, 0.1]\n"
+                              "  regularizer: [none, logit-squeeze]\n"
+                              "  seed: [1, 2, 3]\n"
+                              "exclude:\n"
+                              "  - {poison_rate: 0.1, trigger: checkerboard}\n"
+                              "  - {seed: 2}\n");
+}
+
+/* One axis of many values: duplicates are found by hashing (the first
+ * repeated value, naming its first occurrence), not by comparing every
+ * pair, and a scalar value costs no resolved spec. */
+static void test_long_axis(void) {
+    enum { N = 200000 };
+    size_t cap = 64 + 12 * (size_t)N;
+    char *yaml = malloc(cap + 512);
+    size_t o = (size_t)snprintf(yaml, cap, HEAD BASE_GRID "  trigger: square\n  poison_rate: 0\n  seed: [");
+    for (int i = 1; i <= N; i++) o += (size_t)snprintf(yaml + o, cap - o, "%d, ", i);
+    snprintf(yaml + o, cap + 512 - o, "7, 3]\n");
+    char path[4096];
+    BdSweep sw;
+    BdError err = {{0}};
+    CHECK(load(yaml, 0, &sw, &err, path, sizeof path) < 0); /* seed 7 again, after the 200000 */
+    CHECK_CONTAINS(err.msg, ": grid.seed[200000]: 7 is the same value as grid.seed[6] (line 7, column ");
+    bd_sweep_free(&sw);
+    snprintf(yaml + o - 2, cap + 512 - (o - 2), "]\n");
+    sw = load_ok(__LINE__, yaml, BD_SWEEP_NO_CELLS);
+    CHECK(sw.n_cells == N && sw.cells == NULL);
+    CHECK(bd_sweep_spec(&sw, BD_AXIS_SEED, 0) == NULL && bd_sweep_spec(&sw, BD_AXIS_TRIGGER, 0) != NULL);
+    bd_sweep_free(&sw);
+    free(yaml);
+}
+
 static void test_files(void) {
     BdSweep sw;
     BdError err = {{0}};
@@ -429,6 +514,8 @@ int main(int argc, char **argv) {
     test_exclude();
     test_errors();
     test_cell_checks();
+    test_walk();
+    test_long_axis();
     test_files();
     test_rmtree(dir);
     free(dir);

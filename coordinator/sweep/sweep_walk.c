@@ -1,0 +1,159 @@
+/* Walking the grid's cells in sweep order: an odometer over the value
+ * indices (the last axis fastest), skipping excluded cells. A cell costs its
+ * key's length in work and nothing in memory: the key is joined from pieces
+ * made once per value, and the resolved values are never copied per cell,
+ * so `bdsweep plan` of 10^7 cells takes seconds and no memory per cell. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "axes.h"
+#include "job_keys.h"
+#include "sweep_internal.h"
+
+/* ---- the grid ---------------------------------------------------------------------------- */
+
+int sw_grid_prepare(SwCtx *c, BdSweepGrid *g) {
+    g->total = 1;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        const SwAxis *x = &g->ax[a];
+        g->total *= x->n;
+        if (g->total > BD_SWEEP_MAX_CELLS)
+            return bd_fail(c->err, "%s: the grid has more than %ld cells: expected a smaller sweep (check the lists)",
+                           c->file, BD_SWEEP_MAX_CELLS);
+        /* A key leaves out an axis at its absent value, compared canonically
+         * (cell.h); the values' texts are canonical already. */
+        char absent[BD_SPEC_TEXT_MAX] = "";
+        if (c->axes[a].absent) {
+            BdSpec *spec = bd_xmalloc(sizeof *spec);
+            int rc = bd_axis_value_parse(c->axes, (BdAxis)a, c->axes[a].absent, spec, c->err);
+            if (rc == 0) rc = bd_axis_value_format(c->axes, (BdAxis)a, spec, absent, sizeof absent, c->err);
+            free(spec);
+            if (rc < 0) return bd_error_prefix(c->err, "internal error: the absent value of %s: ", bd_axis_names[a]);
+        }
+        g->part[a] = bd_xcalloc((size_t)x->n, sizeof *g->part[a]);
+        for (int i = 0; i < x->n; i++) {
+            const char *text = x->values[i].text;
+            if (c->axes[a].absent && !strcmp(text, absent)) continue;
+            size_t n = strlen(bd_axis_names[a]) + 1 + strlen(text) + 1;
+            g->part[a][i] = bd_xmalloc(n);
+            snprintf(g->part[a][i], n, "%s=%s", bd_axis_names[a], text);
+        }
+    }
+    return 0;
+}
+
+void sw_grid_free(BdSweepGrid *g, int values_too) {
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        SwAxis *x = &g->ax[a];
+        for (int i = 0; g->part[a] && i < x->n; i++) free(g->part[a][i]);
+        free(g->part[a]);
+        free(x->specs);
+        sw_strset_free(&x->texts);
+        if (values_too && x->values) {
+            for (int i = 0; i < x->n; i++) free(x->values[i].text);
+            free(x->values);
+        }
+    }
+    for (int e = 0; e < g->n_ex; e++)
+        for (int a = 0; a < BD_AXIS_COUNT; a++) free(g->ex[e].match[a]);
+    free(g->ex);
+    memset(g, 0, sizeof *g);
+}
+
+int sw_excluded(const BdSweepGrid *g, const int *idx) {
+    for (int e = 0; e < g->n_ex; e++) {
+        int all = 1;
+        for (int a = 0; a < BD_AXIS_COUNT && all; a++)
+            if (g->ex[e].match[a] && !g->ex[e].match[a][idx[a]]) all = 0;
+        if (all) return 1;
+    }
+    return 0;
+}
+
+const BdSpec *bd_sweep_spec(const BdSweep *sw, BdAxis a, int i) {
+    const SwAxis *x = &sw->grid->ax[a];
+    return x->specs ? &x->specs[i] : NULL;
+}
+
+/* ---- walking ------------------------------------------------------------------------------- */
+
+BdSweepWalk *bd_sweep_walk_begin(void) {
+    BdSweepWalk *w = bd_xcalloc(1, sizeof *w);
+    for (int a = 0; a < BD_AXIS_COUNT; a++) w->pre_idx[a] = -1;
+    return w;
+}
+
+void bd_sweep_walk_end(BdSweepWalk *w) {
+    if (!w) return;
+    free(w->scratch);
+    free(w);
+}
+
+/* The next index tuple of the full product; 0 past the last. */
+static int advance(const BdSweepGrid *g, BdSweepWalk *w) {
+    if (!w->started) {
+        w->started = 1;
+        return 1;
+    }
+    for (int a = BD_AXIS_COUNT - 1; a >= 0; a--) {
+        if (++w->idx[a] < g->ax[a].n) return 1;
+        w->idx[a] = 0;
+    }
+    return 0;
+}
+
+static int join_key(const BdSweepGrid *g, BdSweepWalk *w, BdError *err) {
+    size_t o = 0;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        const char *part = g->part[a][w->idx[a]];
+        if (!part) continue;
+        size_t n = strlen(part);
+        if (o + (o > 0) + n >= sizeof w->key) return bd_fail(err, "cell key longer than %zu characters", sizeof w->key - 1);
+        if (o) w->key[o++] = ' ';
+        memcpy(w->key + o, part, n);
+        o += n;
+    }
+    w->key[o] = '\0';
+    return 0;
+}
+
+/* The axes a pre-training key is made of (bd_pretrain_key). */
+static const BdAxis pretrain_axes[] = {BD_AXIS_DATASET, BD_AXIS_ARCH, BD_AXIS_SEED, BD_AXIS_INIT, BD_AXIS_TRAIN};
+#define N_PRETRAIN_AXES (int)(sizeof pretrain_axes / sizeof pretrain_axes[0])
+
+/* The cell's pre-training job, if its init is pretrained. Made again only
+ * when one of its axes changed, and only those axes are copied into the
+ * scratch cell. */
+static int pretrain_key(const BdSweepGrid *g, BdSweepWalk *w, BdError *err) {
+    w->cell.pretrain_key = NULL;
+    if (strcmp(g->ax[BD_AXIS_INIT].specs[w->idx[BD_AXIS_INIT]].name, "pretrained")) return 0;
+    if (!w->scratch) w->scratch = bd_xcalloc(1, sizeof *w->scratch);
+    int changed = 0;
+    for (int k = 0; k < N_PRETRAIN_AXES; k++) {
+        BdAxis a = pretrain_axes[k];
+        int i = w->idx[a];
+        if (w->pre_idx[a] == i) continue;
+        const SwAxis *x = &g->ax[a];
+        if (x->specs) w->scratch->v[a] = x->specs[i];
+        else bd_spec_init(&w->scratch->v[a], x->values[i].text);
+        w->pre_idx[a] = i;
+        changed = 1;
+    }
+    if (changed && bd_pretrain_key(w->scratch, w->pretrain, sizeof w->pretrain, err) < 0) {
+        w->pre_idx[BD_AXIS_INIT] = -1; /* made again next time */
+        return -1;
+    }
+    w->cell.pretrain_key = w->pretrain;
+    return 0;
+}
+
+int bd_sweep_walk_next(const BdSweep *sw, BdSweepWalk *w, BdError *err) {
+    const BdSweepGrid *g = sw->grid;
+    do {
+        if (!advance(g, w)) return 0;
+    } while (sw_excluded(g, w->idx));
+    if (join_key(g, w, err) < 0 || pretrain_key(g, w, err) < 0) return -1;
+    w->cell.key = w->key;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) w->cell.values[a] = g->ax[a].values[w->idx[a]].text;
+    return 1;
+}
