@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,8 @@ static void range_text(const BdParamDef *d, char *out, size_t cap) {
     else snprintf(out, cap, "in [%s, %s]", lo, hi);
 }
 
+/* 0 with *x; -1 when raw is not an integer; -2 when it is one that a long
+ * cannot hold (1e20, 99999999999999999999). */
 static int parse_int(const char *raw, long *x) {
     char *end;
     errno = 0;
@@ -272,11 +275,12 @@ static int parse_int(const char *raw, long *x) {
     if (end != raw && !*end && !errno) return 0;
     /* YAML writers sometimes give 4.0 for 4: accept integral reals. */
     double d = strtod(raw, &end);
-    if (end != raw && !*end && isfinite(d) && d == (double)(long)d) {
-        *x = (long)d;
-        return 0;
-    }
-    return -1;
+    if (end == raw || *end || !isfinite(d) || d != floor(d)) return -1;
+    /* Compared as doubles first: converting one outside long's range is
+     * undefined behaviour. -(double)LONG_MIN is 2^63 exactly. */
+    if (d < (double)LONG_MIN || d >= -(double)LONG_MIN) return -2;
+    *x = (long)d;
+    return 0;
 }
 
 int bd_text_needs_quotes(const char *v) {
@@ -324,15 +328,18 @@ static int list_item_canon(void *ud, int index, const char *item) {
     char tmp[BD_SPEC_VAL_MAX];
     if (c->def->type == BD_PARAM_INT_LIST) {
         long x;
-        if (parse_int(item, &x) < 0) {
+        int rc = parse_int(item, &x);
+        if (rc == -1) {
             c->failed = 1;
             return bd_fail(c->err, "element %d ('%s') is not an integer", index + 1, item);
         }
-        if ((double)x < c->def->min || (double)x > c->def->max) {
-            char r[128];
+        if (rc == -2 || (double)x < c->def->min || (double)x > c->def->max) {
+            char r[128], v[64];
             range_text(c->def, r, sizeof r);
+            if (rc == -2) snprintf(v, sizeof v, "%s", item);
+            else snprintf(v, sizeof v, "%ld", x);
             c->failed = 1;
-            return bd_fail(c->err, "element %d (%ld) is out of range: expected %s", index + 1, x, r);
+            return bd_fail(c->err, "element %d (%s) is out of range: expected %s", index + 1, v, r);
         }
         snprintf(tmp, sizeof tmp, "%ld", x);
     } else {
@@ -357,7 +364,12 @@ int bd_param_canonical(const BdParamDef *def, const char *raw, char *out, size_t
     switch (def->type) {
     case BD_PARAM_INT: {
         long x;
-        if (parse_int(raw, &x) < 0) return bd_fail(err, "'%s' is not an integer", raw);
+        int rc = parse_int(raw, &x);
+        if (rc == -1) return bd_fail(err, "'%s' is not an integer", raw);
+        if (rc == -2) {
+            range_text(def, r, sizeof r);
+            return bd_fail(err, "%s is out of range: expected an integer %s", raw, r);
+        }
         if ((double)x < def->min || (double)x > def->max) {
             range_text(def, r, sizeof r);
             return bd_fail(err, "%ld is out of range: expected an integer %s", x, r);

@@ -228,6 +228,16 @@ static void test_errors(void) {
     /* The example of the issue: the parameter's node, the value's path. */
     EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 0}]\n  poison_rate: 0.1\n",
                  ":5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in [1, 4096]");
+    /* Integers a long cannot hold: out of range, without converting them
+     * (that is undefined behaviour; the sanitizer build in CI runs this). */
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 1e20}]\n  poison_rate: 0.1\n",
+                 ":5:42: grid.trigger[1]: square: parameter 'size': 1e20 is out of range: expected an integer in "
+                 "[1, 4096]");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0\n  seed: [1, -1e300]\n",
+                 ":7:13: grid.seed[1]: -1e300 is out of range: expected an integer in [0, 2147483647]");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: mnist\n  arch: {name: resnet50, depth: [3, 99999999999999999999]}\n",
+                 ":4:33: grid.arch: resnet50: parameter 'depth': element 2 (99999999999999999999) is out of range: "
+                 "expected in [1, 64]");
     /* Malformed YAML: libyaml's problem and mark. */
     EXPECT_ERROR(HEAD "grid:\n  dataset: [mnist\n  arch: x\n",
                  ":4:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at "
