@@ -268,9 +268,12 @@ static int parse_exclude(Loader *L) {
 /* One walk over the cells: counts them, records which combinations occur
  * (for sw_check_combinations), and keeps them unless BD_SWEEP_NO_CELLS. */
 static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
-    const SwAxis *T = &L->g.ax[BD_AXIS_TRIGGER], *S = &L->g.ax[BD_AXIS_STRATEGY], *G = &L->g.ax[BD_AXIS_TARGET];
-    seen->trigger_seen = bd_xcalloc((size_t)L->g.ax[BD_AXIS_DATASET].n * (size_t)T->n, 1);
-    seen->strategy_seen = bd_xcalloc((size_t)L->g.ax[BD_AXIS_DATASET].n * (size_t)S->n * (size_t)G->n, 1);
+    const SwAxis *T = &L->g.ax[BD_AXIS_TRIGGER], *S = &L->g.ax[BD_AXIS_STRATEGY], *G = &L->g.ax[BD_AXIS_TARGET],
+                 *A = &L->g.ax[BD_AXIS_ARCH], *R = &L->g.ax[BD_AXIS_REGULARIZER];
+    size_t n_data = (size_t)L->g.ax[BD_AXIS_DATASET].n;
+    seen->trigger_seen = bd_xcalloc(n_data * (size_t)T->n, 1);
+    seen->strategy_seen = bd_xcalloc(n_data * (size_t)S->n * (size_t)G->n, 1);
+    seen->regularizer_seen = bd_xcalloc(n_data * (size_t)A->n * (size_t)R->n, 1);
     BdSweep view = {.grid = &L->g}; /* the walk reads the grid only */
     BdSweepWalk *w = bd_sweep_walk_begin();
     int cap = 0, rc;
@@ -282,6 +285,8 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
         seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
         seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
                             (size_t)idx[BD_AXIS_TARGET]] = 1;
+        seen->regularizer_seen[(d * (size_t)A->n + (size_t)idx[BD_AXIS_ARCH]) * (size_t)R->n +
+                               (size_t)idx[BD_AXIS_REGULARIZER]] = 1;
         if (flags & BD_SWEEP_NO_CELLS) continue;
         if (out->n_cells == cap) {
             cap = cap ? 2 * cap : 64;
@@ -331,6 +336,7 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     if (rc == 0) rc = sw_check_combinations(&L.c, L.g.ax, &seen, flags);
     free(seen.trigger_seen);
     free(seen.strategy_seen);
+    free(seen.regularizer_seen);
     yaml_document_delete(&doc);
     if (rc < 0) {
         loader_free(&L);

@@ -113,14 +113,17 @@ int sw_excluded(const BdSweepGrid *g, const int *idx);
 /* ---- sweep_checks.c: checks that need several axes ------------------------ */
 
 /* Which combinations occur among the cells that survive `exclude`:
- * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g]. */
+ * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g],
+ * regularizer_seen[(d * n_arch + a) * n_regularizer + r]. */
 typedef struct SwCombos {
     unsigned char *trigger_seen;
     unsigned char *strategy_seen;
+    unsigned char *regularizer_seen;
 } SwCombos;
 
-/* Runs bd_dataset_shape, bd_trigger_check_fit and bd_strategy_check once
- * per combination that occurs. */
+/* Runs bd_dataset_shape, bd_trigger_check_fit, bd_strategy_check and
+ * bd_reg_make once per combination that occurs, and checks that each
+ * dataset's folder is on this machine. */
 int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int flags);
 
 #endif

@@ -118,7 +118,8 @@ static void test_order(void) {
     bd_sweep_free(&sw);
 
     /* A single value instead of a list; top-level train/retrain/init; the
-     * keyed init form; lists as parameters; quoting in keys. */
+     * keyed init form; lists as parameters; quoting in keys (of list items
+     * too: tests/unit/test_cell_key.c). */
     sw = LOAD_OK(HEAD "train: {epochs: 3, nesterov: yes}\n"
                       "retrain: {fraction: 0.1, epochs: 2}\n"
                       "init: {pretrained: clean, trainable: head}\n"
@@ -128,11 +129,11 @@ static void test_order(void) {
                       "  trigger: \"pattern(glyph=X,size=5)\"\n"
                       "  poison_rate: 1e-1\n"
                       "  target: 2.0\n"
-                      "  regularizer: {name: snnl, layers: [penultimate, \"a,b\"]}\n");
+                      "  regularizer: {name: snnl, layers: [penultimate, stage2]}\n");
     CHECK(sw.n_cells == 1);
     CHECK_STR(sw.cells[0].key,
               "dataset=cifar10(path=\"/data/my cifar (v1)\") arch=resnet50(depth=[2,2,2,2],width=0.25) "
-              "trigger=pattern(glyph=X,size=5) target=2 poison_rate=0.1 regularizer=snnl(layers=[penultimate,\"a,b\"]) "
+              "trigger=pattern(glyph=X,size=5) target=2 poison_rate=0.1 regularizer=snnl(layers=[penultimate,stage2]) "
               "init=pretrained(trainable=head) train=sgd(epochs=3,nesterov=true) retrain=finetune(epochs=2,fraction=0.1)");
     bd_sweep_free(&sw);
 
@@ -372,8 +373,40 @@ static void test_cell_checks(void) {
                       "  trigger: {name: square, color: [1, 2]}\n  poison_rate: 0.1\n",
                  ":5:12: grid.trigger: with grid.dataset (line 3): trigger square: color has 2 values: expected 1, or 3 "
                  "(taken as their luminance)");
+    /* A regularizer's layers are the model's tags, per architecture:
+     * cnn-small has no stage3, resnet20 does. */
+    EXPECT_ERROR(HEAD "grid:\n  dataset: fashion-mnist\n  arch: [resnet20, cnn-small]\n  trigger: square\n"
+                      "  poison_rate: 0.1\n  regularizer: [none, {name: snnl, layers: [penultimate, stage3]}]\n",
+                 ":7:23: grid.regularizer[1]: with grid.dataset (line 3) and grid.arch[1] (line 4): regularizer snnl: "
+                 "layer 'stage3' (in layers) is not a layer of this model; its layers are: input, stage1, stage2, "
+                 "penultimate, logits");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: fashion-mnist\n  arch: cnn-small\n  trigger: square\n"
+                      "  poison_rate: 0.1\n  regularizer: {name: manifold-mixup, layers: [logits]}\n",
+                 ":7:16: grid.regularizer: with grid.dataset (line 3) and grid.arch (line 4): regularizer "
+                 "manifold-mixup: layer 'logits' (in layers) is not a mixing point of this model");
+    BdSweep sw = LOAD_OK(HEAD "grid:\n  dataset: fashion-mnist\n  arch: [resnet20, cnn-small]\n  trigger: square\n"
+                              "  poison_rate: 0.1\n  regularizer: [none, {name: snnl, layers: [stage3]}]\n"
+                              "exclude:\n  - {arch: cnn-small, regularizer: snnl}\n");
+    CHECK(sw.n_cells == 3);
+    bd_sweep_free(&sw);
+    /* A dataset folder that is not on this machine: a warning for plan
+     * (the sweep may be meant for another machine), an error for run. */
+    const char *missing = HEAD "grid:\n  dataset: {name: mnist, path: /nonexistent/mnist}\n  arch: cnn-small\n"
+                               "  trigger: square\n  poison_rate: 0.1\n";
+    char path[4096];
+    BdError err = {{0}};
+    CHECK(load(missing, 0, &sw, &err, path, sizeof path) == 0);
+    CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
+    if (sw.n_warnings == 1)
+        CHECK_CONTAINS(sw.warnings[0], ":3:12: grid.dataset: mnist: the data folder /nonexistent/mnist is not on this "
+                                       "machine (No such file or directory): every cell of this dataset would fail "
+                                       "here, and `run` refuses it");
+    bd_sweep_free(&sw);
+    expect_error(__LINE__, missing, BD_SWEEP_STRICT,
+                 ":3:12: grid.dataset: mnist: the data folder /nonexistent/mnist is not on this machine (No such file "
+                 "or directory): run needs the data on the machine it runs on");
     /* A combination that exclude removes is never checked. */
-    BdSweep sw = LOAD_OK(HEAD "grid:\n  dataset: [fashion-mnist, {name: synthetic, size: 64}]\n  arch: cnn-small\n"
+    sw = LOAD_OK(HEAD "grid:\n  dataset: [fashion-mnist, {name: synthetic, size: 64}]\n  arch: cnn-small\n"
                               "  trigger: [square, {name: square, size: 40}]\n  poison_rate: 0.1\n"
                               "exclude:\n  - {dataset: fashion-mnist, trigger: {name: square, size: 40}}\n");
     CHECK(sw.n_cells == 3);
@@ -383,8 +416,6 @@ static void test_cell_checks(void) {
      * warning for plan and an error for run (STRICT). */
     const char *flowers = HEAD "grid:\n  dataset: {name: flowers, path: /nonexistent/flowers, size: 16}\n"
                                "  arch: cnn-small\n  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n";
-    char path[4096];
-    BdError err = {{0}};
     CHECK(load(flowers, 0, &sw, &err, path, sizeof path) == 0);
     CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
     if (sw.n_warnings == 1) {
