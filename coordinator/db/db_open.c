@@ -312,7 +312,6 @@ static int connect_reader(BdDb *db, BdError *err) {
         file_uri(db->path, "immutable=1", uri, sizeof uri);
         if (connect(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err) < 0) return -1;
     }
-    db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
     return 0;
 }
 
@@ -329,6 +328,11 @@ static int open_db(const char *path, int how, BdDb **out, BdError *err) {
     int rc = how == OPEN_READ ? connect_reader(db, err)
                               : connect(db, path, SQLITE_OPEN_READWRITE | (how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
                                         err);
+    /* SQLite falls back to read-only when it cannot open the file for writing. */
+    if (rc == 0) db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
+    if (rc == 0 && db->readonly && how != OPEN_READ)
+        rc = bd_fail(err, "%s cannot be written here (read-only storage, or no permission to write it): a run needs "
+                          "a writable database (--db)", path);
     if (rc < 0 || open_checked(db, how, err) < 0) {
         bd_db_close(db);
         return -1;

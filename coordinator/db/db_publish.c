@@ -77,9 +77,11 @@ int bd_db_publish_check(const char *db_path, const char *dest, BdError *err) {
         return bd_fail(err, "--publish '%s': expected the path of a file for the snapshot", dest);
     if (stat(dir, &sd) < 0 || !S_ISDIR(sd.st_mode))
         return bd_fail(err, "--publish %s: the folder %s does not exist (create it first)", dest, dir);
-    if (stat(dest, &sd) == 0 && !S_ISREG(sd.st_mode))
+    int exists = stat(dest, &sd) == 0;
+    if (exists && !S_ISREG(sd.st_mode))
         return bd_fail(err, "--publish %s: exists and is not a file: expected the path of the snapshot file", dest);
-    int same = stat(dest, &sd) == 0 && stat(db_path, &sb) == 0 && sd.st_dev == sb.st_dev && sd.st_ino == sb.st_ino;
+    /* The same file by another name (a hard link), or by another spelling. */
+    int same = exists && stat(db_path, &sb) == 0 && sd.st_dev == sb.st_dev && sd.st_ino == sb.st_ino;
     if (!same && canonical(dest, want, sizeof want) == 0 && canonical(db_path, live, sizeof live) == 0) {
         static const char *const sidecars[] = {"", "-wal", "-shm", "-journal"};
         size_t n = strlen(live);

@@ -102,8 +102,11 @@ typedef struct BdSweepWalk {
     int idx[BD_AXIS_COUNT]; /* its value on each axis: sw->axes[a].values[idx[a]] */
     /* private */
     int started;
-    int pre_idx[BD_AXIS_COUNT]; /* the values pretrain_key was made of (-1: none yet) */
-    BdCell *scratch;            /* those values as a cell, for bd_pretrain_key */
+    int pre_idx[BD_AXIS_COUNT]; /* the values in scratch (-1: none yet) */
+    BdCell *scratch;            /* the values of a pre-training key, as a cell, for bd_pretrain_key */
+    long pre_pair;              /* the (dataset, arch) the keys below belong to (-1: none yet) */
+    char **pre_keys;            /* [(seed * n_init + init) * n_train + train]: made, or NULL */
+    size_t n_pre_keys;
     char key[BD_KEY_MAX], pretrain[BD_KEY_MAX];
 } BdSweepWalk;
 BdSweepWalk *bd_sweep_walk_begin(void);

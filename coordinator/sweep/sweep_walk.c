@@ -80,11 +80,21 @@ const BdSpec *bd_sweep_spec(const BdSweep *sw, BdAxis a, int i) {
 BdSweepWalk *bd_sweep_walk_begin(void) {
     BdSweepWalk *w = bd_xcalloc(1, sizeof *w);
     for (int a = 0; a < BD_AXIS_COUNT; a++) w->pre_idx[a] = -1;
+    w->pre_pair = -1;
     return w;
+}
+
+static void forget_pre_keys(BdSweepWalk *w) {
+    for (size_t i = 0; w->pre_keys && i < w->n_pre_keys; i++) {
+        free(w->pre_keys[i]);
+        w->pre_keys[i] = NULL;
+    }
 }
 
 void bd_sweep_walk_end(BdSweepWalk *w) {
     if (!w) return;
+    forget_pre_keys(w);
+    free(w->pre_keys);
     free(w->scratch);
     free(w);
 }
@@ -120,29 +130,46 @@ static int join_key(const BdSweepGrid *g, BdSweepWalk *w, BdError *err) {
 /* The axes a pre-training key is made of (bd_pretrain_key). */
 static const BdAxis pretrain_axes[] = {BD_AXIS_DATASET, BD_AXIS_ARCH, BD_AXIS_SEED, BD_AXIS_INIT, BD_AXIS_TRAIN};
 #define N_PRETRAIN_AXES (int)(sizeof pretrain_axes / sizeof pretrain_axes[0])
+/* The most keys kept for one (dataset, arch): beyond, they are made per cell. */
+#define MAX_PRE_KEYS (1L << 20)
 
-/* The cell's pre-training job, if its init is pretrained. Made again only
- * when one of its axes changed, and only those axes are copied into the
- * scratch cell. */
+/* The cell's pre-training job, if its init is pretrained. bd_pretrain_key
+ * costs microseconds (specs copied, formatted), and the seeds, inits and
+ * trainings of a grid come back again and again under every trigger, rate
+ * and regularizer: the keys of the current (dataset, arch) — the slowest
+ * axes — are kept by (seed, init, train). */
 static int pretrain_key(const BdSweepGrid *g, BdSweepWalk *w, BdError *err) {
+    const int *idx = w->idx;
     w->cell.pretrain_key = NULL;
-    if (strcmp(g->ax[BD_AXIS_INIT].specs[w->idx[BD_AXIS_INIT]].name, "pretrained")) return 0;
+    if (strcmp(g->ax[BD_AXIS_INIT].specs[idx[BD_AXIS_INIT]].name, "pretrained")) return 0;
+    long pair = (long)idx[BD_AXIS_DATASET] * g->ax[BD_AXIS_ARCH].n + idx[BD_AXIS_ARCH];
+    long n_init = g->ax[BD_AXIS_INIT].n, n_train = g->ax[BD_AXIS_TRAIN].n;
+    long n_keys = g->ax[BD_AXIS_SEED].n * n_init * n_train;
+    if (pair != w->pre_pair) {
+        forget_pre_keys(w);
+        w->pre_pair = pair;
+        if (!w->pre_keys && n_keys <= MAX_PRE_KEYS) {
+            w->n_pre_keys = (size_t)n_keys;
+            w->pre_keys = bd_xcalloc(w->n_pre_keys, sizeof *w->pre_keys);
+        }
+    }
+    size_t slot = ((size_t)idx[BD_AXIS_SEED] * (size_t)n_init + (size_t)idx[BD_AXIS_INIT]) * (size_t)n_train +
+                  (size_t)idx[BD_AXIS_TRAIN];
+    if (w->pre_keys && w->pre_keys[slot]) {
+        w->cell.pretrain_key = w->pre_keys[slot];
+        return 0;
+    }
     if (!w->scratch) w->scratch = bd_xcalloc(1, sizeof *w->scratch);
-    int changed = 0;
     for (int k = 0; k < N_PRETRAIN_AXES; k++) {
         BdAxis a = pretrain_axes[k];
-        int i = w->idx[a];
-        if (w->pre_idx[a] == i) continue;
+        if (w->pre_idx[a] == idx[a]) continue;
         const SwAxis *x = &g->ax[a];
-        if (x->specs) w->scratch->v[a] = x->specs[i];
-        else bd_spec_init(&w->scratch->v[a], x->values[i].text);
-        w->pre_idx[a] = i;
-        changed = 1;
+        if (x->specs) w->scratch->v[a] = x->specs[idx[a]];
+        else bd_spec_init(&w->scratch->v[a], x->values[idx[a]].text);
+        w->pre_idx[a] = idx[a];
     }
-    if (changed && bd_pretrain_key(w->scratch, w->pretrain, sizeof w->pretrain, err) < 0) {
-        w->pre_idx[BD_AXIS_INIT] = -1; /* made again next time */
-        return -1;
-    }
+    if (bd_pretrain_key(w->scratch, w->pretrain, sizeof w->pretrain, err) < 0) return -1;
+    if (w->pre_keys) w->pre_keys[slot] = bd_xstrdup(w->pretrain);
     w->cell.pretrain_key = w->pretrain;
     return 0;
 }
