@@ -13,6 +13,7 @@
 #include "axes.h"
 #include "cell.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "models.h"
 #include "nn.h"
 #include "optim.h"
@@ -98,11 +99,11 @@ int bd_cmd_bench(int argc, char **argv) {
         if (!known[k]) {
             fprintf(stderr, "bdsweep bench: unknown %s '%s'\nhint: bdsweep bench --help lists the options\n",
                     strncmp(a, "--", 2) ? "argument" : "option", a);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "bdsweep bench: %s needs a value\nhint: bdsweep bench --help lists the options\n", a);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         const char *v = argv[++i];
         int bad = 0;
@@ -114,28 +115,28 @@ int bd_cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, &warmup);
         else bad = parse_int(a, v, 2, &classes);
-        if (bad) return 2;
+        if (bad) return BD_EXIT_USAGE;
     }
     if (!arch_text) {
         fprintf(stderr, "bdsweep bench: --arch is required\nhint: bdsweep bench --arch resnet20\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdShape in;
     char tail;
     if (sscanf(input_text, "%dx%dx%d%c", &in.c, &in.h, &in.w, &tail) != 3 || in.c < 1 || in.h < 1 || in.w < 1) {
         fprintf(stderr, "bdsweep bench: --input expects CxHxW (e.g. 3x32x32), got '%s'\n", input_text);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSpec arch;
     BdError err;
     BdGraph *g = NULL;
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch_text, &arch, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (bd_model_build(&arch, in, classes, batch, &g, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSpec reg_spec;
     BdReg *reg = NULL;
@@ -143,7 +144,7 @@ int bd_cmd_bench(int argc, char **argv) {
         bd_reg_make(&reg_spec, g, &reg, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         bd_graph_free(g);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     bd_set_threads(threads);
     bd_graph_init_params(g, 1);

@@ -123,12 +123,6 @@ static int read_version(BdDb *db, int *version, BdError *err) {
 
 /* ---- schema ------------------------------------------------------------------------- */
 
-static int exec_all(BdDb *db, const char *const *sql, BdError *err) {
-    for (int i = 0; sql[i]; i++)
-        if (bd_db_exec(db, sql[i], err) < 0) return -1;
-    return 0;
-}
-
 static int create_schema(BdDb *db, BdError *err) {
     if (bd_db_begin(db, err) < 0) return -1;
     /* Another process may have created it while we looked. */
@@ -136,7 +130,7 @@ static int create_schema(BdDb *db, BdError *err) {
     int n, has_meta;
     if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return bd_db_rollback(db);
     if (n) return bd_db_commit(db, err);
-    if (exec_all(db, bd_db_schema, err) < 0) return bd_db_rollback(db);
+    if (bd_db_create_tables(db, err) < 0) return bd_db_rollback(db);
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
                       "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), ('created_at', " BD_DB_NOW ")",
@@ -159,7 +153,7 @@ static int migrate(BdDb *db, BdError *err) {
     int from = version;
     for (const BdDbMigration *m = bd_db_migrations; m->what && version < BD_DB_SCHEMA_VERSION; m++) {
         if (m->from != version) continue;
-        if (exec_all(db, m->sql, err) < 0) {
+        if (bd_db_migrate_step(db, m, err) < 0) {
             bd_error_prefix(err, "migrating the schema from version %d to %d failed at step '%s' (the database is "
                                  "unchanged): ", from, BD_DB_SCHEMA_VERSION, m->what);
             return bd_db_rollback(db);
@@ -180,13 +174,12 @@ static int migrate(BdDb *db, BdError *err) {
 /* The views as TEMP views of this connection, for a file we cannot write
  * whose views are not this build's. All of them, so that a view naming
  * another finds ours (TEMP objects come first in name lookup). */
-static int temp_views(BdDb *db, BdError *err) {
+static int temp_views(BdDb *db, const BdDbView *views, int n, BdError *err) {
     static const char create[] = "CREATE VIEW ";
-    for (int i = 0; bd_db_views[i][0]; i++) {
-        const char *sql = bd_db_views[i][1];
-        if (strncmp(sql, create, sizeof create - 1))
-            return bd_fail(err, "view %s does not start with '%s'", bd_db_views[i][0], create);
-        char *temp = sqlite3_mprintf("CREATE TEMP VIEW %s", sql + sizeof create - 1);
+    for (int i = 0; i < n; i++) {
+        if (strncmp(views[i].sql, create, sizeof create - 1))
+            return bd_fail(err, "internal error: view %s does not start with '%s'", views[i].name, create);
+        char *temp = sqlite3_mprintf("CREATE TEMP VIEW %s", views[i].sql + sizeof create - 1);
         int rc = bd_db_exec(db, temp, err);
         sqlite3_free(temp);
         if (rc < 0) return -1;
@@ -197,23 +190,45 @@ static int temp_views(BdDb *db, BdError *err) {
 /* Recreates a view only when its stored text differs from ours, so opening a
  * database (status, report) writes nothing in the usual case. */
 static int ensure_views(BdDb *db, BdError *err) {
-    for (int i = 0; bd_db_views[i][0]; i++) {
+    int n, rc = 0;
+    BdDbView *views = bd_db_views_make(&n);
+    for (int i = 0; i < n && rc == 0; i++) {
         sqlite3_stmt *st;
-        if (bd_db_prepare(db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", &st, err) < 0)
-            return -1;
-        sqlite3_bind_text(st, 1, bd_db_views[i][0], -1, SQLITE_STATIC);
+        if (bd_db_prepare(db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", &st, err) < 0) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_text(st, 1, views[i].name, -1, SQLITE_STATIC);
         int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-                   !strcmp((const char *)sqlite3_column_text(st, 0), bd_db_views[i][1]);
+                   !strcmp((const char *)sqlite3_column_text(st, 0), views[i].sql);
         sqlite3_finalize(st);
         if (same) continue;
-        if (db->readonly) return temp_views(db, err);
+        if (db->readonly) {
+            rc = temp_views(db, views, n, err);
+            break;
+        }
         char drop[128];
-        snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", bd_db_views[i][0]);
-        if (bd_db_begin(db, err) < 0) return -1;
-        if (bd_db_exec(db, drop, err) < 0 || bd_db_exec(db, bd_db_views[i][1], err) < 0) return bd_db_rollback(db);
-        if (bd_db_commit(db, err) < 0) return -1;
+        snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", views[i].name);
+        if (bd_db_begin(db, err) < 0) rc = -1;
+        else if (bd_db_exec(db, drop, err) < 0 || bd_db_exec(db, views[i].sql, err) < 0) rc = bd_db_rollback(db);
+        else rc = bd_db_commit(db, err);
     }
-    return 0;
+    bd_db_views_free(views, n);
+    return rc;
+}
+
+/* Adds the columns of `cells` that the axes table defines and the file lacks
+ * (a new axis); nothing is written when none is missing. */
+static int ensure_cell_columns(BdDb *db, BdError *err) {
+    int missing = bd_db_missing_cell_columns(db, err), added;
+    if (missing <= 0) return missing;
+    if (db->readonly)
+        return bd_fail(err, "%s lacks %d column(s) of cells that this build's axes define, and cannot be written "
+                            "here (read-only storage): open it once where it is writable (bdsweep status adds them), "
+                            "or read it with the bdsweep that wrote it", db->path, missing);
+    if (bd_db_begin(db, err) < 0) return -1;
+    if (bd_db_sync_cell_columns(db, 0, &added, err) < 0) return bd_db_rollback(db);
+    return bd_db_commit(db, err);
 }
 
 int bd_db_in_wal_mode(BdDb *db) {
@@ -263,6 +278,7 @@ static int open_checked(BdDb *db, int how, BdError *err) {
     /* FULL survives power loss. */
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
+    if (ensure_cell_columns(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 

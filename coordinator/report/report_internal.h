@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "axes.h"
 #include "cell.h"
 #include "report.h"
 #include "strbuf.h"

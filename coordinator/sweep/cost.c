@@ -6,6 +6,8 @@
 
 #include "axes.h"
 #include "dataset.h"
+#include "job.h"
+#include "job_plan.h"
 #include "models.h"
 #include "sweep_internal.h"
 
@@ -37,34 +39,11 @@ struct CostCache {
      * mostly differ in axes that do not change it (seed, rate, trigger). */
     int last[4];
     BdCellCost last_cost;
+    BdJob job; /* a cell job with the values the cost depends on, for bd_job_plan */
 };
 
 /* What a cell's cost depends on (its pre-training job aside). */
 static const BdAxis cost_axes[4] = {BD_AXIS_DATASET, BD_AXIS_ARCH, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
-
-/* The published sizes of the standard datasets, for a sweep planned on a
- * machine that does not hold the data (a laptop planning a cluster run).
- * Flowers is assumed to be TensorFlow's flowers (3,670 images of 5 classes)
- * split as the spec says. */
-static int nominal_sizes(const BdSpec *spec, DataInfo *d) {
-    const char *n = spec->name;
-    if (!strcmp(n, "cifar10")) {
-        d->shape = (BdDataShape){3, 32, 32, 10};
-        d->n_train = 50000, d->n_test = 10000;
-    } else if (!strcmp(n, "mnist") || !strcmp(n, "fashion-mnist")) {
-        d->shape = (BdDataShape){1, 28, 28, 10};
-        d->n_train = 60000, d->n_test = 10000;
-    } else if (!strcmp(n, "flowers")) {
-        int side = (int)bd_spec_int(spec, "size");
-        d->shape = (BdDataShape){3, side, side, 5};
-        d->n_test = (int)(3670 * bd_spec_float(spec, "test_fraction") + 0.5);
-        d->n_train = 3670 - d->n_test;
-    } else {
-        return -1;
-    }
-    d->nominal = 1;
-    return 0;
-}
 
 static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec) {
     DataInfo *d = &c->data[i];
@@ -72,7 +51,14 @@ static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec)
     d->made = 1;
     BdError err = {{0}};
     d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
-    if (!d->ok && nominal_sizes(spec, d) == 0) d->ok = 1;
+    BdDataNominal nominal;
+    if (!d->ok && bd_dataset_nominal(spec, &nominal, NULL) == 0) {
+        /* The data is not on this machine: the standard files' sizes. */
+        d->shape = nominal.shape;
+        d->n_train = nominal.n_train;
+        d->n_test = nominal.n_test;
+        d->nominal = d->ok = 1;
+    }
     if (!d->ok) snprintf(d->why, sizeof d->why, "%s", err.msg);
     return d;
 }
@@ -98,18 +84,18 @@ static const ModelInfo *model_info(struct CostCache *c, int arch_i, int data_i, 
     return m;
 }
 
-static int limited(int n, long limit) { return limit > 0 && limit < n ? (int)limit : n; }
-
-/* GFLOP of one cell: training, evaluation after every epoch, retraining. */
-static double cell_gflop(const BdSpec *train, const BdSpec *retrain, const DataInfo *d, const ModelInfo *m) {
-    int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
-    int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
-    long epochs = bd_spec_int(train, "epochs");
-    double eval = 2.0 * n_test * m->eval_gflop; /* clean and (at most as many) triggered images */
-    double held = 0, total;
-    if (strcmp(retrain->name, "none")) held = bd_spec_float(retrain, "fraction") * n_train;
-    total = (double)epochs * ((n_train - held) * m->train_gflop + eval) + (epochs ? 0 : eval);
-    if (held > 0) total += (double)bd_spec_int(retrain, "epochs") * (held * m->train_gflop + eval);
+/* GFLOP of one job: every phase of its plan (the worker's), each epoch
+ * training on its images and evaluating the clean (and, for cells, at most
+ * as many triggered) test images. */
+static double job_gflop(const BdJob *job, const DataInfo *d, const ModelInfo *m) {
+    BdJobPlan plan;
+    bd_job_plan(job, d->n_train, d->n_test, &plan);
+    double total = 0;
+    for (int i = 0; i < plan.n_phases; i++) {
+        const BdPhasePlan *p = &plan.phases[i];
+        double eval = (p->triggered ? 2.0 : 1.0) * plan.n_test * m->eval_gflop;
+        total += (double)p->cfg.epochs * p->train_samples * m->train_gflop + bd_phase_evaluations(p) * eval;
+    }
     return total;
 }
 
@@ -141,7 +127,11 @@ static void cell_cost(struct CostCache *cache, const BdSweep *sw, const int *idx
     cc->nominal = d->nominal;
     cc->params = m->params;
     cc->train_gflop = m->train_gflop;
-    cc->total_gflop = cell_gflop(SPEC(BD_AXIS_TRAIN), SPEC(BD_AXIS_RETRAIN), d, m);
+    /* bd_job_plan reads the training and retraining settings of a cell. */
+    cache->job.kind = BD_JOB_CELL;
+    cache->job.cell.v[BD_AXIS_TRAIN] = *SPEC(BD_AXIS_TRAIN);
+    cache->job.cell.v[BD_AXIS_RETRAIN] = *SPEC(BD_AXIS_RETRAIN);
+    cc->total_gflop = job_gflop(&cache->job, d, m);
 #undef SPEC
 }
 
@@ -162,14 +152,12 @@ void bd_sweep_cost_cell(BdSweepCost *out, const BdSweep *sw, const BdSweepWalk *
     out->nominal += cc->nominal;
     out->total_gflop += cc->total_gflop;
     /* Pre-training jobs are counted once each. */
-    if (w->cell.pretrain_key && sw_strset_put(&c->pretrain, w->cell.pretrain_key, 0) < 0) {
+    BdJob pre;
+    if (w->cell.pretrain_key && sw_strset_put(&c->pretrain, w->cell.pretrain_key, 0) < 0 &&
+        bd_job_parse(bd_axes(), w->cell.pretrain_key, &pre, NULL) == 0) {
         const DataInfo *d = &c->data[idx[BD_AXIS_DATASET]];
         const ModelInfo *m = &c->models[(size_t)idx[BD_AXIS_ARCH] * (size_t)c->n_datasets + (size_t)idx[BD_AXIS_DATASET]];
-        const BdSpec *train = bd_sweep_spec(sw, BD_AXIS_TRAIN, idx[BD_AXIS_TRAIN]);
-        int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
-        int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
-        double e = (double)bd_spec_int(bd_sweep_spec(sw, BD_AXIS_INIT, idx[BD_AXIS_INIT]), "epochs");
-        out->pretrain_gflop += e * (n_train * m->train_gflop + n_test * m->eval_gflop);
+        out->pretrain_gflop += job_gflop(&pre, d, m);
     }
 }
 

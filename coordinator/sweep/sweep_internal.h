@@ -75,8 +75,8 @@ void sw_strset_free(SwStrSet *s);
 
 /* The values of one axis: resolved specs beside the public values. A
  * scalar axis (target, poison_rate, seed) keeps no specs: its value is its
- * canonical text, and a 13 kB BdSpec per seed would make an axis of 10^6
- * seeds cost 13 GB. */
+ * canonical text, and a 2 kB BdSpec per seed would make an axis of 10^6
+ * seeds cost 2 GB. */
 typedef struct SwAxis {
     BdSpec *specs; /* [n], NULL for a scalar axis */
     BdSweepValue *values;

@@ -13,6 +13,9 @@
 /* ---- the grid ---------------------------------------------------------------------------- */
 
 int sw_grid_prepare(SwCtx *c, BdSweepGrid *g) {
+    char absent_buf[BD_AXIS_COUNT * 64], piece[BD_KEY_MAX];
+    const char *absent[BD_AXIS_COUNT], *texts[BD_AXIS_COUNT] = {0};
+    if (bd_axis_absent_texts(c->axes, absent, absent_buf, sizeof absent_buf, c->err) < 0) return -1;
     g->total = 1;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         const SwAxis *x = &g->ax[a];
@@ -20,24 +23,16 @@ int sw_grid_prepare(SwCtx *c, BdSweepGrid *g) {
         if (g->total > BD_SWEEP_MAX_CELLS)
             return bd_fail(c->err, "%s: the grid has more than %ld cells: expected a smaller sweep (check the lists)",
                            c->file, BD_SWEEP_MAX_CELLS);
-        /* A key leaves out an axis at its absent value, compared canonically
-         * (cell.h); the values' texts are canonical already. */
-        char absent[BD_SPEC_TEXT_MAX] = "";
-        if (c->axes[a].absent) {
-            BdSpec *spec = bd_xmalloc(sizeof *spec);
-            int rc = bd_axis_value_parse(c->axes, (BdAxis)a, c->axes[a].absent, spec, c->err);
-            if (rc == 0) rc = bd_axis_value_format(c->axes, (BdAxis)a, spec, absent, sizeof absent, c->err);
-            free(spec);
-            if (rc < 0) return bd_error_prefix(c->err, "internal error: the absent value of %s: ", bd_axis_names[a]);
-        }
+        /* Each value's piece is written by bd_key_join (every other axis
+         * omitted): "axis=text", or nothing at the axis' absent value. */
         g->part[a] = bd_xcalloc((size_t)x->n, sizeof *g->part[a]);
         for (int i = 0; i < x->n; i++) {
-            const char *text = x->values[i].text;
-            if (c->axes[a].absent && !strcmp(text, absent)) continue;
-            size_t n = strlen(bd_axis_names[a]) + 1 + strlen(text) + 1;
-            g->part[a][i] = bd_xmalloc(n);
-            snprintf(g->part[a][i], n, "%s=%s", bd_axis_names[a], text);
+            texts[a] = x->values[i].text;
+            if (bd_key_join(c->axes, texts, absent, ~(1u << a), piece, sizeof piece, c->err) < 0)
+                return bd_error_prefix(c->err, "%s: %s: ", c->file, x->values[i].where);
+            if (piece[0]) g->part[a][i] = bd_xstrdup(piece);
         }
+        texts[a] = NULL;
     }
     return 0;
 }
@@ -112,6 +107,8 @@ static int advance(const BdSweepGrid *g, BdSweepWalk *w) {
     return 0;
 }
 
+/* The pieces of the cell's values, with the single space bd_key_join puts
+ * between them. */
 static int join_key(const BdSweepGrid *g, BdSweepWalk *w, BdError *err) {
     size_t o = 0;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {

@@ -130,4 +130,14 @@ static int cifar_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *e
     return count_records(dir, test_files[0], n_test, err);
 }
 
-const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load, cifar_sizes};
+/* The official binary version: 5 batches of 10000, 5000 training images per class. */
+static int cifar_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)spec;
+    (void)err;
+    *out = (BdDataNominal){.shape = {3, 32, 32, 10}, .n_train = 50000, .n_test = 10000,
+                           .source = "CIFAR-10's published sizes"};
+    for (int k = 0; k < 10; k++) out->train_per_class[k] = 5000;
+    return 0;
+}
+
+const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load, cifar_sizes, cifar_nominal};

@@ -370,4 +370,23 @@ static int flowers_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError 
     return 0;
 }
 
-const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes};
+/* TensorFlow's flowers (flower_photos: 3670 images; daisy 633, dandelion
+ * 898, roses 641, sunflowers 699, tulips 799, the folders in that order),
+ * split per class as split_classes() does. */
+static int flowers_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)err;
+    static const int per_class[5] = {633, 898, 641, 699, 799};
+    int side = (int)bd_spec_int(spec, "size");
+    double fraction = bd_spec_float(spec, "test_fraction");
+    *out = (BdDataNominal){.shape = {CHANNELS, side, side, 5},
+                           .source = "TensorFlow flowers' published sizes (3670 images of 5 classes)"};
+    for (int k = 0; k < 5; k++) {
+        int t = class_test_count(per_class[k], fraction);
+        out->train_per_class[k] = per_class[k] - t;
+        out->n_train += per_class[k] - t;
+        out->n_test += t;
+    }
+    return 0;
+}
+
+const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes, flowers_nominal};

@@ -187,4 +187,16 @@ static int idx_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err
     return idx_count(spec->name, dir, "t10k-labels-idx1-ubyte", n_test, err);
 }
 
-const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes};
+/* The official files: Fashion-MNIST has 6000 training images per class,
+ * MNIST between 5421 and 6742 (LeCun et al.'s train-labels file). */
+static int idx_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)err;
+    static const int mnist[10] = {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949};
+    int fashion = !strcmp(spec->name, "fashion-mnist");
+    *out = (BdDataNominal){.shape = {1, 28, 28, 10}, .n_train = 60000, .n_test = 10000,
+                           .source = fashion ? "Fashion-MNIST's published sizes" : "MNIST's published sizes"};
+    for (int k = 0; k < 10; k++) out->train_per_class[k] = fashion ? 6000 : mnist[k];
+    return 0;
+}
+
+const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes, idx_nominal};

@@ -24,7 +24,7 @@ static int build(const BdSpec *arch, BdShape in, int classes, int max_batch, BdG
     /* The representation regularizers read is fc1's activation, before dropout's noise. */
     bd_graph_tag(g, x, "penultimate");
     if (dropout > 0.0f) x = bd_dropout(g, x, dropout);
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     *out = g;

@@ -3,8 +3,8 @@
  *
  * Conventions every builder keeps, because the rest of the worker relies on
  * them:
- *   - the classifier is one linear layer named "fc" (params "fc.weight",
- *     "fc.bias"): fine-tuning the head trains exactly the "fc." tensors;
+ *   - the classifier is one linear layer named BD_MODEL_HEAD ("fc": params
+ *     "fc.weight", "fc.bias"): fine-tuning the head trains exactly those;
  *   - tags: "input" (a BD_OP_MIX node right after the input), "stage1",
  *     "stage2", ... (a BD_OP_MIX node at each stage boundary: after the stem
  *     stage and after every stage/stack of cells), "penultimate" (the
@@ -25,6 +25,9 @@
 #include "spec.h"
 
 extern const BdPreset bd_arch_presets[];
+
+/* The name of every architecture's classifier layer (see above). */
+#define BD_MODEL_HEAD "fc"
 
 /* What a bd_arch_presets entry's impl points at. build() adds the nodes,
  * tags and output of the architecture to a new graph and returns it NOT

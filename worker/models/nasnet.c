@@ -309,7 +309,7 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
     x = bd_gap(g, bd_relu(g, last));
     bd_graph_tag(g, x, "penultimate");
     if (cfg->dropout > 0) x = bd_dropout(g, x, cfg->dropout);
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     return 0;

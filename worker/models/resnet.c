@@ -67,7 +67,7 @@ static int mix_point(BdGraph *g, int x, const char *tag) {
 static int head(BdGraph *g, int x, int classes) {
     x = bd_gap(g, x);
     bd_graph_tag(g, x, "penultimate");
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     return x;

@@ -3,6 +3,11 @@
  * single sweep-level mapping, e.g. train: {epochs: 2, lr: 0.05}. */
 #include "train.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "trainer.h"
+
 static const BdParamDef sgd_params[] = {
     {"epochs", BD_PARAM_INT, "10", 0, 100000, NULL, "passes over the (poisoned) training set"},
     {"batch", BD_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size"},
@@ -56,3 +61,32 @@ const BdPreset bd_retrain_presets[] = {
     {"finetune", "fine-tune on a held-out clean split after training (persistence)", finetune_params, NULL, NULL},
     {0},
 };
+
+/* ---- one parser per phase ---------------------------------------------------- */
+
+void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
+    memset(c, 0, sizeof *c);
+    c->epochs = (int)bd_spec_int(s, "epochs");
+    c->batch = (int)bd_spec_int(s, "batch");
+    c->lr = (float)bd_spec_float(s, "lr");
+    c->momentum = (float)bd_spec_float(s, "momentum");
+    c->weight_decay = (float)bd_spec_float(s, "weight_decay");
+    c->nesterov = bd_spec_bool(s, "nesterov");
+    snprintf(c->schedule, sizeof c->schedule, "%s", bd_spec_str(s, "schedule"));
+    c->step_epochs = (int)bd_spec_int(s, "step_epochs");
+    c->step_gamma = (float)bd_spec_float(s, "step_gamma");
+    c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
+    snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
+    c->clip = (float)bd_spec_float(s, "clip");
+}
+
+void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, BdTrainCfg *c) {
+    /* The optimiser's other settings (momentum, weight decay, augmentation,
+     * clipping) are the main phase's; the learning rate is constant. */
+    *c = *train;
+    c->epochs = (int)bd_spec_int(finetune, "epochs");
+    c->lr = (float)bd_spec_float(finetune, "lr");
+    c->batch = (int)bd_spec_int(finetune, "batch");
+    snprintf(c->schedule, sizeof c->schedule, "constant");
+    c->warmup_epochs = 0;
+}
