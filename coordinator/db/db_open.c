@@ -67,6 +67,13 @@ static int mkdir_parents(const char *path, BdError *err) {
     return 0;
 }
 
+/* A page SQLite could not parse while reading the schema. */
+static int damaged(BdDb *db, BdError *err) {
+    char finding[300];
+    snprintf(finding, sizeof finding, "SQLite: %s", sqlite3_errmsg(db->h));
+    return bd_db_damaged(db, err, finding);
+}
+
 /* The names of the tables in the file, comma-separated; -1 when the file is
  * not a SQLite database. */
 static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta, BdError *err) {
@@ -79,7 +86,7 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
     if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
-    if (rc == SQLITE_CORRUPT) return bd_db_damaged(db, err, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return damaged(db, err);
     if (rc != SQLITE_OK) return bd_db_fail(db, err, "reading the list of tables");
     size_t o = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -92,7 +99,7 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
     if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
-    if (rc == SQLITE_CORRUPT) return bd_db_damaged(db, err, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return damaged(db, err);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the list of tables");
     return 0;
 }

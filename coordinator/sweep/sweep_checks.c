@@ -134,8 +134,8 @@ int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int 
             if (flags & BD_SWEEP_STRICT)
                 return bd_fail(c->err, "%s:%d:%d: %s: %s", c->file, v->line, v->col, v->where, e.msg);
             sw_warn(c, v->line, v->col, v->where,
-                    "%s; the checks that need the image shape (trigger fit, target class, regularizer layers) are skipped for this "
-                    "dataset here (`run` requires it)",
+                    "%s; the checks that need the image shape (trigger fit, target class, regularizer layers) are "
+                    "skipped for this dataset here (`run` requires it)",
                     e.msg);
             continue;
         }

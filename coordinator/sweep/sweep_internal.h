@@ -101,8 +101,9 @@ struct BdSweepGrid {
     long total; /* cells of the full product, before exclude */
 };
 
-/* The key pieces of every value (the rule of bd_cell_key, once per value
- * instead of once per cell). */
+/* The key piece of every value, written by bd_key_join once per value
+ * instead of once per cell; and the product's size, refused above
+ * BD_SWEEP_MAX_CELLS. */
 int sw_grid_prepare(SwCtx *c, BdSweepGrid *g);
 /* Frees what the grid owns (the values only when values_too: before they
  * are handed to the sweep). */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "axes.h"
 #include "job_keys.h"
 #include "sweep_internal.h"
 

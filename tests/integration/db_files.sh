@@ -98,9 +98,22 @@ expect_eq "$rs" "2" "status on a damaged database"
 expect_eq "$rr" "2" "report on a damaged database"
 expect_eq "$ru" "3" "run on a damaged database"
 for f in status report run; do
-  grep -q "bad.db is damaged (SQLite: " "$WORK/bad.$f" || { cat "$WORK/bad.$f"; fail "$f: no message"; }
+  grep -q "bad.db is damaged (" "$WORK/bad.$f" || { cat "$WORK/bad.$f"; fail "$f: no message"; }
   grep -q "sqlite3 .*bad.db .recover" "$WORK/bad.$f" || fail "$f: the message does not say what to do"
 done
 grep -q "cells: " "$WORK/bad.status" && fail "status printed numbers from a damaged database"
 expect_eq "$(sha256sum "$WORK/bad.db")" "$sum" "run wrote nothing into the damaged file"
+# Other damage: a whole page cut off, a page overwritten with garbage.
+pages=$(q "$db" "pragma page_count")
+cp "$db" "$WORK/short.db"
+truncate -s $(((pages - 1) * 4096)) "$WORK/short.db"
+cp "$db" "$WORK/garbage.db"
+head -c 4096 /dev/urandom | dd of="$WORK/garbage.db" bs=4096 seek=1 conv=notrunc status=none # page 2: a table
+for f in short garbage; do
+  set +e
+  "$BDSWEEP" status "$WORK/$f.db" > "$WORK/$f.status" 2>&1; rc=$?
+  set -e
+  expect_eq "$rc" "2" "status on a database with $f pages"
+  grep -q "$f.db is damaged (" "$WORK/$f.status" || { cat "$WORK/$f.status"; fail "$f: no message"; }
+done
 echo "db_files: ok"
