@@ -1,4 +1,5 @@
 #include "spec.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -255,6 +256,9 @@ void bd_param_names(const BdPreset *p, char *out, size_t cap) {
 }
 
 void bd_format_double(double v, char *out, size_t cap) {
+    /* (UBSan's null checks around strtod below otherwise give gcc a path
+     * with out == NULL into snprintf, which -Werror=format-truncation refuses.) */
+    if (!out || !cap) return;
     if (v == 0.0) v = 0.0; /* -0 and 0 are the same value in a key */
     /* Whole numbers as integers ("40", not "4e+01"), while they are exact. */
     if (v == floor(v) && fabs(v) < 1e15) {
@@ -302,10 +306,10 @@ static void range_text(const BdParamDef *d, char *out, size_t cap) {
     char lo[64], hi[64];
     bound_text(d->min, lo, sizeof lo);
     bound_text(d->max, hi, sizeof hi);
-    if (isinf(d->min) && isinf(d->max)) snprintf(out, cap, "any value");
-    else if (isinf(d->max)) snprintf(out, cap, "at least %s", lo);
-    else if (isinf(d->min)) snprintf(out, cap, "at most %s", hi);
-    else snprintf(out, cap, "in [%s, %s]", lo, hi);
+    if (isinf(d->min) && isinf(d->max)) bd_text_format(out, cap, "any value");
+    else if (isinf(d->max)) bd_text_format(out, cap, "at least %s", lo);
+    else if (isinf(d->min)) bd_text_format(out, cap, "at most %s", hi);
+    else bd_text_format(out, cap, "in [%s, %s]", lo, hi);
 }
 
 /* 0 with *x; -1 when raw is not an integer; -2 when it is one that a long

@@ -1,15 +1,21 @@
--- cell_results: one row per cell of the grid (kind 'cell'), with every
--- column of `cells` and its final numbers: the main phase ('train') at its
--- last epoch, retraining at its last epoch; and its baseline, the cell with
--- poison rate 0 and all else equal (`baseline_key`): the same-seed one when
--- it is done, else the mean over the done baselines of the other seeds of
--- that condition (`baseline` says which; NULL when none is done).
+-- ### `cell_results` — one row per cell of the grid, with its final numbers
+--
+-- Every column of `cells` (the cell's kind is `cell`), then:
+--
+-- | column | |
+-- |---|---|
+-- | `cell_id` | `cells.id` (also in `id`) |
+-- | `source` | the source class of a `one-to-one` strategy (integer), NULL for the others |
+-- | `epochs` | the last epoch of phase `train` that has metrics (NULL until the cell has trained) |
+-- | `train_loss`, `clean_acc`, `asr`, `triggered_acc` | the metrics `loss`, `clean_acc`, `asr`, `triggered_acc` of phase `train` at epoch `epochs` |
+-- | `retrain_epochs` | the last epoch of phase `retrain` (NULL for `retrain = none` or before retraining) |
+-- | `asr_after_retrain`, `clean_acc_after_retrain` | `asr` and `clean_acc` of phase `retrain` at epoch `retrain_epochs` |
+-- | `baseline` | `same-seed` (the cell of `baseline_key` is done), `other-seeds` (it is not, and the mean over the done cells of `baseline_condition` is used), NULL (no baseline is done) |
+-- | `baseline_asr`, `baseline_clean_acc` | the baseline's `asr` and `clean_acc` (or those means). For a cell of rate 0, its own numbers. |
+-- | `retrain_epochs_to_neutralise` | the first retrain epoch (1..K) whose `asr` ≤ `baseline_asr` + 0.05 (+1e-9 for the rounding of fractions such as 0.07 = 0.02 + 0.05); NULL if no epoch gets there, if the cell does not retrain, or if it has no baseline. A cell whose ASR was already that low before retraining gets 1: select `asr > baseline_asr + 0.05` to keep only backdoors that took hold. |
 --
 -- The final-epoch metrics are correlated sub-queries on the primary key of
--- `metrics` (cell_id, phase, epoch, name), so the view stays fast on large
--- files. retrain_epochs_to_neutralise is the first retraining epoch whose
--- ASR is within 0.05 of the baseline's (the 1e-9 absorbs the rounding of
--- fractions such as 0.07 = 0.02 + 0.05).
+-- `metrics` (cell_id, phase, epoch, name), so the view stays fast on large files.
 CREATE VIEW cell_results AS
 WITH f AS (
 SELECT

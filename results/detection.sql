@@ -1,13 +1,27 @@
--- detection (finding 2): per group of poisoned cells (a condition with poison
--- rate > 0: its done seeds), their clean accuracy against that of their
--- baselines (the baseline condition: poison rate 0, all else equal, every
--- done seed), with Welch's 95% interval of the difference; `detectable` is 1
--- when the interval excludes 0, NULL when a side has fewer than 2 seeds.
--- The group's axis values come from `conditions`.
+-- ### `detection` — can a poisoned model be told from a clean one by its clean accuracy? (finding 2)
 --
--- Per side: n, mean, the sum of squared deviations (two passes: the window
--- mean, then the deviations, which avoids the cancellation of
--- sum(x^2) - n mean^2), mean ASR.
+-- One row per group of poisoned cells (a condition with `poison_rate` > 0 and
+-- at least one done seed), against its baselines: the done cells of its
+-- `baseline_condition` (rate 0, every other axis equal), **all** their seeds
+-- (the comparison is of two sets of replicates, not seed by seed).
+--
+-- | column | how it is computed |
+-- |---|---|
+-- | the columns of `conditions` | the group |
+-- | `n_poisoned`, `n_clean` | done cells on each side (`n_clean` 0: no baseline is done) |
+-- | `clean_acc_poisoned`, `clean_acc_clean` | mean `clean_acc` of each side |
+-- | `sd_poisoned`, `sd_clean` | sample standard deviations (n − 1), NULL with one cell |
+-- | `clean_acc_diff` | `clean_acc_poisoned − clean_acc_clean` |
+-- | `se` | Welch's standard error `sqrt(sd_p²/n_p + sd_c²/n_c)` |
+-- | `welch_df` | Welch–Satterthwaite degrees of freedom `se⁴ / ((sd_p²/n_p)²/(n_p−1) + (sd_c²/n_c)²/(n_c−1))`; when both sides have zero spread, `n_p + n_c − 2` |
+-- | `t_quantile` | the 0.975 quantile of Student's t at `welch_df` **rounded down** to the nearest row of `t_quantiles` (conservative: the quantile falls as df grows, so rounding down widens the interval a little and never narrows it) |
+-- | `ci_low`, `ci_high` | `clean_acc_diff ∓ t_quantile × se`: the 95% confidence interval of the difference |
+-- | `detectable` | 1 when the interval excludes 0, 0 when it holds 0, NULL when a side has fewer than 2 cells (no interval) |
+-- | `asr_poisoned`, `asr_clean` | mean ASR of each side (the attack's strength, and the trigger's natural effect) |
+--
+-- Each side's sum of squared deviations is computed in two passes (the window
+-- mean, then the deviations), which avoids the cancellation of
+-- sum(x²) − n·mean².
 CREATE VIEW detection AS
 WITH d AS (SELECT * FROM cell_results WHERE status = 'done' AND clean_acc IS NOT NULL),
 p_w AS (SELECT *, AVG(clean_acc) OVER (PARTITION BY condition) AS m FROM d WHERE poison_rate > 0),

@@ -1,7 +1,15 @@
--- persistence (finding 4): one row per retraining cell and epoch, with every
--- column of `cells` and the cell's baseline from cell_results; epoch 0 is the
--- end of the main phase (its last train epoch), epochs 1..K the clean
--- fine-tuning.
+-- ### `persistence` — the persistence curve (finding 4)
+--
+-- One row per cell that retrains (`retrain ≠ none`) and has trained, and per
+-- epoch: epoch 0 is the end of the main phase (the cell's last `train` epoch),
+-- epochs 1..K the retrain epochs.
+--
+-- | column | |
+-- |---|---|
+-- | `cell_id`, every column of `cells` | the cell |
+-- | `baseline_asr`, `baseline_clean_acc` | from `cell_results` |
+-- | `epoch` | 0..K |
+-- | `asr`, `clean_acc`, `triggered_acc` | at that epoch |
 CREATE VIEW persistence AS
 WITH r AS (SELECT * FROM cell_results WHERE retrain <> 'none'),
 e AS (

@@ -1,8 +1,19 @@
--- regularizer_effect (finding 3): each regularized cell paired by seed with
--- its twin without a regularizer (`unregularized_key`: regularizer none, all
--- else equal); per group, the mean and spread over the paired seeds of the
--- changes (regularized minus none) of ASR and clean accuracy. The group's
--- axis values come from `conditions`.
+-- ### `regularizer_effect` — what does a regularizer change? (finding 3)
+--
+-- Each done cell with a regularizer is paired with its twin without one (the
+-- done cell of its `unregularized_key`: regularizer `none`, every other axis
+-- equal, **the same seed**); one row per group (condition) with at least one
+-- pair. Seeds without a partner are left out of every column (the means below
+-- are over the paired seeds only).
+--
+-- | column | how it is computed |
+-- |---|---|
+-- | the columns of `conditions` | the group; `regularizer_name` is the preset (`logit-squeeze`) |
+-- | `n_seeds` | pairs |
+-- | `asr_none`, `asr_regularized` | mean ASR of each side over the pairs |
+-- | `asr_change` | mean over pairs of `asr(regularized) − asr(none)` (negative: the regularizer lowered ASR) |
+-- | `asr_change_sd` | sample standard deviation of that change over pairs (NULL with one pair) |
+-- | `clean_acc_none`, `clean_acc_regularized`, `clean_acc_change`, `clean_acc_change_sd` | the same for clean accuracy |
 CREATE VIEW regularizer_effect AS
 WITH d AS (SELECT * FROM cell_results WHERE status = 'done' AND asr IS NOT NULL AND clean_acc IS NOT NULL),
 pairs AS (

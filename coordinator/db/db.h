@@ -124,6 +124,12 @@ int bd_db_run_begin(BdDb *db, int64_t sweep_id, int ranks, int64_t *run_id, BdEr
 int bd_db_run_heartbeat(BdDb *db, int64_t run_id, BdError *err);
 int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err);
 
+/* The SQL a database of this build is made of (tables, the generated columns,
+ * every view), and its documentation in markdown, for `bdsweep schema`.
+ * The caller frees both. */
+char *bd_db_schema_sql(void);
+char *bd_db_schema_markdown(void);
+
 /* ---- for readers elsewhere (db_publish.c) ---- */
 
 /* The end of a run: the write-ahead log checkpointed into the file and the

@@ -198,7 +198,9 @@ int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err) 
     for (int i = 0; i < n; i++) {
         if (has_column(names, n_names, cols[i].name)) continue;
         char sql[256];
-        snprintf(sql, sizeof sql, "ALTER TABLE cells ADD COLUMN %s %s", cols[i].name, cols[i].sql_type);
+        if (snprintf(sql, sizeof sql, "ALTER TABLE cells ADD COLUMN %s %s", cols[i].name, cols[i].sql_type) >=
+            (int)sizeof sql)
+            return bd_fail(err, "internal error: column name '%s' too long", cols[i].name);
         if (bd_db_exec(db, sql, err) < 0) return -1;
         (*added)++;
     }

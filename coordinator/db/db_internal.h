@@ -81,7 +81,9 @@ int bd_db_missing_cell_columns(BdDb *db, BdError *err);
  * changing a view needs no migration. */
 typedef struct BdDbView {
     const char *name;
-    char *sql; /* CREATE VIEW ... (owned) */
+    char *sql;       /* CREATE VIEW ... (owned) */
+    const char *doc; /* markdown for results/README.md: the SQL file's header comment, or the generator's */
+    int doc_is_comment; /* doc is "-- "-prefixed SQL comment lines */
 } BdDbView;
 BdDbView *bd_db_views_make(int *n);
 void bd_db_views_free(BdDbView *v, int n);

@@ -51,7 +51,7 @@ const char *bd_db_path(const BdDb *db) { return db->path; }
 
 static int mkdir_parents(const char *path, BdError *err) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, sizeof dir, "%s", path); /* fits: bd_db_open checked the length */
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return 0;
     *slash = '\0';
@@ -340,6 +340,8 @@ static int connect_reader(BdDb *db, BdError *err) {
 
 static int open_db(const char *path, int how, BdDb **out, BdError *err) {
     *out = NULL;
+    if (strlen(path) >= sizeof((BdDb *)0)->path)
+        return bd_fail(err, "%.80s...: database path longer than %zu characters", path, sizeof((BdDb *)0)->path - 1);
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (!exists && how != OPEN_CREATE)

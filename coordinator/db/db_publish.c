@@ -44,34 +44,35 @@ int bd_db_finish_run(BdDb *db, BdError *err) {
 
 /* ---- where a snapshot may go ----------------------------------------------------------------- */
 
-/* The folder of path ("." when it has none) and its last component. */
-static void split_path(const char *path, char *dir, size_t dir_cap, const char **base) {
+/* Room for a snapshot's path and its temporary file's or sidecar's name. */
+#define SNAP_PATH_MAX (PATH_MAX + 32)
+
+/* The folder of path ("." when it has none) and its last component; -1
+ * when the folder does not fit in dir. */
+static int split_path(const char *path, char *dir, size_t dir_cap, const char **base) {
     const char *slash = strrchr(path, '/');
-    if (!slash) {
-        snprintf(dir, dir_cap, ".");
-        *base = path;
-    } else {
-        snprintf(dir, dir_cap, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        *base = slash + 1;
-    }
+    *base = slash ? slash + 1 : path;
+    int n = slash ? snprintf(dir, dir_cap, "%.*s", slash == path ? 1 : (int)(slash - path), path)
+                  : snprintf(dir, dir_cap, ".");
+    return n >= 0 && (size_t)n < dir_cap ? 0 : -1;
 }
 
 /* The folder's real path + '/' + the name: one spelling per file (symlinks,
  * "./", ".."), also for a file that does not exist yet. -1 when the folder
- * does not exist. */
+ * does not exist (or the result does not fit). */
 static int canonical(const char *path, char *out, size_t cap) {
     char dir[PATH_MAX], real[PATH_MAX];
     const char *base;
-    split_path(path, dir, sizeof dir, &base);
-    if (!realpath(dir, real)) return -1;
-    snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
-    return 0;
+    if (split_path(path, dir, sizeof dir, &base) < 0 || !realpath(dir, real)) return -1;
+    int n = snprintf(out, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
 int bd_db_publish_check(const char *db_path, const char *dest, BdError *err) {
-    char dir[PATH_MAX], want[PATH_MAX + 16], live[PATH_MAX + 16];
+    char dir[PATH_MAX], want[SNAP_PATH_MAX], live[SNAP_PATH_MAX];
     const char *base;
-    split_path(dest, dir, sizeof dir, &base);
+    if (strlen(dest) >= PATH_MAX || split_path(dest, dir, sizeof dir, &base) < 0)
+        return bd_fail(err, "--publish %.80s...: the path is too long (at most %d characters)", dest, PATH_MAX - 1);
     struct stat sd, sb;
     if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
         return bd_fail(err, "--publish '%s': expected the path of a file for the snapshot", dest);
@@ -98,10 +99,10 @@ int bd_db_publish_check(const char *db_path, const char *dest, BdError *err) {
 
 static void remove_with_sidecars(const char *path) {
     static const char *const sidecars[] = {"", "-journal", "-wal", "-shm"};
-    char p[PATH_MAX + 16];
+    char p[SNAP_PATH_MAX + 16];
     for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", path, sidecars[i]);
-        unlink(p);
+        int n = snprintf(p, sizeof p, "%s%s", path, sidecars[i]);
+        if (n >= 0 && (size_t)n < sizeof p) unlink(p);
     }
 }
 
@@ -147,12 +148,13 @@ static int write_copy(BdDb *db, const char *tmp, const char *dest, BdError *err)
 }
 
 int bd_db_publish(BdDb *db, const char *dest, BdError *err) {
-    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    char dir[PATH_MAX], tmp[SNAP_PATH_MAX];
     const char *base;
-    split_path(dest, dir, sizeof dir, &base);
     /* In the destination's folder, so that the rename is atomic (one file
      * system); its name says whose it is. */
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid());
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp-%ld", dest, (long)getpid());
+    if (split_path(dest, dir, sizeof dir, &base) < 0 || n < 0 || (size_t)n >= sizeof tmp)
+        return bd_fail(err, "snapshot %.80s...: the path is too long", dest);
     remove_with_sidecars(tmp);
     if (write_copy(db, tmp, dest, err) < 0) {
         remove_with_sidecars(tmp);

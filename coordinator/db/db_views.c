@@ -40,7 +40,8 @@ static char *conditions(void) {
     bd_str_puts(&s, "CREATE VIEW conditions AS\nSELECT condition");
     for (int i = 0; i < n; i++) {
         const BdCellColumn *c = &cols[i];
-        if ((c->role == BD_COL_AXIS || c->role == BD_COL_PRESET_NAME) && !bd_axes()[c->axis].replicate)
+        int axis_column = c->role == BD_COL_AXIS || c->role == BD_COL_PRESET_NAME;
+        if ((axis_column && !bd_axes()[c->axis].replicate) || c->role == BD_COL_CONTROL_CONDITION)
             bd_str_printf(&s, ", %s", c->name);
     }
     bd_str_puts(&s, ", COUNT(*) AS cells\nFROM cells WHERE kind = 'cell' GROUP BY condition");
@@ -103,11 +104,29 @@ BdDbView *bd_db_views_make(int *n) {
     while (bd_sql_views[n_files].name) n_files++;
     BdDbView *v = bd_xcalloc((size_t)n_files + 4, sizeof *v);
     int k = 0;
-    v[k++] = (BdDbView){"t_quantiles", t_quantiles()};
-    v[k++] = (BdDbView){"conditions", conditions()};
-    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics()};
-    v[k++] = (BdDbView){"metric_definitions", metric_definitions()};
-    for (int i = 0; i < n_files; i++) v[k++] = (BdDbView){bd_sql_views[i].name, statement_of(bd_sql_views[i].text)};
+    v[k++] = (BdDbView){"t_quantiles", t_quantiles(),
+                        "### `t_quantiles` — Student's t\n\n"
+                        "`df, q975`: the 0.975 quantile of Student's t for df = 1..100, 120, 150, 200, 300, 500, "
+                        "1000, 10000 (df 1: 12.706, 2: 4.303, 5: 2.571, 10: 2.228, 30: 2.042), computed by "
+                        "inverting the t distribution function, written with the regularized incomplete beta "
+                        "function (coordinator/report/tdist.c); tests/report checks every row against it.\n", 0};
+    v[k++] = (BdDbView){"conditions", conditions(),
+                        "### `conditions` — one row per condition\n\n"
+                        "A condition is the set of cells that differ only by their seed (their replicates). "
+                        "Columns: `condition` (the key without the seed), every axis column but `seed` with its "
+                        "`_name` column, the `_condition` pairing columns (`baseline_condition`, ...), and "
+                        "`cells` (how many cells of the grid it holds). The views that summarise groups of "
+                        "seeds join it for their axis columns.\n", 0};
+    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
+                        "### `epoch_metrics` — the curves\n\n"
+                        "One row per job, phase and epoch (`cell_id, phase, epoch`), a column per metric of "
+                        "the metric table below (the per-class accuracies are left out: query `metrics` for "
+                        "them); NULL where the metric was not reported.\n", 0};
+    v[k++] = (BdDbView){"metric_definitions", metric_definitions(),
+                        "### `metric_definitions` — the metric table\n\n"
+                        "`name, phases, meaning` of every metric a job reports (the table below).\n", 0};
+    for (int i = 0; i < n_files; i++)
+        v[k++] = (BdDbView){bd_sql_views[i].name, statement_of(bd_sql_views[i].text), bd_sql_views[i].text, 1};
     *n = k;
     return v;
 }

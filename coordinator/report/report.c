@@ -13,6 +13,7 @@
 
 #include "report_internal.h"
 #include "svg.h"
+#include "text.h"
 
 /* ---- the output folder ----------------------------------------------------------------------- */
 
@@ -189,8 +190,8 @@ static int build(Rep *r) {
         BdStr file = {0};
         bd_svg_file(&file, &r->fig[i].svg);
         char path[4600];
-        snprintf(path, sizeof path, "%s/%s", r->o->out_dir, r->fig[i].file);
-        int rc = bd_str_write_file(&file, path, r->err);
+        int rc = bd_path_join(path, sizeof path, r->o->out_dir, r->fig[i].file, r->err);
+        if (rc == 0) rc = bd_str_write_file(&file, path, r->err);
         bd_str_free(&file);
         if (rc < 0) return -1;
     }
@@ -219,7 +220,7 @@ int bd_report_write(BdDb *db, const BdReportOptions *o, BdReportSummary *out, Bd
     if (mem) sqlite3_close(mem);
     else sqlite3_exec(r.h, "COMMIT", NULL, NULL, NULL);
     if (rc == 0) {
-        snprintf(out->index_path, sizeof out->index_path, "%s/index.html", o->out_dir);
+        bd_path_join(out->index_path, sizeof out->index_path, o->out_dir, "index.html", NULL); /* fits: the files above did */
         for (int i = 0; i < BD_FINDINGS; i++)
             snprintf(out->headline[i], sizeof out->headline[i], "%d. [%s] %s", i + 1,
                      rep_verdict_text(r.f[i].verdict), r.f[i].headline);

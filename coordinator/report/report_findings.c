@@ -1,4 +1,4 @@
-/* The paper's four findings (MISSION.md section 2), restated for the
+/* The paper's four findings (docs/EXPERIMENT.md section 1), restated for the
  * database with the numbers for and against. Each finding ends in a verdict:
  * supports, partly supports, contradicts, or cannot tell (then the advice
  * says what to add to the sweep). The thresholds are stated in the text and

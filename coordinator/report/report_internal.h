@@ -58,7 +58,7 @@ typedef struct RepFigure {
 
 typedef struct RepPreview {
     char *dataset, *trigger;
-    char file[300]; /* in out_dir; "" when it failed */
+    char file[320]; /* in out_dir ("preview-" name ".png", name < 300); "" when it failed */
     char *error;    /* why there is no picture; NULL when there is */
 } RepPreview;
 

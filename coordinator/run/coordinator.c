@@ -78,10 +78,14 @@ int co_prepare(Coordinator *co, int nranks) {
         return BD_EXIT_INFRA;
     }
     /* Checkpoints live beside the database: results/x.db -> results/x.ckpt/ */
-    snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%s", db_path);
-    size_t n = strlen(co->ckpt_dir);
-    if (n > 3 && !strcmp(co->ckpt_dir + n - 3, ".db")) co->ckpt_dir[n - 3] = '\0';
-    strncat(co->ckpt_dir, ".ckpt", sizeof co->ckpt_dir - strlen(co->ckpt_dir) - 1);
+    size_t n = strlen(db_path);
+    if (n > 3 && !strcmp(db_path + n - 3, ".db")) n -= 3;
+    if (n + strlen(".ckpt") >= sizeof co->ckpt_dir) {
+        fprintf(stderr, "bdsweep: %.80s...: database path too long for its checkpoint folder (at most %zu characters)\n",
+                db_path, sizeof co->ckpt_dir - 6);
+        return BD_EXIT_USAGE;
+    }
+    snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%.*s.ckpt", (int)n, db_path);
 
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {

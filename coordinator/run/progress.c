@@ -12,6 +12,7 @@
 #include "error.h"
 #include "job.h"
 #include "metrics.h"
+#include "text.h"
 
 void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval, int tty,
                       unsigned shown_axes) {
@@ -34,7 +35,7 @@ void bd_progress_free(BdProgress *p) {
 }
 
 static void add_word(BdRankActivity *r, const char *fmt, const char *a, const char *b) {
-    snprintf(r->words[r->n_words++], sizeof r->words[0], fmt, a, b);
+    bd_text_format(r->words[r->n_words++], sizeof r->words[0], fmt, a, b);
 }
 
 void bd_progress_started(BdProgress *p, int rank, const char *host, const char *key) {

@@ -10,6 +10,7 @@
 #include "job_plan.h"
 #include "models.h"
 #include "sweep_internal.h"
+#include "text.h"
 
 /* Per dataset value: shape and sizes. Per (arch, dataset) value pair: the
  * model's numbers. Made when a cell first needs them, kept by value index. */
@@ -59,7 +60,7 @@ static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec)
         d->n_test = nominal.n_test;
         d->nominal = d->ok = 1;
     }
-    if (!d->ok) snprintf(d->why, sizeof d->why, "%s", err.msg);
+    if (!d->ok) bd_text_format(d->why, sizeof d->why, "%s", err.msg);
     return d;
 }
 
@@ -78,7 +79,7 @@ static const ModelInfo *model_info(struct CostCache *c, int arch_i, int data_i, 
         m->train_gflop = bd_graph_flops(g, 1) * 1e-9;
         m->eval_gflop = bd_graph_flops(g, 0) * 1e-9;
     } else {
-        snprintf(m->why, sizeof m->why, "%s", err.msg);
+        bd_text_format(m->why, sizeof m->why, "%s", err.msg);
     }
     bd_graph_free(g);
     return m;
@@ -115,12 +116,12 @@ static void cell_cost(struct CostCache *cache, const BdSweep *sw, const int *idx
 #define SPEC(axis) bd_sweep_spec(sw, axis, idx[axis])
     const DataInfo *d = data_info(cache, idx[BD_AXIS_DATASET], SPEC(BD_AXIS_DATASET));
     if (!d->ok) {
-        snprintf(cc->why, sizeof cc->why, "%s", d->why);
+        bd_text_format(cc->why, sizeof cc->why, "%s", d->why);
         return;
     }
     const ModelInfo *m = model_info(cache, idx[BD_AXIS_ARCH], idx[BD_AXIS_DATASET], SPEC(BD_AXIS_ARCH), d);
     if (!m->ok) {
-        snprintf(cc->why, sizeof cc->why, "%s", m->why);
+        bd_text_format(cc->why, sizeof cc->why, "%s", m->why);
         return;
     }
     cc->known = 1;

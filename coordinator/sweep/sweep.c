@@ -316,6 +316,8 @@ static void loader_free(Loader *L) {
 
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     memset(out, 0, sizeof *out);
+    if (strlen(path) >= sizeof out->path)
+        return bd_fail(err, "%.80s...: path longer than %zu characters", path, sizeof out->path - 1);
     snprintf(out->path, sizeof out->path, "%s", path);
     out->description = bd_xstrdup("");
     yaml_document_t doc;

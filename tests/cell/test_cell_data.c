@@ -1,4 +1,4 @@
-/* The data a cell trains and is measured on (MISSION.md section 3): the
+/* The data a cell trains and is measured on (docs/EXPERIMENT.md section 3): the
  * held-out clean split is taken off before poisoning, never poisoned, and
  * disjoint from the training split and from the test set; the training split
  * gets exactly round(rate * n) poisoned samples; the triggered test set holds

@@ -471,6 +471,27 @@ static void test_versions(void) {
 }
 
 /* A view changed by hand (or by an older build) is restored on open. */
+/* The CHECK constraints of results/schema.sql list the job kinds and the
+ * statuses that common/job.h and db.h define: every name of the code is
+ * accepted, nothing else. */
+static void test_vocabulary_matches_schema(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path);
+    sqlite3 *h = bd_db_sqlite(db);
+    for (int k = 0; k < BD_JOB_KIND_COUNT; k++)
+        for (int s = 0; s < BD_DB_STATUS_COUNT; s++) {
+            char *sql = sqlite3_mprintf("INSERT INTO cells(key, kind, cell_seed, status) VALUES ('k%d-%d', %Q, '0', %Q)",
+                                        k, s, bd_job_kind_def((BdJobKind)k)->name, bd_db_status_name((BdCellStatus)s));
+            CHECK_MSG(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
+            sqlite3_free(sql);
+        }
+    CHECK(sqlite3_exec(h, "INSERT INTO cells(key, kind, cell_seed) VALUES ('x', 'bogus', '0')", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    CHECK(sqlite3_exec(h, "INSERT INTO cells(key, cell_seed, status) VALUES ('y', '0', 'bogus')", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    bd_db_close(db);
+}
+
 static void test_views(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
@@ -544,6 +565,7 @@ int main(int argc, char **argv) {
     test_states();
     test_runs();
     test_versions();
+    test_vocabulary_matches_schema();
     test_views();
     test_example_queries();
     test_rmtree(dir);

@@ -110,7 +110,7 @@ static int job_prepare(BdWorker *w, Job *j, const BdSink *sink, BdCellOutcome *o
     out->params = (long)bd_graph_param_count(j->g);
     out->gflops_per_image = bd_graph_flops(j->g, 1) * 1e-9;
     if (bd_reg_make(&c->v[BD_AXIS_REGULARIZER], j->g, &j->reg, err) < 0) return -1;
-    bd_arch_key(c, in.c, in.h, in.w, j->data.shape.classes, j->arch_key, sizeof j->arch_key);
+    if (bd_arch_key(c, in.c, in.h, in.w, j->data.shape.classes, j->arch_key, sizeof j->arch_key, err) < 0) return -1;
 
     const BdTrainCfg *first = &j->plan.phases[0].cfg;
     BdBatcher batcher;

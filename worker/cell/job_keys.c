@@ -49,10 +49,11 @@ int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char 
     return 0;
 }
 
-void bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap) {
+int bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap,
+                BdError *err) {
     char a[BD_SPEC_TEXT_MAX];
-    BdError err;
-    if (bd_axis_value_format(bd_axes(), BD_AXIS_ARCH, &c->v[BD_AXIS_ARCH], a, sizeof a, &err) < 0)
-        snprintf(a, sizeof a, "%s", c->v[BD_AXIS_ARCH].name);
-    snprintf(out, cap, "%s input=%dx%dx%d classes=%d", a, channels, height, width, classes);
+    if (bd_axis_value_format(bd_axes(), BD_AXIS_ARCH, &c->v[BD_AXIS_ARCH], a, sizeof a, err) < 0) return -1;
+    int w = snprintf(out, cap, "%s input=%dx%dx%d classes=%d", a, channels, height, width, classes);
+    if (w < 0 || (size_t)w >= cap) return bd_fail(err, "architecture key longer than %zu characters", cap - 1);
+    return 0;
 }

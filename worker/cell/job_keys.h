@@ -33,6 +33,7 @@ int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char 
 
 /* The architecture key stored in a checkpoint: a model is only loaded into
  * the same architecture on the same input shape and class count. */
-void bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap);
+int bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap,
+                BdError *err);
 
 #endif

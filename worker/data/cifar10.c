@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "loader.h"
+#include "text.h"
 
 enum { CIFAR_SIDE = 32, CIFAR_CLASSES = 10, CIFAR_PIXELS = 3 * 32 * 32, CIFAR_RECORD = 1 + CIFAR_PIXELS };
 
@@ -38,7 +39,7 @@ static void batch_dir(const char *path, char *dir, size_t cap) {
 static int count_records(const char *dir, const char *name, int *n, BdError *err) {
     char file[4096];
     struct stat st;
-    snprintf(file, sizeof file, "%s/%s", dir, name);
+    if (bd_path_join(file, sizeof file, dir, name, err) < 0) return bd_error_prefix(err, "cifar10: ");
     if (stat(file, &st) != 0)
         return bd_fail(err,
                        "cifar10: cannot open %s: %s: expected the CIFAR-10 binary batches data_batch_1.bin .. "
@@ -113,8 +114,8 @@ static int cifar_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     out->shape = (BdDataShape){3, CIFAR_SIDE, CIFAR_SIDE, CIFAR_CLASSES};
     if (read_split(dir, train_files, 5, &out->train, err) < 0) return -1;
     if (read_split(dir, test_files, 1, &out->test, err) < 0) return -1;
-    snprintf(out->description, sizeof out->description, "cifar10 from %s (%d train, %d test)", dir, out->train.n,
-             out->test.n);
+    bd_text_format(out->description, sizeof out->description, "cifar10 from %s (%d train, %d test)", dir,
+                   out->train.n, out->test.n);
     return 0;
 }
 

@@ -1,6 +1,6 @@
 /* Datasets: the `dataset` axis. A loaded dataset is uint8 images, planar per
  * sample ([n][c][h][w]), with integer labels in [0, classes), split into train
- * and test. Triggers and poisoning work on these bytes (MISSION.md: triggers
+ * and test. Triggers and poisoning work on these bytes (docs/EXPERIMENT.md section 3: triggers
  * are applied to uint8 pixels before normalisation); the trainer normalises
  * when it assembles a batch.
  *

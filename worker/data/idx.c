@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "loader.h"
+#include "text.h"
 
 enum { IDX_IMAGES_MAGIC = 2051, IDX_LABELS_MAGIC = 2049, IDX_SIDE = 28, IDX_CLASSES = 10 };
 
@@ -26,8 +27,11 @@ static int idx_open(IdxFile *r, const char *dataset, const char *dir, const char
     struct stat st;
     r->dataset = dataset;
     r->off = 0;
-    snprintf(r->path, sizeof r->path, "%s/%s", dir, name);
-    if (stat(r->path, &st) != 0) snprintf(r->path, sizeof r->path, "%s/%s.gz", dir, name);
+    char gz[64];
+    snprintf(gz, sizeof gz, "%s.gz", name); /* the file names are the IDX standard ones */
+    if (bd_path_join(r->path, sizeof r->path, dir, name, err) < 0) return bd_error_prefix(err, "%s: ", dataset);
+    if (stat(r->path, &st) != 0 && bd_path_join(r->path, sizeof r->path, dir, gz, err) < 0)
+        return bd_error_prefix(err, "%s: ", dataset);
     r->f = gzopen(r->path, "rb");
     if (!r->f)
         return bd_fail(err, "%s: cannot open %s/%s or %s/%s.gz: %s: expected the IDX file %s (gzip or raw)", dataset,

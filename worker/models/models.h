@@ -16,7 +16,7 @@
  *     state gets a MIX node joined to the boundary's by bd_mix_with and tagged
  *     "<boundary>.prev" ("stage2.prev"); such a follower is not a mixing point
  *     of its own (bd_graph_set_mix on "stage2" activates both);
- *   - parameter names follow the PyTorch modules of tests/torch_models.py, so
+ *   - parameter names follow the PyTorch modules of python/bdsweep_models.py, so
  *     fixtures and checkpoints line up by name. */
 #ifndef BD_MODELS_H
 #define BD_MODELS_H

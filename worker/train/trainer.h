@@ -35,7 +35,7 @@ void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, B
 /* Learning rate after t epochs (fractional: epoch + step / steps). */
 float bd_lr_at(const BdTrainCfg *cfg, double t);
 
-/* What an evaluation measures (MISSION.md section 3): clean accuracy on the
+/* What an evaluation measures (docs/EXPERIMENT.md section 3): clean accuracy on the
  * test split; ASR and triggered accuracy on the eligible test images with the
  * trigger applied. */
 typedef struct BdEvalSet {
