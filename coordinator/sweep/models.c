@@ -27,14 +27,16 @@ struct SwModelIndex {
     SwStrSet clean;     /* the clean job's value indices -> index into clean */
     Sizes *sizes;       /* [dataset value] */
     unsigned clean_mask, attack_mask;
-    /* The last classification and the values it depends on: consecutive
-     * cells mostly differ in axes that do not change it. */
-    int last[4], last_nothing;
+    /* Whether each rate poisons nothing, for the last (dataset, train,
+     * retrain) values: consecutive cells mostly differ in other axes. */
+    int last[3];
+    signed char *nothing; /* [rate value]: 1 yes, 0 no, -1 not known yet */
+    int n_rates;
     BdJob job; /* a cell job with the values the plan depends on, for bd_job_plan */
 };
 
-/* What poisoning nothing depends on. */
-static const BdAxis nothing_axes[4] = {BD_AXIS_DATASET, BD_AXIS_POISON_RATE, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
+/* What the training split's size depends on. */
+static const BdAxis split_axes[3] = {BD_AXIS_DATASET, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
 
 static const Sizes *sizes_of(struct SwModelIndex *ix, const BdSweep *sw, int d) {
     Sizes *s = &ix->sizes[d];
@@ -55,22 +57,26 @@ static const Sizes *sizes_of(struct SwModelIndex *ix, const BdSweep *sw, int d) 
  * rounds to no sample of its training split (the held-out part taken off). */
 static int poisons_nothing(struct SwModelIndex *ix, const BdSweep *sw, const BdSweepWalk *w) {
     int same = 1;
-    for (int k = 0; k < 4; k++) same &= ix->last[k] == w->idx[nothing_axes[k]];
-    if (same) return ix->last_nothing;
-    for (int k = 0; k < 4; k++) ix->last[k] = w->idx[nothing_axes[k]];
+    for (int k = 0; k < 3; k++) same &= ix->last[k] == w->idx[split_axes[k]];
+    if (!same) {
+        for (int k = 0; k < 3; k++) ix->last[k] = w->idx[split_axes[k]];
+        memset(ix->nothing, -1, (size_t)ix->n_rates);
+    }
+    signed char *nothing = &ix->nothing[w->idx[BD_AXIS_POISON_RATE]];
+    if (*nothing >= 0) return *nothing;
     double rate = strtod(w->cell.values[BD_AXIS_POISON_RATE], NULL);
     const Sizes *s = rate == 0.0 ? NULL : sizes_of(ix, sw, w->idx[BD_AXIS_DATASET]);
-    if (rate == 0.0) ix->last_nothing = 1;
-    else if (!s->known) ix->last_nothing = 0;
+    if (rate == 0.0) *nothing = 1;
+    else if (!s->known) *nothing = 0;
     else {
         ix->job.kind = BD_JOB_CELL;
         ix->job.cell.v[BD_AXIS_TRAIN] = *bd_sweep_spec(sw, BD_AXIS_TRAIN, w->idx[BD_AXIS_TRAIN]);
         ix->job.cell.v[BD_AXIS_RETRAIN] = *bd_sweep_spec(sw, BD_AXIS_RETRAIN, w->idx[BD_AXIS_RETRAIN]);
         BdJobPlan plan;
         bd_job_plan(&ix->job, s->n_train, s->n_test, &plan);
-        ix->last_nothing = lround(rate * plan.phases[0].train_samples) == 0;
+        *nothing = lround(rate * plan.phases[0].train_samples) == 0;
     }
-    return ix->last_nothing;
+    return *nothing;
 }
 
 /* The value indices of the axes in mask, as a set key ("3,0,1,"), after a
@@ -87,7 +93,9 @@ static struct SwModelIndex *index_new(const BdSweep *sw) {
     ix->sizes = bd_xcalloc((size_t)sw->axes[BD_AXIS_DATASET].n + 1, sizeof *ix->sizes);
     ix->clean_mask = bd_job_kind_axes(bd_axes(), BD_JOB_CLEAN);
     ix->attack_mask = bd_axes_attack_mask(bd_axes());
-    for (int k = 0; k < 4; k++) ix->last[k] = -1;
+    for (int k = 0; k < 3; k++) ix->last[k] = -1;
+    ix->n_rates = sw->axes[BD_AXIS_POISON_RATE].n;
+    ix->nothing = bd_xmalloc((size_t)ix->n_rates + 1);
     return ix;
 }
 
@@ -148,6 +156,7 @@ void bd_sweep_models_free(BdSweepModels *m) {
     if (m->index) {
         sw_strset_free(&m->index->clean);
         free(m->index->sizes);
+        free(m->index->nothing);
         free(m->index);
     }
     memset(m, 0, sizeof *m);
