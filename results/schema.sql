@@ -1,4 +1,4 @@
--- The tables of a bdsweep results database (schema version 2). bdsweep
+-- The tables of a bdsweep results database (schema version 3). bdsweep
 -- creates them in an empty file; results/README.md explains every column.
 -- Times are ISO-8601 UTC text with milliseconds ("2024-05-01T12:00:00.123Z").
 --
@@ -43,7 +43,10 @@ CREATE TABLE cells(
   wall_seconds REAL,
   params INTEGER,
   gflops_per_image REAL,
-  depends_on INTEGER REFERENCES cells(id)
+  depends_on INTEGER REFERENCES cells(id),
+  -- The run of its last attempt: for a done or failed cell, the run that
+  -- finished it (runs says which build and hosts).
+  run_id INTEGER REFERENCES runs(id)
 );
 CREATE INDEX cells_status ON cells(status);
 
@@ -75,5 +78,36 @@ CREATE TABLE runs(
   ranks INTEGER NOT NULL,
   host TEXT NOT NULL,
   pid INTEGER NOT NULL,
-  exit_status INTEGER
+  exit_status INTEGER,
+  -- The build that ran it (NULL for runs recorded before schema version 3).
+  version TEXT,
+  git_commit TEXT,
+  build_options TEXT
 );
+
+-- The ranks of a run and the host each ran on (rank 0 coordinates).
+CREATE TABLE run_ranks(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  rank INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  PRIMARY KEY (run_id, rank)
+) WITHOUT ROWID;
+
+-- The parameters of the axis values the cells use, every default filled in:
+-- one row per distinct value of an axis with presets (its canonical text, as
+-- in the cells' axis column), and one per parameter of it, numbers as
+-- INTEGER or REAL. The view cell_parameters joins them to the cells; a
+-- value is stored once however many cells share it.
+CREATE TABLE axis_values(
+  id INTEGER PRIMARY KEY,
+  axis TEXT NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE (axis, value)
+);
+
+CREATE TABLE axis_value_parameters(
+  value_id INTEGER NOT NULL REFERENCES axis_values(id),
+  name TEXT NOT NULL,
+  value,
+  PRIMARY KEY (value_id, name)
+) WITHOUT ROWID;

@@ -31,7 +31,7 @@
 #include "sweep/sweep.h"
 
 /* The schema this build writes; older files are migrated on open, newer ones refused. */
-#define BD_DB_SCHEMA_VERSION 2
+#define BD_DB_SCHEMA_VERSION 3
 /* A run whose heartbeat is younger than this, and that has not finished,
  * holds the database: a second run refuses to start. */
 #define BD_DB_RUN_STALE_SECONDS 120
@@ -49,7 +49,9 @@ const char *bd_db_path(const BdDb *db);
 
 /* The sweep row (reused when a sweep of the same name and the same YAML text
  * was registered before) + every cell by key (new ones inserted as pending) +
- * the links in sweep order. Idempotent. *n_new: cells this call inserted. */
+ * the links in sweep order + the parameters of the axis values it uses
+ * (tables axis_values, axis_value_parameters). Idempotent. *n_new: cells
+ * this call inserted. */
 int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err);
 /* Inserts one pending cell from the canonical texts of its axis values
  * (texts[a], in axis order; not validated: for tools and tests that write

@@ -88,7 +88,7 @@ static int register_pretrain(BdDb *db, const char *pretrain_key, int64_t sweep_i
     BdJob job;
     char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX];
     const char *t[BD_AXIS_COUNT];
-    if (bd_db_job_texts(pretrain_key, &job, texts, t, err) < 0) return -1;
+    if (bd_db_job_texts(pretrain_key, &job, texts, t, err) < 0 || bd_db_add_axis_values(db, t, err) < 0) return -1;
     int is_new;
     int64_t job_row = 0;
     if (insert_job(db, ins, pretrain_key, BD_JOB_PRETRAIN, t, &is_new, err) < 0 ||
@@ -119,7 +119,7 @@ int bd_db_add_cell(BdDb *db, const char *const *texts, int64_t *id, BdError *err
         return -1;
     sqlite3_stmt *ins;
     if (bd_db_begin(db, err) < 0) return -1;
-    if (prepare_insert(db, &ins, err) < 0) return bd_db_rollback(db);
+    if (bd_db_add_axis_values(db, texts, err) < 0 || prepare_insert(db, &ins, err) < 0) return bd_db_rollback(db);
     int is_new, rc = insert_job(db, ins, key, BD_JOB_CELL, texts, &is_new, err);
     sqlite3_finalize(ins);
     if (rc < 0) return bd_db_rollback(db);
@@ -135,7 +135,8 @@ int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, B
     *n_new = 0;
     sqlite3_stmt *ins = NULL, *sel = NULL, *link = NULL;
     if (bd_db_begin(db, err) < 0) return -1;
-    if (find_or_add_sweep(db, sw, sweep_id, err) < 0) return bd_db_rollback(db);
+    if (find_or_add_sweep(db, sw, sweep_id, err) < 0 || bd_db_add_sweep_values(db, sw, err) < 0)
+        return bd_db_rollback(db);
     int rc = -1;
     if (prepare_insert(db, &ins, err) < 0 || bd_db_prepare(db, "SELECT id FROM cells WHERE key = ?", &sel, err) < 0 ||
         bd_db_prepare(db,

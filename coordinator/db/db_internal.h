@@ -72,6 +72,21 @@ int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX],
 /* How many generated columns `cells` lacks (reads only). */
 int bd_db_missing_cell_columns(BdDb *db, BdError *err);
 
+/* ---- db_parameters.c: the parameters of the axis values --------------------- */
+
+/* Adds the values of one job (texts[a] for the axes it has, NULL for the
+ * others) that are not stored yet, with their parameters. */
+int bd_db_add_axis_values(BdDb *db, const char *const *texts, BdError *err);
+/* The same for every value of a sweep's axes. */
+int bd_db_add_sweep_values(BdDb *db, const BdSweep *sw, BdError *err);
+/* Recomputes the parameters of every stored value, adds the values of the
+ * cells that are missing, and records the fingerprint of this build's
+ * parameter tables. Inside the caller's transaction. */
+int bd_db_fill_axis_values(BdDb *db, BdError *err);
+/* On open: fills them again (its own transaction) when the file's
+ * fingerprint is not this build's; writes nothing otherwise. */
+int bd_db_ensure_axis_values(BdDb *db, BdError *err);
+
 /* ---- db_views.c ------------------------------------------------------------- */
 
 /* Every view, in the order they are created: the generated ones (from the

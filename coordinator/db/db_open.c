@@ -240,7 +240,7 @@ static int open_checked(BdDb *db, int create, BdError *err) {
     if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
-    if (ensure_cell_columns(db, err) < 0) return -1;
+    if (ensure_cell_columns(db, err) < 0 || bd_db_ensure_axis_values(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 

@@ -16,18 +16,21 @@ static const char *table_sql(const char *name) {
 
 int bd_db_create_tables(BdDb *db, BdError *err) {
     int added;
-    if (bd_db_exec(db, table_sql("schema"), err) < 0) return -1;
-    return bd_db_sync_cell_columns(db, 0, &added, err);
+    if (bd_db_exec(db, table_sql("schema"), err) < 0 || bd_db_sync_cell_columns(db, 0, &added, err) < 0) return -1;
+    return bd_db_fill_axis_values(db, err); /* none yet: records the fingerprint */
 }
 
 /* Version 0 is the layout before run bookkeeping: every table of version 1
  * but `runs`. Version 1 lacks the generated columns of `cells` beyond the
- * axes (preset names, condition, the pairing keys). Each step must leave the
- * database as a fresh one of the next version (tests/db checks that the
- * migrated file has the tables and columns of a fresh one). */
+ * axes (preset names, condition, the pairing keys). Version 2 lacks the
+ * provenance (the build of a run, its ranks' hosts, the run of each cell)
+ * and the parameters of the axis values. Each step must leave the database
+ * as a fresh one of the next version (tests/db checks that the migrated file
+ * has the tables and columns of a fresh one). */
 const BdDbMigration bd_db_migrations[] = {
     {0, "add the runs table"},
     {1, "add the preset names and the pairing columns (condition, baseline_key, ...) to cells"},
+    {2, "add the provenance of runs and cells and the parameters of the axis values (filled from the keys)"},
     {0, NULL},
 };
 
@@ -37,5 +40,8 @@ int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err) {
     const char *sql = table_sql(name);
     if (sql && bd_db_exec(db, sql, err) < 0) return -1;
     int added;
-    return bd_db_sync_cell_columns(db, 0, &added, err);
+    if (bd_db_sync_cell_columns(db, 0, &added, err) < 0) return -1;
+    /* The last step reaches this build's schema, which stores the
+     * parameters of the cells' axis values: they come from the keys. */
+    return m->from + 1 == BD_DB_SCHEMA_VERSION ? bd_db_fill_axis_values(db, err) : 0;
 }

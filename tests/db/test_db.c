@@ -65,6 +65,35 @@ static void exec(BdDb *db, const char *sql) {
     sqlite3_free(msg);
 }
 
+/* The layout of a database, for comparing a migrated file with a fresh one:
+ * every table, index and view by name, each table's and view's columns in
+ * name order with their type, NOT NULL and key flags (the order of the
+ * columns differs: a migration appends them). Caller frees. */
+static char *schema_shape(BdDb *db) {
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT m.type, m.name, m.tbl_name, (SELECT group_concat(x, ', ') FROM (SELECT p.name || ' ' || p.type || "
+        "  CASE WHEN p.\"notnull\" THEN ' not null' ELSE '' END || CASE WHEN p.pk THEN ' key' ELSE '' END AS x "
+        "  FROM pragma_table_info(m.name) p ORDER BY p.name)) "
+        "FROM sqlite_master m WHERE m.name NOT LIKE 'sqlite_%' ORDER BY m.type, m.name";
+    size_t cap = 1 << 16, o = 0;
+    char *out = malloc(cap);
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "schema_shape: %s\n", sqlite3_errmsg(bd_db_sqlite(db)));
+        check_failures++;
+        return out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && o < cap) {
+        const char *cols = (const char *)sqlite3_column_text(st, 3);
+        o += (size_t)snprintf(out + o, cap - o, "%s %s on %s: %s\n", sqlite3_column_text(st, 0),
+                              sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), cols ? cols : "");
+    }
+    sqlite3_finalize(st);
+    CHECK_MSG(o < cap, "schema_shape: more than %zu bytes", cap);
+    return out;
+}
+
 static BdSweep load_sweep(const char *rel_or_abs) {
     char path[4096];
     if (rel_or_abs[0] == '/') snprintf(path, sizeof path, "%s", rel_or_abs);
@@ -83,12 +112,13 @@ static void test_create(void) {
     CHECK(db != NULL);
     if (!db) return;
     CHECK_STR(bd_db_path(db), path);
-    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
     CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
     CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                    "('meta','sweeps','cells','sweep_cells','metrics','runs')") == 6);
+                    "('meta','sweeps','cells','sweep_cells','metrics','runs','run_ranks','axis_values',"
+                    "'axis_value_parameters')") == 9);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'cell_results'") == 1);
     bd_db_close(db);
     /* Reopening an existing database without create. */
@@ -130,6 +160,21 @@ static void test_register(void) {
     char hex[32];
     snprintf(hex, sizeof hex, "%016" PRIx64, bd_hash_str(sw.cells[0].key));
     CHECK_STR(q_text(db, "SELECT cell_seed FROM cells WHERE id = 1"), hex);
+
+    /* The parameters as data: every default filled in, numbers as numbers,
+     * each value stored once. */
+    CHECK_STR(q_text(db, "SELECT group_concat(name || '=' || value || ':' || typeof(value), ' ') FROM "
+                         "(SELECT name, value FROM cell_parameters WHERE cell_id = 1 AND axis = 'trigger' ORDER BY name)"),
+              "alpha=1.0:real color=[255]:text location=bottom-right:text margin=0:integer size=3:integer");
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 6 AND "
+                         "axis = 'trigger' AND name = 'size'"),
+              "4:integer");
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 1 AND "
+                         "axis = 'train' AND name = 'limit_train'"),
+              "4000:integer");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM axis_values WHERE axis = 'trigger'") == 2);
+    CHECK(q_int(db, "SELECT COUNT(DISTINCT axis) FROM cell_parameters") > 3);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cell_parameters WHERE axis IN ('target', 'poison_rate', 'seed')") == 0);
 
     /* In sweep order. */
     BdDbCell *cells;
@@ -338,7 +383,7 @@ static void test_runs(void) {
 
 /* ---- versions, migration, foreign files ----------------------------------------------------- */
 
-/* The layout of schema version 0: every table of version 1 but `runs`. */
+/* The layout of schema version 0: every table and index of version 1 but `runs`. */
 static const char *v0_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta VALUES ('schema_version', '0');"
@@ -350,8 +395,10 @@ static const char *v0_sql =
     "  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, error TEXT, rank INTEGER, "
     "  host TEXT, started_at TEXT, finished_at TEXT, wall_seconds REAL, params INTEGER, gflops_per_image REAL, "
     "  depends_on INTEGER REFERENCES cells(id));"
+    "CREATE INDEX cells_status ON cells(status);"
     "CREATE TABLE sweep_cells(sweep_id INTEGER NOT NULL, cell_id INTEGER NOT NULL, position INTEGER NOT NULL, "
     "  PRIMARY KEY (sweep_id, cell_id)) WITHOUT ROWID;"
+    "CREATE INDEX sweep_cells_cell ON sweep_cells(cell_id);"
     "CREATE TABLE metrics(cell_id INTEGER NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL, "
     "  value REAL, PRIMARY KEY (cell_id, phase, epoch, name)) WITHOUT ROWID;"
     "INSERT INTO cells(key, cell_seed, status) VALUES ('dataset=mnist arch=cnn-small trigger=square poison_rate=0', "
@@ -376,11 +423,14 @@ static void test_versions(void) {
 
     /* Newer than this build: refused, untouched. */
     db = open_new(path, sizeof path);
-    exec(db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'", BD_DB_SCHEMA_VERSION + 1);
+    exec(db, sql);
     bd_db_close(db);
     CHECK(bd_db_open(path, 1, &db, &err) < 0);
     char want[8192];
-    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 3, this build knows up to 2)", path);
+    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema %d, this build knows up to %d)", path,
+             BD_DB_SCHEMA_VERSION + 1, BD_DB_SCHEMA_VERSION);
     CHECK_STR(err.msg, want);
 
     /* Version 0 is migrated in one transaction, keeping the data, to exactly
@@ -391,25 +441,59 @@ static void test_versions(void) {
     CHECK_MSG(bd_db_open(v0, 0, &db, &err) == 0, "%s", err.msg);
     BdDb *fresh = open_new(path, sizeof path);
     if (db && fresh) {
-        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+        snprintf(want, sizeof want, "%d", BD_DB_SCHEMA_VERSION);
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), want);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'done'") == 1);
-        /* The same columns as a fresh file (the generated ones appended), filled from the key. */
-        const char *cols_sql = "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('cells') "
-                               "ORDER BY name)";
-        char migrated_cols[4096];
-        snprintf(migrated_cols, sizeof migrated_cols, "%s", q_text(db, cols_sql));
-        CHECK_STR(migrated_cols, q_text(fresh, cols_sql));
+        /* The tables, columns, indexes and views of a fresh file (the generated columns appended), filled from
+         * the key. */
+        char *migrated = schema_shape(db), *made = schema_shape(fresh);
+        CHECK_STR(migrated, made);
+        free(migrated);
+        free(made);
         CHECK_STR(q_text(db, "SELECT baseline_key FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
         CHECK_STR(q_text(db, "SELECT condition FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
         CHECK_STR(q_text(db, "SELECT trigger_name FROM cells"), "square");
+        CHECK_STR(q_text(db, "SELECT value FROM cell_parameters WHERE axis = 'trigger' AND name = 'size'"), "3");
+        CHECK_STR(q_text(db, "SELECT value FROM cell_parameters WHERE axis = 'dataset' AND name = 'path'"),
+                  "/usr/share/datasets/mnist");
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'axis_parameters'"),
+                  q_text(fresh, "SELECT value FROM meta WHERE key = 'axis_parameters'"));
         int64_t run;
         CHECK_MSG(bd_db_run_begin(db, 0, 1, &run, &err) == 0, "%s", err.msg);
-        const char *runs_sql = "SELECT sql FROM sqlite_master WHERE name = 'runs'";
-        char migrated[4096];
-        snprintf(migrated, sizeof migrated, "%s", q_text(db, runs_sql));
-        CHECK_STR(migrated, q_text(fresh, runs_sql));
         CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cell_results'") == 1);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 1);
+    }
+    bd_db_close(db);
+    bd_db_close(fresh);
+
+    /* Version 2, the layout before provenance and parameters (a fresh file
+     * taken back): migrated to a fresh file's layout, the parameters of its
+     * cells filled from their keys. */
+    char v2[4096];
+    db = open_new(v2, sizeof v2);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    int64_t sid;
+    int n_new;
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    bd_sweep_free(&sw);
+    exec(db, "DROP VIEW cell_parameters; DROP TABLE axis_value_parameters; DROP TABLE axis_values; "
+             "DROP TABLE run_ranks; ALTER TABLE runs DROP COLUMN version; ALTER TABLE runs DROP COLUMN git_commit; "
+             "ALTER TABLE runs DROP COLUMN build_options; ALTER TABLE cells DROP COLUMN run_id; "
+             "DELETE FROM meta WHERE key = 'axis_parameters'; "
+             "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    bd_db_close(db);
+    CHECK_MSG(bd_db_open(v2, 0, &db, &err) == 0, "%s", err.msg);
+    fresh = open_new(path, sizeof path);
+    if (db && fresh) {
+        char *migrated = schema_shape(db), *made = schema_shape(fresh);
+        CHECK_STR(migrated, made);
+        free(migrated);
+        free(made);
+        CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 6 AND "
+                             "axis = 'trigger' AND name = 'size'"),
+                  "4:integer");
+        CHECK(q_int(db, "SELECT COUNT(*) FROM cells c WHERE NOT EXISTS (SELECT 1 FROM cell_parameters p "
+                        "WHERE p.cell_id = c.id AND p.axis = 'train' AND p.name = 'lr')") == 0);
     }
     bd_db_close(db);
     bd_db_close(fresh);
@@ -419,8 +503,10 @@ static void test_versions(void) {
     make_raw(v0, v0_sql);
     make_raw(v0, "CREATE TABLE runs(x)");
     CHECK(bd_db_open(v0, 0, &db, &err) < 0);
-    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 2 failed at step 'add the runs table' (the "
-                            "database is unchanged): ");
+    snprintf(want, sizeof want,
+             "migrating the schema from version 0 to %d failed at step 'add the runs table' (the database is "
+             "unchanged): ", BD_DB_SCHEMA_VERSION);
+    CHECK_CONTAINS(err.msg, want);
     CHECK_CONTAINS(err.msg, "table runs already exists");
     sqlite3 *h;
     sqlite3_open(v0, &h);
