@@ -44,8 +44,8 @@ CREATE TABLE cells(
   params INTEGER,
   gflops_per_image REAL,
   depends_on INTEGER REFERENCES cells(id),
-  -- The run of its last attempt: for a done or failed cell, the run that
-  -- finished it (runs says which build and hosts).
+  -- The run that finished it (done or failed; NULL while it is pending or
+  -- running): runs says which build, run_ranks which hosts.
   run_id INTEGER REFERENCES runs(id)
 );
 CREATE INDEX cells_status ON cells(status);

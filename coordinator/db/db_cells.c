@@ -304,8 +304,8 @@ int bd_db_mark_running(BdDb *db, int64_t cell, int rank, const char *host, BdErr
     if (step_done(db, st, "clearing the metrics of an earlier attempt", err) < 0) return bd_db_rollback(db);
     if (bd_db_prepare(db,
                       "UPDATE cells SET status = 'running', attempts = attempts + 1, started_at = " BD_DB_NOW ", "
-                      "finished_at = NULL, error = NULL, rank = ?2, host = ?3, wall_seconds = NULL, params = NULL, "
-                      "gflops_per_image = NULL WHERE id = ?1",
+                      "finished_at = NULL, run_id = NULL, error = NULL, rank = ?2, host = ?3, wall_seconds = NULL, "
+                      "params = NULL, gflops_per_image = NULL WHERE id = ?1",
                       &st, err) < 0)
         return bd_db_rollback(db);
     sqlite3_bind_int64(st, 1, cell);
@@ -347,11 +347,12 @@ int bd_db_mark_done(BdDb *db, int64_t cell, const BdCellReport *r, BdError *err)
     if (begin_transition(db, cell, "running", "done", err) < 0) return -1;
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
-                      "UPDATE cells SET status = 'done', finished_at = " BD_DB_NOW ", error = NULL, "
-                      "wall_seconds = ?2, params = ?3, gflops_per_image = ?4 WHERE id = ?1",
+                      "UPDATE cells SET status = 'done', finished_at = " BD_DB_NOW ", run_id = NULLIF(?5, 0), "
+                      "error = NULL, wall_seconds = ?2, params = ?3, gflops_per_image = ?4 WHERE id = ?1",
                       &st, err) < 0)
         return bd_db_rollback(db);
     sqlite3_bind_int64(st, 1, cell);
+    sqlite3_bind_int64(st, 5, db->run_id);
     sqlite3_bind_double(st, 2, r->wall_seconds);
     sqlite3_bind_int64(st, 3, r->params);
     sqlite3_bind_double(st, 4, r->gflops_per_image);
@@ -363,11 +364,12 @@ int bd_db_mark_failed(BdDb *db, int64_t cell, double wall_seconds, const char *e
     if (begin_transition(db, cell, "pending|running", "failed", err) < 0) return -1;
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
-                      "UPDATE cells SET status = 'failed', finished_at = " BD_DB_NOW ", wall_seconds = ?2, "
-                      "error = ?3 WHERE id = ?1",
+                      "UPDATE cells SET status = 'failed', finished_at = " BD_DB_NOW ", run_id = NULLIF(?4, 0), "
+                      "wall_seconds = ?2, error = ?3 WHERE id = ?1",
                       &st, err) < 0)
         return bd_db_rollback(db);
     sqlite3_bind_int64(st, 1, cell);
+    sqlite3_bind_int64(st, 4, db->run_id);
     sqlite3_bind_double(st, 2, wall_seconds);
     sqlite3_bind_text(st, 3, error && *error ? error : "(no message)", -1, SQLITE_STATIC);
     if (step_done(db, st, "marking a cell failed", err) < 0) return bd_db_rollback(db);

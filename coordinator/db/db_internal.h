@@ -10,6 +10,7 @@
 struct BdDb {
     sqlite3 *h;
     char path[4096];
+    int64_t run_id; /* the run this handle records (bd_db_run_begin), 0 for none */
     /* The canonical texts of the axes' absent and control values, for the
      * generated columns (db_columns.c); filled on first use. */
     int design_ready;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "check.h"
 #include "db/db.h"
 #include "rng.h"
@@ -381,6 +382,72 @@ static void test_runs(void) {
     bd_db_close(db);
 }
 
+/* ---- provenance: the build, the sweep and the ranks of a run, the run of a cell ----------------- */
+
+static void test_provenance(void) {
+    char path[4096], host[256], want[8192];
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    BdDb *db = open_new(path, sizeof path);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdError err = {{0}};
+    int64_t run, sid;
+    int n_new;
+    const BdBuildInfo *b = bd_build_info();
+    /* As a run does it: the run (the lock) first, then the sweep. */
+    CHECK_MSG(bd_db_run_begin(db, 0, 3, &run, &err) == 0, "%s", err.msg);
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    CHECK_MSG(bd_db_run_set_sweep(db, run, sid, &err) == 0, "%s", err.msg);
+    CHECK(q_int(db, "SELECT sweep_id FROM runs") == sid);
+    CHECK_STR(q_text(db, "SELECT version FROM runs"), b->version);
+    CHECK_STR(q_text(db, "SELECT COALESCE(git_commit, '') FROM runs"), b->git_commit);
+    CHECK_STR(q_text(db, "SELECT build_options FROM runs"), b->options);
+    CHECK(strstr(b->options, "buildtype=") && strstr(b->options, "blas="));
+    snprintf(want, sizeof want, "0@%s", host);
+    CHECK_STR(q_text(db, "SELECT group_concat(rank || '@' || host) FROM run_ranks"), want);
+    CHECK(bd_db_run_add_rank(db, run, 2, "node7", &err) == 0 && bd_db_run_add_rank(db, run, 1, "node7", &err) == 0);
+    snprintf(want, sizeof want, "0@%s,1@node7,2@node7", host);
+    CHECK_STR(q_text(db, "SELECT group_concat(rank || '@' || host) FROM (SELECT * FROM run_ranks ORDER BY rank)"), want);
+
+    /* A cell records the run that finished it; a new attempt clears it. */
+    BdCellReport r = {1, 2, 3};
+    CHECK(bd_db_mark_running(db, 1, 1, "node7", &err) == 0);
+    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 1") == 1);
+    CHECK(bd_db_mark_done(db, 1, &r, &err) == 0);
+    CHECK(bd_db_mark_running(db, 2, 1, "node7", &err) == 0 && bd_db_mark_failed(db, 2, 1, "x", &err) == 0);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE run_id = 1") == 2);
+    CHECK(bd_db_mark_running(db, 2, 1, "node7", &err) == 0);
+    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 2") == 1);
+    CHECK(bd_db_mark_done(db, 2, &r, &err) == 0);
+    CHECK(bd_db_run_end(db, run, 0, &err) == 0);
+    /* After its end, the handle records no run. */
+    CHECK(bd_db_mark_running(db, 3, 1, "node7", &err) == 0 && bd_db_mark_done(db, 3, &r, &err) == 0);
+    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 3") == 1);
+
+    /* Done cells of another build, or of none recorded, are told apart. */
+    char *note = (char *)"unset";
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 1); /* cell 3: no run */
+    CHECK_CONTAINS(note, "1 done cell of this sweep was computed by another build (1 by a build that was not "
+                         "recorded); this build is bdsweep ");
+    free(note);
+    exec(db, "UPDATE cells SET run_id = 1 WHERE id = 3");
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 0 && note == NULL);
+    exec(db, "UPDATE runs SET git_commit = 'feedc0ffee12'");
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 3);
+    snprintf(want, sizeof want, "3 done cells of this sweep were computed by another build (3 by bdsweep %s, commit "
+             "feedc0ffee12); this build is bdsweep %s, ", b->version, b->version);
+    CHECK_CONTAINS(note, want);
+    CHECK_CONTAINS(note, "They are kept, not trained again (bdsweep status lists the builds)");
+    free(note);
+    exec(db, "UPDATE runs SET git_commit = NULLIF('', ''), build_options = 'native=true'");
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 3);
+    CHECK_CONTAINS(note, "3 by bdsweep ");
+    CHECK_CONTAINS(note, ", no commit, options native=true); this build is bdsweep ");
+    free(note);
+    bd_sweep_free(&sw);
+    bd_db_close(db);
+}
+
 /* ---- versions, migration, foreign files ----------------------------------------------------- */
 
 /* The layout of schema version 0: every table and index of version 1 but `runs`. */
@@ -650,6 +717,7 @@ int main(int argc, char **argv) {
     test_register();
     test_states();
     test_runs();
+    test_provenance();
     test_versions();
     test_vocabulary_matches_schema();
     test_views();
