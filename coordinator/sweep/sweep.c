@@ -284,6 +284,9 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
                  *G = &L->ax[BD_AXIS_TARGET];
     seen->trigger_seen = bd_xcalloc((size_t)D->n * (size_t)T->n, 1);
     seen->strategy_seen = bd_xcalloc((size_t)D->n * (size_t)S->n * (size_t)G->n, 1);
+    size_t pools = sw_pool_combinations(L->ax);
+    seen->pool_cells = bd_xcalloc(pools, sizeof *seen->pool_cells);
+    seen->pool_first = bd_xcalloc(pools, sizeof *seen->pool_first);
     BdCell *cell = bd_xmalloc(sizeof *cell);
     int idx[BD_AXIS_COUNT] = {0};
     for (int a = 0; a < BD_AXIS_COUNT; a++) cell->v[a] = L->ax[a].specs[0];
@@ -310,6 +313,7 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
             seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
             seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
                                 (size_t)idx[BD_AXIS_TARGET]] = 1;
+            sw_pool_seen(L->ax, seen, idx, out->n_cells - 1);
         }
         /* Odometer: the last axis varies fastest. */
         for (int a = BD_AXIS_COUNT - 1; a >= 0; a--) {
@@ -345,6 +349,8 @@ static void loader_free(Loader *L) {
     free(L->ex);
     for (int i = 0; i < L->c.n_warnings; i++) free(L->c.warnings[i]);
     free(L->c.warnings);
+    for (int i = 0; i < L->c.n_notes; i++) free(L->c.notes[i]);
+    free(L->c.notes);
 }
 
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
@@ -367,9 +373,11 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     int rc = parse_root(&L, yaml_document_get_root_node(&doc), out);
     if (rc == 0) rc = parse_exclude(&L);
     if (rc == 0) rc = expand(&L, out, &seen);
-    if (rc == 0) rc = sw_check_combinations(&L.c, L.ax, &seen, flags);
+    if (rc == 0) rc = sw_check_combinations(&L.c, L.ax, &seen, out, flags);
     free(seen.trigger_seen);
     free(seen.strategy_seen);
+    free(seen.pool_cells);
+    free(seen.pool_first);
     yaml_document_delete(&doc);
     if (rc < 0) {
         loader_free(&L);
@@ -382,8 +390,10 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     }
     out->warnings = L.c.warnings;
     out->n_warnings = L.c.n_warnings;
-    L.c.warnings = NULL;
-    L.c.n_warnings = 0;
+    out->notes = L.c.notes;
+    out->n_notes = L.c.n_notes;
+    L.c.warnings = L.c.notes = NULL;
+    L.c.n_warnings = L.c.n_notes = 0;
     loader_free(&L);
     snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
     if (!(flags & BD_SWEEP_QUIET)) bd_sweep_print_warnings(out);
@@ -407,6 +417,8 @@ void bd_sweep_free(BdSweep *sw) {
     }
     for (int i = 0; i < sw->n_warnings; i++) free(sw->warnings[i]);
     free(sw->warnings);
+    for (int i = 0; i < sw->n_notes; i++) free(sw->notes[i]);
+    free(sw->notes);
     free(sw->description);
     free(sw->yaml);
     memset(sw, 0, sizeof *sw);

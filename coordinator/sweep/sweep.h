@@ -59,6 +59,10 @@ typedef struct BdSweep {
     int n_cells;
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
+    /* What the checks that need the data were made against, one line per
+     * dataset ("fashion-mnist: its 60000 training labels"): `plan` prints them. */
+    char **notes;
+    int n_notes;
 } BdSweep;
 
 enum {
