@@ -53,17 +53,15 @@ static void bind_parameter(sqlite3_stmt *st, int i, const BdParamDef *def, const
 }
 
 /* The parameter rows of value `id`, from its canonical text. A text this
- * build cannot read (a preset that no longer exists) gets no rows when
- * `strict` is 0, like the generated columns of such a cell. */
-static int write_parameters(ValueWriter *w, int axis, int64_t id, const char *text, int strict, BdError *err) {
+ * build cannot read (a preset that no longer exists, a value a test wrote by
+ * hand) gets no rows, like the generated columns of such a cell. */
+static int write_parameters(ValueWriter *w, int axis, int64_t id, const char *text, BdError *err) {
     const BdAxisDef *a = &bd_axes()[axis];
     BdSpec *spec = bd_xmalloc(sizeof *spec);
-    BdError parse_err = {{0}};
     int rc = 0;
-    if (bd_axis_value_parse(bd_axes(), (BdAxis)axis, text, spec, &parse_err) < 0) {
-        if (strict) rc = bd_fail(err, "%s: the %s value '%.200s': %s", w->db->path, a->name, text, parse_err.msg);
+    if (bd_axis_value_parse(bd_axes(), (BdAxis)axis, text, spec, NULL) < 0) {
         free(spec);
-        return rc;
+        return 0;
     }
     const BdPreset *p = bd_preset_find(a->presets, spec->name);
     for (int i = 0; i < spec->n && rc == 0; i++) {
@@ -78,21 +76,21 @@ static int write_parameters(ValueWriter *w, int axis, int64_t id, const char *te
 }
 
 /* Inserts the value if it is new, with its parameters. */
-static int add_value(ValueWriter *w, int axis, const char *text, int strict, BdError *err) {
+static int add_value(ValueWriter *w, int axis, const char *text, BdError *err) {
     sqlite3_bind_text(w->insert, 1, bd_axes()[axis].name, -1, SQLITE_STATIC);
     sqlite3_bind_text(w->insert, 2, text, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(w->insert);
     sqlite3_reset(w->insert);
     if (rc != SQLITE_DONE) return bd_db_fail(w->db, err, "storing an axis value");
     if (sqlite3_changes(w->db->h) != 1) return 0;
-    return write_parameters(w, axis, sqlite3_last_insert_rowid(w->db->h), text, strict, err);
+    return write_parameters(w, axis, sqlite3_last_insert_rowid(w->db->h), text, err);
 }
 
 int bd_db_add_axis_values(BdDb *db, const char *const *texts, BdError *err) {
     ValueWriter w;
     int rc = writer_open(db, &w, err);
     for (int a = 0; a < BD_AXIS_COUNT && rc == 0; a++)
-        if (texts[a] && bd_axes()[a].kind == BD_AXIS_PRESETS) rc = add_value(&w, a, texts[a], 1, err);
+        if (texts[a] && bd_axes()[a].kind == BD_AXIS_PRESETS) rc = add_value(&w, a, texts[a], err);
     writer_close(&w);
     return rc;
 }
@@ -102,7 +100,7 @@ int bd_db_add_sweep_values(BdDb *db, const BdSweep *sw, BdError *err) {
     int rc = writer_open(db, &w, err);
     for (int a = 0; a < BD_AXIS_COUNT && rc == 0; a++) {
         if (bd_axes()[a].kind != BD_AXIS_PRESETS) continue;
-        for (int i = 0; i < sw->axes[a].n && rc == 0; i++) rc = add_value(&w, a, sw->axes[a].values[i].text, 1, err);
+        for (int i = 0; i < sw->axes[a].n && rc == 0; i++) rc = add_value(&w, a, sw->axes[a].values[i].text, err);
     }
     writer_close(&w);
     return rc;
@@ -141,7 +139,7 @@ int bd_db_fill_axis_values(BdDb *db, BdError *err) {
         int axis = bd_axis_index(bd_axes(), (const char *)sqlite3_column_text(sel, 1));
         if (axis >= 0 && bd_axes()[axis].kind == BD_AXIS_PRESETS)
             rc = write_parameters(&w, axis, sqlite3_column_int64(sel, 0), (const char *)sqlite3_column_text(sel, 2),
-                                  0, err);
+                                  err);
     }
     sqlite3_finalize(sel);
     /* The values of the cells: an older file's, or a new axis' absent value. */
@@ -153,7 +151,7 @@ int bd_db_fill_axis_values(BdDb *db, BdError *err) {
         if ((rc = bd_db_prepare(db, sql, &sel, err)) < 0) break;
         int step;
         while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW)
-            rc = add_value(&w, a, (const char *)sqlite3_column_text(sel, 0), 0, err);
+            rc = add_value(&w, a, (const char *)sqlite3_column_text(sel, 0), err);
         if (rc == 0 && step != SQLITE_DONE) rc = bd_db_fail(db, err, "reading the cells' axis values");
         sqlite3_finalize(sel);
     }
