@@ -85,7 +85,7 @@ static void expect_error(const char *dir, const char *frag1, const char *frag2) 
 static void test_errors(const char *dir) {
     char path[512], frag[640];
 
-    /* Truncated: data_batch_3 holds 5 records and one byte (the brief's example). */
+    /* Truncated: data_batch_3 holds 5 records and one byte (a copy cut short). */
     write_batches(dir);
     unsigned char *buf = calloc(5 * REC + 1, 1);
     snprintf(path, sizeof path, "%s/data_batch_3.bin", dir);

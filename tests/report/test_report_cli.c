@@ -477,7 +477,7 @@ static void test_parameters(void) {
     CHECK_STR(rows_text(db, "SELECT group_concat(DISTINCT axis) FROM (SELECT axis FROM cell_parameters "
                             "WHERE cell_id = 2 ORDER BY axis)"),
               "arch,dataset,init,regularizer,retrain,strategy,train,trigger");
-    /* The join the issue asks for: ASR against a trigger parameter without parsing text. */
+    /* ASR against a trigger parameter without parsing text (results/README.md's example). */
     CHECK_STR(rows_text(db, "SELECT group_concat(r.asr || '@' || p.value) FROM cell_results r JOIN cell_parameters p "
                             "ON p.cell_id = r.cell_id AND p.axis = 'trigger' AND p.name = 'alpha'"),
               "0.8@1.0,0.5@0.2");

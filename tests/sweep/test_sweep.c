@@ -50,7 +50,7 @@ static BdSweep load_ok(int line, const char *yaml, int flags) {
     "  dataset: [fashion-mnist]\n"                                                                                    \
     "  arch: [cnn-small]\n"
 
-/* ---- the issue's example ------------------------------------------------------- */
+/* ---- the smoke sweep ------------------------------------------------------------ */
 
 static void test_smoke(void) {
     char path[4096];
@@ -59,7 +59,8 @@ static void test_smoke(void) {
     BdError err = {{0}};
     CHECK_MSG(bd_sweep_load(path, BD_SWEEP_STRICT | BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     CHECK_STR(sw.name, "smoke");
-    CHECK_STR(sw.description, "the issue's example; the integration tests run it (under a minute on 2 cores)");
+    CHECK_STR(sw.description, "the smallest useful sweep (two triggers, a baseline and a rate, two seeds); the "
+                              "integration tests run it (under a minute on 2 cores)");
     CHECK_STR(sw.db_path, "results/smoke.db");
     CHECK(sw.yaml && strstr(sw.yaml, "exclude:"));
     /* 2 triggers x 2 rates x 2 seeds minus the 2 excluded. */
@@ -223,7 +224,7 @@ static void test_exclude(void) {
 /* ---- validation errors ---------------------------------------------------------- */
 
 static void test_errors(void) {
-    /* The example of the issue: the parameter's node, the value's path. */
+    /* A parameter out of range: located at the parameter's node, with the value's path. */
     EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 0}]\n  poison_rate: 0.1\n",
                  ":5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in [1, 4096]");
     /* Malformed YAML: libyaml's problem and mark. */
