@@ -50,11 +50,11 @@ ORDER BY arch, regularizer;
 -- The failed cells and why (re-run them with: bdsweep run SWEEP.yaml --retry-failed).
 SELECT id, attempts, host, error, key FROM cells WHERE status = 'failed' ORDER BY id;
 
--- The training curve of one cell (here cell 1): one row per epoch, a column
--- per metric (view `epoch_metrics`).
+-- The training curve of one cell (here the first done one; put its id from
+-- cell_results): one row per epoch, a column per metric (view `epoch_metrics`).
 SELECT epoch, loss, clean_acc, asr
 FROM epoch_metrics
-WHERE cell_id = 1 AND phase = 'train'
+WHERE cell_id = (SELECT MIN(cell_id) FROM cell_results WHERE status = 'done') AND phase = 'train'
 ORDER BY epoch;
 
 -- Finding 2: groups of poisoned cells against their clean baselines, with the

@@ -27,7 +27,10 @@ static void usage(FILE *f) {
             "made against (the data here, or its standard sizes), a comment line with\n"
             "the sweep's total compute and the core-hours it takes at G GFLOP/s per core\n"
             "(default %.0f, what `bdsweep bench` measures here); then a last line\n"
-            "`N cells`. Needs neither MPI nor a database.\n"
+            "`N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
+            "poisons no sample) is measured on the clean model of its seed, trained once\n"
+            "for every attack of the sweep: its comment says so, and the compute counts\n"
+            "each model once. Needs neither MPI nor a database.\n"
             "\n"
             "Checks what can be known without training: every value, each trigger\n"
             "against the images, each target and source against the classes, and each\n"
@@ -50,16 +53,20 @@ static void print_with_cost(const BdSweep *sw, double gflops_per_core) {
     bd_sweep_cost(sw, &cost);
     for (int i = 0; i < sw->n_cells; i++) {
         const BdCellCost *c = &cost.cells[i];
+        char shared[64] = "";
+        if (c->shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c->shared_by);
+        else if (sw->models.models[sw->models.cell_model[i]].kind == BD_JOB_CLEAN)
+            snprintf(shared, sizeof shared, " (its seed's clean model)");
         if (c->known)
-            printf("%s\t# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s\n", sw->cells[i].key, c->params,
-                   c->train_gflop, c->total_gflop, c->nominal ? " (data not here: standard sizes assumed)" : "");
+            printf("%s\t# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s%s\n", sw->cells[i].key, c->params,
+                   c->train_gflop, c->total_gflop, shared, c->nominal ? " (data not here: standard sizes assumed)" : "");
         else
             printf("%s\t# cost unknown here: %s\n", sw->cells[i].key, c->why);
     }
     for (int i = 0; i < sw->n_notes; i++) printf("# %s\n", sw->notes[i]);
     double hours = cost.total_gflop / gflops_per_core / 3600.0;
-    printf("# compute: %.3g GFLOP (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core", cost.total_gflop,
-           cost.pretrain_gflop, hours, gflops_per_core);
+    printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",
+           cost.total_gflop, cost.models, cost.pretrain_gflop, hours, gflops_per_core);
     if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
     if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
     printf("\n");
@@ -114,7 +121,9 @@ int bd_cmd_plan(int argc, char **argv) {
         for (int i = 0; i < sw.n_cells; i++) puts(sw.cells[i].key);
     else
         print_with_cost(&sw, gflops_per_core);
-    printf("%d cells\n", sw.n_cells); /* the contract's last line, whatever N */
+    /* The contract's last line, whatever N: the cells, and the models they need. */
+    int models = sw.models.n + sw.models.n_pretrain;
+    printf("%d cells, %d model%s to train\n", sw.n_cells, models, models == 1 ? "" : "s");
     bd_sweep_free(&sw);
     if (fflush(stdout) != 0) {
         perror("bdsweep plan: writing the plan");

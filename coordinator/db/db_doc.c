@@ -18,6 +18,9 @@ static const char *column_meaning(const BdCellColumn *c, char *buf, size_t cap) 
                  a->help);
         break;
     case BD_COL_PRESET_NAME: snprintf(buf, cap, "the %s's preset without its parameters", a->label); break;
+    case BD_COL_ATTACK:
+        snprintf(buf, cap, "the key of the cell's attack (trigger, strategy, target): what its model is measured against");
+        break;
     case BD_COL_CONDITION: snprintf(buf, cap, "the key without the seed: cells with the same condition are replicates"); break;
     case BD_COL_CONTROL_KEY:
         snprintf(buf, cap, "the key of the same cell with %s %s (all else equal, the same seed)", a->label, a->control);

@@ -33,17 +33,21 @@ int bd_db_create_tables(BdDb *db, BdError *err);
 typedef struct BdDbMigration {
     int from;
     const char *what; /* for messages: "add the runs table" */
+    /* What SQL alone cannot do (rebuilding a table to change a constraint,
+     * filling columns from the keys); may be NULL. Runs after the SQL. */
+    int (*run)(BdDb *db, BdError *err);
 } BdDbMigration;
 extern const BdDbMigration bd_db_migrations[]; /* in order, terminated by what == NULL */
 int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err);
 
 /* ---- db_columns.c: the columns the axes table defines ----------------------- */
 
-#define BD_DB_MAX_COLUMNS (3 * BD_AXIS_COUNT + 1)
+#define BD_DB_MAX_COLUMNS (3 * BD_AXIS_COUNT + 2)
 
 typedef enum {
     BD_COL_AXIS,              /* <axis>: the value's canonical text, or its number */
     BD_COL_PRESET_NAME,       /* <axis>_name: the preset without its parameters */
+    BD_COL_ATTACK,            /* attack: the key of a grid cell's attack axes (common/job.h) */
     BD_COL_CONDITION,         /* condition: the key without the replicate axes */
     BD_COL_CONTROL_KEY,       /* <control>_key */
     BD_COL_CONTROL_CONDITION, /* <control>_condition */
@@ -70,6 +74,8 @@ int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err);
 /* The canonical texts of the axis values of a job's key: texts[a] for the
  * axes of its kind, NULL in t[a] for the others. */
 int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err);
+/* Adds every generated column to `table` (a copy of cells being rebuilt). */
+int bd_db_add_cell_columns(BdDb *db, const char *table, BdError *err);
 /* How many generated columns `cells` lacks (reads only). */
 int bd_db_missing_cell_columns(BdDb *db, BdError *err);
 

@@ -172,7 +172,8 @@ int bd_db_other_builds(BdDb *db, int64_t sweep_id, char **note, BdError *err) {
                       "SELECT COUNT(*), r.id IS NULL, r.version, r.git_commit, r.build_options, "
                       "  r.build_options IS NOT ?4 "
                       "FROM sweep_cells sc JOIN cells c ON c.id = sc.cell_id LEFT JOIN runs r ON r.id = c.run_id "
-                      "WHERE sc.sweep_id = ?1 AND c.status = 'done' AND (r.id IS NULL OR r.version IS NOT ?2 "
+                      "WHERE sc.sweep_id = ?1 AND c.kind = 'cell' AND c.status = 'done' AND (r.id IS NULL OR "
+                      "  r.version IS NOT ?2 "
                       "  OR r.git_commit IS NOT NULLIF(?3, '') OR r.build_options IS NOT ?4) "
                       "GROUP BY 2, 3, 4, 5 ORDER BY 1 DESC",
                       &st, err) < 0)

@@ -8,8 +8,8 @@
  *                       their seed) with its axis values (the axes table)
  *   cell_parameters     one row per parameter of every axis value of every
  *                       job (the axes with presets)
- *   epoch_metrics       one row per job, phase and epoch, a column per metric
- *                       (common/metrics.h)
+ *   epoch_metrics       one row per cell, phase and epoch, a column per metric
+ *                       (common/metrics.h), from the hand-written cell_metrics
  *   metric_definitions  the metric table itself
  *
  * Every other view is hand-written SQL in the SQL files of results/, embedded at build
@@ -76,7 +76,7 @@ static char *epoch_metrics(void) {
         const char *name = bd_metric_name((BdMetric)m);
         bd_str_printf(&s, ",\n  MAX(CASE WHEN name = '%s' THEN value END) AS %s", name, name);
     }
-    bd_str_puts(&s, "\nFROM metrics GROUP BY cell_id, phase, epoch");
+    bd_str_puts(&s, "\nFROM cell_metrics GROUP BY cell_id, phase, epoch");
     return bd_str_take(&s);
 }
 
@@ -149,16 +149,17 @@ BdDbView *bd_db_views_make(int *n) {
                         "cell_parameters p ON p.cell_id = r.cell_id AND p.axis = 'trigger' AND p.name = 'size' "
                         "GROUP BY p.value`. Each value is stored once, in the tables `axis_values` and "
                         "`axis_value_parameters`, which the view joins to the cells' axis columns.\n", 0};
-    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
-                        "### `epoch_metrics` — the curves\n\n"
-                        "One row per job, phase and epoch (`cell_id, phase, epoch`), a column per metric of "
-                        "the metric table below (the per-class accuracies are left out: query `metrics` for "
-                        "them); NULL where the metric was not reported.\n", 0};
     v[k++] = (BdDbView){"metric_definitions", metric_definitions(),
                         "### `metric_definitions` — the metric table\n\n"
                         "`name, phases, meaning` of every metric a job reports (the table below).\n", 0};
     for (int i = 0; i < n_files; i++)
         v[k++] = (BdDbView){bd_sql_views[i].name, statement_of(bd_sql_views[i].text), bd_sql_views[i].text, 1};
+    /* After cell_metrics, which it reads. */
+    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
+                        "### `epoch_metrics` — the curves\n\n"
+                        "One row per cell of the grid, phase and epoch (`cell_id, phase, epoch`), a column per "
+                        "metric of the metric table below, from `cell_metrics` (the per-class accuracies are "
+                        "left out: query `cell_metrics` for them); NULL where the metric was not reported.\n", 0};
     *n = k;
     return v;
 }

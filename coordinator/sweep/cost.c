@@ -89,15 +89,15 @@ static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec
 }
 
 /* GFLOP of one job: every phase of its plan (the worker's), each epoch
- * training on its images and evaluating the clean (and, for cells, at most
- * as many triggered) test images. */
-static double job_gflop(const BdJob *job, const DataInfo *d, const ModelInfo *m) {
+ * training on its images and evaluating the clean test images and, per
+ * attack it is measured against, at most as many triggered ones. */
+static double job_gflop(const BdJob *job, int n_attacks, const DataInfo *d, const ModelInfo *m) {
     BdJobPlan plan;
     bd_job_plan(job, d->n_train, d->n_test, &plan);
     double total = 0;
     for (int i = 0; i < plan.n_phases; i++) {
         const BdPhasePlan *p = &plan.phases[i];
-        double eval = (p->triggered ? 2.0 : 1.0) * plan.n_test * m->eval_gflop;
+        double eval = (1.0 + (p->triggered ? n_attacks : 0)) * plan.n_test * m->eval_gflop;
         total += (double)p->cfg.epochs * p->train_samples * m->train_gflop + bd_phase_evaluations(p) * eval;
     }
     return total;
@@ -139,19 +139,22 @@ void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
         out->nominal += d->nominal;
         cc->params = m->params;
         cc->train_gflop = m->train_gflop;
-        cc->total_gflop = job_gflop(&job, d, m);
-        out->total_gflop += cc->total_gflop;
+        const BdSweepModel *model = &sw->models.models[sw->models.cell_model[i]];
+        cc->shared_by = model->n_cells;
+        cc->total_gflop = job_gflop(&job, model->n_attacks, d, m); /* a clean model's training is a cell's */
+        if (model->first_cell == i) out->total_gflop += cc->total_gflop;
         if (sc->pretrain_key) {
             int seen = 0;
             for (int k = 0; k < n_pre && !seen; k++) seen = !strcmp(pre_seen[k], sc->pretrain_key);
             BdJob pre;
             if (!seen && bd_job_parse(bd_axes(), sc->pretrain_key, &pre, NULL) == 0) {
                 pre_seen[n_pre++] = sc->pretrain_key;
-                out->pretrain_gflop += job_gflop(&pre, d, m);
+                out->pretrain_gflop += job_gflop(&pre, 0, d, m);
             }
         }
     }
     out->total_gflop += out->pretrain_gflop;
+    out->models = sw->models.n + sw->models.n_pretrain;
     free(pre_seen);
     free(cache.data);
     free(cache.models);

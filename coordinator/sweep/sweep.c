@@ -396,6 +396,10 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     L.c.n_warnings = L.c.n_notes = 0;
     loader_free(&L);
     snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
+    if (bd_sweep_models(out, &out->models, err) < 0) {
+        bd_sweep_free(out);
+        return -1;
+    }
     if (!(flags & BD_SWEEP_QUIET)) bd_sweep_print_warnings(out);
     return 0;
 }
@@ -405,6 +409,7 @@ void bd_sweep_print_warnings(const BdSweep *sw) {
 }
 
 void bd_sweep_free(BdSweep *sw) {
+    bd_sweep_models_free(&sw->models);
     if (!sw) return;
     for (int i = 0; i < sw->n_cells; i++) {
         free(sw->cells[i].key);

@@ -27,6 +27,7 @@
 
 #include "cell.h"
 #include "error.h"
+#include "job.h"
 
 /* One value of one axis, as the sweep gives it. */
 typedef struct BdSweepValue {
@@ -48,6 +49,23 @@ typedef struct BdSweepCell {
     char *pretrain_key;          /* the pre-training job it waits for (init: pretrained), or NULL */
 } BdSweepCell;
 
+/* A model the sweep trains: a cell's own (poisoned) model, or a clean model
+ * shared by the cells of rate 0 of its seed (common/job.h). */
+typedef struct BdSweepModel {
+    char *key;       /* the job's key (a cell's own: the cell key) */
+    BdJobKind kind;  /* BD_JOB_CELL or BD_JOB_CLEAN */
+    int first_cell;  /* the first cell it serves */
+    int n_cells;     /* the grid cells it serves */
+    int n_attacks;   /* the distinct attacks it is measured against */
+} BdSweepModel;
+
+typedef struct BdSweepModels {
+    BdSweepModel *models; /* in sweep order of first use; pre-training jobs not included */
+    int n;
+    int *cell_model;      /* [n_cells]: the model of each cell, an index into models */
+    int n_pretrain;       /* distinct pre-training jobs (also models to train) */
+} BdSweepModels;
+
 typedef struct BdSweep {
     char path[4096]; /* as given */
     char name[128];
@@ -57,6 +75,7 @@ typedef struct BdSweep {
     BdSweepAxis axes[BD_AXIS_COUNT];
     BdSweepCell *cells; /* in sweep order (see above) */
     int n_cells;
+    BdSweepModels models; /* which model each cell is measured on (models.c) */
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
     /* What the checks that need the data were made against, one line per
@@ -82,6 +101,13 @@ enum {
  * (bd_sweep_free is still safe) and err holds one message. */
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err);
 void bd_sweep_free(BdSweep *sw);
+
+/* The models of a sweep (models.c; bd_sweep_load fills sw->models with it):
+ * a cell that poisons at least one sample is its own model, the others share
+ * the clean model of their seed. The dataset's size is read from its files
+ * (or its standard size) to tell a rate that poisons no sample. */
+int bd_sweep_models(const BdSweep *sw, BdSweepModels *out, BdError *err);
+void bd_sweep_models_free(BdSweepModels *m);
 
 /* Prints the warnings on stderr ("bdsweep: warning: FILE:LINE:COL: ..."),
  * for a caller that loaded with BD_SWEEP_QUIET and decides later. */

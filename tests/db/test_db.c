@@ -105,6 +105,33 @@ static BdSweep load_sweep(const char *rel_or_abs) {
     return sw;
 }
 
+/* smoke with poison rates 0.02 and 0.05: six cells that each train their own
+ * model, so that cell i of the sweep is row i + 1. */
+static BdSweep load_poisoned_smoke(void) {
+    char src[4096], out[4096];
+    snprintf(src, sizeof src, "%s/sweeps/smoke.yaml", src_root);
+    snprintf(out, sizeof out, "%s/smoke-poisoned.yaml", dir);
+    char *yaml = test_read(src), *edited = malloc(strlen(yaml) + 64), *o = edited;
+    for (const char *p = yaml; *p;) { /* every "0.0" of the file is the rate 0 */
+        if (!strncmp(p, "0.0,", 4)) {
+            o += sprintf(o, "0.02,");
+            p += 4;
+        } else *o++ = *p++;
+    }
+    *o = '\0';
+    test_write(out, edited);
+    free(edited);
+    free(yaml);
+    return load_sweep(out);
+}
+
+/* The row of the sweep's cell i. */
+static int64_t row_of(BdDb *db, const BdSweep *sw, int i) {
+    char sql[8400];
+    snprintf(sql, sizeof sql, "SELECT id FROM cells WHERE key = '%s'", sw->cells[i].key);
+    return q_int(db, sql);
+}
+
 /* ---- creation ------------------------------------------------------------------- */
 
 static void test_create(void) {
@@ -113,7 +140,9 @@ static void test_create(void) {
     CHECK(db != NULL);
     if (!db) return;
     CHECK_STR(bd_db_path(db), path);
-    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+    char version[16];
+    snprintf(version, sizeof version, "%d", BD_DB_SCHEMA_VERSION);
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), version);
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
     CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
@@ -138,12 +167,24 @@ static void test_register(void) {
     int64_t id1 = 0, id2 = 0;
     int n_new = -1;
     CHECK_MSG(bd_db_register(db, &sw, &id1, &n_new, &err) == 0, "%s", err.msg);
-    CHECK(id1 > 0 && n_new == 6);
+    /* 6 cells; the 2 of rate 0 are measured on the clean model of their seed. */
+    CHECK(id1 > 0 && n_new == 8);
     /* Again: nothing new anywhere. */
     CHECK(bd_db_register(db, &sw, &id2, &n_new, &err) == 0);
     CHECK(id2 == id1 && n_new == 0);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 6);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 8);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE kind = 'clean'") == 2);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 8);
+    CHECK_STR(q_text(db, "SELECT group_concat(key, ' | ') FROM (SELECT key FROM cells WHERE kind = 'clean' ORDER BY id)"),
+              "clean dataset=fashion-mnist arch=cnn-small seed=1 train=sgd(epochs=2,limit_test=1000,limit_train=4000) | "
+              "clean dataset=fashion-mnist arch=cnn-small seed=2 train=sgd(epochs=2,limit_test=1000,limit_train=4000)");
+    /* A rate-0 cell's model is its seed's clean model; a poisoned cell is its own; a job is its own. */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells c JOIN cells m ON m.id = c.model_id WHERE c.kind = 'cell' "
+                    "AND c.poison_rate = 0 AND m.kind = 'clean' AND m.seed = c.seed") == 2);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE model_id = id") == 6);
+    CHECK_STR(q_text(db, "SELECT group_concat(DISTINCT attack) FROM cells WHERE kind = 'cell'"),
+              "trigger=square,trigger=square(location=top-left,size=4)");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE kind = 'clean' AND attack IS NULL AND trigger IS NULL") == 2);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 1);
     CHECK_STR(q_text(db, "SELECT name FROM sweeps"), "smoke");
     CHECK(q_int(db, "SELECT n_cells FROM sweeps") == 6);
@@ -152,26 +193,32 @@ static void test_register(void) {
 
     /* The columns: canonical axis texts, numbers as numbers, the seed as hex. */
     CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'pending' AND attempts = 0 AND kind = 'cell'") == 6);
-    CHECK_STR(q_text(db, "SELECT typeof(target) || typeof(poison_rate) || typeof(seed) FROM cells LIMIT 1"),
+    CHECK_STR(q_text(db, "SELECT typeof(target) || typeof(poison_rate) || typeof(seed) FROM cells WHERE kind = 'cell' "
+                         "LIMIT 1"),
               "integerrealinteger");
-    CHECK_STR(q_text(db, "SELECT trigger FROM cells WHERE id = 6"), "square(location=top-left,size=4)");
-    CHECK_STR(q_text(db, "SELECT strategy || ' ' || regularizer || ' ' || init || ' ' || retrain FROM cells LIMIT 1"),
+    CHECK_STR(q_text(db, "SELECT trigger FROM cells WHERE kind = 'cell' ORDER BY id DESC LIMIT 1"),
+              "square(location=top-left,size=4)");
+    CHECK_STR(q_text(db, "SELECT strategy || ' ' || regularizer || ' ' || init || ' ' || retrain FROM cells "
+                         "WHERE kind = 'cell' LIMIT 1"),
               "all-to-one none scratch none");
     CHECK_STR(q_text(db, "SELECT train FROM cells LIMIT 1"), "sgd(epochs=2,limit_test=1000,limit_train=4000)");
-    char hex[32];
+    char hex[32], sql[8400];
     snprintf(hex, sizeof hex, "%016" PRIx64, bd_hash_str(sw.cells[0].key));
-    CHECK_STR(q_text(db, "SELECT cell_seed FROM cells WHERE id = 1"), hex);
+    snprintf(sql, sizeof sql, "SELECT cell_seed FROM cells WHERE key = '%s'", sw.cells[0].key);
+    CHECK_STR(q_text(db, sql), hex);
 
     /* The parameters as data: every default filled in, numbers as numbers,
      * each value stored once. */
     CHECK_STR(q_text(db, "SELECT group_concat(name || '=' || value || ':' || typeof(value), ' ') FROM "
-                         "(SELECT name, value FROM cell_parameters WHERE cell_id = 1 AND axis = 'trigger' ORDER BY name)"),
+                         "(SELECT name, value FROM cell_parameters WHERE cell_id = (SELECT MIN(id) FROM cells WHERE kind = 'cell') "
+                         "AND axis = 'trigger' ORDER BY name)"),
               "alpha=1.0:real color=[255]:text location=bottom-right:text margin=0:integer size=3:integer");
-    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 6 AND "
-                         "axis = 'trigger' AND name = 'size'"),
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = (SELECT id FROM "
+                         "cells WHERE trigger = 'square(location=top-left,size=4)' LIMIT 1) AND axis = 'trigger' "
+                         "AND name = 'size'"),
               "4:integer");
-    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 1 AND "
-                         "axis = 'train' AND name = 'limit_train'"),
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = (SELECT MIN(id) FROM cells "
+                         "WHERE kind = 'cell') AND axis = 'train' AND name = 'limit_train'"),
               "4000:integer");
     CHECK(q_int(db, "SELECT COUNT(*) FROM axis_values WHERE axis = 'trigger'") == 2);
     CHECK(q_int(db, "SELECT COUNT(DISTINCT axis) FROM cell_parameters") > 3);
@@ -181,10 +228,16 @@ static void test_register(void) {
     BdDbCell *cells;
     int n;
     CHECK(bd_db_sweep_cells(db, id1, &cells, &n, &err) == 0);
-    CHECK(n == 6);
-    for (int i = 0; i < n && i < sw.n_cells; i++) {
-        CHECK_STR(cells[i].key, sw.cells[i].key);
+    CHECK(n == 8);
+    /* The grid's cells in sweep order, each clean model just before its first cell. */
+    for (int i = 0, k = 0; i < n; i++) {
         CHECK(cells[i].status == BD_DB_PENDING);
+        if (cells[i].kind == BD_JOB_CLEAN) {
+            CHECK(i + 1 < n && cells[i + 1].model_id == cells[i].id);
+            continue;
+        }
+        if (k < sw.n_cells) CHECK_STR(cells[i].key, sw.cells[k].key);
+        k++;
     }
     bd_db_cells_free(cells, n);
 
@@ -208,14 +261,14 @@ static void test_register(void) {
     CHECK(sw3.n_cells == 9);
     int64_t id3;
     CHECK(bd_db_register(db, &sw3, &id3, &n_new, &err) == 0);
-    CHECK(id3 != id1 && n_new == 3);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 9);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 15);
+    CHECK(id3 != id1 && n_new == 4); /* the cells of seed 3 and its clean model */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 12);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 20);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 2);
     int counts[BD_DB_STATUS_COUNT];
-    CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
-    CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 6);
-    CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
+    CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 12);
+    CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 8);
+    CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 12);
     bd_sweep_free(&sw3);
     bd_sweep_free(&sw);
     bd_db_close(db);
@@ -226,11 +279,12 @@ static void test_register(void) {
 static void test_states(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
-    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdSweep sw = load_poisoned_smoke();
     BdError err = {{0}};
     int64_t sid;
     int n_new, counts[BD_DB_STATUS_COUNT];
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    CHECK(n_new == 6 && row_of(db, &sw, 0) == 1 && row_of(db, &sw, 5) == 6);
 
     /* pending -> running */
     CHECK_MSG(bd_db_mark_running(db, 1, 3, "node7", &err) == 0, "%s", err.msg);
@@ -245,18 +299,18 @@ static void test_states(void) {
     /* Metrics: an upsert never duplicates a row. */
     const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
     double e1[] = {1.5, 0.6, 0.2, 0.5}, e2[] = {0.9, 0.8, 0.95, 0.05}, e2b[] = {0.7, 0.85, 0.97, 0.03};
-    CHECK(bd_db_add_metrics(db, 1, "train", 1, names, e1, 4, &err) == 0);
-    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2, 4, &err) == 0);
-    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2b, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 1, "", names, e1, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, "", names, e2, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, "", names, e2b, 4, &err) == 0);
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 1") == 8);
     CHECK(q_int(db, "SELECT value * 100 FROM metrics WHERE cell_id = 1 AND epoch = 2 AND name = 'clean_acc'") == 85);
     double nan_value = NAN;
     const char *loss_only[] = {"loss"};
-    CHECK(bd_db_add_metrics(db, 1, "train", 3, loss_only, &nan_value, 1, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 3, "", loss_only, &nan_value, 1, &err) == 0);
     CHECK(q_int(db, "SELECT value IS NULL FROM metrics WHERE cell_id = 1 AND epoch = 3") == 1);
     exec(db, "DELETE FROM metrics WHERE epoch = 3");
     /* A metric of a cell that does not exist is refused by the foreign key. */
-    CHECK(bd_db_add_metrics(db, 999, "train", 1, names, e1, 4, &err) < 0);
+    CHECK(bd_db_add_metrics(db, 999, "train", 1, "", names, e1, 4, &err) < 0);
     CHECK_CONTAINS(err.msg, "storing metric train/1/loss of cell 999: FOREIGN KEY constraint failed");
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 999") == 0);
 
@@ -291,7 +345,7 @@ static void test_states(void) {
     /* running -> failed -> running (retry): error cleared, attempts counted,
      * the failed attempt's metrics gone. */
     CHECK(bd_db_mark_running(db, 2, 1, "node1", &err) == 0);
-    CHECK(bd_db_add_metrics(db, 2, "train", 1, names, e1, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 2, "train", 1, "", names, e1, 4, &err) == 0);
     CHECK(bd_db_mark_failed(db, 2, 3.25, "rank 1: out of memory\nat epoch 1", &err) == 0);
     CHECK_STR(q_text(db, "SELECT status || ' ' || wall_seconds || ' ' || error FROM cells WHERE id = 2"),
               "failed 3.25 rank 1: out of memory\nat epoch 1");
@@ -409,28 +463,40 @@ static void test_provenance(void) {
     snprintf(want, sizeof want, "0@%s,1@node7,2@node7", host);
     CHECK_STR(q_text(db, "SELECT group_concat(rank || '@' || host) FROM (SELECT * FROM run_ranks ORDER BY rank)"), want);
 
-    /* A cell records the run that finished it; a new attempt clears it. */
+    /* A cell records the run that finished it; a new attempt clears it.
+     * Three cells of the grid (each treated as its own job here). */
+    int64_t c[3];
+    for (int k = 0; k < 3; k++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT id FROM cells WHERE kind = 'cell' ORDER BY id LIMIT 1 OFFSET %d", k);
+        c[k] = q_int(db, sql);
+    }
+    char sql[256];
     BdCellReport r = {1, 2, 3};
-    CHECK(bd_db_mark_running(db, 1, 1, "node7", &err) == 0);
-    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 1") == 1);
-    CHECK(bd_db_mark_done(db, 1, &r, &err) == 0);
-    CHECK(bd_db_mark_running(db, 2, 1, "node7", &err) == 0 && bd_db_mark_failed(db, 2, 1, "x", &err) == 0);
+    CHECK(bd_db_mark_running(db, c[0], 1, "node7", &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[0]);
+    CHECK(q_int(db, sql) == 1);
+    CHECK(bd_db_mark_done(db, c[0], &r, &err) == 0);
+    CHECK(bd_db_mark_running(db, c[1], 1, "node7", &err) == 0 && bd_db_mark_failed(db, c[1], 1, "x", &err) == 0);
     CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE run_id = 1") == 2);
-    CHECK(bd_db_mark_running(db, 2, 1, "node7", &err) == 0);
-    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 2") == 1);
-    CHECK(bd_db_mark_done(db, 2, &r, &err) == 0);
+    CHECK(bd_db_mark_running(db, c[1], 1, "node7", &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[1]);
+    CHECK(q_int(db, sql) == 1);
+    CHECK(bd_db_mark_done(db, c[1], &r, &err) == 0);
     CHECK(bd_db_run_end(db, run, 0, &err) == 0);
     /* After its end, the handle records no run. */
-    CHECK(bd_db_mark_running(db, 3, 1, "node7", &err) == 0 && bd_db_mark_done(db, 3, &r, &err) == 0);
-    CHECK(q_int(db, "SELECT run_id IS NULL FROM cells WHERE id = 3") == 1);
+    CHECK(bd_db_mark_running(db, c[2], 1, "node7", &err) == 0 && bd_db_mark_done(db, c[2], &r, &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[2]);
+    CHECK(q_int(db, sql) == 1);
 
     /* Done cells of another build, or of none recorded, are told apart. */
     char *note = (char *)"unset";
-    CHECK(bd_db_other_builds(db, sid, &note, &err) == 1); /* cell 3: no run */
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 1); /* the third: no run */
     CHECK_CONTAINS(note, "1 done cell of this sweep was computed by another build (1 by a build that was not "
                          "recorded); this build is bdsweep ");
     free(note);
-    exec(db, "UPDATE cells SET run_id = 1 WHERE id = 3");
+    snprintf(sql, sizeof sql, "UPDATE cells SET run_id = 1 WHERE id = %" PRId64, c[2]);
+    exec(db, sql);
     CHECK(bd_db_other_builds(db, sid, &note, &err) == 0 && note == NULL);
     exec(db, "UPDATE runs SET git_commit = 'feedc0ffee12'");
     CHECK(bd_db_other_builds(db, sid, &note, &err) == 3);
@@ -533,11 +599,11 @@ static void test_versions(void) {
     bd_db_close(db);
     bd_db_close(fresh);
 
-    /* Version 2, the layout before provenance and parameters (a fresh file
+    /* Version 3, the layout before provenance and parameters (a fresh file
      * taken back): migrated to a fresh file's layout, the parameters of its
      * cells filled from their keys. */
-    char v2[4096];
-    db = open_new(v2, sizeof v2);
+    char v3[4096];
+    db = open_new(v3, sizeof v3);
     BdSweep sw = load_sweep("sweeps/smoke.yaml");
     int64_t sid;
     int n_new;
@@ -547,17 +613,18 @@ static void test_versions(void) {
              "DROP TABLE run_ranks; ALTER TABLE runs DROP COLUMN version; ALTER TABLE runs DROP COLUMN git_commit; "
              "ALTER TABLE runs DROP COLUMN build_options; ALTER TABLE cells DROP COLUMN run_id; "
              "DELETE FROM meta WHERE key = 'axis_parameters'; "
-             "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+             "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
     bd_db_close(db);
-    CHECK_MSG(bd_db_open(v2, 0, &db, &err) == 0, "%s", err.msg);
+    CHECK_MSG(bd_db_open(v3, 0, &db, &err) == 0, "%s", err.msg);
     fresh = open_new(path, sizeof path);
     if (db && fresh) {
         char *migrated = schema_shape(db), *made = schema_shape(fresh);
         CHECK_STR(migrated, made);
         free(migrated);
         free(made);
-        CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = 6 AND "
-                             "axis = 'trigger' AND name = 'size'"),
+        CHECK_STR(q_text(db, "SELECT group_concat(DISTINCT p.value || ':' || typeof(p.value)) FROM cells c "
+                             "JOIN cell_parameters p ON p.cell_id = c.id AND p.axis = 'trigger' AND p.name = 'size' "
+                             "WHERE c.trigger = 'square(location=top-left,size=4)'"),
                   "4:integer");
         CHECK(q_int(db, "SELECT COUNT(*) FROM cells c WHERE NOT EXISTS (SELECT 1 FROM cell_parameters p "
                         "WHERE p.cell_id = c.id AND p.axis = 'train' AND p.name = 'lr')") == 0);
@@ -666,18 +733,34 @@ static void test_example_queries(void) {
     int64_t sid;
     int n_new;
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
-    const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
-    for (int c = 1; c <= 4; c++) {
-        CHECK(bd_db_mark_running(db, c, 1, "h", &err) == 0);
+    /* The first four cells done as a run does them: each by its model (the
+     * two of rate 0 by their seed's clean model), with its history. */
+    const char *model_names[] = {"loss", "clean_acc"}, *attack_names[] = {"asr", "triggered_acc"};
+    for (int i = 0; i < 4; i++) {
+        int64_t cell = row_of(db, &sw, i);
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT model_id FROM cells WHERE id = %lld", (long long)cell);
+        int64_t job = q_int(db, sql);
+        snprintf(sql, sizeof sql, "SELECT attack FROM cells WHERE id = %lld", (long long)cell);
+        char attack[256];
+        snprintf(attack, sizeof attack, "%s", q_text(db, sql));
+        const char *attacks[] = {attack};
+        BdDbDispatch d = {job, &cell, attacks, 1, 0};
+        CHECK_MSG(bd_db_job_start(db, &d, 1, "h", &err) == 0, "%s", err.msg);
+        BdBuf history;
+        bd_buf_init(&history);
         for (int e = 1; e <= 2; e++) {
-            double v[] = {1.0 / e, 0.8 + 0.01 * c, 0.1 * c, 0.5};
-            CHECK(bd_db_add_metrics(db, c, "train", e, names, v, 4, &err) == 0);
+            double m[] = {1.0 / e, 0.8 + 0.01 * i}, a[] = {0.1 * i, 0.5};
+            bd_metrics_put(&history, "train", e, "", model_names, m, 2);
+            bd_metrics_put(&history, "train", e, attack, attack_names, a, 2);
         }
         BdCellReport r = {1, 2, 3};
-        CHECK(bd_db_mark_done(db, c, &r, &err) == 0);
+        CHECK_MSG(bd_db_job_done(db, &d, &r, history.data, history.len, &err) == 0, "%s", err.msg);
+        bd_buf_free(&history);
     }
-    CHECK(bd_db_mark_running(db, 5, 1, "h", &err) == 0);
-    CHECK(bd_db_mark_failed(db, 5, 0.5, "synthetic failure", &err) == 0);
+    int64_t fifth = row_of(db, &sw, 4);
+    CHECK(bd_db_mark_running(db, fifth, 1, "h", &err) == 0);
+    CHECK(bd_db_mark_failed(db, fifth, 0.5, "synthetic failure", &err) == 0);
     snprintf(qpath, sizeof qpath, "%s/results/queries.sql", src_root);
     char *sql = test_read(qpath);
     CHECK_MSG(strlen(sql) > 100, "%s is missing", qpath);

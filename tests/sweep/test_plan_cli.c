@@ -46,7 +46,7 @@ static void test_golden(void) {
     run(&o1, &e1, "plan", "--keys", s, NULL);
     run(&o2, &e2, "plan", "--keys", s, NULL);
     CHECK(!strcmp(o1, o2));
-    CHECK_CONTAINS(o1, "\n50 cells\n");
+    CHECK_CONTAINS(o1, "\n50 cells, 36 models to train\n");
     free(o1), free(o2), free(e1), free(e2);
 }
 
@@ -60,7 +60,7 @@ static void test_cost(void) {
     CHECK_CONTAINS(out, "trigger=square poison_rate=0 seed=1 train=sgd(epochs=2,limit_test=1000,limit_train=4000)\t# "
                         "421642 params, ");
     CHECK_CONTAINS(out, "# compute: ");
-    CHECK_CONTAINS(out, " core-hours at 10 GFLOP/s per core\n6 cells\n");
+    CHECK_CONTAINS(out, " core-hours at 10 GFLOP/s per core\n6 cells, 6 models to train\n");
     /* What the checks were made against. */
     CHECK_CONTAINS(out, "\n# dataset fashion-mnist: trigger fit, classes and poisoning pools checked against the "
                         "data\n# compute: ");
@@ -122,7 +122,7 @@ static void test_invalid(void) {
     CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
     CHECK_CONTAINS(out, "dataset=flowers(path=/cluster/flowers) arch=cnn-small trigger=blend poison_rate=0.1\t# ");
     CHECK_CONTAINS(out, "(data not here: standard sizes assumed)\n");
-    CHECK_CONTAINS(out, "2 cell(s) with the standard dataset sizes assumed (the data is not here)\n2 cells\n");
+    CHECK_CONTAINS(out, "2 cell(s) with the standard dataset sizes assumed (the data is not here)\n2 cells, 2 models to train\n");
     snprintf(want, sizeof want, "bdsweep: warning: %s:3:13: grid.dataset[0]: flowers: cannot open folder", path);
     CHECK_CONTAINS(err, want);
     int warnings = 0;
