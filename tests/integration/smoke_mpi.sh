@@ -44,7 +44,8 @@ else
 fi
 expect_eq "$(q "$db" "select group_concat(rank || '@' || host) from (select * from run_ranks order by rank)")" \
   "0@$(hostname),1@$(hostname),2@$(hostname)" "the run's ranks and their hosts"
-expect_eq "$(q "$db" "select count(*) from cells where run_id = 1")" "$n" "every cell records the run that finished it"
+expect_eq "$(q "$db" "select count(*) from cells where kind = 'cell' and run_id = 1")" "$n" "every cell records the run that finished it"
+expect_eq "$(q "$db" "select count(*) from cells where run_id is null")" "0" "every job records the run that finished it"
 "$BDSWEEP" status "$db" > "$WORK/status"
 grep -q "^  build     bdsweep $version, " "$WORK/status" || { cat "$WORK/status"; fail "status shows no build"; }
 grep -q "^  ranks     0-2 on $(hostname)$" "$WORK/status" || { cat "$WORK/status"; fail "status shows no ranks"; }
