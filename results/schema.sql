@@ -97,7 +97,7 @@ CREATE TABLE runs(
   host TEXT NOT NULL,
   pid INTEGER NOT NULL,
   exit_status INTEGER,
-  -- The build that ran it (NULL for runs recorded before schema version 3).
+  -- The build that ran it (NULL for runs recorded before schema version 4).
   version TEXT,
   git_commit TEXT,
   build_options TEXT
