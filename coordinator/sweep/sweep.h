@@ -79,7 +79,8 @@ typedef struct BdSweep {
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
     /* What the checks that need the data were made against, one line per
-     * dataset ("fashion-mnist: its 60000 training labels"): `plan` prints them. */
+     * dataset ("dataset fashion-mnist: trigger fit, classes and poisoning pools
+     * checked against the data"): `plan` prints them. */
     char **notes;
     int n_notes;
 } BdSweep;

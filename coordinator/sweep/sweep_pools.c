@@ -7,8 +7,9 @@
  *
  * The training split is the first n_train samples of the dataset's (the
  * training setting's limit_train) less the part held out for retraining,
- * which the worker draws at random with the cell's seed (bd_job_plan gives
- * both sizes). So the pool of a cell is a hypergeometric draw: of the M
+ * which the worker draws at random per seed (its data stream,
+ * worker/cell/streams.h; bd_job_plan gives both sizes). So the pool of a
+ * cell is a hypergeometric draw: of the M
  * samples it is drawn from, K are in the pool, and the split keeps n of the
  * M. With the labels at hand (the data is here) M is n_train and K is
  * counted; without them, the dataset's standard label counts give K when
@@ -21,7 +22,7 @@
  * A combination whose cells succeed with a probability below MUST_FAIL
  * (none can, or fewer than 1 in 1000) is an error: those cells must fail.
  * One whose cells fail with a probability above MAY_FAIL is a warning that
- * says how many will. */
+ * says how likely, for each seed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +177,7 @@ static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const Bd
     /* The largest rate that (nearly) every cell reaches, rounded down as printed. */
     double safe_rate = n ? floor4((double)draw_reached_by(draw, 1.0 - MAY_FAIL) / n) : 0;
     bd_text_format(safe, sizeof safe, "a rate of at most %.4g%s", safe_rate,
-                   lo == hi ? "" : " (enough for 999 cells in 1000)");
+                   lo == hi ? "" : " (enough with a probability of 0.999)");
     const char *first = sw->cells[seen->pool_first[i]].key;
     char which[64]; /* "this cell", "these 315 cells" */
     if (cells == 1) bd_text_format(which, sizeof which, "this cell");
@@ -197,9 +198,9 @@ static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const Bd
     }
     bd_text_format(msg, sizeof msg,
                    "with %s, %s and %s: %s: poison rate %g needs %ld poisoned samples of %s, and %s (%s): %s "
-                   "will fail with a probability of about %.0f%%, %s; expected %s (the first: %s)",
+                   "will fail with a probability of about %.0f%% for each seed, %s; expected %s (the first: %s)",
                    ds, st, tg, strategy->name, rate, count, s->words, pool, data->source, which, 100.0 * (1.0 - ok),
-                   s->heldout ? "as each holds out its own random part for retraining"
+                   s->heldout ? "as the part held out for retraining is drawn per seed"
                               : "as the classes of the first samples are not known without the data",
                    safe, first);
     sw_warn(c, at->line, at->col, at->where, "%s", msg);

@@ -462,7 +462,7 @@ static void test_pools(void) {
                  "training labels): this cell must fail; expected a rate of at most 0.75 with this strategy, or an "
                  "exclude entry for it (in all, 6 cells of 6 such combinations must fail); the first: ");
 
-    /* A held-out part for retraining, drawn per cell, makes the pool a
+    /* A held-out part for retraining, drawn per seed, makes the pool a
      * random draw: 2 classes of 500, 100 held out, rate 0.5 needs 450 of
      * the source class's 450 on average: about half the cells fail (a
      * warning); 0.6 (540) cannot succeed. */
@@ -479,8 +479,9 @@ static void test_pools(void) {
                                        "retraining), and the pool (the source class 1, target 0) holds 450 on average "
                                        "and at most 500 (counted in the data's 1000 training labels): this cell ");
         CHECK_CONTAINS(sw.warnings[0], "training labels): this cell will fail with a probability of about 4");
-        CHECK_CONTAINS(sw.warnings[0], "%, as each holds out its own random part for retraining; expected a rate of "
-                                       "at most 0.4833 (enough for 999 cells in 1000) (the first: ");
+        CHECK_CONTAINS(sw.warnings[0], "% for each seed, as the part held out for retraining is drawn per seed; "
+                                       "expected a rate of at most 0.4833 (enough with a probability of 0.999) (the "
+                                       "first: ");
     }
     bd_sweep_free(&sw);
     snprintf(yaml, sizeof yaml, "%s  poison_rate: [0.4, 0.6]\n", held);
