@@ -24,7 +24,8 @@ static void usage(FILE *f) {
             "A finding the database cannot speak to says so and what to add to the sweep.\n"
             "Works on a partial database (pending, running or failed cells) and says\n"
             "what is missing. Reads the database in one transaction: a report made\n"
-            "while a run writes shows one consistent moment.\n"
+            "while a run writes shows one consistent moment. Works on read-only\n"
+            "storage and on a --publish snapshot.\n"
             "\n"
             "Writes into DIR (created if needed; files of the same names are replaced):\n"
             "  index.html            self-contained page: findings, figures (inline SVG),\n"
@@ -58,7 +59,7 @@ static void usage(FILE *f) {
             "regularizer_effect and persistence (results/README.md documents them).\n"
             "\n"
             "exit status: 0; 1 when the report cannot be written; 2 when the command\n"
-            "line is wrong, or the database is missing or not bdsweep's.\n");
+            "line is wrong, or the database is missing, damaged or not bdsweep's.\n");
 }
 
 static int bad(const char *msg, const char *arg) {
@@ -119,7 +120,7 @@ int bd_cmd_report(int argc, char **argv) {
 
     BdDb *db;
     BdError err = {{0}};
-    if (bd_db_open(path, 0, &db, &err) < 0) {
+    if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep report: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }

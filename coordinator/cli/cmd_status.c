@@ -25,7 +25,9 @@ static void usage(FILE *f) {
             "\n"
             "  --sweep NAME   only the cells of the sweep(s) named NAME\n"
             "\n"
-            "exit status: 0, or 2 when the database is missing or not bdsweep's.\n");
+            "Works on read-only storage and on a --publish snapshot.\n"
+            "\n"
+            "exit status: 0, or 2 when the database is missing, damaged or not bdsweep's.\n");
 }
 
 /* 45s, 3m12s, 2h05m, 3d04h */
@@ -382,7 +384,7 @@ int bd_cmd_status(int argc, char **argv) {
     }
     BdDb *db;
     BdError err = {{0}};
-    if (bd_db_open(path, 0, &db, &err) < 0) {
+    if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep status: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }

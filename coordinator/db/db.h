@@ -45,10 +45,17 @@
 
 typedef struct BdDb BdDb;
 
-/* create=1 makes the parent folder and the file; 0 requires an existing
- * bdsweep database. Refuses a file that is not SQLite, a SQLite database
- * that is not bdsweep's, and a schema newer than this build. */
+/* For the writer (a run). create=1 makes the parent folder and the file; 0
+ * requires an existing bdsweep database. Refuses a file that is not SQLite,
+ * a SQLite database that is not bdsweep's, a damaged one (PRAGMA
+ * quick_check, before anything is written), and a schema newer than this
+ * build. Puts the file in WAL mode. */
 int bd_db_open(const char *path, int create, BdDb **out, BdError *err);
+/* For readers (status, report): the same refusals, but the journal mode is
+ * left alone, and the file may be on read-only storage: then nothing is
+ * written, and views that are not this build's are replaced by TEMP views
+ * of this connection. */
+int bd_db_open_read(const char *path, BdDb **out, BdError *err);
 void bd_db_close(BdDb *db);
 /* For read-only queries (status, report). */
 sqlite3 *bd_db_sqlite(BdDb *db);
@@ -175,5 +182,21 @@ int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err);
  * The caller frees both. */
 char *bd_db_schema_sql(void);
 char *bd_db_schema_markdown(void);
+
+/* ---- for readers elsewhere (db_publish.c) ---- */
+
+/* The end of a run: the write-ahead log checkpointed into the file and the
+ * file switched back to rollback-journal mode, so that a finished database
+ * can be read from read-only storage or copied as one file. Fails (the file
+ * stays in WAL mode, nothing is lost) while another connection has it open. */
+int bd_db_finish_run(BdDb *db, BdError *err);
+/* Refuses a snapshot path that is the database itself (or one of its -wal,
+ * -shm, -journal files), or whose folder does not exist. */
+int bd_db_publish_check(const char *db_path, const char *dest, BdError *err);
+/* A consistent snapshot of the database at dest, for readers on other hosts:
+ * SQLite's online backup into a temporary file in dest's folder, in
+ * rollback-journal mode, flushed to disk, then renamed over dest, so that a
+ * reader sees the previous snapshot or this one, never a partial file. */
+int bd_db_publish(BdDb *db, const char *dest, BdError *err);
 
 #endif

@@ -10,6 +10,7 @@
 struct BdDb {
     sqlite3 *h;
     char path[4096];
+    int readonly; /* the connection cannot write the file (read-only storage, or opened immutable) */
     int64_t run_id; /* the run this handle records (bd_db_run_begin), 0 for none */
     /* The canonical texts of the axes' absent and control values, for the
      * generated columns (db_columns.c); filled on first use. */
@@ -109,12 +110,22 @@ typedef struct BdDbView {
 BdDbView *bd_db_views_make(int *n);
 void bd_db_views_free(BdDbView *v, int n);
 
+/* ---- db_check.c -------------------------------------------------------------- */
+
+/* 0 when PRAGMA quick_check finds the file intact; else -1 with a message
+ * that says the file is damaged and what to do about it. */
+int bd_db_check_intact(BdDb *db, BdError *err);
+/* The message for a damaged file, with SQLite's finding; returns -1. */
+int bd_db_damaged(BdDb *db, BdError *err, const char *finding);
+
 /* ---- helpers (db_open.c) ---------------------------------------------------- */
 
 /* "PATH: what: <sqlite message>"; returns -1. */
 int bd_db_fail(BdDb *db, BdError *err, const char *what);
 int bd_db_exec(BdDb *db, const char *sql, BdError *err);
 int bd_db_prepare(BdDb *db, const char *sql, sqlite3_stmt **st, BdError *err);
+/* Whether the file is in WAL mode (PRAGMA journal_mode answers 'wal'). */
+int bd_db_in_wal_mode(BdDb *db);
 /* BEGIN IMMEDIATE (takes the write lock at once, waiting up to the busy timeout). */
 int bd_db_begin(BdDb *db, BdError *err);
 int bd_db_commit(BdDb *db, BdError *err);

@@ -122,12 +122,11 @@ static int register_pretrain(Reg *r, const char *pretrain_key, int64_t job, BdEr
 
 static int register_all(Reg *r, const BdSweep *sw, BdError *err) {
     const BdSweepModels *m = &sw->models;
-    int64_t *model_row = bd_xcalloc((size_t)m->n + 1, sizeof *model_row);
+    int64_t *model_row = bd_xcalloc((size_t)m->n_clean + 1, sizeof *model_row);
     int rc = 0;
     /* The clean models, each where its first cell is in sweep order. */
-    for (int k = 0; k < m->n && rc == 0; k++) {
-        const BdSweepModel *model = &m->models[k];
-        if (model->kind != BD_JOB_CLEAN) continue;
+    for (int k = 0; k < m->n_clean && rc == 0; k++) {
+        const BdSweepModel *model = &m->clean[k];
         const BdSweepCell *first = &sw->cells[model->first_cell];
         rc = ensure_row(r, model->key, BD_JOB_CLEAN, (const char *const *)first->values, model->first_cell,
                         &model_row[k], err);
@@ -138,8 +137,7 @@ static int register_all(Reg *r, const BdSweep *sw, BdError *err) {
         int64_t id = 0;
         rc = ensure_row(r, c->key, BD_JOB_CELL, (const char *const *)c->values, i, &id, err);
         if (rc < 0) break;
-        const BdSweepModel *model = &m->models[m->cell_model[i]];
-        int own = model->kind == BD_JOB_CELL;
+        int own = m->cell_model[i] < 0;
         /* A cell that is not done follows this build's choice of model; a
          * done one keeps the model its numbers came from. */
         sqlite3_bind_int64(r->set_model, 1, id);

@@ -39,9 +39,22 @@ void co_report_db_error(Coordinator *co, const BdError *err) {
     co->db_broken = 1;
 }
 
+/* A --publish snapshot. A failure is a warning: the database itself is
+ * intact, and the next snapshot tries again. */
+static void co_publish(Coordinator *co, int at_end) {
+    co->last_publish = bd_monotonic_seconds();
+    BdError err = {{0}};
+    if (bd_db_publish(co->db, co->opt.publish, &err) == 0) return;
+    char msg[BD_ERROR_MAX + 64];
+    snprintf(msg, sizeof msg, "bdsweep: warning: %s", err.msg);
+    if (at_end) fprintf(stderr, "%s\n", msg);
+    else bd_progress_message(&co->progress, msg);
+}
+
 void co_heartbeat(Coordinator *co) {
     bd_exit_if_orphaned(co->parent);
     double now = bd_monotonic_seconds();
+    if (co->opt.publish && now - co->last_publish >= co->opt.publish_every) co_publish(co, 0);
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
     BdError err = {{0}};
@@ -57,6 +70,10 @@ int co_prepare(Coordinator *co, int nranks) {
         return BD_EXIT_USAGE;
     }
     const char *db_path = co->opt.db_path ? co->opt.db_path : co->sweep.db_path;
+    if (co->opt.publish && bd_db_publish_check(db_path, co->opt.publish, &err) < 0) {
+        fprintf(stderr, "bdsweep run: %s\n", err.msg);
+        return BD_EXIT_USAGE;
+    }
     if (bd_db_open(db_path, 1, &co->db, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_INFRA;
@@ -106,7 +123,7 @@ int co_prepare(Coordinator *co, int nranks) {
     int to_run = co_build_queue(co);
     if (to_run < 0) return BD_EXIT_INFRA;
     char msg[8400];
-    int models = co->sweep.models.n + co->sweep.models.n_pretrain;
+    int models = bd_sweep_models_count(&co->sweep.models);
     snprintf(msg, sizeof msg,
              "bdsweep: sweep '%s': %d cells on %d models (%d new rows), %d done, %d failed%s; %d job%s to run on %d "
              "%s; database %s",
@@ -278,5 +295,7 @@ int co_finish(Coordinator *co) {
                 co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
     }
     if (bd_db_run_end(co->db, co->run_id, status, &err) < 0) fprintf(stderr, "bdsweep: %s\n", err.msg);
+    if (bd_db_finish_run(co->db, &err) < 0) fprintf(stderr, "bdsweep: warning: %s\n", err.msg);
+    if (co->opt.publish) co_publish(co, 1);
     return status;
 }

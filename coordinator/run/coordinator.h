@@ -60,6 +60,7 @@ typedef struct Coordinator {
     char ckpt_dir[4200];
     BdProgress progress;
     double last_heartbeat;
+    double last_publish; /* of the last --publish snapshot; 0: none yet */
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     double deadline; /* Unix time after which no cell starts; 0: none */
     int stopped_by_limit; /* cells the time limit stopped or kept from starting */

@@ -19,19 +19,27 @@ typedef struct BdCellCost {
     double train_gflop;   /* per image, forward + backward */
     double total_gflop;   /* the whole run of the cell's model */
     int shared_by;        /* cells measured on that model (1: the cell's own) */
+    int clean;            /* that model is a clean model (of the cell's seed) */
     char why[256];
 } BdCellCost;
 
 typedef struct BdSweepCost {
-    BdCellCost *cells;    /* [n_cells] */
     double pretrain_gflop; /* the pre-training jobs, each once */
-    double total_gflop;   /* everything known, each model once */
-    int models;           /* models to train: cells' own, clean models, pre-training jobs */
+    double total_gflop;   /* everything known, each model once (pre-training once
+                             bd_sweep_cost_end has run) */
     int unknown;          /* cells whose cost is unknown */
     int nominal;          /* cells costed with assumed dataset sizes */
+    struct CostCache *cache; /* private */
 } BdSweepCost;
 
-void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out);
-void bd_sweep_cost_free(BdSweepCost *c);
+/* One cell at a time, as the cells are walked (bd_sweep_walk_next):
+ * begin, then cell for each, then end. */
+void bd_sweep_cost_begin(const BdSweep *sw, BdSweepCost *c);
+/* The cost of the walk's current cell, the i-th, counted in the totals
+ * when the cell is the first of its model (its pre-training job, if any,
+ * once per sweep). */
+void bd_sweep_cost_cell(BdSweepCost *c, const BdSweep *sw, const BdSweepWalk *w, int i, BdCellCost *out);
+/* Adds the pre-training jobs to the total; frees what begin took. */
+void bd_sweep_cost_end(BdSweepCost *c);
 
 #endif

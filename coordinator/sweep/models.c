@@ -2,7 +2,13 @@
  * with poisoned training data is its own model; a cell of rate 0 — or whose
  * rate poisons no sample of its training split, when the split's size can be
  * known here — is measured on the clean model of its seed, one model for
- * every attack of the sweep. */
+ * every attack of the sweep.
+ *
+ * One walk of the cells, keyed by value indices rather than texts: only the
+ * clean models are kept (few), so a grid of 10^7 poisoned cells costs no
+ * memory per cell here. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,26 +17,36 @@
 #include "dataset.h"
 #include "job.h"
 #include "job_plan.h"
-#include "rng.h"
-#include "sweep.h"
+#include "sweep_internal.h"
 
-/* The training split of a dataset, per distinct dataset text (few per sweep). */
+/* The training and test split of a dataset value. */
 typedef struct Sizes {
-    const char *text;
-    int known, n_train, n_test;
+    int made, known, n_train, n_test;
 } Sizes;
 
-static const Sizes *sizes_of(Sizes **list, int *n, const char *text) {
-    for (int i = 0; i < *n; i++)
-        if ((*list)[i].text == text || !strcmp((*list)[i].text, text)) return &(*list)[i];
-    *list = bd_xrealloc(*list, sizeof **list * (size_t)(*n + 1));
-    Sizes *s = &(*list)[(*n)++];
-    *s = (Sizes){text, 0, 0, 0};
-    BdSpec spec;
+struct SwModelIndex {
+    SwStrSet clean;     /* the clean job's value indices -> index into clean */
+    Sizes *sizes;       /* [dataset value] */
+    unsigned clean_mask, attack_mask;
+    /* Whether each rate poisons nothing, for the last (dataset, train,
+     * retrain) values: consecutive cells mostly differ in other axes. */
+    int last[3];
+    signed char *nothing; /* [rate value]: 1 yes, 0 no, -1 not known yet */
+    int n_rates;
+    BdJob job; /* a cell job with the values the plan depends on, for bd_job_plan */
+};
+
+/* What the training split's size depends on. */
+static const BdAxis split_axes[3] = {BD_AXIS_DATASET, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
+
+static const Sizes *sizes_of(struct SwModelIndex *ix, const BdSweep *sw, int d) {
+    Sizes *s = &ix->sizes[d];
+    if (s->made) return s;
+    s->made = 1;
+    const BdSpec *spec = bd_sweep_spec(sw, BD_AXIS_DATASET, d);
     BdDataNominal nominal;
-    if (bd_axis_value_parse(bd_axes(), BD_AXIS_DATASET, text, &spec, NULL) < 0) return s;
-    if (bd_dataset_sizes(&spec, &s->n_train, &s->n_test, NULL) == 0) s->known = 1;
-    else if (bd_dataset_nominal(&spec, &nominal, NULL) == 0) {
+    if (bd_dataset_sizes(spec, &s->n_train, &s->n_test, NULL) == 0) s->known = 1;
+    else if (bd_dataset_nominal(spec, &nominal, NULL) == 0) {
         s->n_train = nominal.n_train;
         s->n_test = nominal.n_test;
         s->known = 1;
@@ -40,112 +56,109 @@ static const Sizes *sizes_of(Sizes **list, int *n, const char *text) {
 
 /* Whether the cell's poisoning poisons nothing: rate 0, or a rate that
  * rounds to no sample of its training split (the held-out part taken off). */
-static int poisons_nothing(const BdSweepCell *c, Sizes **sizes, int *n_sizes) {
-    double rate = strtod(c->values[BD_AXIS_POISON_RATE], NULL);
-    if (rate == 0.0) return 1;
-    const Sizes *s = sizes_of(sizes, n_sizes, c->values[BD_AXIS_DATASET]);
-    if (!s->known) return 0;
-    BdJob job;
-    job.kind = BD_JOB_CELL;
-    if (bd_cell_parse(bd_axes(), c->key, &job.cell, NULL) < 0) return 0;
-    BdJobPlan plan;
-    bd_job_plan(&job, s->n_train, s->n_test, &plan);
-    return bd_poison_count(rate, plan.phases[0].train_samples) == 0;
-}
-
-/* An index of model keys: open addressing on their hash. */
-typedef struct Index {
-    int *slot; /* model index + 1; 0 empty */
-    size_t cap;
-} Index;
-
-static int index_find(const Index *ix, const BdSweepModel *models, const char *key, size_t *where) {
-    size_t h = (size_t)bd_hash_str(key) & (ix->cap - 1);
-    while (ix->slot[h]) {
-        if (!strcmp(models[ix->slot[h] - 1].key, key)) return ix->slot[h] - 1;
-        h = (h + 1) & (ix->cap - 1);
+static int poisons_nothing(struct SwModelIndex *ix, const BdSweep *sw, const BdSweepWalk *w) {
+    int same = 1;
+    for (int k = 0; k < 3; k++) same &= ix->last[k] == w->idx[split_axes[k]];
+    if (!same) {
+        for (int k = 0; k < 3; k++) ix->last[k] = w->idx[split_axes[k]];
+        memset(ix->nothing, -1, (size_t)ix->n_rates);
     }
-    *where = h;
-    return -1;
+    signed char *nothing = &ix->nothing[w->idx[BD_AXIS_POISON_RATE]];
+    if (*nothing >= 0) return *nothing;
+    double rate = strtod(w->cell.values[BD_AXIS_POISON_RATE], NULL);
+    const Sizes *s = rate == 0.0 ? NULL : sizes_of(ix, sw, w->idx[BD_AXIS_DATASET]);
+    if (rate == 0.0) *nothing = 1;
+    else if (!s->known) *nothing = 0;
+    else {
+        ix->job.kind = BD_JOB_CELL;
+        ix->job.cell.v[BD_AXIS_TRAIN] = *bd_sweep_spec(sw, BD_AXIS_TRAIN, w->idx[BD_AXIS_TRAIN]);
+        ix->job.cell.v[BD_AXIS_RETRAIN] = *bd_sweep_spec(sw, BD_AXIS_RETRAIN, w->idx[BD_AXIS_RETRAIN]);
+        BdJobPlan plan;
+        bd_job_plan(&ix->job, s->n_train, s->n_test, &plan);
+        *nothing = bd_poison_count(rate, plan.phases[0].train_samples) == 0;
+    }
+    return *nothing;
 }
 
-typedef struct Attacks {
-    int *cell;
-    int n;
-} Attacks;
+/* The value indices of the axes in mask, as a set key ("3,0,1,"), after a
+ * prefix (-1: none). */
+static void indices_key(char *out, size_t cap, int prefix, const int *idx, unsigned mask) {
+    size_t n = prefix >= 0 ? (size_t)snprintf(out, cap, "%d:", prefix) : 0;
+    out[n] = '\0';
+    for (int a = 0; a < BD_AXIS_COUNT && n < cap; a++)
+        if (mask & (1u << a)) n += (size_t)snprintf(out + n, cap - n, "%d,", idx[a]);
+}
+
+static struct SwModelIndex *index_new(const BdSweep *sw) {
+    struct SwModelIndex *ix = bd_xcalloc(1, sizeof *ix);
+    ix->sizes = bd_xcalloc((size_t)sw->axes[BD_AXIS_DATASET].n + 1, sizeof *ix->sizes);
+    ix->clean_mask = bd_job_kind_axes(bd_axes(), BD_JOB_CLEAN);
+    ix->attack_mask = bd_axes_attack_mask(bd_axes());
+    for (int k = 0; k < 3; k++) ix->last[k] = -1;
+    ix->n_rates = sw->axes[BD_AXIS_POISON_RATE].n;
+    ix->nothing = bd_xmalloc((size_t)ix->n_rates + 1);
+    return ix;
+}
+
+int bd_sweep_model_of(const BdSweepModels *m, const BdSweep *sw, const BdSweepWalk *w) {
+    if (!poisons_nothing(m->index, sw, w)) return -1;
+    char key[64 * BD_AXIS_COUNT];
+    indices_key(key, sizeof key, -1, w->idx, m->index->clean_mask);
+    int found = sw_strset_put(&m->index->clean, key, m->n_clean);
+    return found >= 0 ? found : m->n_clean; /* new: the next clean model */
+}
 
 int bd_sweep_models(const BdSweep *sw, BdSweepModels *out, BdError *err) {
     memset(out, 0, sizeof *out);
-    out->cell_model = bd_xmalloc(sizeof *out->cell_model * ((size_t)sw->n_cells + 1));
-    Index ix = {NULL, 64};
-    while (ix.cap < 2 * (size_t)sw->n_cells + 2) ix.cap *= 2;
-    ix.slot = bd_xcalloc(ix.cap, sizeof *ix.slot);
-    Sizes *sizes = NULL;
-    int n_sizes = 0, cap = 0, rc = 0;
-    char key[BD_KEY_MAX];
-    unsigned attack_mask = bd_axes_attack_mask(bd_axes());
-    Attacks *attacks = NULL; /* [model]: the first cell of each of its attacks */
-    for (int i = 0; i < sw->n_cells && rc == 0; i++) {
-        const BdSweepCell *c = &sw->cells[i];
-        BdJobKind kind = poisons_nothing(c, &sizes, &n_sizes) ? BD_JOB_CLEAN : BD_JOB_CELL;
-        if (kind == BD_JOB_CLEAN) rc = bd_job_key(bd_axes(), kind, (const char *const *)c->values, key, sizeof key, err);
-        const char *model_key = kind == BD_JOB_CLEAN ? key : c->key;
-        size_t where = 0;
-        int m = rc == 0 ? index_find(&ix, out->models, model_key, &where) : -1;
-        if (rc == 0 && m < 0) {
-            if (out->n == cap) {
-                cap = cap ? 2 * cap : 64;
-                out->models = bd_xrealloc(out->models, sizeof *out->models * (size_t)cap);
-                attacks = bd_xrealloc(attacks, sizeof *attacks * (size_t)cap);
+    out->index = index_new(sw);
+    if (sw->cells) out->cell_model = bd_xmalloc(sizeof *out->cell_model * ((size_t)sw->n_cells + 1));
+    SwStrSet attacks = {0}, pretrain = {0};
+    int cap = 0, rc, i = 0;
+    char key[64 * BD_AXIS_COUNT];
+    BdSweepWalk *w = bd_sweep_walk_begin();
+    while ((rc = bd_sweep_walk_next(sw, w, err)) == 1) {
+        int m = bd_sweep_model_of(out, sw, w);
+        if (m < 0) {
+            out->n_own++;
+        } else if (m == out->n_clean) { /* a new one */
+            char job_key[BD_KEY_MAX];
+            if (bd_job_key(bd_axes(), BD_JOB_CLEAN, (const char *const *)w->cell.values, job_key, sizeof job_key,
+                           err) < 0) {
+                rc = -1;
+                break;
             }
-            attacks[out->n] = (Attacks){NULL, 0};
-            m = out->n++;
-            out->models[m] = (BdSweepModel){bd_xstrdup(model_key), kind, i, 0, 0};
-            ix.slot[where] = m + 1;
+            if (out->n_clean == cap) {
+                cap = cap ? 2 * cap : 16;
+                out->clean = bd_xrealloc(out->clean, sizeof *out->clean * (size_t)cap);
+            }
+            out->clean[out->n_clean++] = (BdSweepModel){bd_xstrdup(job_key), i, 0, 0};
         }
-        if (rc == 0) {
-            out->models[m].n_cells++;
-            out->cell_model[i] = m;
-            /* A new attack of the model unless one of its cells so far has
-             * the same attack values (the value texts are shared between
-             * cells: the first cell of each attack stands for it). */
-            Attacks *at = &attacks[m];
-            int seen = 0;
-            for (int k = 0; k < at->n && !seen; k++) {
-                seen = 1;
-                for (int a = 0; a < BD_AXIS_COUNT; a++)
-                    if ((attack_mask & (1u << a)) && sw->cells[at->cell[k]].values[a] != c->values[a]) seen = 0;
-            }
-            if (!seen) {
-                at->cell = bd_xrealloc(at->cell, sizeof *at->cell * (size_t)(at->n + 1));
-                at->cell[at->n++] = i;
-                out->models[m].n_attacks++;
-            }
+        if (m >= 0) {
+            out->clean[m].n_cells++;
+            indices_key(key, sizeof key, m, w->idx, out->index->attack_mask);
+            if (sw_strset_put(&attacks, key, 0) < 0) out->clean[m].n_attacks++;
         }
+        if (out->cell_model) out->cell_model[i] = m;
+        /* Pre-training jobs are models to train too, each once. */
+        if (w->cell.pretrain_key && sw_strset_put(&pretrain, w->cell.pretrain_key, 0) < 0) out->n_pretrain++;
+        i++;
     }
-    /* Pre-training jobs are models to train too, each once. */
-    memset(ix.slot, 0, ix.cap * sizeof *ix.slot);
-    for (int i = 0; i < sw->n_cells && rc == 0; i++) {
-        const char *p = sw->cells[i].pretrain_key;
-        if (!p) continue;
-        size_t h = (size_t)bd_hash_str(p) & (ix.cap - 1);
-        while (ix.slot[h] && strcmp(sw->cells[ix.slot[h] - 1].pretrain_key, p)) h = (h + 1) & (ix.cap - 1);
-        if (!ix.slot[h]) {
-            ix.slot[h] = i + 1;
-            out->n_pretrain++;
-        }
-    }
-    for (int k = 0; k < out->n; k++) free(attacks[k].cell);
-    free(attacks);
-    free(ix.slot);
-    free(sizes);
+    bd_sweep_walk_end(w);
+    sw_strset_free(&attacks);
+    sw_strset_free(&pretrain);
     if (rc < 0) bd_sweep_models_free(out);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 void bd_sweep_models_free(BdSweepModels *m) {
-    for (int i = 0; i < m->n; i++) free(m->models[i].key);
-    free(m->models);
+    for (int i = 0; i < m->n_clean; i++) free(m->clean[i].key);
+    free(m->clean);
     free(m->cell_model);
+    if (m->index) {
+        sw_strset_free(&m->index->clean);
+        free(m->index->sizes);
+        free(m->index->nothing);
+        free(m->index);
+    }
     memset(m, 0, sizeof *m);
 }

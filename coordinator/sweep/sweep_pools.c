@@ -91,15 +91,32 @@ static size_t pool_index(const SwAxis *ax, const int idx[BD_AXIS_COUNT]) {
     return i;
 }
 
-size_t sw_pool_combinations(const SwAxis *ax) {
+static size_t pool_combinations(const SwAxis *ax) {
     int last[BD_AXIS_COUNT];
     for (int a = 0; a < BD_AXIS_COUNT; a++) last[a] = ax[a].n - 1;
     return pool_index(ax, last) + 1;
 }
 
-void sw_pool_seen(const SwAxis *ax, SwCombos *seen, const int idx[BD_AXIS_COUNT], int cell) {
+void sw_pool_begin(const SwAxis *ax, SwCombos *seen) {
+    size_t n = pool_combinations(ax);
+    seen->pool_cells = bd_xcalloc(n, sizeof *seen->pool_cells);
+    seen->pool_first_key = bd_xcalloc(n, sizeof *seen->pool_first_key);
+}
+
+/* The key of a combination's first cell is kept for the messages: the
+ * cells themselves may not be (BD_SWEEP_NO_CELLS). */
+void sw_pool_seen(const SwAxis *ax, SwCombos *seen, const int idx[BD_AXIS_COUNT], const char *key) {
     size_t i = pool_index(ax, idx);
-    if (!seen->pool_cells[i]++) seen->pool_first[i] = cell;
+    if (!seen->pool_cells[i]++) seen->pool_first_key[i] = bd_xstrdup(key);
+}
+
+void sw_pool_end(const SwAxis *ax, SwCombos *seen) {
+    if (seen->pool_first_key)
+        for (size_t i = 0, n = pool_combinations(ax); i < n; i++) free(seen->pool_first_key[i]);
+    free(seen->pool_first_key);
+    free(seen->pool_cells);
+    seen->pool_first_key = NULL;
+    seen->pool_cells = NULL;
 }
 
 /* "grid.strategy[1] (line 28)" or "the default strategy all-to-one". */
@@ -143,13 +160,13 @@ static void split_of(const SwPoolData *data, const SwAxis *ax, const int idx[BD_
 }
 
 /* One combination: an error kept in v, a warning, or nothing. */
-static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const BdSweep *sw, const SwPoolData *data,
-                      const Split *s, const int idx[BD_AXIS_COUNT], SwPoolVerdict *v) {
+static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const SwPoolData *data, const Split *s,
+                      const int idx[BD_AXIS_COUNT], SwPoolVerdict *v) {
     size_t i = pool_index(ax, idx);
     int cells = seen->pool_cells[i];
     const BdSpec *strategy = &ax[BD_AXIS_STRATEGY].specs[idx[BD_AXIS_STRATEGY]];
-    long target = strtol(ax[BD_AXIS_TARGET].specs[idx[BD_AXIS_TARGET]].name, NULL, 10);
-    double rate = strtod(ax[BD_AXIS_POISON_RATE].specs[idx[BD_AXIS_POISON_RATE]].name, NULL);
+    long target = strtol(ax[BD_AXIS_TARGET].values[idx[BD_AXIS_TARGET]].text, NULL, 10);
+    double rate = strtod(ax[BD_AXIS_POISON_RATE].values[idx[BD_AXIS_POISON_RATE]].text, NULL);
     int n = s->n_train - s->heldout;
     long K = bd_strategy_pool(strategy, target, s->counts, data->classes);
     Draw draw = {s->exact ? s->n_train : data->n_train, K, n};
@@ -178,7 +195,7 @@ static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const Bd
     double safe_rate = n ? floor4((double)draw_reached_by(draw, 1.0 - MAY_FAIL) / n) : 0;
     bd_text_format(safe, sizeof safe, "a rate of at most %.4g%s", safe_rate,
                    lo == hi ? "" : " (enough with a probability of 0.999)");
-    const char *first = sw->cells[seen->pool_first[i]].key;
+    const char *first = seen->pool_first_key[i];
     char which[64]; /* "this cell", "these 315 cells" */
     if (cells == 1) bd_text_format(which, sizeof which, "this cell");
     else bd_text_format(which, sizeof which, "these %d cells", cells);
@@ -206,8 +223,8 @@ static void check_one(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const Bd
     sw_warn(c, at->line, at->col, at->where, "%s", msg);
 }
 
-void sw_check_pools(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const BdSweep *sw, int d,
-                    const SwPoolData *data, SwPoolVerdict *v) {
+void sw_check_pools(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int d, const SwPoolData *data,
+                    SwPoolVerdict *v) {
     const SwAxis *S = &ax[BD_AXIS_STRATEGY], *G = &ax[BD_AXIS_TARGET], *R = &ax[BD_AXIS_POISON_RATE],
                  *Tr = &ax[BD_AXIS_TRAIN], *Re = &ax[BD_AXIS_RETRAIN];
     Split s = {.counts = bd_xcalloc((size_t)data->classes + 1, sizeof *s.counts)};
@@ -220,7 +237,7 @@ void sw_check_pools(SwCtx *c, const SwAxis *ax, const SwCombos *seen, const BdSw
                 for (idx[BD_AXIS_TARGET] = 0; idx[BD_AXIS_TARGET] < G->n; idx[BD_AXIS_TARGET]++)
                     for (idx[BD_AXIS_POISON_RATE] = 0; idx[BD_AXIS_POISON_RATE] < R->n; idx[BD_AXIS_POISON_RATE]++)
                         if (seen->pool_cells[pool_index(ax, idx)])
-                            check_one(c, ax, seen, sw, data, &s, idx, v);
+                            check_one(c, ax, seen, data, &s, idx, v);
         }
     free(s.counts);
 }
