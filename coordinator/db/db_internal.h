@@ -92,7 +92,8 @@ int bd_db_add_sweep_values(BdDb *db, const BdSweep *sw, BdError *err);
  * parameter tables. Inside the caller's transaction. */
 int bd_db_fill_axis_values(BdDb *db, BdError *err);
 /* On open: fills them again (its own transaction) when the file's
- * fingerprint is not this build's; writes nothing otherwise. */
+ * fingerprint is not this build's and the file can be written; writes
+ * nothing otherwise. */
 int bd_db_ensure_axis_values(BdDb *db, BdError *err);
 
 /* ---- db_views.c ------------------------------------------------------------- */

@@ -180,7 +180,10 @@ int bd_db_ensure_axis_values(BdDb *db, BdError *err) {
     int same = rc == SQLITE_ROW && sqlite3_column_text(st, 0) && !strcmp((const char *)sqlite3_column_text(st, 0), fp);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the parameter tables' fingerprint");
-    if (same) return 0;
+    /* A file that cannot be written here (read-only storage) keeps the rows
+     * of the build that filled it: a parameter added since has none there
+     * until the file is opened where it is writable. */
+    if (same || db->readonly) return 0;
     if (bd_db_begin(db, err) < 0) return -1;
     if (bd_db_fill_axis_values(db, err) < 0) return bd_db_rollback(db);
     return bd_db_commit(db, err);
