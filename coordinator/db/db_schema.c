@@ -111,10 +111,6 @@ static int drop_views(BdDb *db, BdError *err) {
     }
 }
 
-/* Version 2 to 3: clean models shared between cells and paired streams.
- * Every cell already there trained its own model with streams seeded from
- * its whole key: it keeps its numbers, is its own model, and is marked
- * unpaired (streams 1) so that no paired statistic pairs it. */
 /* The indexes of a rebuilt `cells` (dropping the old table dropped them). */
 static int cells_indexes(BdDb *db, BdError *err) {
     return bd_db_exec(db,
@@ -124,6 +120,10 @@ static int cells_indexes(BdDb *db, BdError *err) {
                       err);
 }
 
+/* Version 2 to 3: clean models shared between cells and paired streams.
+ * Every cell already there trained its own model with streams seeded from
+ * its whole key: it keeps its numbers, is its own model, and is marked
+ * unpaired (streams 1) so that no paired statistic pairs it. */
 static int pair_models(BdDb *db, BdError *err) {
     if (drop_views(db, err) < 0 ||
         rebuild(db, "cells", 1, "UPDATE %s SET model_id = id, streams = 1", err) < 0 ||
