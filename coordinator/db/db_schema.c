@@ -8,6 +8,8 @@
 
 #include "db_internal.h"
 #include "db_sql.h"
+#include "metrics.h"
+#include "strbuf.h"
 
 static const char *table_sql(const char *name) {
     for (int i = 0; bd_sql_tables[i].name; i++)
@@ -125,10 +127,22 @@ static int cells_indexes(BdDb *db, BdError *err) {
  * its whole key: it keeps its numbers, is its own model, and is marked
  * unpaired (streams 1) so that no paired statistic pairs it. */
 static int pair_models(BdDb *db, BdError *err) {
+    int added;
     if (drop_views(db, err) < 0 ||
         rebuild(db, "cells", 1, "UPDATE %s SET model_id = id, streams = 1", err) < 0 ||
-        rebuild(db, "metrics", 0, NULL, err) < 0)
+        rebuild(db, "metrics", 0, NULL, err) < 0 || bd_db_sync_cell_columns(db, 1, &added, err) < 0)
         return -1;
+    /* The numbers measured against the cell's attack name it, as a clean
+     * model's would (the metric table says which). */
+    BdStr names = {0};
+    for (int m = 0; m < BD_METRIC_COUNT; m++)
+        if (bd_metric_def((BdMetric)m)->per_attack)
+            bd_str_printf(&names, "%s'%s'", names.n ? ", " : "", bd_metric_def((BdMetric)m)->name);
+    char *sql = sqlite3_mprintf("UPDATE metrics SET attack = (SELECT c.attack FROM cells c WHERE c.id = cell_id) "
+                                "WHERE name IN (%s) AND (SELECT c.attack FROM cells c WHERE c.id = cell_id) IS NOT NULL",
+                                names.n ? bd_str_str(&names) : "''");
+    bd_str_free(&names);
+    if (exec_free(db, sql, err) < 0) return -1;
     return cells_indexes(db, err);
 }
 

@@ -535,7 +535,8 @@ static const char *v0_sql =
     "CREATE TABLE metrics(cell_id INTEGER NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL, "
     "  value REAL, PRIMARY KEY (cell_id, phase, epoch, name)) WITHOUT ROWID;"
     "INSERT INTO cells(key, cell_seed, status) VALUES ('dataset=mnist arch=cnn-small trigger=square poison_rate=0', "
-    "  '0123456789abcdef', 'done');";
+    "  '0123456789abcdef', 'done');"
+    "INSERT INTO metrics VALUES (1, 'train', 1, 'clean_acc', 0.8125), (1, 'train', 1, 'asr', 0.125);";
 
 static void make_raw(const char *path, const char *sql) {
     sqlite3 *h;
@@ -595,6 +596,15 @@ static void test_versions(void) {
         CHECK_MSG(bd_db_run_begin(db, 0, 1, &run, &err) == 0, "%s", err.msg);
         CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cell_results'") == 1);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 1);
+        /* Its numbers kept, on its own model, marked unpaired (written
+         * before the random streams were paired), the ASR its attack's. */
+        CHECK(q_int(db, "SELECT streams FROM cells") == 1);
+        CHECK(q_int(db, "SELECT model_id = id FROM cells") == 1);
+        CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE attack = ''") == 1);
+        CHECK_STR(q_text(db, "SELECT attack FROM metrics WHERE name = 'asr'"), q_text(db, "SELECT attack FROM cells"));
+        CHECK_STR(q_text(db, "SELECT clean_acc || ' ' || asr FROM cell_results"), "0.8125 0.125");
+        /* A fresh cell is paired. */
+        CHECK(q_int(fresh, "SELECT dflt_value FROM pragma_table_info('cells') WHERE name = 'streams'") == 2);
     }
     bd_db_close(db);
     bd_db_close(fresh);
