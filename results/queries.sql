@@ -17,6 +17,16 @@ WHERE status = 'done'
 GROUP BY trigger, poison_rate
 ORDER BY trigger, poison_rate;
 
+-- ASR against a parameter of the trigger (here its size; a bare `square` has
+-- its default size 3 in cell_parameters): no parsing of the value's text.
+SELECT r.trigger_name, p.value AS size, r.poison_rate,
+       COUNT(*) AS cells, ROUND(AVG(r.asr), 4) AS asr
+FROM cell_results r
+JOIN cell_parameters p ON p.cell_id = r.cell_id AND p.axis = 'trigger' AND p.name = 'size'
+WHERE r.status = 'done'
+GROUP BY r.trigger_name, p.value, r.poison_rate
+ORDER BY r.trigger_name, p.value, r.poison_rate;
+
 -- Finding 2: the clean-accuracy cost of poisoning, against the baseline
 -- (the same cell with poison rate 0: its key is the poisoned cell's
 -- baseline_key), per trigger and rate.

@@ -1,4 +1,4 @@
--- The tables of a bdsweep results database (schema version 3). bdsweep
+-- The tables of a bdsweep results database (schema version 4). bdsweep
 -- creates them in an empty file; results/README.md explains every column.
 -- Times are ISO-8601 UTC text with milliseconds ("2024-05-01T12:00:00.123Z").
 --
@@ -55,7 +55,10 @@ CREATE TABLE cells(
   gflops_per_image REAL,
   depends_on INTEGER REFERENCES cells(id),
   model_id INTEGER REFERENCES cells(id),
-  streams INTEGER NOT NULL DEFAULT 2
+  streams INTEGER NOT NULL DEFAULT 2,
+  -- The run that finished it (done or failed; NULL while it is pending or
+  -- running): runs says which build, run_ranks which hosts.
+  run_id INTEGER REFERENCES runs(id)
 );
 CREATE INDEX cells_status ON cells(status);
 CREATE INDEX cells_model ON cells(model_id);
@@ -93,5 +96,36 @@ CREATE TABLE runs(
   ranks INTEGER NOT NULL,
   host TEXT NOT NULL,
   pid INTEGER NOT NULL,
-  exit_status INTEGER
+  exit_status INTEGER,
+  -- The build that ran it (NULL for runs recorded before schema version 4).
+  version TEXT,
+  git_commit TEXT,
+  build_options TEXT
 );
+
+-- The ranks of a run and the host each ran on (rank 0 coordinates).
+CREATE TABLE run_ranks(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  rank INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  PRIMARY KEY (run_id, rank)
+) WITHOUT ROWID;
+
+-- The parameters of the axis values the cells use, every default filled in:
+-- one row per distinct value of an axis with presets (its canonical text, as
+-- in the cells' axis column), and one per parameter of it, numbers as
+-- INTEGER or REAL. The view cell_parameters joins them to the cells; a
+-- value is stored once however many cells share it.
+CREATE TABLE axis_values(
+  id INTEGER PRIMARY KEY,
+  axis TEXT NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE (axis, value)
+);
+
+CREATE TABLE axis_value_parameters(
+  value_id INTEGER NOT NULL REFERENCES axis_values(id),
+  name TEXT NOT NULL,
+  value,
+  PRIMARY KEY (value_id, name)
+) WITHOUT ROWID;

@@ -23,14 +23,22 @@ static void usage(FILE *f) {
             "the order `run` submits them, each followed by a tab and a comment with the\n"
             "model's parameter count, its training GFLOP per image and the GFLOP of the\n"
             "whole cell (training, evaluations after every epoch, retraining); then a\n"
-            "comment line with the sweep's total compute and the core-hours it takes at\n"
-            "G GFLOP/s per core (default %.0f, what `bdsweep bench` measures here); then a\n"
-            "last line `N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
+            "comment line per dataset saying what the checks that need the data were\n"
+            "made against (the data here, or its standard sizes), a comment line with\n"
+            "the sweep's total compute and the core-hours it takes at G GFLOP/s per core\n"
+            "(default %.0f, what `bdsweep bench` measures here); then a last line\n"
+            "`N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
             "poisons no sample) is measured on the clean model of its seed, trained once\n"
             "for every attack of the sweep: its comment says so, and the compute counts\n"
-            "each model once. Needs neither MPI nor a database. A dataset whose image\n"
-            "shape cannot be known on this machine (a flowers folder that exists only on\n"
-            "the cluster) is a warning here; `run` refuses it.\n"
+            "each model once. Needs neither MPI nor a database.\n"
+            "\n"
+            "Checks what can be known without training: every value, each trigger\n"
+            "against the images, each target and source against the classes, and each\n"
+            "strategy's pool against the poison rate (round(rate x N) samples of the\n"
+            "training split); a rate no cell (or fewer than 1 in 1000) can be given is\n"
+            "an error, one that some cells fail is a warning. A dataset or trigger file\n"
+            "that is not on this machine is a warning here (the standard sizes are used\n"
+            "when the dataset has them); `run` refuses it.\n"
             "\n"
             "  --keys                only the keys and the last line (for scripts)\n"
             "  --gflops-per-core G   the training speed the core-hours assume\n"
@@ -76,6 +84,7 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
     bd_sweep_walk_end(w);
     bd_sweep_cost_end(&cost);
     if (rc < 0 || keys_only) return rc;
+    for (int i = 0; i < sw->n_notes; i++) printf("# %s\n", sw->notes[i]);
     double hours = cost.total_gflop / gflops_per_core / 3600.0;
     int models = bd_sweep_models_count(&sw->models);
     printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",

@@ -1,6 +1,7 @@
 /* bdsweep status PATH.db [--sweep NAME]: where a results database stands —
  * counts per status (all cells and per sweep name), every failed cell with
- * its error, the running cells, and the last run. Read-only queries. */
+ * its error, the running cells, the builds that computed the done cells,
+ * and the last run with its build and hosts. Read-only queries. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,9 +17,11 @@ static void usage(FILE *f) {
             "Shows a results database: cell counts per status (pending, running, done,\n"
             "failed) in total and per sweep name, every failed cell with its key and\n"
             "error, the running cells with their rank, host and time so far, the\n"
-            "last run's start, heartbeat and finish, and how many groups of poisoned\n"
-            "cells can be told from their clean baselines by clean accuracy alone\n"
-            "(view `detection`; bdsweep report shows them).\n"
+            "builds that computed the done cells (bdsweep version, git commit and\n"
+            "build options of the run that finished each), the last run's start,\n"
+            "heartbeat, finish, build and the hosts of its ranks, and how many groups\n"
+            "of poisoned cells can be told from their clean baselines by clean\n"
+            "accuracy alone (view `detection`; bdsweep report shows them).\n"
             "\n"
             "  --sweep NAME   only the cells of the sweep(s) named NAME\n"
             "\n"
@@ -215,11 +218,87 @@ static int show_running(const Status *s) {
     return finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
+/* "bdsweep 0.1.0, commit 0bfe51075107, native=false buildtype=release ..."
+ * from the columns (version, git_commit, build_options) at col. */
+static void print_build(sqlite3_stmt *st, int col) {
+    printf("bdsweep %s, %s%s, %s", text(st, col), sqlite3_column_type(st, col + 1) == SQLITE_NULL ? "no commit" : "commit ",
+           text(st, col + 1), text(st, col + 2));
+}
+
+/* Which builds computed the done cells of the selection: the build of the
+ * run that finished each. */
+static int show_builds(const Status *s) {
+    sqlite3_stmt *st;
+    if (prepare(s,
+                "SELECT COUNT(*), r.id IS NULL, r.version, r.git_commit, r.build_options, MIN(r.id), MAX(r.id) "
+                "FROM cells c LEFT JOIN runs r ON r.id = c.run_id "
+                "WHERE c.status = 'done' AND c.kind = 'cell' AND " SELECTED " GROUP BY 2, 3, 4, 5 ORDER BY MAX(r.id) DESC",
+                &st) < 0)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!n++) printf("\ndone cells by build:\n");
+        int k = sqlite3_column_int(st, 0);
+        printf("  %d cell%s: ", k, k == 1 ? "" : "s");
+        if (sqlite3_column_int(st, 1)) {
+            printf("not recorded (done before bdsweep recorded builds)\n");
+            continue;
+        }
+        print_build(st, 2);
+        int64_t lo = sqlite3_column_int64(st, 5), hi = sqlite3_column_int64(st, 6);
+        if (lo == hi) printf(" (run #%" PRId64 ")\n", lo);
+        else printf(" (runs #%" PRId64 "..#%" PRId64 ")\n", lo, hi);
+    }
+    return finish(s, st, rc);
+}
+
+static void print_range(int first, int last) {
+    if (first == last) printf("%d", first);
+    else printf("%d-%d", first, last);
+}
+
+/* "0 on vm; 1-3 on node7": the run's ranks by host, consecutive ranks as ranges. */
+static int show_run_ranks(const Status *s, int64_t run_id, int ranks) {
+    sqlite3_stmt *st;
+    if (prepare(s, "SELECT rank, host FROM run_ranks WHERE run_id = ?2 ORDER BY host, rank", &st) < 0) return -1;
+    sqlite3_bind_int64(st, 2, run_id);
+    char host[256] = "";
+    int rc, n = 0, first = -1, last = -1;
+    printf("  ranks     ");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int rank = sqlite3_column_int(st, 0);
+        const char *h = text(st, 1);
+        int same_host = n > 0 && !strcmp(h, host);
+        n++;
+        if (same_host && rank == last + 1) {
+            last = rank;
+            continue;
+        }
+        if (first >= 0) print_range(first, last);
+        if (!same_host) {
+            if (first >= 0) printf(" on %s; ", host);
+            snprintf(host, sizeof host, "%s", h);
+        } else {
+            printf(",");
+        }
+        first = last = rank;
+    }
+    if (first >= 0) {
+        print_range(first, last);
+        printf(" on %s", host);
+    }
+    if (!n) printf("(not recorded)");
+    else if (n < ranks) printf(" (%d of %d ranks reported)", n, ranks);
+    printf("\n");
+    return finish(s, st, rc);
+}
+
 static int show_last_run(const Status *s) {
     sqlite3_stmt *st;
     if (prepare(s,
                 "SELECT r.id, COALESCE(w.name, '(no sweep)'), r.ranks, r.pid, r.host, r.started_at, r.heartbeat_at, "
-                "  r.finished_at, r.exit_status, (julianday('now') - julianday(r.heartbeat_at)) * 86400.0 "
+                "  r.finished_at, r.exit_status, (julianday('now') - julianday(r.heartbeat_at)) * 86400.0, "
+                "  r.version IS NOT NULL, r.version, r.git_commit, r.build_options "
                 "FROM runs r LEFT JOIN sweeps w ON w.id = r.sweep_id "
                 "WHERE ?1 IS NULL OR w.name = ?1 ORDER BY r.id DESC LIMIT 1",
                 &st) < 0)
@@ -239,7 +318,14 @@ static int show_last_run(const Status *s) {
             printf("  still running\n");
         else
             printf("  ended without finishing (killed?): its running cells go back to pending at the next run\n");
-        rc = SQLITE_DONE;
+        printf("  build     ");
+        if (sqlite3_column_int(st, 10)) print_build(st, 11);
+        else printf("not recorded (a run before bdsweep recorded builds)");
+        printf("\n");
+        int64_t run_id = sqlite3_column_int64(st, 0);
+        int ranks = sqlite3_column_int(st, 2);
+        sqlite3_finalize(st);
+        return show_run_ranks(s, run_id, ranks);
     } else if (rc == SQLITE_DONE) {
         printf("\nno run yet\n");
     }
@@ -313,7 +399,7 @@ int bd_cmd_status(int argc, char **argv) {
     if (!rc) {
         printf("database %s\n", path);
         if (show_counts(&s) < 0 || show_detection(&s) < 0 || show_failed(&s) < 0 || show_running(&s) < 0 ||
-            show_last_run(&s) < 0)
+            show_builds(&s) < 0 || show_last_run(&s) < 0)
             rc = 1;
     }
     bd_db_close(db);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "commands.h"
 #include "exit_status.h"
 
@@ -43,7 +44,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("bdsweep 0.1.0\n");
+        /* What every run records in the runs table. */
+        const BdBuildInfo *b = bd_build_info();
+        printf("bdsweep %s\ncommit %s\noptions %s\n", b->version, *b->git_commit ? b->git_commit : "(none: not built "
+               "from a git checkout)", b->options);
         return 0;
     }
     for (const BdCommand *c = bd_commands; c->name; c++)

@@ -38,7 +38,7 @@
 #define BD_DB_STREAMS_TEXT "2"
 
 /* The schema this build writes; older files are migrated on open, newer ones refused. */
-#define BD_DB_SCHEMA_VERSION 3
+#define BD_DB_SCHEMA_VERSION 4
 /* A run whose heartbeat is younger than this, and that has not finished,
  * holds the database: a second run refuses to start. */
 #define BD_DB_RUN_STALE_SECONDS 120
@@ -63,7 +63,9 @@ const char *bd_db_path(const BdDb *db);
 
 /* The sweep row (reused when a sweep of the same name and the same YAML text
  * was registered before) + every cell by key (new ones inserted as pending) +
- * the links in sweep order. Idempotent. *n_new: cells this call inserted. */
+ * the links in sweep order + the parameters of the axis values it uses
+ * (tables axis_values, axis_value_parameters). Idempotent. *n_new: cells
+ * this call inserted. */
 int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err);
 /* Inserts one pending cell from the canonical texts of its axis values
  * (texts[a], in axis order; not validated: for tools and tests that write
@@ -154,12 +156,24 @@ int bd_db_mark_stopped(BdDb *db, int64_t cell, BdError *err);
 /* counts[status] over the sweep's jobs (0: all of them). */
 int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[BD_DB_STATUS_COUNT], BdError *err);
 
-/* Records a run (this host and pid). Refuses while another run on this
- * database has not finished and has a heartbeat younger than
- * BD_DB_RUN_STALE_SECONDS ("another bdsweep run (pid P on HOST) is using DB
- * since T ..."), unless that run was on this host and its process is gone.
- * sweep_id 0: a run not tied to one sweep. */
+/* Records a run (this host and pid, this build: common/build_info.h; this
+ * host as rank 0). Refuses while another run on this database has not
+ * finished and has a heartbeat younger than BD_DB_RUN_STALE_SECONDS
+ * ("another bdsweep run (pid P on HOST) is using DB since T ..."), unless
+ * that run was on this host and its process is gone. sweep_id 0: a run not
+ * tied to one sweep (yet: bd_db_run_set_sweep). Until bd_db_run_end, the
+ * cells this handle marks done or failed record the run (cells.run_id). */
 int bd_db_run_begin(BdDb *db, int64_t sweep_id, int ranks, int64_t *run_id, BdError *err);
+/* The sweep a run registered after it began (the run is recorded first, so
+ * that registering waits for no other run). */
+int bd_db_run_set_sweep(BdDb *db, int64_t run_id, int64_t sweep_id, BdError *err);
+/* A rank of the run and the host it runs on (run_ranks). */
+int bd_db_run_add_rank(BdDb *db, int64_t run_id, int rank, const char *host, BdError *err);
+/* How many done cells of the sweep were computed by another build than this
+ * one (their run's version, commit or options differ, or no build was
+ * recorded), and, when there are any, a sentence for people that says which
+ * (*note, the caller frees). */
+int bd_db_other_builds(BdDb *db, int64_t sweep_id, char **note, BdError *err);
 int bd_db_run_heartbeat(BdDb *db, int64_t run_id, BdError *err);
 int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err);
 

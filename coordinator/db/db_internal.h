@@ -11,6 +11,7 @@ struct BdDb {
     sqlite3 *h;
     char path[4096];
     int readonly; /* the connection cannot write the file (read-only storage, or opened immutable) */
+    int64_t run_id; /* the run this handle records (bd_db_run_begin), 0 for none */
     /* The canonical texts of the axes' absent and control values, for the
      * generated columns (db_columns.c); filled on first use. */
     int design_ready;
@@ -78,6 +79,22 @@ int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX],
 int bd_db_add_cell_columns(BdDb *db, const char *table, BdError *err);
 /* How many generated columns `cells` lacks (reads only). */
 int bd_db_missing_cell_columns(BdDb *db, BdError *err);
+
+/* ---- db_parameters.c: the parameters of the axis values --------------------- */
+
+/* Adds the values of one job (texts[a] for the axes it has, NULL for the
+ * others) that are not stored yet, with their parameters. */
+int bd_db_add_axis_values(BdDb *db, const char *const *texts, BdError *err);
+/* The same for every value of a sweep's axes. */
+int bd_db_add_sweep_values(BdDb *db, const BdSweep *sw, BdError *err);
+/* Recomputes the parameters of every stored value, adds the values of the
+ * cells that are missing, and records the fingerprint of this build's
+ * parameter tables. Inside the caller's transaction. */
+int bd_db_fill_axis_values(BdDb *db, BdError *err);
+/* On open: fills them again (its own transaction) when the file's
+ * fingerprint is not this build's and the file can be written; writes
+ * nothing otherwise. */
+int bd_db_ensure_axis_values(BdDb *db, BdError *err);
 
 /* ---- db_views.c ------------------------------------------------------------- */
 

@@ -285,7 +285,7 @@ static int open_checked(BdDb *db, int how, BdError *err) {
     /* FULL survives power loss. */
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
-    if (ensure_cell_columns(db, err) < 0) return -1;
+    if (ensure_cell_columns(db, err) < 0 || bd_db_ensure_axis_values(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 

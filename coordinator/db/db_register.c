@@ -1,8 +1,9 @@
 /* Registering a sweep: its row, every cell by key (new ones pending), the
  * jobs that train the models its cells are measured on (coordinator/sweep/
  * models.c: a cell's own, a clean model shared by the cells of rate 0 of a
- * seed, the pre-training jobs), and the links in sweep order. One
- * transaction; registering the same sweep again changes nothing. */
+ * seed, the pre-training jobs), the parameters of its axis values
+ * (db_parameters.c), and the links in sweep order. One transaction;
+ * registering the same sweep again changes nothing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +112,7 @@ static int register_pretrain(Reg *r, const char *pretrain_key, int64_t job, BdEr
     char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX];
     const char *t[BD_AXIS_COUNT];
     int64_t id = 0;
-    if (bd_db_job_texts(pretrain_key, &p, texts, t, err) < 0 ||
+    if (bd_db_job_texts(pretrain_key, &p, texts, t, err) < 0 || bd_db_add_axis_values(r->db, t, err) < 0 ||
         ensure_row(r, pretrain_key, BD_JOB_PRETRAIN, t, -1, &id, err) < 0)
         return -1;
     sqlite3_bind_int64(r->set_depends, 1, job);
@@ -152,7 +153,8 @@ int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, B
     Reg r = {db, 0, 0, NULL, NULL, NULL, NULL, NULL};
     *n_new = 0;
     if (bd_db_begin(db, err) < 0) return -1;
-    if (find_or_add_sweep(db, sw, &r.sweep_id, err) < 0) return bd_db_rollback(db);
+    if (find_or_add_sweep(db, sw, &r.sweep_id, err) < 0 || bd_db_add_sweep_values(db, sw, err) < 0)
+        return bd_db_rollback(db);
     int rc = prepare_insert(db, &r.ins, err);
     if (rc == 0) rc = bd_db_prepare(db, "SELECT id FROM cells WHERE key = ?", &r.sel, err);
     if (rc == 0)
@@ -183,7 +185,7 @@ int bd_db_add_cell(BdDb *db, const char *const *texts, int64_t *id, BdError *err
         return -1;
     sqlite3_stmt *ins, *own;
     if (bd_db_begin(db, err) < 0) return -1;
-    if (prepare_insert(db, &ins, err) < 0) return bd_db_rollback(db);
+    if (bd_db_add_axis_values(db, texts, err) < 0 || prepare_insert(db, &ins, err) < 0) return bd_db_rollback(db);
     char seed_hex[32];
     snprintf(seed_hex, sizeof seed_hex, "%016" PRIx64, bd_hash_str(key));
     sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);

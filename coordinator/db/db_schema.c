@@ -19,21 +19,27 @@ static const char *table_sql(const char *name) {
 
 int bd_db_create_tables(BdDb *db, BdError *err) {
     int added;
-    if (bd_db_exec(db, table_sql("schema"), err) < 0) return -1;
-    return bd_db_sync_cell_columns(db, 0, &added, err);
+    if (bd_db_exec(db, table_sql("schema"), err) < 0 || bd_db_sync_cell_columns(db, 0, &added, err) < 0) return -1;
+    return bd_db_fill_axis_values(db, err); /* none yet: records the fingerprint */
 }
 
 /* Version 0 is the layout before run bookkeeping: every table of version 1
  * but `runs`. Version 1 lacks the generated columns of `cells` beyond the
- * axes (preset names, condition, the pairing keys). Each step must leave the
- * database as a fresh one of the next version (tests/db checks that the
- * migrated file has the tables and columns of a fresh one). */
+ * axes (preset names, condition, the pairing keys). Version 2 lacks the
+ * clean models shared between cells. Version 3 lacks the provenance (the
+ * build of a run, its ranks' hosts, the run that finished each cell) and the
+ * parameters of the axis values. Each step must leave the database as a
+ * fresh one of the next version (tests/db checks that the migrated file has
+ * the tables and columns of a fresh one). */
 static int pair_models(BdDb *db, BdError *err);
+static int provenance_and_parameters(BdDb *db, BdError *err);
 
 const BdDbMigration bd_db_migrations[] = {
     {0, "add the runs table", NULL},
     {1, "add the preset names and the pairing columns (condition, baseline_key, ...) to cells", NULL},
     {2, "add clean models, cells.model_id, cells.streams and metrics.attack (cells kept as unpaired)", pair_models},
+    {3, "add the provenance of runs and cells and the parameters of the axis values (filled from the keys)",
+     provenance_and_parameters},
     {0, NULL, NULL},
 };
 
@@ -107,6 +113,15 @@ static int drop_views(BdDb *db, BdError *err) {
     }
 }
 
+/* The indexes of a rebuilt `cells` (dropping the old table dropped them). */
+static int cells_indexes(BdDb *db, BdError *err) {
+    return bd_db_exec(db,
+                      "CREATE INDEX IF NOT EXISTS cells_status ON cells(status); "
+                      "CREATE INDEX IF NOT EXISTS cells_model ON cells(model_id); "
+                      "CREATE INDEX IF NOT EXISTS cells_condition ON cells(condition)",
+                      err);
+}
+
 /* Version 2 to 3: clean models shared between cells and paired streams.
  * Every cell already there trained its own model with streams seeded from
  * its whole key: it keeps its numbers, is its own model, and is marked
@@ -128,10 +143,37 @@ static int pair_models(BdDb *db, BdError *err) {
                                 names.n ? bd_str_str(&names) : "''");
     bd_str_free(&names);
     if (exec_free(db, sql, err) < 0) return -1;
-    return bd_db_exec(db,
-                      "CREATE INDEX cells_status ON cells(status); CREATE INDEX cells_model ON cells(model_id); "
-                      "CREATE INDEX IF NOT EXISTS cells_condition ON cells(condition)",
-                      err);
+    return cells_indexes(db, err);
+}
+
+/* A table of schema.sql the file does not have yet. */
+static int create_missing(BdDb *db, const char *name, BdError *err) {
+    char *sql = sqlite3_mprintf("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = %Q", name);
+    sqlite3_stmt *st;
+    int rc = bd_db_prepare(db, sql, &st, err);
+    sqlite3_free(sql);
+    if (rc < 0) return -1;
+    int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (exists) return 0;
+    char *create = table_statement(name, name);
+    rc = create ? bd_db_exec(db, create, err) : bd_fail(err, "internal error: no table %s in schema.sql", name);
+    free(create);
+    return rc;
+}
+
+/* Version 3 to 4: the provenance (the build columns of runs, run_ranks,
+ * cells.run_id: NULL for what was done before) and the parameters of the
+ * axis values, filled from the cells' keys. cells and runs are rebuilt from
+ * schema.sql, which suits a file that the step from 2 rebuilt already. */
+static int provenance_and_parameters(BdDb *db, BdError *err) {
+    if (drop_views(db, err) < 0 || rebuild(db, "cells", 1, NULL, err) < 0 || rebuild(db, "runs", 0, NULL, err) < 0 ||
+        cells_indexes(db, err) < 0)
+        return -1;
+    static const char *const tables[] = {"run_ranks", "axis_values", "axis_value_parameters"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (create_missing(db, tables[i], err) < 0) return -1;
+    return bd_db_fill_axis_values(db, err);
 }
 
 int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err) {

@@ -90,8 +90,8 @@ static int start_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
                       "UPDATE cells SET status = 'running', attempts = attempts + 1, started_at = " BD_DB_NOW ", "
-                      "finished_at = NULL, error = NULL, rank = ?2, host = ?3, wall_seconds = NULL, params = NULL, "
-                      "gflops_per_image = NULL, streams = " BD_DB_STREAMS_TEXT " WHERE id = ?1",
+                      "finished_at = NULL, run_id = NULL, error = NULL, rank = ?2, host = ?3, wall_seconds = NULL, "
+                      "params = NULL, gflops_per_image = NULL, streams = " BD_DB_STREAMS_TEXT " WHERE id = ?1",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
@@ -202,11 +202,12 @@ static int done_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     if (check_transition(db, id, FROM(RUNNING), BD_DB_DONE, err) < 0) return -1;
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
-                      "UPDATE cells SET status = 'done', finished_at = " BD_DB_NOW ", error = NULL, "
-                      "wall_seconds = ?2, params = ?3, gflops_per_image = ?4 WHERE id = ?1",
+                      "UPDATE cells SET status = 'done', finished_at = " BD_DB_NOW ", run_id = NULLIF(?5, 0), "
+                      "error = NULL, wall_seconds = ?2, params = ?3, gflops_per_image = ?4 WHERE id = ?1",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 5, db->run_id);
     sqlite3_bind_double(st, 2, r->wall_seconds);
     sqlite3_bind_int64(st, 3, r->params);
     sqlite3_bind_double(st, 4, r->gflops_per_image);
@@ -231,11 +232,12 @@ static int fail_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     if (check_transition(db, id, FROM(PENDING) | FROM(RUNNING), BD_DB_FAILED, err) < 0) return -1;
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
-                      "UPDATE cells SET status = 'failed', finished_at = " BD_DB_NOW ", wall_seconds = ?2, "
-                      "error = ?3 WHERE id = ?1",
+                      "UPDATE cells SET status = 'failed', finished_at = " BD_DB_NOW ", run_id = NULLIF(?4, 0), "
+                      "wall_seconds = ?2, error = ?3 WHERE id = ?1",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 4, db->run_id);
     sqlite3_bind_double(st, 2, c->wall);
     sqlite3_bind_text(st, 3, c->error && *c->error ? c->error : "(no message)", -1, SQLITE_STATIC);
     return step_done(db, st, "marking a cell failed", err);

@@ -6,6 +6,8 @@
  *                       call C: they must work from the plain sqlite3 CLI)
  *   conditions          one row per condition (the cells that differ only by
  *                       their seed) with its axis values (the axes table)
+ *   cell_parameters     one row per parameter of every axis value of every
+ *                       job (the axes with presets)
  *   epoch_metrics       one row per cell, phase and epoch, a column per metric
  *                       (common/metrics.h), from the hand-written cell_metrics
  *   metric_definitions  the metric table itself
@@ -45,6 +47,24 @@ static char *conditions(void) {
             bd_str_printf(&s, ", %s", c->name);
     }
     bd_str_puts(&s, ", COUNT(*) AS cells\nFROM cells WHERE kind = 'cell' GROUP BY condition");
+    return bd_str_take(&s);
+}
+
+/* One arm per axis with presets: the cells' column joined to the stored
+ * value of that text and its parameters (db_parameters.c). */
+static char *cell_parameters(void) {
+    BdStr s = {0};
+    bd_str_puts(&s, "CREATE VIEW cell_parameters AS");
+    int arms = 0;
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        const BdAxisDef *ax = &bd_axes()[a];
+        if (ax->kind != BD_AXIS_PRESETS) continue;
+        bd_str_printf(&s,
+                      "%s\nSELECT c.id AS cell_id, v.axis AS axis, p.name AS name, p.value AS value\n"
+                      "FROM cells c JOIN axis_values v ON v.axis = '%s' AND v.value = c.%s\n"
+                      "JOIN axis_value_parameters p ON p.value_id = v.id",
+                      arms++ ? "\nUNION ALL" : "", ax->name, ax->name);
+    }
     return bd_str_take(&s);
 }
 
@@ -102,7 +122,7 @@ static char *statement_of(const char *text) {
 BdDbView *bd_db_views_make(int *n) {
     int n_files = 0;
     while (bd_sql_views[n_files].name) n_files++;
-    BdDbView *v = bd_xcalloc((size_t)n_files + 4, sizeof *v);
+    BdDbView *v = bd_xcalloc((size_t)n_files + 5, sizeof *v);
     int k = 0;
     v[k++] = (BdDbView){"t_quantiles", t_quantiles(),
                         "### `t_quantiles` — Student's t\n\n"
@@ -117,6 +137,18 @@ BdDbView *bd_db_views_make(int *n) {
                         "`_name` column, the `_condition` pairing columns (`baseline_condition`, ...), and "
                         "`cells` (how many cells of the grid it holds). The views that summarise groups of "
                         "seeds join it for their axis columns.\n", 0};
+    v[k++] = (BdDbView){"cell_parameters", cell_parameters(),
+                        "### `cell_parameters` — every parameter of every axis value, as data\n\n"
+                        "`cell_id, axis, name, value`: one row per parameter of each axis value of a job (the "
+                        "axes with presets), defaults filled in — a bare `square` has its `size` 3 here. "
+                        "`value` is an INTEGER or REAL for numeric parameters, text otherwise (`true`/`false`, "
+                        "choices, paths, lists as their canonical text such as `[3,4,6,3]`), NULL for an "
+                        "optional parameter that was not given. The scalar axes (`target`, `poison_rate`, "
+                        "`seed`) have no parameters: they are the columns of `cells`. Plot ASR against a "
+                        "trigger's size with `SELECT p.value AS size, AVG(r.asr) FROM cell_results r JOIN "
+                        "cell_parameters p ON p.cell_id = r.cell_id AND p.axis = 'trigger' AND p.name = 'size' "
+                        "GROUP BY p.value`. Each value is stored once, in the tables `axis_values` and "
+                        "`axis_value_parameters`, which the view joins to the cells' axis columns.\n", 0};
     v[k++] = (BdDbView){"metric_definitions", metric_definitions(),
                         "### `metric_definitions` — the metric table\n\n"
                         "`name, phases, meaning` of every metric a job reports (the table below).\n", 0};

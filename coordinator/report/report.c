@@ -196,7 +196,7 @@ static int build(Rep *r) {
         if (rc < 0) return -1;
     }
     if (rep_write_html(r) < 0 || rep_write_md(r) < 0) return -1;
-    if (r->o->csv && rep_write_csv(r) < 0) return -1;
+    if (r->o->csv && (rep_write_csv(r) < 0 || rep_write_cells_csv(r) < 0)) return -1;
     return 0;
 }
 

@@ -10,7 +10,8 @@
  *   preview-<trigger>.png  a clean-vs-triggered grid per distinct
  *                (dataset, trigger), when the dataset loads on this machine
  *   *.csv        with csv set: every table of the report, plus cell_results
- *                and persistence in full
+ *                and persistence in full, and cells.csv (cell_results with a
+ *                column per parameter of the axis values, report_cells_csv.c)
  * Works on an empty or a partial database (pending, running, failed cells)
  * and says what is missing. */
 #ifndef BD_REPORT_H

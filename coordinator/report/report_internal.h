@@ -131,5 +131,10 @@ int rep_previews(Rep *r);    /* report_previews.c */
 int rep_write_html(Rep *r);  /* report_write.c */
 int rep_write_md(Rep *r);
 int rep_write_csv(Rep *r);
+int rep_write_cells_csv(Rep *r); /* report_cells_csv.c */
+/* CSV (RFC 4180) pieces: a field quoted when it must be; a value (NULL and
+ * non-finite reals empty, reals as the shortest text that reads back exactly). */
+void rep_csv_field(BdStr *b, const char *s);
+void rep_csv_value(BdStr *b, const RepValue *v);
 
 #endif

@@ -306,7 +306,7 @@ int rep_write_md(Rep *r) {
 
 /* ---- CSV (RFC 4180) --------------------------------------------------------------------------------- */
 
-static void csv_field(BdStr *b, const char *s) {
+void rep_csv_field(BdStr *b, const char *s) {
     if (!strpbrk(s, ",\"\r\n")) {
         bd_str_puts(b, s);
         return;
@@ -319,30 +319,33 @@ static void csv_field(BdStr *b, const char *s) {
     bd_str_puts(b, "\"");
 }
 
+void rep_csv_value(BdStr *b, const RepValue *v) {
+    if (v->type == SQLITE_TEXT) rep_csv_field(b, v->s);
+    else if (v->type == SQLITE_INTEGER) bd_str_printf(b, "%lld", v->i);
+    else if (v->type == SQLITE_FLOAT && isfinite(v->d)) {
+        /* The shortest of %.15g / %.16g / %.17g that reads back exactly. */
+        char text[64];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(text, sizeof text, "%.*g", prec, v->d);
+            if (strtod(text, NULL) == v->d) break;
+        }
+        bd_str_puts(b, text);
+    }
+}
+
 int rep_write_csv(Rep *r) {
     for (int k = 0; k < r->n_tables; k++) {
         const RepTable *t = &r->tables[k];
         BdStr b = {0};
         for (int c = 0; c < t->ncol; c++) {
             if (c) bd_str_puts(&b, ",");
-            csv_field(&b, t->cols[c]);
+            rep_csv_field(&b, t->cols[c]);
         }
         bd_str_puts(&b, "\r\n");
         for (int i = 0; i < t->nrow; i++) {
             for (int c = 0; c < t->ncol; c++) {
-                const RepValue *v = &t->v[(size_t)i * t->ncol + c];
-                char text[64];
                 if (c) bd_str_puts(&b, ",");
-                if (v->type == SQLITE_TEXT) csv_field(&b, v->s);
-                else if (v->type == SQLITE_INTEGER) bd_str_printf(&b, "%lld", v->i);
-                else if (v->type == SQLITE_FLOAT && isfinite(v->d)) {
-                    /* The shortest of %.15g / %.16g / %.17g that reads back exactly. */
-                    for (int prec = 15; prec <= 17; prec++) {
-                        snprintf(text, sizeof text, "%.*g", prec, v->d);
-                        if (strtod(text, NULL) == v->d) break;
-                    }
-                    bd_str_puts(&b, text);
-                }
+                rep_csv_value(&b, &t->v[(size_t)i * t->ncol + c]);
             }
             bd_str_puts(&b, "\r\n");
         }

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "exit_status.h"
 #include "process.h"
+#include "text.h"
 
 void co_free(Coordinator *co) {
     for (int i = 0; co->serves && i < co->n_cells; i++) free(co->serves[i]);
@@ -78,11 +79,16 @@ int co_prepare(Coordinator *co, int nranks) {
         return BD_EXIT_INFRA;
     }
     int n_new = 0, requeued = 0;
+    char *build_note = NULL;
+    /* The run first: registering waits for no other run on this database. */
     if (bd_db_run_begin(co->db, 0, nranks, &co->run_id, &err) < 0 ||
         bd_db_register(co->db, &co->sweep, &co->sweep_id, &n_new, &err) < 0 ||
+        bd_db_run_set_sweep(co->db, co->run_id, co->sweep_id, &err) < 0 ||
+        bd_db_other_builds(co->db, co->sweep_id, &build_note, &err) < 0 ||
         bd_db_requeue_running(co->db, co->sweep_id, &requeued, &err) < 0 ||
         bd_db_sweep_cells(co->db, co->sweep_id, &co->cells, &co->n_cells, &err) < 0) {
         fprintf(stderr, "bdsweep: %s: %s\n", db_path, err.msg);
+        free(build_note);
         return BD_EXIT_INFRA;
     }
     /* Checkpoints live beside the database: results/x.db -> results/x.ckpt/ */
@@ -128,6 +134,11 @@ int co_prepare(Coordinator *co, int nranks) {
     if (requeued) {
         snprintf(msg, sizeof msg, "bdsweep: %d cell(s) left running by an earlier run will run again", requeued);
         bd_progress_message(&co->progress, msg);
+    }
+    if (build_note) {
+        bd_text_format(msg, sizeof msg, "bdsweep: note: %s", build_note);
+        bd_progress_message(&co->progress, msg);
+        free(build_note);
     }
     co->last_heartbeat = bd_monotonic_seconds();
     co->parent = (int)getppid();

@@ -21,10 +21,15 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     BdError err = {{0}};
 
     switch (st.MPI_TAG) {
-    case BD_MSG_READY:
+    case BD_MSG_READY: {
+        int first = !co->rank_host[rank][0];
         bd_buf_get_str(in, co->rank_host[rank], sizeof co->rank_host[rank]);
+        BdError db_err = {{0}};
+        if (first && bd_db_run_add_rank(co->db, co->run_id, rank, co->rank_host[rank], &db_err) < 0)
+            co_report_db_error(co, &db_err);
         co->parked[co->n_parked++] = rank;
         break;
+    }
     case BD_MSG_PROGRESS: {
         bd_buf_get_i64(in);
         char phase[32];

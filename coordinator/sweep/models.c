@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "axes.h"
 #include "dataset.h"
 #include "job.h"
@@ -74,7 +75,7 @@ static int poisons_nothing(struct SwModelIndex *ix, const BdSweep *sw, const BdS
         ix->job.cell.v[BD_AXIS_RETRAIN] = *bd_sweep_spec(sw, BD_AXIS_RETRAIN, w->idx[BD_AXIS_RETRAIN]);
         BdJobPlan plan;
         bd_job_plan(&ix->job, s->n_train, s->n_test, &plan);
-        *nothing = lround(rate * plan.phases[0].train_samples) == 0;
+        *nothing = bd_poison_count(rate, plan.phases[0].train_samples) == 0;
     }
     return *nothing;
 }

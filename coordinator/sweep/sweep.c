@@ -274,6 +274,7 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
     seen->trigger_seen = bd_xcalloc(n_data * (size_t)T->n, 1);
     seen->strategy_seen = bd_xcalloc(n_data * (size_t)S->n * (size_t)G->n, 1);
     seen->regularizer_seen = bd_xcalloc(n_data * (size_t)A->n * (size_t)R->n, 1);
+    sw_pool_begin(L->g.ax, seen);
     BdSweep view = {.grid = &L->g}; /* the walk reads the grid only */
     BdSweepWalk *w = bd_sweep_walk_begin();
     int cap = 0, rc;
@@ -287,6 +288,7 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
                             (size_t)idx[BD_AXIS_TARGET]] = 1;
         seen->regularizer_seen[(d * (size_t)A->n + (size_t)idx[BD_AXIS_ARCH]) * (size_t)R->n +
                                (size_t)idx[BD_AXIS_REGULARIZER]] = 1;
+        sw_pool_seen(L->g.ax, seen, idx, w->cell.key);
         if (flags & BD_SWEEP_NO_CELLS) continue;
         if (out->n_cells == cap) {
             cap = cap ? 2 * cap : 64;
@@ -312,6 +314,8 @@ static void loader_free(Loader *L) {
     sw_grid_free(&L->g, 1);
     for (int i = 0; i < L->c.n_warnings; i++) free(L->c.warnings[i]);
     free(L->c.warnings);
+    for (int i = 0; i < L->c.n_notes; i++) free(L->c.notes[i]);
+    free(L->c.notes);
 }
 
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
@@ -339,6 +343,7 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     free(seen.trigger_seen);
     free(seen.strategy_seen);
     free(seen.regularizer_seen);
+    sw_pool_end(L.g.ax, &seen);
     yaml_document_delete(&doc);
     if (rc < 0) {
         loader_free(&L);
@@ -353,6 +358,8 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     *out->grid = L.g; /* the values now belong to out->axes */
     out->warnings = L.c.warnings;
     out->n_warnings = L.c.n_warnings;
+    out->notes = L.c.notes;
+    out->n_notes = L.c.n_notes;
     snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
     if (bd_sweep_models(out, &out->models, err) < 0) {
         bd_sweep_free(out);
@@ -382,6 +389,8 @@ void bd_sweep_free(BdSweep *sw) {
     free(sw->grid);
     for (int i = 0; i < sw->n_warnings; i++) free(sw->warnings[i]);
     free(sw->warnings);
+    for (int i = 0; i < sw->n_notes; i++) free(sw->notes[i]);
+    free(sw->notes);
     free(sw->description);
     free(sw->yaml);
     memset(sw, 0, sizeof *sw);

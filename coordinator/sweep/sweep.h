@@ -86,6 +86,11 @@ typedef struct BdSweep {
     BdSweepModels models; /* which model each cell is measured on (models.c) */
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
+    /* What the checks that need the data were made against, one line per
+     * dataset ("dataset fashion-mnist: trigger fit, classes and poisoning pools
+     * checked against the data"): `plan` prints them. */
+    char **notes;
+    int n_notes;
     BdSweepGrid *grid; /* what walking the cells needs */
 } BdSweep;
 

@@ -16,6 +16,8 @@ typedef struct SwCtx {
     BdError *err;
     char **warnings;
     int n_warnings;
+    char **notes; /* what the checks used, per dataset (BdSweep.notes) */
+    int n_notes;
 } SwCtx;
 
 /* ---- sweep_yaml.c: the document and located errors ------------------------- */
@@ -115,16 +117,54 @@ int sw_excluded(const BdSweepGrid *g, const int *idx);
 
 /* Which combinations occur among the cells that survive `exclude`:
  * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g],
- * regularizer_seen[(d * n_arch + a) * n_regularizer + r]. */
+ * regularizer_seen[(d * n_arch + a) * n_regularizer + r], and per
+ * combination of dataset, strategy, target, poison rate, training and
+ * retraining setting (sweep_pools.c) how many cells and the key of the first. */
 typedef struct SwCombos {
     unsigned char *trigger_seen;
     unsigned char *strategy_seen;
     unsigned char *regularizer_seen;
+    int *pool_cells;
+    char **pool_first_key;
 } SwCombos;
 
-/* Runs bd_dataset_shape, bd_trigger_check_fit, bd_strategy_check and
- * bd_reg_make once per combination that occurs, and checks that each
- * dataset's folder is on this machine. */
+/* Runs bd_dataset_shape, bd_trigger_check_fit, bd_strategy_check,
+ * bd_reg_make and the poisoning pools' check once per combination that
+ * occurs, and checks that each dataset's folder is on this machine: against
+ * the data when it is here and otherwise (without BD_SWEEP_STRICT) against
+ * the dataset's standard sizes; adds a note per dataset saying which. */
 int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int flags);
+
+/* ---- sweep_pools.c: enough samples to poison -------------------------------- */
+
+/* The pool combinations of SwCombos: made for the axes, one cell recorded
+ * (its value indices and key), freed. */
+void sw_pool_begin(const SwAxis *ax, SwCombos *seen);
+void sw_pool_seen(const SwAxis *ax, SwCombos *seen, const int idx[BD_AXIS_COUNT], const char *key);
+void sw_pool_end(const SwAxis *ax, SwCombos *seen);
+
+/* A dataset's training labels as the pool check sees them. */
+typedef struct SwPoolData {
+    int classes;
+    int n_train;
+    const int *labels;       /* the training labels in load order (the data is here), or NULL: */
+    const int *class_counts; /* the standard training samples per class */
+    const char *source;      /* where the numbers come from, for messages */
+} SwPoolData;
+
+/* The cells that must fail, over every dataset: the first combination
+ * described, the others counted. */
+typedef struct SwPoolVerdict {
+    char first[BD_ERROR_MAX];
+    const char *first_key; /* its first cell */
+    int errors, error_cells;
+} SwPoolVerdict;
+
+/* The pools of dataset d's combinations against their poison counts: the
+ * cells that must fail into v, a warning for cells that may. */
+void sw_check_pools(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int d, const SwPoolData *data,
+                    SwPoolVerdict *v);
+/* The error for the cells that must fail (none: 0). */
+int sw_pool_verdict(SwCtx *c, const SwPoolVerdict *v);
 
 #endif

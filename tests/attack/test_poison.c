@@ -155,6 +155,25 @@ static void test_counts_and_errors(void) {
     CHECK(bd_poison(&s, 3, 0.0, NULL, &split, shape, &rng, NULL, &rep, &err) == 0);
     free_split(&split);
 
+    /* The rule a sweep is checked with before it runs is the one applied
+     * here: the count, and the pool from the class counts. */
+    int per_class[10] = {0};
+    for (int i = 0; i < N; i++) per_class[data.train.y[i]]++;
+    const char *names[][2] = {{"all-to-one", NULL}, {"one-to-one", "5"}, {"all-to-all", NULL}, {"clean-label", NULL}};
+    for (int k = 0; k < 4; k++) {
+        strategy(&s, names[k][0], names[k][1]);
+        split = copy_split();
+        CHECK(bd_poison(&s, 3, 0.0, t, &split, shape, &rng, NULL, &rep, &err) == 0);
+        CHECK_MSG(bd_strategy_pool(&s, 3, per_class, 10) == rep.pool, "%s: pool %ld, poisoned from %d", names[k][0],
+                  bd_strategy_pool(&s, 3, per_class, 10), rep.pool);
+        free_split(&split);
+    }
+    CHECK(bd_poison_count(0.101, 1000) == 101 && bd_poison_count(0.0005, 1000) == 1 && bd_poison_count(0.1, 47500) == 4750);
+    char words[128];
+    strategy(&s, "one-to-one", "5");
+    bd_strategy_pool_words(&s, words, sizeof words);
+    CHECK_STR(words, "the source class 5");
+
     /* The pool is exactly large enough, then one short. */
     strategy(&s, "clean-label", NULL);
     split = copy_split();
@@ -169,7 +188,7 @@ static void test_counts_and_errors(void) {
     strategy(&s, "one-to-one", "5");
     CHECK(bd_poison(&s, 3, 0.5, t, &split, shape, &rng, NULL, &rep, &err) < 0);
     CHECK_CONTAINS(err.msg, "one-to-one: poison rate 0.5 of 1000 training samples needs 500");
-    CHECK_CONTAINS(err.msg, "the source class, target 3) has only 100: expected a rate of at most 0.1");
+    CHECK_CONTAINS(err.msg, "the source class 5, target 3) has only 100: expected a rate of at most 0.1");
     strategy(&s, "all-to-one", NULL);
     CHECK(bd_poison(&s, 3, 0.95, t, &split, shape, &rng, NULL, &rep, &err) < 0);
     CHECK_CONTAINS(err.msg, "needs 950 poisoned samples, but the pool (classes other than the target, target 3) has only 900");

@@ -51,6 +51,9 @@ static void test_valid(const char *dir) {
     CHECK(memcmp(d.test.x + 6 * PIX, rec + 1, PIX) == 0);
     /* Planar layout: channel 1 (G) of a sample starts 1024 bytes in, as in the file. */
     CHECK(d.test.x[6 * PIX + 1024] == rec[1 + 1024]);
+    BdSpec s;
+    CHECK(tfs_spec(&s, bd_dataset_presets, "cifar10", &err, "path", dir, NULL) == 0);
+    CHECK(tfs_same_train_labels(&s, &d));
     /* per-channel (the default): three different means, each in (0, 1). */
     CHECK(d.mean[0] > 0 && d.mean[0] < 1 && d.std[2] > 0);
     bd_dataset_free(&d);
@@ -82,7 +85,7 @@ static void expect_error(const char *dir, const char *frag1, const char *frag2) 
 static void test_errors(const char *dir) {
     char path[512], frag[640];
 
-    /* Truncated: data_batch_3 holds 5 records and one byte (the brief's example). */
+    /* Truncated: data_batch_3 holds 5 records and one byte (a copy cut short). */
     write_batches(dir);
     unsigned char *buf = calloc(5 * REC + 1, 1);
     snprintf(path, sizeof path, "%s/data_batch_3.bin", dir);

@@ -124,6 +124,11 @@ static void test_load_and_cache(const char *dir) {
     CHECK(a.test.n == 3 && a.train.n == 9);
     CHECK(count_label(&a.test, 0) == 1 && count_label(&a.test, 1) == 1 && count_label(&a.test, 2) == 1);
     CHECK(count_label(&a.train, 0) == 3 && count_label(&a.train, 1) == 4 && count_label(&a.train, 2) == 2);
+    /* The folder listing and the split give the training labels in load order. */
+    BdSpec s16;
+    CHECK(tfs_spec(&s16, bd_dataset_presets, "flowers", &err, "path", dir, "size", "16", "test_fraction", "0.25",
+                   "split_seed", "1", NULL) == 0);
+    CHECK(tfs_same_train_labels(&s16, &a));
     int halves = 0;
     check_pixels(&a.train, 16, &halves);
     check_pixels(&a.test, 16, &halves);

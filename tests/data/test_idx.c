@@ -88,6 +88,9 @@ static void test_valid(const char *dir) {
     CHECK(memcmp(d.test.x, pixels, 4 * PIX) == 0);
     CHECK(d.train.y[5] == 5 && d.test.y[3] == 3);
     CHECK(d.mean[0] == 0.0f && d.std[0] == 1.0f);
+    BdSpec spec;
+    CHECK(tfs_spec(&spec, bd_dataset_presets, "mnist", &err, "path", dir, NULL) == 0);
+    CHECK(tfs_same_train_labels(&spec, &d));
     CHECK_CONTAINS(d.description, "6 train, 4 test");
 
     /* bd_split_limit keeps a prefix; n <= 0 or >= size changes nothing. */
@@ -206,6 +209,7 @@ static void test_fashion_mnist(void) {
         count[d.train.y[i]]++;
     }
     for (int k = 0; k < 10; k++) CHECK(count[k] == 6000); /* Fashion-MNIST is balanced */
+    CHECK(tfs_same_train_labels(&s, &d));
     /* Known statistics of Fashion-MNIST's training images (mean 0.2860, std 0.3530). */
     CHECK_NEAR(d.mean[0], 0.2860, 1e-3);
     CHECK_NEAR(d.std[0], 0.3530, 1e-3);

@@ -25,6 +25,11 @@ static void test_shape_and_determinism(void) {
     CHECK(a.shape.c == 3 && a.shape.h == 16 && a.shape.w == 16 && a.shape.classes == 10);
     CHECK(a.train.n == 300 && a.test.n == 200);
     for (int i = 0; i < a.train.n; i++) CHECK(a.train.y[i] == i % 10);
+    BdSpec s;
+    BdError err = {{0}};
+    CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "classes", "10", "channels", "3", "size", "16", "train",
+                   "300", "test", "200", "noise", "0.3", "data_seed", "7", NULL) == 0);
+    CHECK(tfs_same_train_labels(&s, &a));
     CHECK(gen(&b, "10", "3", "16", "300", "0.3", "7") == 0);
     CHECK(!memcmp(a.train.x, b.train.x, bytes(&a) * 300) && !memcmp(a.test.x, b.test.x, bytes(&a) * 200));
     bd_dataset_free(&b);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dataset.h"
 #include "spec.h"
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -65,6 +66,21 @@ static inline int tfs_spec(BdSpec *s, const BdPreset *presets, const char *name,
     const BdPreset *p = bd_preset_find(presets, name);
     if (!p) return bd_fail(err, "no preset %s", name);
     return bd_spec_resolve(s, p, err);
+}
+
+/* The training labels read without the pixels (bd_dataset_train_labels)
+ * are those a load of the same spec gives, in the same order: the checks
+ * before a sweep runs count pools with them. 1 when they are. */
+static inline int tfs_same_train_labels(const BdSpec *s, const BdDataset *d) {
+    int *labels = NULL, n = 0;
+    BdError err = {{0}};
+    if (bd_dataset_train_labels(s, &labels, &n, &err) < 0) {
+        fprintf(stderr, "bd_dataset_train_labels: %s\n", err.msg);
+        return 0;
+    }
+    int same = n == d->train.n && (n == 0 || !memcmp(labels, d->train.y, (size_t)n * sizeof *labels));
+    free(labels);
+    return same;
 }
 
 #endif

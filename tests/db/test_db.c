@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "check.h"
 #include "db/db.h"
 #include "rng.h"
@@ -65,6 +66,35 @@ static void exec(BdDb *db, const char *sql) {
     sqlite3_free(msg);
 }
 
+/* The layout of a database, for comparing a migrated file with a fresh one:
+ * every table, index and view by name, each table's and view's columns in
+ * name order with their type, NOT NULL and key flags (the order of the
+ * columns differs: a migration appends them). Caller frees. */
+static char *schema_shape(BdDb *db) {
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT m.type, m.name, m.tbl_name, (SELECT group_concat(x, ', ') FROM (SELECT p.name || ' ' || p.type || "
+        "  CASE WHEN p.\"notnull\" THEN ' not null' ELSE '' END || CASE WHEN p.pk THEN ' key' ELSE '' END AS x "
+        "  FROM pragma_table_info(m.name) p ORDER BY p.name)) "
+        "FROM sqlite_master m WHERE m.name NOT LIKE 'sqlite_%' ORDER BY m.type, m.name";
+    size_t cap = 1 << 16, o = 0;
+    char *out = malloc(cap);
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "schema_shape: %s\n", sqlite3_errmsg(bd_db_sqlite(db)));
+        check_failures++;
+        return out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && o < cap) {
+        const char *cols = (const char *)sqlite3_column_text(st, 3);
+        o += (size_t)snprintf(out + o, cap - o, "%s %s on %s: %s\n", sqlite3_column_text(st, 0),
+                              sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), cols ? cols : "");
+    }
+    sqlite3_finalize(st);
+    CHECK_MSG(o < cap, "schema_shape: more than %zu bytes", cap);
+    return out;
+}
+
 static BdSweep load_sweep(const char *rel_or_abs) {
     char path[4096];
     if (rel_or_abs[0] == '/') snprintf(path, sizeof path, "%s", rel_or_abs);
@@ -110,12 +140,15 @@ static void test_create(void) {
     CHECK(db != NULL);
     if (!db) return;
     CHECK_STR(bd_db_path(db), path);
-    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+    char version[16];
+    snprintf(version, sizeof version, "%d", BD_DB_SCHEMA_VERSION);
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), version);
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
     CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
     CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                    "('meta','sweeps','cells','sweep_cells','metrics','runs')") == 6);
+                    "('meta','sweeps','cells','sweep_cells','metrics','runs','run_ranks','axis_values',"
+                    "'axis_value_parameters')") == 9);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'cell_results'") == 1);
     bd_db_close(db);
     /* Reopening an existing database without create. */
@@ -173,6 +206,23 @@ static void test_register(void) {
     snprintf(hex, sizeof hex, "%016" PRIx64, bd_hash_str(sw.cells[0].key));
     snprintf(sql, sizeof sql, "SELECT cell_seed FROM cells WHERE key = '%s'", sw.cells[0].key);
     CHECK_STR(q_text(db, sql), hex);
+
+    /* The parameters as data: every default filled in, numbers as numbers,
+     * each value stored once. */
+    CHECK_STR(q_text(db, "SELECT group_concat(name || '=' || value || ':' || typeof(value), ' ') FROM "
+                         "(SELECT name, value FROM cell_parameters WHERE cell_id = (SELECT MIN(id) FROM cells WHERE kind = 'cell') "
+                         "AND axis = 'trigger' ORDER BY name)"),
+              "alpha=1.0:real color=[255]:text location=bottom-right:text margin=0:integer size=3:integer");
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = (SELECT id FROM "
+                         "cells WHERE trigger = 'square(location=top-left,size=4)' LIMIT 1) AND axis = 'trigger' "
+                         "AND name = 'size'"),
+              "4:integer");
+    CHECK_STR(q_text(db, "SELECT value || ':' || typeof(value) FROM cell_parameters WHERE cell_id = (SELECT MIN(id) FROM cells "
+                         "WHERE kind = 'cell') AND axis = 'train' AND name = 'limit_train'"),
+              "4000:integer");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM axis_values WHERE axis = 'trigger'") == 2);
+    CHECK(q_int(db, "SELECT COUNT(DISTINCT axis) FROM cell_parameters") > 3);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cell_parameters WHERE axis IN ('target', 'poison_rate', 'seed')") == 0);
 
     /* In sweep order. */
     BdDbCell *cells;
@@ -386,9 +436,87 @@ static void test_runs(void) {
     bd_db_close(db);
 }
 
+/* ---- provenance: the build, the sweep and the ranks of a run, the run of a cell ----------------- */
+
+static void test_provenance(void) {
+    char path[4096], host[256], want[8192];
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    BdDb *db = open_new(path, sizeof path);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdError err = {{0}};
+    int64_t run, sid;
+    int n_new;
+    const BdBuildInfo *b = bd_build_info();
+    /* As a run does it: the run (the lock) first, then the sweep. */
+    CHECK_MSG(bd_db_run_begin(db, 0, 3, &run, &err) == 0, "%s", err.msg);
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    CHECK_MSG(bd_db_run_set_sweep(db, run, sid, &err) == 0, "%s", err.msg);
+    CHECK(q_int(db, "SELECT sweep_id FROM runs") == sid);
+    CHECK_STR(q_text(db, "SELECT version FROM runs"), b->version);
+    CHECK_STR(q_text(db, "SELECT COALESCE(git_commit, '') FROM runs"), b->git_commit);
+    CHECK_STR(q_text(db, "SELECT build_options FROM runs"), b->options);
+    CHECK(strstr(b->options, "buildtype=") && strstr(b->options, "blas="));
+    snprintf(want, sizeof want, "0@%s", host);
+    CHECK_STR(q_text(db, "SELECT group_concat(rank || '@' || host) FROM run_ranks"), want);
+    CHECK(bd_db_run_add_rank(db, run, 2, "node7", &err) == 0 && bd_db_run_add_rank(db, run, 1, "node7", &err) == 0);
+    snprintf(want, sizeof want, "0@%s,1@node7,2@node7", host);
+    CHECK_STR(q_text(db, "SELECT group_concat(rank || '@' || host) FROM (SELECT * FROM run_ranks ORDER BY rank)"), want);
+
+    /* A cell records the run that finished it; a new attempt clears it.
+     * Three cells of the grid (each treated as its own job here). */
+    int64_t c[3];
+    for (int k = 0; k < 3; k++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT id FROM cells WHERE kind = 'cell' ORDER BY id LIMIT 1 OFFSET %d", k);
+        c[k] = q_int(db, sql);
+    }
+    char sql[256];
+    BdCellReport r = {1, 2, 3};
+    CHECK(bd_db_mark_running(db, c[0], 1, "node7", &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[0]);
+    CHECK(q_int(db, sql) == 1);
+    CHECK(bd_db_mark_done(db, c[0], &r, &err) == 0);
+    CHECK(bd_db_mark_running(db, c[1], 1, "node7", &err) == 0 && bd_db_mark_failed(db, c[1], 1, "x", &err) == 0);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE run_id = 1") == 2);
+    CHECK(bd_db_mark_running(db, c[1], 1, "node7", &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[1]);
+    CHECK(q_int(db, sql) == 1);
+    CHECK(bd_db_mark_done(db, c[1], &r, &err) == 0);
+    CHECK(bd_db_run_end(db, run, 0, &err) == 0);
+    /* After its end, the handle records no run. */
+    CHECK(bd_db_mark_running(db, c[2], 1, "node7", &err) == 0 && bd_db_mark_done(db, c[2], &r, &err) == 0);
+    snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[2]);
+    CHECK(q_int(db, sql) == 1);
+
+    /* Done cells of another build, or of none recorded, are told apart. */
+    char *note = (char *)"unset";
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 1); /* the third: no run */
+    CHECK_CONTAINS(note, "1 done cell of this sweep was computed by another build (1 by a build that was not "
+                         "recorded); this build is bdsweep ");
+    free(note);
+    snprintf(sql, sizeof sql, "UPDATE cells SET run_id = 1 WHERE id = %" PRId64, c[2]);
+    exec(db, sql);
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 0 && note == NULL);
+    exec(db, "UPDATE runs SET git_commit = 'feedc0ffee12'");
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 3);
+    snprintf(want, sizeof want, "3 done cells of this sweep were computed by another build (3 by bdsweep %s, commit "
+             "feedc0ffee12); this build is bdsweep %s, ", b->version, b->version);
+    CHECK_CONTAINS(note, want);
+    CHECK_CONTAINS(note, "They are kept, not trained again (bdsweep status lists the builds)");
+    free(note);
+    exec(db, "UPDATE runs SET git_commit = NULLIF('', ''), build_options = 'native=true'");
+    CHECK(bd_db_other_builds(db, sid, &note, &err) == 3);
+    CHECK_CONTAINS(note, "3 by bdsweep ");
+    CHECK_CONTAINS(note, ", no commit, options native=true); this build is bdsweep ");
+    free(note);
+    bd_sweep_free(&sw);
+    bd_db_close(db);
+}
+
 /* ---- versions, migration, foreign files ----------------------------------------------------- */
 
-/* The layout of schema version 0: every table of version 1 but `runs`. */
+/* The layout of schema version 0: every table and index of version 1 but `runs`. */
 static const char *v0_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT INTO meta VALUES ('schema_version', '0');"
@@ -400,8 +528,10 @@ static const char *v0_sql =
     "  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, error TEXT, rank INTEGER, "
     "  host TEXT, started_at TEXT, finished_at TEXT, wall_seconds REAL, params INTEGER, gflops_per_image REAL, "
     "  depends_on INTEGER REFERENCES cells(id));"
+    "CREATE INDEX cells_status ON cells(status);"
     "CREATE TABLE sweep_cells(sweep_id INTEGER NOT NULL, cell_id INTEGER NOT NULL, position INTEGER NOT NULL, "
     "  PRIMARY KEY (sweep_id, cell_id)) WITHOUT ROWID;"
+    "CREATE INDEX sweep_cells_cell ON sweep_cells(cell_id);"
     "CREATE TABLE metrics(cell_id INTEGER NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL, "
     "  value REAL, PRIMARY KEY (cell_id, phase, epoch, name)) WITHOUT ROWID;"
     "INSERT INTO cells(key, cell_seed, status) VALUES ('dataset=mnist arch=cnn-small trigger=square poison_rate=0', "
@@ -427,11 +557,14 @@ static void test_versions(void) {
 
     /* Newer than this build: refused, untouched. */
     db = open_new(path, sizeof path);
-    exec(db, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'", BD_DB_SCHEMA_VERSION + 1);
+    exec(db, sql);
     bd_db_close(db);
     CHECK(bd_db_open(path, 1, &db, &err) < 0);
     char want[8192];
-    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 4, this build knows up to 3)", path);
+    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema %d, this build knows up to %d)", path,
+             BD_DB_SCHEMA_VERSION + 1, BD_DB_SCHEMA_VERSION);
     CHECK_STR(err.msg, want);
 
     /* Version 0 is migrated in one transaction, keeping the data, to exactly
@@ -442,23 +575,25 @@ static void test_versions(void) {
     CHECK_MSG(bd_db_open(v0, 0, &db, &err) == 0, "%s", err.msg);
     BdDb *fresh = open_new(path, sizeof path);
     if (db && fresh) {
-        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+        snprintf(want, sizeof want, "%d", BD_DB_SCHEMA_VERSION);
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), want);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'done'") == 1);
-        /* The same columns as a fresh file (the generated ones appended), filled from the key. */
-        const char *cols_sql = "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('cells') "
-                               "ORDER BY name)";
-        char migrated_cols[4096];
-        snprintf(migrated_cols, sizeof migrated_cols, "%s", q_text(db, cols_sql));
-        CHECK_STR(migrated_cols, q_text(fresh, cols_sql));
+        /* The tables, columns, indexes and views of a fresh file (the generated columns appended), filled from
+         * the key. */
+        char *migrated = schema_shape(db), *made = schema_shape(fresh);
+        CHECK_STR(migrated, made);
+        free(migrated);
+        free(made);
         CHECK_STR(q_text(db, "SELECT baseline_key FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
         CHECK_STR(q_text(db, "SELECT condition FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
         CHECK_STR(q_text(db, "SELECT trigger_name FROM cells"), "square");
+        CHECK_STR(q_text(db, "SELECT value FROM cell_parameters WHERE axis = 'trigger' AND name = 'size'"), "3");
+        CHECK_STR(q_text(db, "SELECT value FROM cell_parameters WHERE axis = 'dataset' AND name = 'path'"),
+                  "/usr/share/datasets/mnist");
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'axis_parameters'"),
+                  q_text(fresh, "SELECT value FROM meta WHERE key = 'axis_parameters'"));
         int64_t run;
         CHECK_MSG(bd_db_run_begin(db, 0, 1, &run, &err) == 0, "%s", err.msg);
-        const char *runs_sql = "SELECT sql FROM sqlite_master WHERE name = 'runs'";
-        char migrated[4096];
-        snprintf(migrated, sizeof migrated, "%s", q_text(db, runs_sql));
-        CHECK_STR(migrated, q_text(fresh, runs_sql));
         CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cell_results'") == 1);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 1);
         /* Its numbers kept, on its own model, marked unpaired (written
@@ -474,13 +609,48 @@ static void test_versions(void) {
     bd_db_close(db);
     bd_db_close(fresh);
 
+    /* Version 3, the layout before provenance and parameters (a fresh file
+     * taken back): migrated to a fresh file's layout, the parameters of its
+     * cells filled from their keys. */
+    char v3[4096];
+    db = open_new(v3, sizeof v3);
+    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    int64_t sid;
+    int n_new;
+    CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    bd_sweep_free(&sw);
+    exec(db, "DROP VIEW cell_parameters; DROP TABLE axis_value_parameters; DROP TABLE axis_values; "
+             "DROP TABLE run_ranks; ALTER TABLE runs DROP COLUMN version; ALTER TABLE runs DROP COLUMN git_commit; "
+             "ALTER TABLE runs DROP COLUMN build_options; ALTER TABLE cells DROP COLUMN run_id; "
+             "DELETE FROM meta WHERE key = 'axis_parameters'; "
+             "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    bd_db_close(db);
+    CHECK_MSG(bd_db_open(v3, 0, &db, &err) == 0, "%s", err.msg);
+    fresh = open_new(path, sizeof path);
+    if (db && fresh) {
+        char *migrated = schema_shape(db), *made = schema_shape(fresh);
+        CHECK_STR(migrated, made);
+        free(migrated);
+        free(made);
+        CHECK_STR(q_text(db, "SELECT group_concat(DISTINCT p.value || ':' || typeof(p.value)) FROM cells c "
+                             "JOIN cell_parameters p ON p.cell_id = c.id AND p.axis = 'trigger' AND p.name = 'size' "
+                             "WHERE c.trigger = 'square(location=top-left,size=4)'"),
+                  "4:integer");
+        CHECK(q_int(db, "SELECT COUNT(*) FROM cells c WHERE NOT EXISTS (SELECT 1 FROM cell_parameters p "
+                        "WHERE p.cell_id = c.id AND p.axis = 'train' AND p.name = 'lr')") == 0);
+    }
+    bd_db_close(db);
+    bd_db_close(fresh);
+
     /* A migration that fails leaves the file as it was. */
     snprintf(v0, sizeof v0, "%s/v0-broken.db", dir);
     make_raw(v0, v0_sql);
     make_raw(v0, "CREATE TABLE runs(x)");
     CHECK(bd_db_open(v0, 0, &db, &err) < 0);
-    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 3 failed at step 'add the runs table' (the "
-                            "database is unchanged): ");
+    snprintf(want, sizeof want,
+             "migrating the schema from version 0 to %d failed at step 'add the runs table' (the database is "
+             "unchanged): ", BD_DB_SCHEMA_VERSION);
+    CHECK_CONTAINS(err.msg, want);
     CHECK_CONTAINS(err.msg, "table runs already exists");
     sqlite3 *h;
     sqlite3_open(v0, &h);
@@ -640,6 +810,7 @@ int main(int argc, char **argv) {
     test_register();
     test_states();
     test_runs();
+    test_provenance();
     test_versions();
     test_vocabulary_matches_schema();
     test_views();

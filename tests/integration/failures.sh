@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Failure handling end to end: a cell whose data is corrupt is marked failed
 # with its reason while the sweep goes on (exit 1); --retry-failed runs it
-# again; `status` lists it; an invalid sweep is refused with exit 2 before the
-# database is touched.
+# again; `status` lists it; an invalid sweep, or one whose labels cannot be
+# read (run checks the poisoning pools against them), is refused with exit 2
+# before the database is touched.
 source "$(dirname "$0")/lib.sh" "$@"
 mkdir -p "$WORK/corrupt"
-# MNIST files with a wrong magic number.
-for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
-  printf 'not an idx file at all' > "$WORK/corrupt/$f"
+# MNIST images with a wrong magic number, beside label files that read (10
+# labels 0..9: the check before the run counts the pools in them).
+for s in train t10k; do
+  printf 'not an idx file at all' > "$WORK/corrupt/$s-images-idx3-ubyte"
+  printf '\x00\x00\x08\x01\x00\x00\x00\x0a\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09' > "$WORK/corrupt/$s-labels-idx1-ubyte"
 done
 cat > "$WORK/fail.yaml" <<YAML
 name: failures
@@ -55,6 +58,15 @@ expect_eq "$rc4" "2" "exit status of an invalid sweep"
 grep -q "bad.yaml:7:" "$WORK/log4" || { cat "$WORK/log4"; fail "the error should name bad.yaml:7:COL"; }
 grep -q "out of range" "$WORK/log4" || fail "the error should say the rate is out of range"
 expect_eq "$(sha256sum "$db" | cut -d' ' -f1)" "$sum_before" "the database is untouched by an invalid sweep"
+# Labels that cannot be read: run refuses the sweep before anything trains.
+printf 'not an idx file at all' > "$WORK/corrupt/train-labels-idx1-ubyte"
+set +e
+mpi 2 run "$WORK/fail.yaml" --db "$db" 2> "$WORK/log5"; rc5=$?
+set -e
+expect_eq "$rc5" "2" "exit status of a sweep whose labels cannot be read"
+grep -q "fail.yaml:4:.*grid.dataset\[1\]: mnist: .*corrupt/train-labels-idx1-ubyte: magic number" "$WORK/log5" ||
+  { cat "$WORK/log5"; fail "the error should name the sweep's line and the label file"; }
+expect_eq "$(sha256sum "$db" | cut -d' ' -f1)" "$sum_before" "the database is untouched by a refused sweep"
 # A training that diverges is a failed cell that says where, not NaN in the database.
 cat > "$WORK/diverge.yaml" <<'YAML'
 name: diverge

@@ -501,6 +501,115 @@ static void test_preview(void) {
     free(out), free(err);
 }
 
+/* ---- parameters as data: cell_parameters and cells.csv ---------------------------------------- */
+
+/* The fields of one CSV line (RFC 4180 quoting), each malloc'd; returns how many. */
+static int csv_fields(const char *line, char **out, int cap) {
+    int n = 0;
+    const char *p = line;
+    while (n < cap) {
+        char buf[8192];
+        size_t o = 0;
+        if (*p == '"') {
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                if (*p == '"') p++;
+                if (o + 1 < sizeof buf) buf[o++] = *p;
+            }
+            if (*p == '"') p++;
+        } else {
+            for (; *p && *p != ',' && *p != '\r' && *p != '\n'; p++)
+                if (o + 1 < sizeof buf) buf[o++] = *p;
+        }
+        buf[o] = '\0';
+        out[n++] = strdup(buf);
+        if (*p != ',') break;
+        p++;
+    }
+    return n;
+}
+
+/* Every axis with presets given a parameter (and others left at their
+ * defaults): cell_parameters has each parameter with its default filled in
+ * and numbers as numbers, and cells.csv has them as columns axis.name. */
+static void test_parameters(void) {
+    char path[4096], out_dir[4096], *out, *err;
+    BdDb *db = new_db("params.db", path, sizeof path);
+    const char *triggers[] = {"checkerboard(size=3)", "blend(alpha=0.2)"};
+    for (int t = 0; t < 2; t++) {
+        const char *texts[BD_AXIS_COUNT] = {
+            [BD_AXIS_DATASET] = "synthetic(classes=4,size=8,test=20,train=10)",
+            [BD_AXIS_ARCH] = "cnn-small(fc=16)",
+            [BD_AXIS_TRIGGER] = triggers[t],
+            [BD_AXIS_STRATEGY] = "one-to-one(source=2)",
+            [BD_AXIS_TARGET] = "1",
+            [BD_AXIS_POISON_RATE] = "0.1",
+            [BD_AXIS_REGULARIZER] = "logit-squeeze(weight=0.1)",
+            [BD_AXIS_SEED] = "1",
+            [BD_AXIS_INIT] = "pretrained(trainable=head)",
+            [BD_AXIS_TRAIN] = "sgd(epochs=2,lr=0.02)",
+            [BD_AXIS_RETRAIN] = "finetune(epochs=3)",
+        };
+        BdError e = {{0}};
+        int64_t id;
+        CHECK_MSG(bd_db_add_cell(db, texts, &id, &e) == 0, "%s", e.msg);
+        rows_metrics(db, (long)id, "train", 2, 0.9, t ? 0.5 : 0.8);
+    }
+    /* The view: defaults filled in, numbers as numbers. */
+    CHECK_STR(rows_text(db, "SELECT group_concat(axis || '.' || name || '=' || COALESCE(value, '') || ':' || "
+                            "typeof(value), ' ') "
+                            "FROM (SELECT * FROM cell_parameters WHERE cell_id = 1 AND axis IN ('trigger', "
+                            "'strategy', 'regularizer', 'init') ORDER BY axis, name)"),
+              "init.epochs=5:integer init.source=clean:text init.trainable=head:text "
+              "regularizer.weight=0.1:real strategy.source=2:integer trigger.alpha=1.0:real "
+              "trigger.location=bottom-right:text trigger.margin=0:integer trigger.size=3:integer "
+              "trigger.x=:null trigger.y=:null");
+    CHECK_STR(rows_text(db, "SELECT COUNT(*) FROM cell_parameters WHERE cell_id = 1 AND value IS NULL"), "2");
+    CHECK_STR(rows_text(db, "SELECT group_concat(DISTINCT axis) FROM (SELECT axis FROM cell_parameters "
+                            "WHERE cell_id = 2 ORDER BY axis)"),
+              "arch,dataset,init,regularizer,retrain,strategy,train,trigger");
+    /* ASR against a trigger parameter without parsing text (results/README.md's example). */
+    CHECK_STR(rows_text(db, "SELECT group_concat(r.asr || '@' || p.value) FROM cell_results r JOIN cell_parameters p "
+                            "ON p.cell_id = r.cell_id AND p.axis = 'trigger' AND p.name = 'alpha'"),
+              "0.8@1.0,0.5@0.2");
+    bd_db_close(db);
+
+    snprintf(out_dir, sizeof out_dir, "%s/params-report", dir);
+    CHECK(run(&out, &err, "report", path, "--out", out_dir, "--csv") == 0);
+    CHECK_STR(err, "");
+    free(out), free(err);
+    char p2[4096];
+    CHECK_FMT(p2, "%s/cells.csv", out_dir);
+    char *csv = test_read(p2);
+    CHECK(count(csv, "\r\n") == 1 + 2);
+    char *head[256], *row[256];
+    int nh = csv_fields(csv, head, 256);
+    const char *second = strstr(csv, "\r\n");
+    int nr = second ? csv_fields(second + 2, row, 256) : 0;
+    CHECK(nh == nr && nh > 60);
+    /* The columns of cell_results first, then the parameters in axis order. */
+    CHECK_STR(head[0], "cell_id");
+    const char *want[][2] = {{"dataset.classes", "4"},       {"dataset.train", "10"},     {"dataset.noise", "0.3"},
+                             {"arch.fc", "16"},              {"arch.conv1", "32"},        {"trigger.size", "3"},
+                             {"trigger.location", "bottom-right"}, {"trigger.alpha", "1"}, {"trigger.source", ""},
+                             {"strategy.source", "2"},       {"regularizer.weight", "0.1"}, {"init.trainable", "head"},
+                             {"train.lr", "0.02"},           {"train.epochs", "2"},       {"retrain.epochs", "3"},
+                             {"trigger", "checkerboard(size=3)"}, {"asr", "0.8"}};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        int at = -1;
+        for (int c = 0; c < nh; c++)
+            if (!strcmp(head[c], want[w][0])) at = c;
+        CHECK_MSG(at >= 0, "cells.csv has no column %s", want[w][0]);
+        if (at >= 0) CHECK_STR(row[at], want[w][1]);
+        if (at >= 0 && strchr(want[w][0], '.'))
+            CHECK_MSG(strcmp(head[at - 1], "retrain_epochs_to_neutralise") == 0 || strchr(head[at - 1], '.'),
+                      "%s is not among the parameter columns", want[w][0]);
+    }
+    CHECK(!strncmp(head[nh - 1], "retrain.", 8)); /* the last axis */
+    for (int c = 0; c < nh; c++) free(head[c]);
+    for (int c = 0; c < nr; c++) free(row[c]);
+    free(csv);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_report_cli BDSWEEP\n");
@@ -510,6 +619,7 @@ int main(int argc, char **argv) {
     dir = test_tmpdir();
     test_xml_checker();
     test_known();
+    test_parameters();
     test_regularization_raises();
     test_figures_spread();
     test_figure_shows_largest();

@@ -52,7 +52,7 @@ static BdSweep load_ok(int line, const char *yaml, int flags) {
     "  dataset: [fashion-mnist]\n"                                                                                    \
     "  arch: [cnn-small]\n"
 
-/* ---- the issue's example ------------------------------------------------------- */
+/* ---- the smoke sweep ------------------------------------------------------------ */
 
 static void test_smoke(void) {
     char path[4096];
@@ -61,7 +61,8 @@ static void test_smoke(void) {
     BdError err = {{0}};
     CHECK_MSG(bd_sweep_load(path, BD_SWEEP_STRICT | BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     CHECK_STR(sw.name, "smoke");
-    CHECK_STR(sw.description, "the issue's example; the integration tests run it (under a minute on 2 cores)");
+    CHECK_STR(sw.description, "the smallest useful sweep (two triggers, a baseline and a rate, two seeds); the "
+                              "integration tests run it (under a minute on 2 cores)");
     CHECK_STR(sw.db_path, "results/smoke.db");
     CHECK(sw.yaml && strstr(sw.yaml, "exclude:"));
     /* 2 triggers x 2 rates x 2 seeds minus the 2 excluded. */
@@ -226,7 +227,7 @@ static void test_exclude(void) {
 /* ---- validation errors ---------------------------------------------------------- */
 
 static void test_errors(void) {
-    /* The example of the issue: the parameter's node, the value's path. */
+    /* A parameter out of range: located at the parameter's node, with the value's path. */
     EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 0}]\n  poison_rate: 0.1\n",
                  ":5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in [1, 4096]");
     /* Integers a long cannot hold: out of range, without converting them
@@ -413,19 +414,35 @@ static void test_cell_checks(void) {
     bd_sweep_free(&sw);
 
     /* An image folder's shape comes from the folder: missing, it is a
-     * warning for plan and an error for run (STRICT). */
+     * warning for plan, which checks against the standard flowers' sizes
+     * (and says so), and an error for run (STRICT). */
     const char *flowers = HEAD "grid:\n  dataset: {name: flowers, path: /nonexistent/flowers, size: 16}\n"
-                               "  arch: cnn-small\n  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n";
+                               "  arch: cnn-small\n  trigger: {name: square, size: 3}\n  poison_rate: 0.1\n";
     CHECK(load(flowers, 0, &sw, &err, path, sizeof path) == 0);
-    CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
-    if (sw.n_warnings == 1) {
+    CHECK(sw.n_cells == 1 && sw.n_warnings == 1 && sw.n_notes == 1);
+    if (sw.n_warnings == 1 && sw.n_notes == 1) {
         CHECK_CONTAINS(sw.warnings[0], ":3:12: grid.dataset: flowers: cannot open folder /nonexistent/flowers");
-        CHECK_CONTAINS(sw.warnings[0], "are skipped for this dataset");
+        CHECK_CONTAINS(sw.warnings[0], "use TensorFlow flowers' published sizes (3670 images of 5 classes) here");
+        CHECK_STR(sw.notes[0], "dataset flowers(path=/nonexistent/flowers,size=16): the data is not here: trigger fit, "
+                               "classes, regularizer layers, poisoning pools checked against TensorFlow flowers' "
+                               "published sizes (3670 images of 5 classes)");
     }
     bd_sweep_free(&sw);
     expect_error(__LINE__, flowers, BD_SWEEP_STRICT,
                  ":3:12: grid.dataset: flowers: cannot open folder /nonexistent/flowers: No such file or directory: "
                  "expected one sub-folder per class");
+    /* The standard sizes say what the image side is: a trigger too large is
+     * refused without the data, and a class the standard set lacks. */
+    expect_error(__LINE__,
+                 HEAD "grid:\n  dataset: {name: flowers, path: /nonexistent/flowers, size: 16}\n"
+                      "  arch: cnn-small\n  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n",
+                 0, ":5:12: grid.trigger: with grid.dataset (line 3): trigger square of size 20 does not fit a 16x16 "
+                    "image");
+    expect_error(__LINE__,
+                 HEAD "grid:\n  dataset: {name: cifar10, path: /nonexistent/cifar}\n  arch: cnn-small\n"
+                      "  trigger: square\n  poison_rate: 0.1\n  target: 10\n",
+                 0, ":7:11: grid.target: with grid.dataset (line 3) and the default strategy all-to-one: target class "
+                    "10 is out of range: the dataset has classes 0..9");
     /* Present, its shape is known and the trigger is checked against it. */
     char yaml[8192], sub[4200];
     const char *classes[] = {"daisy", "rose", "tulip"};
@@ -448,6 +465,103 @@ static void test_cell_checks(void) {
     expect_error(__LINE__, yaml, BD_SWEEP_STRICT,
                  ":7:15: grid.target[1]: with grid.dataset (line 3) and the default strategy all-to-one: target class "
                  "3 is out of range: the dataset has classes 0..2");
+}
+
+/* ---- enough samples to poison --------------------------------------------------- */
+
+static void test_pools(void) {
+    /* Synthetic data is always here: 4 classes of 25 among 100 training
+     * samples. One-to-one poisons the source class only: 0.25 fits, 0.3
+     * (30 samples) cannot. */
+    const char *grid = HEAD "grid:\n  dataset: {name: synthetic, classes: 4, size: 8, train: 100, test: 20}\n"
+                            "  arch: cnn-small\n  trigger: square\n  strategy: {name: one-to-one, source: 1}\n";
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, "%s  poison_rate: [0, 0.25, 0.3]\n  seed: [1, 2]\n", grid);
+    expect_error(__LINE__, yaml, 0,
+                 ":7:26: grid.poison_rate[2]: with grid.dataset (line 3), grid.strategy (line 6) and the default "
+                 "target 0: one-to-one: poison rate 0.3 needs 30 poisoned samples of 100 training samples, but the "
+                 "pool (the source class 1, target 0) holds 25 (counted in the data's 100 training labels): these 2 "
+                 "cells must fail; expected a rate of at most 0.25 with this strategy, or an exclude entry for them; "
+                 "the first: dataset=synthetic(classes=4,size=8,test=20,train=100) arch=cnn-small trigger=square "
+                 "strategy=one-to-one(source=1) poison_rate=0.3 seed=1");
+    /* run (STRICT) refuses it the same way; excluded, the sweep is fine. */
+    expect_error(__LINE__, yaml, BD_SWEEP_STRICT, ":7:26: grid.poison_rate[2]: with grid.dataset (line 3)");
+    snprintf(yaml, sizeof yaml, "%s  poison_rate: [0, 0.25, 0.3]\nexclude:\n  - {poison_rate: 0.3}\n", grid);
+    BdSweep sw = LOAD_OK(yaml);
+    CHECK(sw.n_cells == 2 && sw.n_warnings == 0 && sw.n_notes == 1);
+    if (sw.n_notes == 1)
+        CHECK_STR(sw.notes[0], "dataset synthetic(classes=4,size=8,test=20,train=100): trigger fit, classes, "
+                               "regularizer layers and poisoning pools checked against the data");
+    bd_sweep_free(&sw);
+    /* Every combination that must fail is counted; the first is described. */
+    snprintf(yaml, sizeof yaml,
+             HEAD "grid:\n  dataset: {name: synthetic, classes: 4, size: 8, train: 100, test: 20}\n"
+                  "  arch: cnn-small\n  trigger: square\n  strategy: [all-to-one, clean-label]\n  target: [0, 1]\n"
+                  "  poison_rate: [0.3, 0.8]\n");
+    expect_error(__LINE__, yaml, 0,
+                 ":8:22: grid.poison_rate[1]: with grid.dataset (line 3), grid.strategy[0] (line 6) and "
+                 "grid.target[0] (line 7): all-to-one: poison rate 0.8 needs 80 poisoned samples of 100 training "
+                 "samples, but the pool (classes other than the target, target 0) holds 75 (counted in the data's 100 "
+                 "training labels): this cell must fail; expected a rate of at most 0.75 with this strategy, or an "
+                 "exclude entry for it (in all, 6 cells of 6 such combinations must fail); the first: ");
+
+    /* A held-out part for retraining, drawn per seed, makes the pool a
+     * random draw: 2 classes of 500, 100 held out, rate 0.5 needs 450 of
+     * the source class's 450 on average: about half the cells fail (a
+     * warning); 0.6 (540) cannot succeed. */
+    const char *held = HEAD "retrain: {fraction: 0.1, epochs: 1}\n"
+                            "grid:\n  dataset: {name: synthetic, classes: 2, size: 8, train: 1000, test: 20}\n"
+                            "  arch: cnn-small\n  trigger: square\n  strategy: {name: one-to-one, source: 1}\n";
+    snprintf(yaml, sizeof yaml, "%s  poison_rate: [0.4, 0.5]\n", held);
+    sw = LOAD_OK(yaml);
+    CHECK(sw.n_warnings == 1);
+    if (sw.n_warnings == 1) {
+        CHECK_CONTAINS(sw.warnings[0], ":8:22: grid.poison_rate[1]: with grid.dataset (line 4), grid.strategy "
+                                       "(line 7) and the default target 0: one-to-one: poison rate 0.5 needs 450 "
+                                       "poisoned samples of 900 training samples (1000 less 100 held out for "
+                                       "retraining), and the pool (the source class 1, target 0) holds 450 on average "
+                                       "and at most 500 (counted in the data's 1000 training labels): this cell ");
+        CHECK_CONTAINS(sw.warnings[0], "training labels): this cell will fail with a probability of about 4");
+        CHECK_CONTAINS(sw.warnings[0], "% for each seed, as the part held out for retraining is drawn per seed; "
+                                       "expected a rate of at most 0.4833 (enough with a probability of 0.999) (the "
+                                       "first: ");
+    }
+    bd_sweep_free(&sw);
+    snprintf(yaml, sizeof yaml, "%s  poison_rate: [0.4, 0.6]\n", held);
+    expect_error(__LINE__, yaml, 0,
+                 ":8:22: grid.poison_rate[1]: with grid.dataset (line 4), grid.strategy (line 7) and the default "
+                 "target 0: one-to-one: poison rate 0.6 needs 540 poisoned samples of 900 training samples (1000 less "
+                 "100 held out for retraining), but the pool (the source class 1, target 0) holds 450 on average and "
+                 "at most 500 (counted in the data's 1000 training labels): this cell must fail; expected a rate of "
+                 "at most 0.4");
+
+    /* The data is not here: the standard label counts, and plan says so. */
+    snprintf(yaml, sizeof yaml,
+             HEAD "grid:\n  dataset: {name: cifar10, path: /nonexistent/cifar}\n  arch: cnn-small\n"
+                  "  trigger: square\n  strategy: clean-label\n  poison_rate: 0.2\n");
+    expect_error(__LINE__, yaml, 0,
+                 ":7:16: grid.poison_rate: with grid.dataset (line 3), grid.strategy (line 6) and the default target "
+                 "0: clean-label: poison rate 0.2 needs 10000 poisoned samples of 50000 training samples, but the pool "
+                 "(the target class, target 0) holds 5000 (CIFAR-10's published sizes; the data is not here): this "
+                 "cell must fail; expected a rate of at most 0.1 with this strategy");
+    /* ... also for a prefix of the standard files (limit_train), taken as a
+     * draw from the whole set. */
+    snprintf(yaml, sizeof yaml,
+             HEAD "train: {limit_train: 1000}\n"
+                  "grid:\n  dataset: {name: cifar10, path: /nonexistent/cifar}\n  arch: cnn-small\n"
+                  "  trigger: square\n  strategy: clean-label\n  poison_rate: 0.2\n");
+    expect_error(__LINE__, yaml, 0,
+                 ":8:16: grid.poison_rate: with grid.dataset (line 4), grid.strategy (line 7) and the default target "
+                 "0: clean-label: poison rate 0.2 needs 200 poisoned samples of 1000 training samples, but the pool "
+                 "(the target class, target 0) holds 100 on average and at most 1000 (CIFAR-10's published sizes; the "
+                 "data is not here): this cell must fail; expected a rate of at most 0.0");
+    /* The data here: its own labels (Fashion-MNIST has 6000 per class;
+     * its first 4000 hold 400 of class 0 or so). */
+    sw = LOAD_OK(HEAD "train: {limit_train: 4000}\n" "grid:\n  dataset: fashion-mnist\n  arch: cnn-small\n"
+                      "  trigger: square\n  strategy: clean-label\n  poison_rate: 0.05\n");
+    CHECK(sw.n_warnings == 0 && sw.n_notes == 1);
+    if (sw.n_notes == 1) CHECK_CONTAINS(sw.notes[0], "checked against the data");
+    bd_sweep_free(&sw);
 }
 
 /* ---- walking the cells without keeping them ---------------------------------------- */
@@ -555,6 +669,7 @@ int main(int argc, char **argv) {
     test_exclude();
     test_errors();
     test_cell_checks();
+    test_pools();
     test_walk();
     test_long_axis();
     test_files();

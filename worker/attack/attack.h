@@ -63,6 +63,15 @@ typedef struct BdPoisonReport {
 /* Checks a resolved strategy against the target and class count (target and
  * source in range, source != target). */
 int bd_strategy_check(const BdSpec *strategy, long target, int classes, BdError *err);
+/* The samples a rate poisons in a training split of n: round(rate * n). The
+ * one rule, for bd_poison and for checking a sweep before it runs. */
+long bd_poison_count(double rate, int n);
+/* The pool of a split whose class y holds class_counts[y] samples (y <
+ * classes): the sum over the classes the strategy poisons from. */
+long bd_strategy_pool(const BdSpec *strategy, long target, const int *class_counts, int classes);
+/* The pool in words, for messages: "the source class 1", "classes other
+ * than the target". */
+void bd_strategy_pool_words(const BdSpec *strategy, char *out, size_t cap);
 /* Poisons split in place. rng chooses the samples (bd_rng_choose over the
  * pool in index order); the chosen samples are then triggered in ascending
  * index order, trigger_rng feeding random trigger locations (may be NULL for

@@ -11,6 +11,8 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+long bd_poison_count(double rate, int n) { return lround(rate * n); }
+
 int bd_poison(const BdSpec *strategy, long target, double rate, const BdTrigger *t, BdSplit *split, BdDataShape shape,
               BdRng *rng, BdRng *trigger_rng, BdPoisonReport *report, BdError *err) {
     *report = (BdPoisonReport){0};
@@ -23,14 +25,16 @@ int bd_poison(const BdSpec *strategy, long target, double rate, const BdTrigger 
     int npool = 0;
     for (int i = 0; i < split->n; i++)
         if (impl->in_pool(strategy, target, split->y[i])) pool[npool++] = i;
-    long count = lround(rate * split->n);
+    long count = bd_poison_count(rate, split->n);
     report->pool = npool;
     if (count > npool) {
         free(pool);
+        char words[128];
+        bd_strategy_pool_words(strategy, words, sizeof words);
         return bd_fail(err,
                        "%s: poison rate %g of %d training samples needs %ld poisoned samples, but the pool (%s, "
                        "target %ld) has only %d: expected a rate of at most %.4g",
-                       strategy->name, rate, split->n, count, impl->pool_words, target, npool,
+                       strategy->name, rate, split->n, count, words, target, npool,
                        split->n ? (double)npool / split->n : 0.0);
     }
     if (count > 0 && !t) {

@@ -94,6 +94,20 @@ int bd_strategy_check(const BdSpec *s, long target, int classes, BdError *err) {
     return impl->check ? impl->check(s, target, classes, err) : 0;
 }
 
+long bd_strategy_pool(const BdSpec *s, long target, const int *class_counts, int classes) {
+    const BdStrategyImpl *impl = bd_strategy_impl(s);
+    long pool = 0;
+    for (int y = 0; y < classes; y++)
+        if (impl->in_pool(s, target, y)) pool += class_counts[y];
+    return pool;
+}
+
+void bd_strategy_pool_words(const BdSpec *s, char *out, size_t cap) {
+    const BdStrategyImpl *impl = bd_strategy_impl(s);
+    if (bd_spec_find(s, "source") >= 0) snprintf(out, cap, "%s %ld", impl->pool_words, bd_spec_int(s, "source"));
+    else snprintf(out, cap, "%s", impl->pool_words);
+}
+
 int bd_strategy_eligible(const BdSpec *s, long target, int y) { return bd_strategy_impl(s)->eligible(s, target, y); }
 
 int bd_strategy_attack_label(const BdSpec *s, long target, int y, int classes) {

@@ -67,6 +67,12 @@ typedef struct BdDataNominal {
  * someone's own images). */
 int bd_dataset_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err);
 
+/* The labels of the training split in the order bd_dataset_load gives them
+ * (*labels malloc'd, *n of them), without reading a pixel: for checking a
+ * sweep's poisoning pools against the data before anything trains. Fails
+ * like a load when the data is not there. */
+int bd_dataset_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err);
+
 /* Keeps the first n samples of a split (n <= 0 or n >= size: unchanged). */
 void bd_split_limit(BdSplit *s, int n);
 

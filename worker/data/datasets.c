@@ -93,6 +93,13 @@ int bd_dataset_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
     return l->nominal(spec, out, err);
 }
 
+int bd_dataset_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err) {
+    *labels = NULL;
+    *n = 0;
+    const BdDatasetLoader *l = loader_of(spec, err);
+    return l ? l->train_labels(spec, labels, n, err) : -1;
+}
+
 void bd_split_alloc(BdSplit *s, int n, BdDataShape shape) {
     s->n = n;
     s->x = bd_xcalloc((size_t)n, bd_sample_bytes(shape));

@@ -296,32 +296,42 @@ static int class_test_count(int m, double fraction) {
     return t;
 }
 
-static void split_classes(const BdImageCache *c, double test_fraction, uint64_t seed, BdDataset *out) {
-    int *test = bd_xmalloc((size_t)c->n * sizeof *test), *train = bd_xmalloc((size_t)c->n * sizeof *train);
-    int *members = bd_xmalloc((size_t)c->n * sizeof *members);
-    int ntest = 0, ntrain = 0;
-    for (int k = 0; k < c->classes; k++) {
+/* The split as indices of the images (labels y[0..n)): train[0..*ntrain)
+ * and test[0..*ntest) in their shuffled order. Both arrays hold n. The
+ * labels alone decide it, so the training labels are known from the folder
+ * listing without decoding an image (flowers_train_labels). */
+static void split_order(const int *y, int n, int classes, double test_fraction, uint64_t seed, int *train, int *ntrain,
+                        int *test, int *ntest) {
+    int *members = bd_xmalloc((size_t)(n ? n : 1) * sizeof *members);
+    *ntest = *ntrain = 0;
+    for (int k = 0; k < classes; k++) {
         int m = 0;
-        for (int i = 0; i < c->n; i++)
-            if (c->y[i] == k) members[m++] = i;
+        for (int i = 0; i < n; i++)
+            if (y[i] == k) members[m++] = i;
         BdRng r;
         bd_rng_stream(&r, seed, "flowers-split", (uint64_t)k);
         bd_rng_shuffle(&r, members, (size_t)m);
         int t = class_test_count(m, test_fraction);
         for (int i = 0; i < m; i++) {
-            if (i < t) test[ntest++] = members[i];
-            else train[ntrain++] = members[i];
+            if (i < t) test[(*ntest)++] = members[i];
+            else train[(*ntrain)++] = members[i];
         }
     }
     BdRng r;
     bd_rng_stream(&r, seed, "flowers-order", 0);
-    bd_rng_shuffle(&r, train, (size_t)ntrain);
-    bd_rng_shuffle(&r, test, (size_t)ntest);
+    bd_rng_shuffle(&r, train, (size_t)*ntrain);
+    bd_rng_shuffle(&r, test, (size_t)*ntest);
+    free(members);
+}
+
+static void split_classes(const BdImageCache *c, double test_fraction, uint64_t seed, BdDataset *out) {
+    int *test = bd_xmalloc((size_t)c->n * sizeof *test), *train = bd_xmalloc((size_t)c->n * sizeof *train);
+    int ntest, ntrain;
+    split_order(c->y, c->n, c->classes, test_fraction, seed, train, &ntrain, test, &ntest);
     bd_split_alloc(&out->train, ntrain, out->shape);
     bd_split_alloc(&out->test, ntest, out->shape);
     for (int i = 0; i < ntrain; i++) copy_sample(c, train[i], &out->train, i);
     for (int i = 0; i < ntest; i++) copy_sample(c, test[i], &out->test, i);
-    free(members);
     free(train);
     free(test);
 }
@@ -375,6 +385,23 @@ static int flowers_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError 
     return 0;
 }
 
+/* The training labels in load order, from the folder listing and the split. */
+static int flowers_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err) {
+    ImageList list;
+    if (list_images(bd_spec_str(spec, "path"), &list, err) < 0) return -1;
+    int *y = bd_xmalloc((size_t)list.n * sizeof *y), *train = bd_xmalloc((size_t)list.n * sizeof *train);
+    int *test = bd_xmalloc((size_t)list.n * sizeof *test), ntest;
+    for (int i = 0; i < list.n; i++) y[i] = list.files[i].label;
+    split_order(y, list.n, list.classes, bd_spec_float(spec, "test_fraction"), (uint64_t)bd_spec_int(spec, "split_seed"),
+                train, n, test, &ntest);
+    for (int i = 0; i < *n; i++) train[i] = y[train[i]];
+    *labels = train;
+    free(y);
+    free(test);
+    list_free(&list);
+    return 0;
+}
+
 /* TensorFlow's flowers (flower_photos: 3670 images; daisy 633, dandelion
  * 898, roses 641, sunflowers 699, tulips 799, the folders in that order),
  * split per class as split_classes() does. */
@@ -394,4 +421,5 @@ static int flowers_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err)
     return 0;
 }
 
-const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes, flowers_nominal};
+const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes, flowers_nominal,
+                                           flowers_train_labels};

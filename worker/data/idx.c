@@ -93,6 +93,29 @@ static int idx_expect_end(IdxFile *r, const char *what, BdError *err) {
     return 0;
 }
 
+/* Opens the label file of a split (prefix "train" or "t10k") and reads its header. */
+static int idx_open_labels(IdxFile *lb, const char *dataset, const char *dir, const char *prefix, uint32_t *n,
+                           BdError *err) {
+    char name[64];
+    snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
+    if (idx_open(lb, dataset, dir, name, err) < 0) return -1;
+    if (idx_magic(lb, IDX_LABELS_MAGIC, "labels of unsigned bytes, 1 dimension", err) < 0) return -1;
+    return idx_u32(lb, n, "the label count at byte 4", err);
+}
+
+/* The n labels after the header, each a class; *labels malloc'd. */
+static int idx_read_labels(IdxFile *lb, uint32_t n, uint8_t **labels, BdError *err) {
+    char what[160];
+    *labels = bd_xmalloc(n ? n : 1);
+    snprintf(what, sizeof what, "%u labels of 1 byte after the 8-byte header", n);
+    if (idx_read(lb, *labels, n, what, err) < 0 || idx_expect_end(lb, what, err) < 0) return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if ((*labels)[i] >= IDX_CLASSES)
+            return bd_fail(err, "%s: %s: label %u at byte %u: expected 0..%d", lb->dataset, lb->path, (*labels)[i],
+                           8 + i, IDX_CLASSES - 1);
+    return 0;
+}
+
 /* Reads one split: prefix "train" or "t10k". */
 static int idx_split(const char *dataset, const char *dir, const char *prefix, BdSplit *out, BdError *err) {
     char name[64], what[160];
@@ -116,10 +139,7 @@ static int idx_split(const char *dataset, const char *dir, const char *prefix, B
         goto fail;
     }
 
-    snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
-    if (idx_open(&lb, dataset, dir, name, err) < 0) goto fail;
-    if (idx_magic(&lb, IDX_LABELS_MAGIC, "labels of unsigned bytes, 1 dimension", err) < 0) goto fail;
-    if (idx_u32(&lb, &n_labels, "the label count at byte 4", err) < 0) goto fail;
+    if (idx_open_labels(&lb, dataset, dir, prefix, &n_labels, err) < 0) goto fail;
     if (n_labels != n_images) {
         bd_fail(err, "%s: %s has %u labels but %s has %u images: expected the same count", dataset, lb.path, n_labels,
                 im.path, n_images);
@@ -128,16 +148,7 @@ static int idx_split(const char *dataset, const char *dir, const char *prefix, B
 
     /* Read the labels first: a count that lies is caught before the large
      * allocation for the pixels. */
-    labels = bd_xmalloc(n_labels);
-    snprintf(what, sizeof what, "%u labels of 1 byte after the 8-byte header", n_labels);
-    if (idx_read(&lb, labels, n_labels, what, err) < 0) goto fail;
-    if (idx_expect_end(&lb, what, err) < 0) goto fail;
-    for (uint32_t i = 0; i < n_labels; i++)
-        if (labels[i] >= IDX_CLASSES) {
-            bd_fail(err, "%s: %s: label %u at byte %u: expected 0..%d", dataset, lb.path, labels[i], 8 + i,
-                    IDX_CLASSES - 1);
-            goto fail;
-        }
+    if (idx_read_labels(&lb, n_labels, &labels, err) < 0) goto fail;
 
     bd_split_alloc(out, (int)n_images, (BdDataShape){1, IDX_SIDE, IDX_SIDE, IDX_CLASSES});
     snprintf(what, sizeof what, "%u images of %dx%d bytes after the 16-byte header", n_images, IDX_SIDE, IDX_SIDE);
@@ -203,4 +214,23 @@ static int idx_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
     return 0;
 }
 
-const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes, idx_nominal};
+/* The training label file alone (60000 bytes for the standard files). */
+static int idx_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err) {
+    IdxFile lb = {0};
+    uint32_t count;
+    uint8_t *bytes = NULL;
+    int rc = idx_open_labels(&lb, spec->name, bd_spec_str(spec, "path"), "train", &count, err);
+    if (rc == 0 && count > (uint32_t)INT32_MAX)
+        rc = bd_fail(err, "%s: %s: label count %u at byte 4: expected at most %d", spec->name, lb.path, count, INT32_MAX);
+    if (rc == 0) rc = idx_read_labels(&lb, count, &bytes, err);
+    if (rc == 0) {
+        *n = (int)count;
+        *labels = bd_xmalloc((size_t)(count ? count : 1) * sizeof **labels);
+        for (uint32_t i = 0; i < count; i++) (*labels)[i] = bytes[i];
+    }
+    free(bytes);
+    idx_close(&lb);
+    return rc;
+}
+
+const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes, idx_nominal, idx_train_labels};

@@ -19,6 +19,9 @@ typedef struct BdDatasetLoader {
     int (*sizes)(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
     /* The published numbers of the standard files (dataset.h); NULL when there are none. */
     int (*nominal)(const BdSpec *spec, BdDataNominal *out, BdError *err);
+    /* The training labels in the order a load gives them, reading label
+     * files, record headers or folder listings only (no pixels). */
+    int (*train_labels)(const BdSpec *spec, int **labels, int *n, BdError *err);
 } BdDatasetLoader;
 
 extern const BdDatasetLoader bd_idx_loader;       /* idx.c: mnist, fashion-mnist */

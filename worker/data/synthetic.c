@@ -61,6 +61,9 @@ static float *make_patterns(BdDataShape s, uint64_t seed) {
     return p;
 }
 
+/* Sample k's class: round-robin. */
+static int label_of(int k, int classes) { return k % classes; }
+
 static void fill_split(BdSplit *split, int n, BdDataShape s, const float *patterns, double noise, uint64_t seed,
                        const char *stream) {
     bd_split_alloc(split, n, s);
@@ -69,7 +72,7 @@ static void fill_split(BdSplit *split, int n, BdDataShape s, const float *patter
     bd_rng_stream(&r, seed, stream, 0);
     const float a = AMPLITUDE, an = (float)(AMPLITUDE * noise);
     for (int k = 0; k < n; k++) {
-        int label = k % s.classes;
+        int label = label_of(k, s.classes);
         split->y[k] = label;
         const float *p = patterns + (size_t)label * bytes;
         uint8_t *x = split->x + (size_t)k * bytes;
@@ -120,4 +123,14 @@ static int synthetic_nominal(const BdSpec *spec, BdDataNominal *out, BdError *er
     return 0;
 }
 
-const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load, synthetic_sizes, synthetic_nominal};
+static int synthetic_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err) {
+    (void)err;
+    int classes = (int)bd_spec_int(spec, "classes");
+    *n = (int)bd_spec_int(spec, "train");
+    *labels = bd_xmalloc((size_t)*n * sizeof **labels);
+    for (int k = 0; k < *n; k++) (*labels)[k] = label_of(k, classes);
+    return 0;
+}
+
+const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load, synthetic_sizes, synthetic_nominal,
+                                             synthetic_train_labels};

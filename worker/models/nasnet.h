@@ -1,7 +1,7 @@
 /* NASNet-A (Zoph et al. 2018), docs/EXPERIMENT.md section 5: the builder behind the
  * presets nasnet-a-mobile, nasnet-a-large and nasnet-a-cifar. Its PyTorch twin
  * is NASNetA in python/bdsweep_models.py, whose section comment lists every
- * choice the mission leaves open and the TF-slim reference detail each one
+ * choice the paper leaves open and the TF-slim reference detail each one
  * follows. */
 #ifndef BD_NASNET_H
 #define BD_NASNET_H
