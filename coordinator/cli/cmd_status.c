@@ -142,16 +142,24 @@ static int show_counts(const Status *s) {
 static int show_detection(const Status *s) {
     sqlite3_stmt *st;
     if (prepare(s,
-                "SELECT COUNT(*), SUM(d.detectable = 1), SUM(d.detectable IS NULL) FROM detection d "
+                "SELECT COUNT(*), SUM(d.interval_detectable = 1), SUM(d.interval IS NULL), SUM(d.interval = 'paired') "
+                "FROM detection d "
                 "WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM cells c WHERE " SELECTED
                 "  AND c.kind = 'cell' AND c.condition = d.condition)",
                 &st) < 0)
         return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
-        int n = sqlite3_column_int(st, 0), k = sqlite3_column_int(st, 1), untestable = sqlite3_column_int(st, 2);
-        printf("\ndetection: %d of %d group%s of poisoned cells detectable by clean accuracy alone (Welch 95%% "
-               "interval excludes 0)", k, n, n == 1 ? "" : "s");
+        int n = sqlite3_column_int(st, 0), k = sqlite3_column_int(st, 1), untestable = sqlite3_column_int(st, 2),
+            paired = sqlite3_column_int(st, 3);
+        /* The interval the report judges by: paired by seed where two or
+         * more seeds have both sides on paired streams, Welch's otherwise. */
+        int tested = n - untestable;
+        const char *how = !tested ? "" : paired == tested ? "; paired by seed" : paired ? "; paired by seed where "
+                                                                                         "possible, else Welch's"
+                                                                             : "; Welch's";
+        printf("\ndetection: %d of %d group%s of poisoned cells detectable by clean accuracy alone (95%% interval "
+               "excludes 0%s)", k, n, n == 1 ? "" : "s", how);
         if (untestable) printf("; %d untested (fewer than 2 seeds on a side)", untestable);
         printf("\n");
     }

@@ -149,8 +149,8 @@ static void test_known(void) {
     check_figures(out_dir);
     /* bdsweep status states finding 2 in one line. */
     CHECK(run(&out, &err, "status", path, NULL, NULL, NULL) == 0);
-    CHECK_CONTAINS(out, "\ndetection: 1 of 8 groups of poisoned cells detectable by clean accuracy alone (Welch 95% "
-                        "interval excludes 0)\n");
+    CHECK_CONTAINS(out, "\ndetection: 1 of 8 groups of poisoned cells detectable by clean accuracy alone (95% "
+                        "interval excludes 0; paired by seed)\n");
     free(out), free(err);
     char p2[4096];
     CHECK_FMT(p2, "%s/index.html", out_dir);
@@ -353,7 +353,7 @@ static void test_partial(void) {
     CHECK_CONTAINS(out, "2. [cannot tell] mean clean-accuracy difference -0.020; no group has 2 seeds to test");
     free(out), free(err);
     CHECK(run(&out, &err, "status", path, NULL, NULL, NULL) == 0);
-    CHECK_CONTAINS(out, "\ndetection: 0 of 1 group of poisoned cells detectable by clean accuracy alone (Welch 95% "
+    CHECK_CONTAINS(out, "\ndetection: 0 of 1 group of poisoned cells detectable by clean accuracy alone (95% "
                         "interval excludes 0); 1 untested (fewer than 2 seeds on a side)\n");
     free(out), free(err);
     char p2[4096];
