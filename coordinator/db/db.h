@@ -57,6 +57,10 @@ int bd_db_open(const char *path, int create, BdDb **out, BdError *err);
  * of this connection. */
 int bd_db_open_read(const char *path, BdDb **out, BdError *err);
 void bd_db_close(BdDb *db);
+/* The database's identity (meta 'database_id', 32 hex digits made when a
+ * writer first opens it): what its checkpoints are bound to. "" for an
+ * older file opened read-only. */
+const char *bd_db_id(const BdDb *db);
 /* For read-only queries (status, report). */
 sqlite3 *bd_db_sqlite(BdDb *db);
 const char *bd_db_path(const BdDb *db);

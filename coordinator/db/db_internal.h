@@ -12,6 +12,7 @@ struct BdDb {
     char path[4096];
     int readonly; /* the connection cannot write the file (read-only storage, or opened immutable) */
     int64_t run_id; /* the run this handle records (bd_db_run_begin), 0 for none */
+    char id[40];    /* meta's database_id: 32 hex digits, "" for none */
     /* The canonical texts of the axes' absent and control values, for the
      * generated columns (db_columns.c); filled on first use. */
     int design_ready;

@@ -128,6 +128,20 @@ static int read_version(BdDb *db, int *version, BdError *err) {
     return 0;
 }
 
+/* meta's database_id into db->id ("" when the file has none: an older file
+ * opened read-only). */
+static int read_database_id(BdDb *db, BdError *err) {
+    sqlite3_stmt *st;
+    if (bd_db_prepare(db, "SELECT value FROM meta WHERE key = 'database_id'", &st, err) < 0) return -1;
+    db->id[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(db->id, sizeof db->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+const char *bd_db_id(const BdDb *db) { return db->id; }
+
 /* ---- schema ------------------------------------------------------------------------- */
 
 static int create_schema(BdDb *db, BdError *err) {
@@ -286,6 +300,14 @@ static int open_checked(BdDb *db, int how, BdError *err) {
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
     if (ensure_cell_columns(db, err) < 0 || bd_db_ensure_axis_values(db, err) < 0) return -1;
+    /* The file's identity, which checkpoints are bound to: a checkpoint
+     * folder left by another database (deleted and made again at the same
+     * path) is not this one's. Made once, by the first writer. */
+    if (how != OPEN_READ &&
+        bd_db_exec(db, "INSERT OR IGNORE INTO meta(key, value) VALUES ('database_id', lower(hex(randomblob(16))))",
+                   err) < 0)
+        return -1;
+    if (read_database_id(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 

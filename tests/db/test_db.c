@@ -150,11 +150,24 @@ static void test_create(void) {
                     "('meta','sweeps','cells','sweep_cells','metrics','runs','run_ranks','axis_values',"
                     "'axis_value_parameters')") == 9);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'view' AND name = 'cell_results'") == 1);
+    /* Its identity: 32 hex digits, kept when reopened, another file's differs. */
+    char id[64];
+    snprintf(id, sizeof id, "%s", bd_db_id(db));
+    CHECK(strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32);
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'database_id'"), id);
     bd_db_close(db);
     /* Reopening an existing database without create. */
     BdError err = {{0}};
     CHECK_MSG(bd_db_open(path, 0, &db, &err) == 0, "%s", err.msg);
+    if (db) CHECK_STR(bd_db_id(db), id);
     bd_db_close(db);
+    CHECK_MSG(bd_db_open_read(path, &db, &err) == 0, "%s", err.msg);
+    if (db) CHECK_STR(bd_db_id(db), id);
+    bd_db_close(db);
+    char other_path[4096];
+    BdDb *other = open_new(other_path, sizeof other_path);
+    if (other) CHECK(strcmp(bd_db_id(other), id) != 0);
+    bd_db_close(other);
 }
 
 /* ---- registration ----------------------------------------------------------------- */
