@@ -157,14 +157,17 @@ const unsigned char *bd_buf_get_blob(BdBuf *b, size_t *len) {
     return p;
 }
 
-void bd_job_order_put(BdBuf *b, int64_t job, const char *key, const char *ckpt_dir, double deadline,
-                      const char *const *attacks, int n_attacks) {
-    bd_buf_put_i64(b, job);
-    bd_buf_put_str(b, key);
-    bd_buf_put_str(b, ckpt_dir ? ckpt_dir : "");
-    bd_buf_put_f64(b, deadline);
-    bd_buf_put_i64(b, n_attacks);
-    for (int i = 0; i < n_attacks; i++) bd_buf_put_str(b, attacks[i]);
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+void bd_job_order_put(BdBuf *b, const BdJobOrder *o) {
+    bd_buf_put_i64(b, o->job);
+    bd_buf_put_str(b, o->key);
+    bd_buf_put_str(b, or_empty(o->ckpt_dir));
+    bd_buf_put_str(b, or_empty(o->models_dir));
+    bd_buf_put_str(b, or_empty(o->db_id));
+    bd_buf_put_f64(b, o->deadline);
+    bd_buf_put_i64(b, o->n_attacks);
+    for (int i = 0; i < o->n_attacks; i++) bd_buf_put_str(b, o->attacks[i]);
 }
 
 int bd_job_order_get(BdBuf *b, BdJobOrder *o) {
@@ -172,19 +175,76 @@ int bd_job_order_get(BdBuf *b, BdJobOrder *o) {
     o->job = bd_buf_get_i64(b);
     o->key = bd_buf_get_strp(b);
     o->ckpt_dir = bd_buf_get_strp(b);
+    o->models_dir = bd_buf_get_strp(b);
+    o->db_id = bd_buf_get_strp(b);
     o->deadline = bd_buf_get_f64(b);
     int64_t n = bd_buf_get_i64(b);
     if (b->bad || n < 0 || n > BD_METRICS_MAX) {
         b->bad = 1;
         return -1;
     }
-    o->attacks = bd_xcalloc((size_t)n + 1, sizeof *o->attacks);
-    for (int i = 0; i < n; i++) o->attacks[i] = bd_buf_get_strp(b);
+    const char **attacks = bd_xcalloc((size_t)n + 1, sizeof *attacks);
+    for (int i = 0; i < n; i++) attacks[i] = bd_buf_get_strp(b);
+    o->attacks = attacks;
     o->n_attacks = (int)n;
     return b->bad ? -1 : 0;
 }
 
 void bd_job_order_free(BdJobOrder *o) {
-    free(o->attacks);
+    free((void *)o->attacks);
     memset(o, 0, sizeof *o);
+}
+
+/* ---- artifacts ------------------------------------------------------------------ */
+
+void bd_artifact_put_poisoned(BdBuf *b, const char *attack, const int *indices, int n) {
+    bd_buf_put_i64(b, BD_ARTIFACT_POISONED);
+    bd_buf_put_str(b, attack);
+    bd_buf_put_i64(b, n);
+    for (int i = 0; i < n; i++) {
+        uint32_t v = (uint32_t)indices[i];
+        unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                               (unsigned char)(v >> 24)};
+        bd_buf_put_bytes(b, le, 4);
+    }
+}
+
+void bd_artifact_put_model(BdBuf *b, const char *phase, const char *path, int c, int h, int w, int classes,
+                           int epochs) {
+    bd_buf_put_i64(b, BD_ARTIFACT_MODEL);
+    bd_buf_put_str(b, phase);
+    bd_buf_put_str(b, path);
+    int64_t v[5] = {c, h, w, classes, epochs};
+    for (int i = 0; i < 5; i++) bd_buf_put_i64(b, v[i]);
+}
+
+int bd_artifact_get(BdBuf *b, BdArtifact *a) {
+    memset(a, 0, sizeof *a);
+    int64_t kind = bd_buf_get_i64(b);
+    if (kind == BD_ARTIFACT_POISONED) {
+        a->attack = bd_buf_get_strp(b);
+        int64_t n = bd_buf_get_i64(b);
+        if (b->bad || n < 0 || (uint64_t)n > (b->len - b->pos) / 4) {
+            b->bad = 1;
+            return -1;
+        }
+        a->indices = b->data + b->pos;
+        a->n = (int)n;
+        b->pos += (size_t)n * 4;
+    } else if (kind == BD_ARTIFACT_MODEL) {
+        a->phase = bd_buf_get_strp(b);
+        a->path = bd_buf_get_strp(b);
+        int *v[5] = {&a->c, &a->h, &a->w, &a->classes, &a->epochs};
+        for (int i = 0; i < 5; i++) *v[i] = (int)bd_buf_get_i64(b);
+    } else {
+        b->bad = 1;
+    }
+    if (b->bad) return -1;
+    a->kind = (BdArtifactKind)kind;
+    return 0;
+}
+
+int bd_artifact_index(const BdArtifact *a, int i) {
+    const unsigned char *p = a->indices + 4 * (size_t)i;
+    return (int)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }

@@ -7,7 +7,7 @@
  *   worker -> 0   BD_MSG_PROGRESS  job id, phase, epoch, epochs, step, steps
  *   worker -> 0   BD_MSG_METRICS   job id, a metrics record (below)
  *   worker -> 0   BD_MSG_DONE      job id, wall seconds, params, GFLOP per image,
- *                                  every metrics record of the job
+ *                                  every metrics record of the job, its artifacts (below)
  *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
  *   worker -> 0   BD_MSG_STOPPED   job id, wall seconds, where it stopped
  *
@@ -97,20 +97,51 @@ int bd_metrics_get(BdBuf *b, BdMetricsRecord *r);
 void bd_metrics_record_free(BdMetricsRecord *r);
 
 /* ---- a job order ----------------------------------------------------------------
- *     i64 job id, str key, str checkpoint folder ("" none), f64 deadline,
+ *     i64 job id, str key, str checkpoint folder ("" none), str models folder
+ *     ("" none), str database id, f64 deadline,
  *     i64 n, n x str attack     (the attacks a clean model is measured against) */
 typedef struct BdJobOrder {
     int64_t job;
-    const char *key, *ckpt_dir; /* pointers into the buffer read from */
-    double deadline;
+    const char *key;        /* the job's key (common/job.h) */
+    const char *ckpt_dir;   /* where its checkpoints go ("" or NULL: none) */
+    const char *models_dir; /* where its models are kept (keep: [models]; "" or NULL: not kept) */
+    const char *db_id;      /* the database's identity, which checkpoints are bound to ("" or NULL: none) */
+    double deadline;        /* Unix time; 0: none */
     int n_attacks;
-    const char **attacks; /* [n_attacks], owned by the order */
+    const char *const *attacks; /* [n_attacks] */
 } BdJobOrder;
 
-void bd_job_order_put(BdBuf *b, int64_t job, const char *key, const char *ckpt_dir, double deadline,
-                      const char *const *attacks, int n_attacks);
+void bd_job_order_put(BdBuf *b, const BdJobOrder *o);
+/* Fills o with pointers into b (valid while b is); the attacks array is
+ * o's own: free it with bd_job_order_free. */
 int bd_job_order_get(BdBuf *b, BdJobOrder *o);
 void bd_job_order_free(BdJobOrder *o);
+
+/* ---- what a job leaves besides its numbers ----------------------------------------
+ * A job's artifacts travel with DONE as a list of records, each an i64 kind
+ * and its fields; rank 0 stores them in the transaction that marks it done:
+ *   BD_ARTIFACT_POISONED  str attack, blob of i32 indices (little-endian): the
+ *                         training samples the attack poisoned, as indices in the
+ *                         dataset's training split (file order), ascending
+ *   BD_ARTIFACT_MODEL     str phase, str path, i64 c, h, w, classes, epochs: a
+ *                         kept model (keep: [models]), a weights-only checkpoint */
+typedef enum { BD_ARTIFACT_POISONED = 1, BD_ARTIFACT_MODEL = 2 } BdArtifactKind;
+
+typedef struct BdArtifact {
+    BdArtifactKind kind;
+    const char *attack;           /* POISONED */
+    const unsigned char *indices; /* POISONED: n little-endian int32 (bd_artifact_index) */
+    int n;
+    const char *phase, *path;     /* MODEL */
+    int c, h, w, classes, epochs; /* MODEL */
+} BdArtifact;
+
+void bd_artifact_put_poisoned(BdBuf *b, const char *attack, const int *indices, int n);
+void bd_artifact_put_model(BdBuf *b, const char *phase, const char *path, int c, int h, int w, int classes,
+                           int epochs);
+/* The next record (pointers into b); -1 with b->bad set when it is damaged. */
+int bd_artifact_get(BdBuf *b, BdArtifact *a);
+int bd_artifact_index(const BdArtifact *a, int i);
 
 /* Length-prefixed bytes (i64 n, n bytes); get gives a pointer into the buffer. */
 void bd_buf_put_blob(BdBuf *b, const void *data, size_t len);

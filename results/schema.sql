@@ -1,4 +1,4 @@
--- The tables of a bdsweep results database (schema version 4). bdsweep
+-- The tables of a bdsweep results database (schema version 5). bdsweep
 -- creates them in an empty file; results/README.md explains every column.
 -- Times are ISO-8601 UTC text with milliseconds ("2024-05-01T12:00:00.123Z").
 --
@@ -128,4 +128,31 @@ CREATE TABLE axis_value_parameters(
   name TEXT NOT NULL,
   value,
   PRIMARY KEY (value_id, name)
+) WITHOUT ROWID;
+
+-- The training samples a job's poisoning chose, per attack (a clean model
+-- has none): `indices` is a JSON array, ascending, of the samples' indices in
+-- the dataset's training split in file order, 0-based — the index
+-- torchvision's dataset classes take — so `SELECT value FROM
+-- poisoned_samples, json_each(indices) WHERE cell_id = ?` lists them.
+CREATE TABLE poisoned_samples(
+  cell_id INTEGER NOT NULL REFERENCES cells(id),
+  attack TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  indices TEXT NOT NULL,
+  PRIMARY KEY (cell_id, attack)
+) WITHOUT ROWID;
+
+-- The models a sweep with `keep: [models]` kept: per job, its model after
+-- the main phase (`train`) and, with retraining, after it (`retrain`), as a
+-- weights-only checkpoint that `bdsweep export DB --cell ...` turns into a
+-- safetensors file. `input` is CxHxW of one image, `epochs` the phase's.
+CREATE TABLE model_files(
+  cell_id INTEGER NOT NULL REFERENCES cells(id),
+  phase TEXT NOT NULL,
+  path TEXT NOT NULL,
+  input TEXT NOT NULL,
+  classes INTEGER NOT NULL,
+  epochs INTEGER NOT NULL,
+  PRIMARY KEY (cell_id, phase)
 ) WITHOUT ROWID;

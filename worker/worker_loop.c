@@ -110,8 +110,7 @@ int bd_worker_loop(int threads) {
 
         double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
-        int rc = bd_cell_run(&w, order.key, order.attacks, order.n_attacks, order.ckpt_dir[0] ? order.ckpt_dir : NULL,
-                             &sink, &out, &err);
+        int rc = bd_cell_run(&w, &order, &sink, &out, &err);
         double wall = bd_monotonic_seconds() - t0;
 
         bd_buf_reset(&ms.buf);
@@ -121,6 +120,7 @@ int bd_worker_loop(int threads) {
             bd_buf_put_i64(&ms.buf, out.params);
             bd_buf_put_f64(&ms.buf, out.gflops_per_image);
             bd_buf_put_blob(&ms.buf, out.history.data, out.history.len);
+            bd_buf_put_blob(&ms.buf, out.artifacts.data, out.artifacts.len);
             send_buf(&ms.buf, BD_MSG_DONE);
         } else if (rc == BD_INTERRUPTED) {
             bd_buf_put_str(&ms.buf, err.msg);

@@ -1,6 +1,9 @@
-/* bdsweep export --checkpoint FILE --arch ARCH --input CxHxW --classes K
- * --out FILE.safetensors: the model a checkpoint holds, for PyTorch
- * (worker/export/export.h does the work; this file reads the command line). */
+/* bdsweep export DB --cell ID_OR_KEY [--phase P] --out FILE.safetensors: a
+ * model a sweep kept (keep: [models]), found in the database; or
+ * bdsweep export --checkpoint FILE --arch ARCH --input CxHxW --classes K
+ * --out FILE.safetensors: the model any checkpoint holds. For PyTorch
+ * (worker/export/export.h does the work; this file reads the command line
+ * and the database). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,15 +13,20 @@
 #include "axes.h"
 #include "cell.h"
 #include "commands.h"
+#include "db.h"
 #include "exit_status.h"
 #include "export.h"
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: bdsweep export --checkpoint FILE.ckpt --arch ARCH --input CxHxW --classes K\n"
+            "usage: bdsweep export DB --cell ID_OR_KEY [--phase train|retrain] --out FILE.safetensors\n"
+            "                      [--meta KEY=VALUE]...\n"
+            "       bdsweep export --checkpoint FILE.ckpt --arch ARCH --input CxHxW --classes K\n"
             "                      --out FILE.safetensors [--meta KEY=VALUE]...\n"
             "\n"
-            "Writes the model a checkpoint holds as a safetensors file: every parameter and\n"
+            "Writes a model as a safetensors file: the model of a cell of a results database\n"
+            "whose sweep kept its models (keep: [models]), or the model any checkpoint holds.\n"
+            "The file holds every parameter and\n"
             "BN running statistic, float32, under the names and in the layouts of the PyTorch\n"
             "twin in python/bdsweep_models.py, so that python/load_safetensors.py's\n"
             "load_model(FILE) (or safetensors.torch.load_file and load_state_dict) gives a\n"
@@ -28,6 +36,11 @@ static void usage(FILE *f) {
             "python/README.md shows how to load it.\n"
             "\n"
             "options:\n"
+            "  --cell ID_OR_KEY   the cell (cells.id, or its key) whose model to write: its\n"
+            "                     own, or its seed's clean model for a cell of rate 0\n"
+            "  --phase P          train: the model after the main phase; retrain: after clean\n"
+            "                     retraining (the default when the cell retrains); main is\n"
+            "                     the same as train\n"
             "  --checkpoint FILE  a checkpoint a sweep left in results/NAME.ckpt/ (a main\n"
             "                     model kept for retraining, a pre-trained model, a running\n"
             "                     cell's last epoch)\n"
@@ -40,11 +53,13 @@ static void usage(FILE *f) {
             "                     (repeatable)\n"
             "  -h, --help         this text\n"
             "\n"
-            "A checkpoint refuses an architecture, input shape or class count other than its\n"
-            "own and names the one it was saved for.\n"
+            "With a database, the architecture, input and classes come from it, and the\n"
+            "metadata gains cell (the cell's key) and model (its model's key). A checkpoint\n"
+            "refuses an architecture, input shape or class count other than its own and\n"
+            "names the one it was saved for.\n"
             "\n"
-            "exit status: 0; 1 when the file cannot be written; 2 when the command line or\n"
-            "the checkpoint is wrong.\n");
+            "exit status: 0; 1 when the file cannot be written; 2 when the command line, the\n"
+            "cell (unknown, not done, its model not kept) or the checkpoint is wrong.\n");
 }
 
 static int bad(const char *msg, const char *arg) {
@@ -53,9 +68,78 @@ static int bad(const char *msg, const char *arg) {
     return BD_EXIT_USAGE;
 }
 
+/* What the database says of a cell's kept model. */
+typedef struct Kept {
+    char cell_key[BD_KEY_MAX], model_key[BD_KEY_MAX];
+    char arch[BD_SPEC_TEXT_MAX], path[4200], input[64], classes[16];
+} Kept;
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t cap) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+/* Finds the kept model of a cell (by id or key) and phase (NULL: its last). */
+static int find_kept(const char *db_path, const char *cell, const char *phase, Kept *k) {
+    BdDb *db;
+    BdError err = {{0}};
+    if (bd_db_open_read(db_path, &db, &err) < 0) {
+        fprintf(stderr, "bdsweep export: %s\n", err.msg);
+        return BD_EXIT_USAGE;
+    }
+    sqlite3 *h = bd_db_sqlite(db);
+    sqlite3_stmt *st = NULL;
+    int rc = BD_EXIT_USAGE;
+    char *endp;
+    long long id = strtoll(cell, &endp, 10);
+    int by_id = *cell && !*endp;
+    sqlite3_prepare_v2(h,
+                       "SELECT c.key, c.status, m.key, m.arch, "
+                       "  (SELECT COUNT(*) FROM model_files f WHERE f.cell_id = c.model_id), "
+                       "  f.path, f.input, f.classes "
+                       "FROM cells c JOIN cells m ON m.id = c.model_id "
+                       "LEFT JOIN model_files f ON f.cell_id = c.model_id AND f.phase = "
+                       "  COALESCE(?3, (SELECT g.phase FROM model_files g WHERE g.cell_id = c.model_id "
+                       "                ORDER BY g.phase = 'retrain' DESC LIMIT 1)) "
+                       "WHERE c.kind = 'cell' AND (CASE WHEN ?1 THEN c.id = ?2 ELSE c.key = ?2 END)",
+                       -1, &st, NULL);
+    sqlite3_bind_int(st, 1, by_id);
+    if (by_id) sqlite3_bind_int64(st, 2, id);
+    else sqlite3_bind_text(st, 2, cell, -1, SQLITE_STATIC);
+    if (phase) sqlite3_bind_text(st, 3, phase, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        if (step == SQLITE_DONE) fprintf(stderr, "bdsweep export: %s has no cell %s%s\n", db_path, by_id ? "with id " : "", cell);
+        else fprintf(stderr, "bdsweep export: %s: %s\n", db_path, sqlite3_errmsg(h));
+    } else if (strcmp((const char *)sqlite3_column_text(st, 1), "done")) {
+        fprintf(stderr, "bdsweep export: cell %s is %s: its model is not trained yet\n", cell, sqlite3_column_text(st, 1));
+    } else if (sqlite3_column_int(st, 4) == 0) {
+        fprintf(stderr,
+                "bdsweep export: the model of cell %s was not kept: its sweep did not ask for `keep: [models]` when "
+                "it ran (a done cell is not trained again: add it to the sweep file before a run, with a new "
+                "database for cells already done)\n",
+                cell);
+    } else if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
+        fprintf(stderr, "bdsweep export: the model of cell %s has no kept %s phase\n", cell, phase);
+    } else {
+        copy_col(st, 0, k->cell_key, sizeof k->cell_key);
+        copy_col(st, 2, k->model_key, sizeof k->model_key);
+        copy_col(st, 3, k->arch, sizeof k->arch);
+        copy_col(st, 5, k->path, sizeof k->path);
+        copy_col(st, 6, k->input, sizeof k->input);
+        copy_col(st, 7, k->classes, sizeof k->classes);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    bd_db_close(db);
+    return rc;
+}
+
 int bd_cmd_export(int argc, char **argv) {
     const char *ckpt = NULL, *arch_text = NULL, *input_text = NULL, *classes_text = NULL, *out = NULL;
-    BdStMeta *extra = bd_xcalloc((size_t)argc, sizeof *extra);
+    const char *db_path = NULL, *cell = NULL, *phase = NULL;
+    Kept kept;
+    BdStMeta *extra = bd_xcalloc((size_t)argc + 2, sizeof *extra);
     char **keys = bd_xcalloc((size_t)argc, sizeof *keys);
     int n_extra = 0, rc = BD_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -65,17 +149,20 @@ int bd_cmd_export(int argc, char **argv) {
             rc = BD_EXIT_OK;
             goto done;
         }
+        if (a[0] != '-' && !db_path) {
+            db_path = a;
+            continue;
+        }
         const char **slot = !strcmp(a, "--checkpoint") ? &ckpt
                             : !strcmp(a, "--arch")     ? &arch_text
                             : !strcmp(a, "--input")    ? &input_text
                             : !strcmp(a, "--classes")  ? &classes_text
                             : !strcmp(a, "--out")      ? &out
+                            : !strcmp(a, "--cell")     ? &cell
+                            : !strcmp(a, "--phase")    ? &phase
                                                        : NULL;
         if (!slot && strcmp(a, "--meta")) {
-            if (a[0] != '-')
-                bad("reading a model from a results database is not supported yet; give the checkpoint with "
-                    "--checkpoint, not", a);
-            else bad("unknown option", a);
+            bad(a[0] == '-' ? "unknown option" : "one database expected, got a second:", a);
             goto done;
         }
         if (i + 1 >= argc) {
@@ -104,6 +191,35 @@ int bd_cmd_export(int argc, char **argv) {
                 bad("--meta gives this key twice:", key);
                 goto done;
             }
+    }
+    if (db_path || cell) {
+        if (!db_path || !cell || !out || ckpt || arch_text || input_text || classes_text) {
+            bad("from a database: DB, --cell and --out are required, and --checkpoint, --arch, --input and "
+                "--classes come from the database",
+                NULL);
+            goto done;
+        }
+        if (phase && !strcmp(phase, "main")) phase = "train";
+        if (phase && strcmp(phase, "train") && strcmp(phase, "retrain")) {
+            bad("--phase expects train (or main) or retrain, got", phase);
+            goto done;
+        }
+        if ((rc = find_kept(db_path, cell, phase, &kept)) != 0) goto done;
+        rc = BD_EXIT_USAGE;
+        ckpt = kept.path;
+        arch_text = kept.arch;
+        input_text = kept.input;
+        classes_text = kept.classes;
+        static const char *const keys_db[] = {"cell", "model"};
+        const char *vals[] = {kept.cell_key, kept.model_key};
+        for (int k = 0; k < 2; k++) {
+            int given = 0;
+            for (int e = 0; e < n_extra; e++) given |= !strcmp(extra[e].key, keys_db[k]);
+            if (!given) extra[n_extra++] = (BdStMeta){keys_db[k], vals[k]};
+        }
+    } else if (phase) {
+        bad("--phase needs a database and --cell", NULL);
+        goto done;
     }
     if (!ckpt || !arch_text || !input_text || !classes_text || !out) {
         bad("--checkpoint, --arch, --input, --classes and --out are all required", NULL);

@@ -38,7 +38,7 @@
 #define BD_DB_STREAMS_TEXT "2"
 
 /* The schema this build writes; older files are migrated on open, newer ones refused. */
-#define BD_DB_SCHEMA_VERSION 4
+#define BD_DB_SCHEMA_VERSION 5
 /* A run whose heartbeat is younger than this, and that has not finished,
  * holds the database: a second run refuses to start. */
 #define BD_DB_RUN_STALE_SECONDS 120
@@ -134,12 +134,15 @@ typedef struct BdCellReport {
     double wall_seconds;
     long params;
     double gflops_per_image;
+    const void *history; /* every metrics record of the job (common/wire.h) */
+    size_t history_len;
+    const void *artifacts; /* its artifacts: poisoned samples, kept models (common/wire.h) */
+    size_t artifacts_len;
 } BdCellReport;
 /* running -> done for the job and its cells, storing every metrics record of
- * the job's history (common/wire.h) in the same transaction: a cell is never
- * done without every number it produced. */
-int bd_db_job_done(BdDb *db, const BdDbDispatch *d, const BdCellReport *r, const void *history, size_t len,
-                 BdError *err);
+ * the job's history and its artifacts in the same transaction: a cell is
+ * never done without every number it produced. */
+int bd_db_job_done(BdDb *db, const BdDbDispatch *d, const BdCellReport *r, BdError *err);
 /* pending|running -> failed, with the error. */
 int bd_db_job_failed(BdDb *db, const BdDbDispatch *d, double wall_seconds, const char *error, BdError *err);
 /* running -> pending: a time limit stopped the job at an epoch boundary; its

@@ -28,11 +28,13 @@ int bd_db_create_tables(BdDb *db, BdError *err) {
  * axes (preset names, condition, the pairing keys). Version 2 lacks the
  * clean models shared between cells. Version 3 lacks the provenance (the
  * build of a run, its ranks' hosts, the run that finished each cell) and the
- * parameters of the axis values. Each step must leave the database as a
+ * parameters of the axis values. Version 4 lacks the poisoned samples and
+ * the kept models. Each step must leave the database as a
  * fresh one of the next version (tests/db checks that the migrated file has
  * the tables and columns of a fresh one). */
 static int pair_models(BdDb *db, BdError *err);
 static int provenance_and_parameters(BdDb *db, BdError *err);
+static int samples_and_models(BdDb *db, BdError *err);
 
 const BdDbMigration bd_db_migrations[] = {
     {0, "add the runs table", NULL},
@@ -40,6 +42,7 @@ const BdDbMigration bd_db_migrations[] = {
     {2, "add clean models, cells.model_id, cells.streams and metrics.attack (cells kept as unpaired)", pair_models},
     {3, "add the provenance of runs and cells and the parameters of the axis values (filled from the keys)",
      provenance_and_parameters},
+    {4, "add the poisoned samples of each job and the models kept (keep: [models])", samples_and_models},
     {0, NULL, NULL},
 };
 
@@ -174,6 +177,11 @@ static int provenance_and_parameters(BdDb *db, BdError *err) {
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         if (create_missing(db, tables[i], err) < 0) return -1;
     return bd_db_fill_axis_values(db, err);
+}
+
+/* Version 4 to 5: two new tables, as schema.sql has them. */
+static int samples_and_models(BdDb *db, BdError *err) {
+    return create_missing(db, "poisoned_samples", err) < 0 ? -1 : create_missing(db, "model_files", err);
 }
 
 int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err) {

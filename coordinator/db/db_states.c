@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "strbuf.h"
 
 static int step_done(BdDb *db, sqlite3_stmt *st, const char *what, BdError *err) {
     int rc = sqlite3_step(st);
@@ -118,10 +119,24 @@ static int clear_metrics(BdDb *db, const BdDbDispatch *d, BdError *err) {
     return 0;
 }
 
+/* The artifacts an attempt writes again (a re-evaluation writes none). */
+static int clear_artifacts(BdDb *db, const BdDbDispatch *d, BdError *err) {
+    static const char *const sql[] = {"DELETE FROM poisoned_samples WHERE cell_id = ?1",
+                                      "DELETE FROM model_files WHERE cell_id = ?1"};
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0] && !d->reevaluate; i++) {
+        sqlite3_stmt *st;
+        if (bd_db_prepare(db, sql[i], &st, err) < 0) return -1;
+        sqlite3_bind_int64(st, 1, d->job);
+        if (step_done(db, st, "clearing the artifacts of an earlier attempt", err) < 0) return -1;
+    }
+    return 0;
+}
+
 int bd_db_job_start(BdDb *db, const BdDbDispatch *d, int rank, const char *host, BdError *err) {
     StartCtx c = {rank, host};
     if (bd_db_begin(db, err) < 0) return -1;
     int rc = clear_metrics(db, d, err);
+    if (rc == 0) rc = clear_artifacts(db, d, err);
     if (rc == 0) rc = each_row(db, d, start_row, &c, err);
     return commit_or_rollback(db, rc, err);
 }
@@ -195,6 +210,60 @@ static int store_history(BdDb *db, const BdDbDispatch *d, const void *history, s
     return rc;
 }
 
+/* One artifact record inside the caller's transaction: the poisoned
+ * samples as a JSON array, a kept model's file. */
+static int store_artifact(BdDb *db, const BdDbDispatch *d, const BdArtifact *a, BdError *err) {
+    sqlite3_stmt *st;
+    if (a->kind == BD_ARTIFACT_POISONED) {
+        BdStr json = {0};
+        bd_str_puts(&json, "[");
+        for (int i = 0; i < a->n; i++) bd_str_printf(&json, "%s%d", i ? "," : "", bd_artifact_index(a, i));
+        bd_str_puts(&json, "]");
+        int rc = bd_db_prepare(db,
+                               "INSERT OR REPLACE INTO poisoned_samples(cell_id, attack, n, indices) VALUES (?1, ?2, ?3, ?4)",
+                               &st, err);
+        if (rc == 0) {
+            sqlite3_bind_int64(st, 1, d->job);
+            sqlite3_bind_text(st, 2, a->attack, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, a->n);
+            sqlite3_bind_text(st, 4, bd_str_str(&json), -1, SQLITE_STATIC);
+            rc = step_done(db, st, "storing the poisoned samples of a job", err);
+        }
+        bd_str_free(&json);
+        return rc;
+    }
+    char input[64];
+    snprintf(input, sizeof input, "%dx%dx%d", a->c, a->h, a->w);
+    if (bd_db_prepare(db,
+                      "INSERT OR REPLACE INTO model_files(cell_id, phase, path, input, classes, epochs) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, d->job);
+    sqlite3_bind_text(st, 2, a->phase, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, input, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, a->classes);
+    sqlite3_bind_int(st, 6, a->epochs);
+    return step_done(db, st, "recording a kept model", err);
+}
+
+static int store_artifacts(BdDb *db, const BdDbDispatch *d, const void *data, size_t len, BdError *err) {
+    if (!len || d->reevaluate) return 0;
+    BdBuf b;
+    bd_buf_init(&b);
+    bd_buf_from(&b, data, len);
+    int rc = 0;
+    BdArtifact a;
+    while (rc == 0 && b.pos < b.len) {
+        if (bd_artifact_get(&b, &a) < 0)
+            rc = bd_fail(err, "%s: the artifacts of job %" PRId64 " arrived damaged", db->path, d->job);
+        else rc = store_artifact(db, d, &a, err);
+    }
+    bd_buf_free(&b);
+    return rc;
+}
+
 /* ---- ending ------------------------------------------------------------------------ */
 
 static int done_row(BdDb *db, int64_t id, void *ud, BdError *err) {
@@ -214,10 +283,10 @@ static int done_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     return step_done(db, st, "marking a cell done", err);
 }
 
-int bd_db_job_done(BdDb *db, const BdDbDispatch *d, const BdCellReport *r, const void *history, size_t len,
-                 BdError *err) {
+int bd_db_job_done(BdDb *db, const BdDbDispatch *d, const BdCellReport *r, BdError *err) {
     if (bd_db_begin(db, err) < 0) return -1;
-    int rc = store_history(db, d, history, len, err);
+    int rc = store_history(db, d, r->history, r->history_len, err);
+    if (rc == 0) rc = store_artifacts(db, d, r->artifacts, r->artifacts_len, err);
     if (rc == 0) rc = each_row(db, d, done_row, (void *)r, err);
     return commit_or_rollback(db, rc, err);
 }
@@ -285,7 +354,7 @@ int bd_db_mark_running(BdDb *db, int64_t cell, int rank, const char *host, BdErr
 
 int bd_db_mark_done(BdDb *db, int64_t cell, const BdCellReport *r, BdError *err) {
     BdDbDispatch d = SELF(cell);
-    return bd_db_job_done(db, &d, r, NULL, 0, err);
+    return bd_db_job_done(db, &d, r, err);
 }
 
 int bd_db_mark_failed(BdDb *db, int64_t cell, double wall_seconds, const char *error, BdError *err) {

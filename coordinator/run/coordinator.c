@@ -14,6 +14,7 @@ void co_free(Coordinator *co) {
     for (int i = 0; co->serves && i < co->n_cells; i++) free(co->serves[i]);
     free(co->serves);
     free(co->n_serves);
+    co_checkpoints_free(co);
     bd_db_cells_free(co->cells, co->n_cells);
     bd_queue_free(&co->queue);
     free(co->ids_sorted);
@@ -100,8 +101,11 @@ int co_prepare(Coordinator *co, int nranks) {
         return BD_EXIT_USAGE;
     }
     snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%.*s.ckpt", (int)n, db_path);
+    /* ... and kept models too: results/x.models/ */
+    if (co->sweep.keep & BD_KEEP_MODELS) snprintf(co->models_dir, sizeof co->models_dir, "%.*s.models", (int)n, db_path);
 
     co_index_ids(co);
+    co_checkpoints_init(co);
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
         if (co->cells[i].kind != BD_JOB_CELL) continue;
@@ -215,14 +219,20 @@ int co_start_job(Coordinator *co, int idx, int rank) {
     return 0;
 }
 
-void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const void *history, size_t len,
-                   const char *error) {
+BdJobOrder co_job_order(const Coordinator *co, int rank, const char **attacks) {
+    const CoRun *run = &co->runs[rank];
+    const BdDbCell *job = &co->cells[run->job];
+    int n = co_run_attacks(co, rank, attacks);
+    return (BdJobOrder){job->id, job->key, co->ckpt_dir, co->models_dir, bd_db_id(co->db), co->deadline, n, attacks};
+}
+
+void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error) {
     CoRun *run = &co->runs[rank];
     int idx = run->job;
     if (idx < 0) return;
     BdError err = {{0}};
     BdDbDispatch d = dispatch_of(co, run);
-    int rc = ok ? bd_db_job_done(co->db, &d, rep, history, len, &err)
+    int rc = ok ? bd_db_job_done(co->db, &d, rep, &err)
                 : bd_db_job_failed(co->db, &d, rep->wall_seconds, error, &err);
     if (rc < 0) {
         /* Nothing changed: the job and its cells stay running, for the next
@@ -233,6 +243,12 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
         return;
     }
     int were_failed, n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED, &were_failed);
+    if (ok && !run->reevaluate) {
+        const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)run->n_served + 1));
+        int n_attacks = co_run_attacks(co, rank, attacks);
+        co_checkpoints_release(co, idx, attacks, n_attacks);
+        free(attacks);
+    }
     run->job = -1;
     bd_progress_finished(&co->progress, rank, ok, n, were_failed);
     if (!run->reevaluate) co_release_waiting(co, idx, ok, error);
@@ -294,6 +310,7 @@ int co_finish(Coordinator *co) {
         fprintf(stderr, "bdsweep: every cell of '%s' is done; results: sqlite3 %s 'select * from cell_results'\n",
                 co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
     }
+    co_checkpoints_end(co);
     if (bd_db_run_end(co->db, co->run_id, status, &err) < 0) fprintf(stderr, "bdsweep: %s\n", err.msg);
     if (bd_db_finish_run(co->db, &err) < 0) fprintf(stderr, "bdsweep: warning: %s\n", err.msg);
     if (co->opt.publish) co_publish(co, 1);

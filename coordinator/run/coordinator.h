@@ -58,6 +58,8 @@ typedef struct Coordinator {
     char (*rank_host)[64];
     int nranks;
     char ckpt_dir[4200];
+    char models_dir[4200]; /* keep: [models]: where kept models go ("" when not kept) */
+    char **main_keys;      /* [n_cells]: the main key of a job that retrains, else NULL (checkpoints.c) */
     BdProgress progress;
     double last_heartbeat;
     double last_publish; /* of the last --publish snapshot; 0: none yet */
@@ -76,6 +78,14 @@ void co_run_distributed(Coordinator *co);
 int co_finish(Coordinator *co);
 void co_free(Coordinator *co);
 
+/* checkpoints.c: deleting the checkpoints no job needs any more. */
+void co_checkpoints_init(Coordinator *co);
+void co_checkpoints_free(Coordinator *co);
+/* Job idx is done; attacks: those it was measured against. */
+void co_checkpoints_release(Coordinator *co, int idx, const char *const *attacks, int n_attacks);
+/* The end of a run: the folder goes when every job of the sweep is done. */
+void co_checkpoints_end(Coordinator *co);
+
 /* Shared by the files above. */
 void co_report_db_error(Coordinator *co, const BdError *err);
 void co_heartbeat(Coordinator *co);
@@ -86,10 +96,12 @@ int co_start_job(Coordinator *co, int idx, int rank);
 /* The keys of the distinct attacks a rank's clean model is measured against
  * into out (room for its served cells); returns how many (0 for any other job). */
 int co_run_attacks(const Coordinator *co, int rank, const char **out);
-/* The job on rank ended: done (with every metrics record of its history),
- * failed, or stopped by the time limit. */
-void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const void *history, size_t len,
-                   const char *error);
+/* The order for the job started on rank; attacks (room for its served
+ * cells) receives its attacks. */
+BdJobOrder co_job_order(const Coordinator *co, int rank, const char **attacks);
+/* The job on rank ended: done (rep with every metrics record of its history
+ * and its artifacts) or failed (with error). */
+void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error);
 void co_stop_job(Coordinator *co, int rank, const char *where);
 void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r);
 /* work_list.c */

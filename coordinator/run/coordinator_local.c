@@ -54,15 +54,16 @@ void co_run_locally(Coordinator *co) {
         }
         bd_progress_draw(&co->progress, 1);
         const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[0].n_served + 1));
-        int n_attacks = co_run_attacks(co, 0, attacks);
+        BdJobOrder order = co_job_order(co, 0, attacks);
         double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
         BdError err = {{0}};
-        int rc = bd_cell_run(&w, co->cells[idx].key, attacks, n_attacks, co->ckpt_dir, &sink, &out, &err);
+        int rc = bd_cell_run(&w, &order, &sink, &out, &err);
         free(attacks);
-        BdCellReport rep = {bd_monotonic_seconds() - t0, out.params, out.gflops_per_image};
+        BdCellReport rep = {bd_monotonic_seconds() - t0, out.params,          out.gflops_per_image, out.history.data,
+                            out.history.len,              out.artifacts.data, out.artifacts.len};
         if (rc == BD_INTERRUPTED) co_stop_job(co, 0, err.msg);
-        else co_finish_job(co, 0, rc == 0, &rep, out.history.data, out.history.len, err.msg);
+        else co_finish_job(co, 0, rc == 0, &rep, err.msg);
         bd_cell_outcome_free(&out);
     }
     if (!co->stopped_by_limit) co_abandon_waiting(co);

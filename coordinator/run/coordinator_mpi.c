@@ -58,19 +58,17 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     case BD_MSG_DONE:
     case BD_MSG_FAILED: {
         bd_buf_get_i64(in);
-        BdCellReport rep = {bd_buf_get_f64(in), 0, 0};
+        BdCellReport rep = {.wall_seconds = bd_buf_get_f64(in)};
         const char *error = "";
-        const unsigned char *history = NULL;
-        size_t len = 0;
         if (st.MPI_TAG == BD_MSG_DONE) {
             rep.params = (long)bd_buf_get_i64(in);
             rep.gflops_per_image = bd_buf_get_f64(in);
-            history = bd_buf_get_blob(in, &len);
+            rep.history = bd_buf_get_blob(in, &rep.history_len);
+            rep.artifacts = bd_buf_get_blob(in, &rep.artifacts_len);
         } else {
             error = bd_buf_get_strp(in);
         }
-        if (bd_buf_check(in, "result", &err) == 0)
-            co_finish_job(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, history, len, error);
+        if (bd_buf_check(in, "result", &err) == 0) co_finish_job(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, error);
         break;
     }
     default:
@@ -116,9 +114,9 @@ static void dispatch(Coordinator *co, int *stopped) {
          * (db_broken is set: the rank is stopped next). */
         if (co_start_job(co, idx, rank) < 0) continue;
         const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[rank].n_served + 1));
-        int n_attacks = co_run_attacks(co, rank, attacks);
+        BdJobOrder order = co_job_order(co, rank, attacks);
         bd_buf_reset(&out);
-        bd_job_order_put(&out, co->cells[idx].id, co->cells[idx].key, co->ckpt_dir, co->deadline, attacks, n_attacks);
+        bd_job_order_put(&out, &order);
         free(attacks);
         MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
         co->n_parked--;

@@ -11,7 +11,9 @@
 #include "job_keys.h"
 #include "sweep_internal.h"
 
-static const char *const top_keys[] = {"name", "description", "grid", "exclude", "train", "retrain", "init", NULL};
+static const char *const top_keys[] = {"name", "description", "grid", "exclude", "keep", "train", "retrain", "init", NULL};
+/* What `keep:` may list, in the order of the BD_KEEP_* bits. */
+static const char *const keep_words[] = {"models", NULL};
 /* The axes a sweep may give at the top level, as one value (the usual form of
  * the training recipe). */
 static const BdAxis top_axes[] = {BD_AXIS_INIT, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
@@ -139,6 +141,28 @@ static int parse_grid(Loader *L, yaml_node_t *grid) {
     return 0;
 }
 
+/* One word of keep:, as a BD_KEEP_* bit into *keep. */
+static int keep_word(SwCtx *c, yaml_node_t *w, unsigned *keep) {
+    const char *word = sw_scalar(w);
+    for (int i = 0; word && keep_words[i]; i++)
+        if (!strcmp(word, keep_words[i])) {
+            *keep |= 1u << i;
+            return 0;
+        }
+    char words[128];
+    list_words(keep_words, -1, words, sizeof words);
+    if (!word) return sw_fail(c, w, "keep", "expected a list of: %s; got %s", words, sw_kind(w));
+    return sw_fail(c, w, "keep", "expected a list of: %s; got '%s'", words, word);
+}
+
+/* keep: [models] (or one word): what a run keeps beyond the database. */
+static int parse_keep(SwCtx *c, yaml_node_t *v, unsigned *keep) {
+    if (v->type != YAML_SEQUENCE_NODE) return sw_is_null(v) ? 0 : keep_word(c, v, keep);
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+        if (keep_word(c, sw_node(c, *it), keep) < 0) return -1;
+    return 0;
+}
+
 static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
     SwCtx *c = &L->c;
     if (root->type != YAML_MAPPING_NODE)
@@ -163,6 +187,9 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
         if (!strcmp(key, "name")) name = v;
         else if (!strcmp(key, "grid")) grid = v;
         else if (!strcmp(key, "exclude")) L->exclude_node = v;
+        else if (!strcmp(key, "keep")) {
+            if (parse_keep(c, v, &out->keep) < 0) return -1;
+        }
         else if (!strcmp(key, "description")) {
             if (v->type != YAML_SCALAR_NODE)
                 return sw_fail(c, v, "description", "expected text, got %s", sw_kind(v));

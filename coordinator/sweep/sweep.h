@@ -84,6 +84,7 @@ typedef struct BdSweep {
     BdSweepCell *cells; /* in sweep order (see above); NULL when loaded with BD_SWEEP_NO_CELLS */
     int n_cells;        /* after exclude */
     BdSweepModels models; /* which model each cell is measured on (models.c) */
+    unsigned keep;      /* BD_KEEP_* bits of `keep:` */
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
     /* What the checks that need the data were made against, one line per
@@ -93,6 +94,11 @@ typedef struct BdSweep {
     int n_notes;
     BdSweepGrid *grid; /* what walking the cells needs */
 } BdSweep;
+
+/* What `keep:` asks a run to keep beyond the database. */
+enum {
+    BD_KEEP_MODELS = 1, /* keep: [models]: every model's weights (sweeps/README.md) */
+};
 
 enum {
     /* A dataset whose shape cannot be determined here (a flowers folder that

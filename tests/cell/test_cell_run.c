@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "axes.h"
+#include "cell_ckpt.h"
 #include "cell_run.h"
 #include "check.h"
 #include "job_keys.h"
+#include "models.h"
 
 #define DATA "dataset=synthetic(channels=1,classes=4,size=12,test=200,train=600) arch=cnn-small(conv1=4,conv2=8,fc=16)"
 #define TRAIN "train=sgd(batch=32,epochs=3,lr=0.05)"
@@ -78,13 +80,19 @@ static int same_numbers(const Collect *a, const Collect *b) {
     return ok;
 }
 
-static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdError *err) {
+/* Runs a job for the database db_id. */
+static int run_for(BdWorker *w, const char *key, const char *dir, const char *db_id, Collect *c, BdError *err) {
     BdSink sink = {c, collect_metrics, NULL, collect_interrupt};
     BdCellOutcome out;
     c->epochs_seen = 0;
-    int rc = bd_cell_run(w, key, NULL, 0, dir, &sink, &out, err);
+    BdJobOrder order = {.key = key, .ckpt_dir = dir, .db_id = db_id};
+    int rc = bd_cell_run(w, &order, &sink, &out, err);
     bd_cell_outcome_free(&out);
     return rc;
+}
+
+static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdError *err) {
+    return run_for(w, key, dir, "", c, err);
 }
 
 static void test_resume_is_exact(BdWorker *w, const char *tmp) {
@@ -180,6 +188,98 @@ static void test_pretrained(BdWorker *w, const char *tmp) {
     free(f.rows);
 }
 
+/* Whether b trained epoch 1 of the main phase itself (its timing differs
+ * from a's, which stopped there) rather than resuming a's checkpoint. */
+static int retrained(const Collect *a, const Collect *b) {
+    return lookup(a, "train", 1, "seconds") != lookup(b, "train", 1, "seconds");
+}
+
+static void copy_file(const char *from, const char *to) {
+    char cmd[2 * 1024 + 16];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    CHECK(system(cmd) == 0);
+}
+
+/* A checkpoint is resumed only by its own job of its own database, on the
+ * data it was trained on, at a place its history shows; any other starts
+ * the job afresh, with a fresh run's numbers. */
+static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
+    const char *key = DATA " trigger=square poison_rate=0.1 seed=4 " TRAIN;
+    const char *other = DATA " trigger=square poison_rate=0.1 seed=5 " TRAIN;
+    const char *db_a = "0123456789abcdef0123456789abcdef", *db_b = "fedcba9876543210fedcba9876543210";
+    char dir[512], path[1024], other_path[1024];
+    snprintf(dir, sizeof dir, "%s/owner", tmp);
+    BdError err = {{0}};
+    Collect ref = {0}, ref_other = {0};
+    CHECK_MSG(run_for(w, key, NULL, db_a, &ref, &err) == 0, "%s", err.msg);
+    CHECK_MSG(run_for(w, other, NULL, db_a, &ref_other, &err) == 0, "%s", err.msg);
+    CHECK(bd_checkpoint_path(dir, "cell", key, path, sizeof path, &err) == 0);
+    CHECK(bd_checkpoint_path(dir, "cell", other, other_path, sizeof other_path, &err) == 0);
+
+    /* Its own database resumes it (the control). */
+    Collect first = {0}, second = {0};
+    first.stop_after = 1;
+    CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED && access(path, R_OK) == 0);
+    CHECK_MSG(run_for(w, key, dir, db_a, &second, &err) == 0, "%s", err.msg);
+    CHECK(!retrained(&first, &second) && same_numbers(&ref, &second));
+
+    /* Another database (deleted and made again at the same path). */
+    first.n = second.n = 0;
+    CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED);
+    CHECK_MSG(run_for(w, key, dir, db_b, &second, &err) == 0, "%s", err.msg);
+    CHECK(retrained(&first, &second) && same_numbers(&ref, &second));
+
+    /* Another job's checkpoint under this job's name. */
+    first.n = second.n = 0;
+    CHECK(run_for(w, other, dir, db_a, &first, &err) == BD_INTERRUPTED && access(other_path, R_OK) == 0);
+    copy_file(other_path, path);
+    CHECK_MSG(run_for(w, key, dir, db_a, &second, &err) == 0, "%s", err.msg);
+    CHECK(lookup(&first, "train", 1, "seconds") != lookup(&second, "train", 1, "seconds"));
+    CHECK(same_numbers(&ref, &second));
+
+    /* Other data: what the loader read differs (the digest of the cached
+     * dataset stands for it; test_data checks that a pixel changes it). */
+    first.n = second.n = 0;
+    CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED);
+    uint64_t digest = w->data_digest;
+    w->data_digest ^= 1;
+    CHECK_MSG(run_for(w, key, dir, db_a, &second, &err) == 0, "%s", err.msg);
+    w->data_digest = digest;
+    CHECK(retrained(&first, &second));
+
+    /* A checkpoint that claims more epochs than its history shows (a
+     * crafted one with a valid checksum): saved again by its owner with
+     * 3 epochs of 3 claimed after 1 trained. */
+    first.n = second.n = 0;
+    CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED);
+    static BdJob job;
+    CHECK(bd_job_parse(bd_axes(), key, &job, &err) == 0);
+    BdGraph *g = NULL;
+    BdShape in = {1, 12, 12};
+    char arch_key[BD_SPEC_TEXT_MAX + 128], phase[32];
+    CHECK(bd_model_build(&job.cell.v[BD_AXIS_ARCH], in, 4, 32, &g, &err) == 0);
+    CHECK(bd_arch_key(&job.cell, 1, 12, 12, 4, arch_key, sizeof arch_key, &err) == 0);
+    BdHistory h;
+    bd_history_init(&h, NULL);
+    BdSgd opt;
+    bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
+    int epochs = 0;
+    CHECK_MSG(bd_cell_ckpt_load(path, arch_key, NULL, g, &opt, &h, phase, sizeof phase, &epochs, &err) == 0, "%s",
+              err.msg);
+    CHECK(epochs == 1 && !strcmp(phase, "train"));
+    BdCkptOwner owner = {db_a, key, w->data_digest, "reference fp32"};
+    CHECK(bd_cell_ckpt_save(path, arch_key, &owner, g, &opt, &h, "train", 3, &err) == 0);
+    bd_sgd_free(&opt);
+    bd_history_free(&h);
+    bd_graph_free(g);
+    CHECK_MSG(run_for(w, key, dir, db_a, &second, &err) == 0, "%s", err.msg);
+    CHECK(retrained(&first, &second) && same_numbers(&ref, &second));
+    free(ref.rows);
+    free(ref_other.rows);
+    free(first.rows);
+    free(second.rows);
+}
+
 static void test_zero_epochs(BdWorker *w) {
     const char *key = DATA " trigger=square poison_rate=0 train=sgd(epochs=0)";
     BdError err = {{0}};
@@ -198,6 +298,7 @@ int main(void) {
     test_main_phase_shared(&w, tmp);
     test_pretrained(&w, tmp);
     test_zero_epochs(&w);
+    test_checkpoint_owner(&w, tmp);
     bd_worker_free(&w);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);

@@ -42,7 +42,8 @@ int main(void) {
         BdSink sink = {&seen, metrics, NULL, NULL};
         BdCellOutcome out;
         BdError err = {{0}};
-        CHECK_MSG(bd_cell_run(&w, key, NULL, 0, NULL, &sink, &out, &err) == 0, "%s", err.msg);
+        BdJobOrder order = {.key = key};
+        CHECK_MSG(bd_cell_run(&w, &order, &sink, &out, &err) == 0, "%s", err.msg);
         bd_cell_outcome_free(&out);
         printf("cnn-small, seed %d, 1 epoch on 10000 Fashion-MNIST images: training loss %.4f, "
                "clean accuracy %.4f on 2000\n",

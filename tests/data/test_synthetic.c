@@ -1,5 +1,6 @@
-/* The synthetic generator: shapes, determinism, prefixes, noise, and that the
- * classes are separable (a nearest-class-mean rule, the crudest learner). */
+/* The synthetic generator: shapes, determinism, prefixes, noise, that the
+ * classes are separable (a nearest-class-mean rule, the crudest learner), and
+ * the digest of a load. */
 #include "check.h"
 #include "dataset.h"
 #include "testfs.h"
@@ -138,8 +139,29 @@ static void test_registry(void) {
     for (const BdPreset *p = bd_dataset_presets; p->name; p++) CHECK(p->impl != NULL);
 }
 
+/* The digest that binds checkpoints to their data: equal for equal loads,
+ * changed by one pixel, one label or the normalisation. */
+static void test_digest(void) {
+    BdDataset a, b;
+    CHECK(gen(&a, "4", "1", "8", "100", "0.3", "7") == 0 && gen(&b, "4", "1", "8", "100", "0.3", "7") == 0);
+    uint64_t d = bd_dataset_digest(&a);
+    CHECK(d == bd_dataset_digest(&b));
+    a.train.x[123] ^= 1;
+    CHECK(bd_dataset_digest(&a) != d);
+    a.train.x[123] ^= 1;
+    a.test.y[5] = (a.test.y[5] + 1) % 4;
+    CHECK(bd_dataset_digest(&a) != d);
+    a.test.y[5] = b.test.y[5];
+    CHECK(bd_dataset_digest(&a) == d);
+    a.mean[0] += 0.01f;
+    CHECK(bd_dataset_digest(&a) != d);
+    bd_dataset_free(&a);
+    bd_dataset_free(&b);
+}
+
 int main(void) {
     test_shape_and_determinism();
+    test_digest();
     test_noise();
     test_separable();
     test_registry();

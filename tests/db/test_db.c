@@ -328,7 +328,7 @@ static void test_states(void) {
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 999") == 0);
 
     /* running -> done */
-    BdCellReport r = {12.5, 421642, 0.0123};
+    BdCellReport r = {.wall_seconds = 12.5, .params = 421642, .gflops_per_image = 0.0123};
     CHECK_MSG(bd_db_mark_done(db, 1, &r, &err) == 0, "%s", err.msg);
     CHECK_STR(q_text(db, "SELECT status || ' ' || wall_seconds || ' ' || params || ' ' || gflops_per_image FROM cells "
                          "WHERE id = 1"),
@@ -485,7 +485,7 @@ static void test_provenance(void) {
         c[k] = q_int(db, sql);
     }
     char sql[256];
-    BdCellReport r = {1, 2, 3};
+    BdCellReport r = {.wall_seconds = 1, .params = 2, .gflops_per_image = 3};
     CHECK(bd_db_mark_running(db, c[0], 1, "node7", &err) == 0);
     snprintf(sql, sizeof sql, "SELECT run_id IS NULL FROM cells WHERE id = %" PRId64, c[0]);
     CHECK(q_int(db, sql) == 1);
@@ -777,8 +777,9 @@ static void test_example_queries(void) {
             bd_metrics_put(&history, "train", e, "", model_names, m, 2);
             bd_metrics_put(&history, "train", e, attack, attack_names, a, 2);
         }
-        BdCellReport r = {1, 2, 3};
-        CHECK_MSG(bd_db_job_done(db, &d, &r, history.data, history.len, &err) == 0, "%s", err.msg);
+        BdCellReport r = {.wall_seconds = 1, .params = 2, .gflops_per_image = 3, .history = history.data,
+                          .history_len = history.len};
+        CHECK_MSG(bd_db_job_done(db, &d, &r, &err) == 0, "%s", err.msg);
         bd_buf_free(&history);
     }
     int64_t fifth = row_of(db, &sw, 4);

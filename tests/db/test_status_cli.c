@@ -43,7 +43,7 @@ static void make_db(const char *path) {
     CHECK(bd_db_run_begin(db, sid, 4, &run_id, &err) == 0);
     const char *names[] = {"loss", "clean_acc", "asr"};
     double v[] = {0.4, 0.88, 0.97};
-    BdCellReport r = {30, 100, 0.01};
+    BdCellReport r = {.wall_seconds = 30, .params = 100, .gflops_per_image = 0.01};
     int64_t c1 = id_of(db, sw.cells[0].key), c2 = id_of(db, sw.cells[1].key), c3 = id_of(db, sw.cells[2].key);
     CHECK(bd_db_mark_running(db, c1, 1, "node1", &err) == 0);
     CHECK(bd_db_add_metrics(db, c1, "train", 1, "", names, v, 3, &err) == 0);

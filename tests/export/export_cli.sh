@@ -44,7 +44,9 @@ done
 
 expect_exit 2 "no options" "are all required"
 expect_exit 2 "an unknown option" "unknown option '--bogus'" "${args[@]}" --bogus 1 --out "$work/c.safetensors"
-expect_exit 2 "a database argument" "not supported yet" results/x.db "${args[@]}" --out "$work/c.safetensors"
+expect_exit 2 "a database with a checkpoint" "come from the database" results/x.db "${args[@]}" --out "$work/c.safetensors"
+expect_exit 2 "a database without --cell" "DB, --cell and --out are required" results/x.db --out "$work/c.safetensors"
+expect_exit 2 "--phase without a database" "--phase needs a database" "${args[@]}" --phase train --out "$work/c.safetensors"
 expect_exit 2 "a missing value" "a value is missing after '--out'" "${args[@]}" --out
 expect_exit 2 "a bad --input" "CxHxW" --checkpoint "$work/m.ckpt" --arch "$arch" --input 12x12 --classes 4 --out "$work/c.safetensors"
 expect_exit 2 "a bad --classes" "a class count of at least 2" --checkpoint "$work/m.ckpt" --arch "$arch" --input 1x12x12 --classes 1 --out "$work/c.safetensors"

@@ -170,7 +170,8 @@ static void test_real_cell(void) {
     BdSink sink = {NULL, NULL, NULL, NULL};
     BdCellOutcome outcome;
     BdError err = {{0}};
-    CHECK_MSG(bd_cell_run(&w, CELL, NULL, 0, cells, &sink, &outcome, &err) == 0, "%s", err.msg);
+    BdJobOrder order = {.key = CELL, .ckpt_dir = cells};
+    CHECK_MSG(bd_cell_run(&w, &order, &sink, &outcome, &err) == 0, "%s", err.msg);
     bd_cell_outcome_free(&outcome);
     bd_worker_free(&w);
 

@@ -50,7 +50,8 @@ static void run(BdWorker *w, const char *reg, int sign, const char *retrain) {
     BdSink sink = {&rec, on_metrics, NULL, NULL};
     BdCellOutcome out;
     BdError err = {{0}};
-    int rc = bd_cell_run(w, key, NULL, 0, NULL, &sink, &out, &err);
+    BdJobOrder order = {.key = key};
+    int rc = bd_cell_run(w, &order, &sink, &out, &err);
     bd_cell_outcome_free(&out);
     CHECK_MSG(rc == 0, "%s: %s", reg, err.msg);
     CHECK_MSG(rec.epochs == 2, "%s: %d training epochs recorded", reg, rec.epochs);

@@ -251,8 +251,10 @@ static void test_errors(void) {
     EXPECT_ERROR("- a\n", ":1:1: expected a mapping with at least `name:` and `grid:`, got a list");
     /* Top level. */
     EXPECT_ERROR(HEAD "gird: {}\n",
-                 ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, train, "
-                 "retrain, init)");
+                 ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, keep, "
+                 "train, retrain, init)");
+    EXPECT_ERROR(HEAD BASE_GRID "keep: [models, logs]\n", ":5:16: keep: expected a list of: models; got 'logs'");
+    EXPECT_ERROR(HEAD BASE_GRID "keep: {models: 1}\n", ":5:7: keep: expected a list of: models; got a mapping");
     EXPECT_ERROR(HEAD "seed: 3\n", ":2:1: unknown top-level key 'seed': the axis seed goes under grid:");
     EXPECT_ERROR("grid: {}\n", ":1:1: missing the required key 'name'");
     EXPECT_ERROR(HEAD, ":1:1: missing the required key 'grid' (a mapping of axis: [values])");

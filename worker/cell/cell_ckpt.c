@@ -7,7 +7,8 @@
 
 #include "checkpoint.h"
 
-#define HISTORY_VERSION 2 /* 2: metrics records carry their attack */
+/* 2: metrics records carry their attack; 3: the owner (database, job, data, engine). */
+#define HISTORY_VERSION 3
 
 static void record(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
                    const double *values, int n) {
@@ -45,11 +46,15 @@ static int replay(BdHistory *h, BdBuf *b, BdError *err) {
     return 0;
 }
 
-int bd_cell_ckpt_save(const char *path, const char *arch_key, const BdGraph *g, const BdSgd *opt, const BdHistory *h,
-                      const char *phase, int epochs_done, BdError *err) {
+int bd_cell_ckpt_save(const char *path, const char *arch_key, const BdCkptOwner *owner, const BdGraph *g,
+                      const BdSgd *opt, const BdHistory *h, const char *phase, int epochs_done, BdError *err) {
     BdBuf blob;
     bd_buf_init(&blob);
     bd_buf_put_i64(&blob, HISTORY_VERSION);
+    bd_buf_put_str(&blob, owner->db_id ? owner->db_id : "");
+    bd_buf_put_str(&blob, owner->job);
+    bd_buf_put_i64(&blob, (int64_t)owner->data_digest);
+    bd_buf_put_str(&blob, owner->engine);
     bd_buf_put_str(&blob, phase);
     bd_buf_put_i64(&blob, epochs_done);
     bd_buf_put_i64(&blob, (int64_t)h->calls.len);
@@ -59,8 +64,25 @@ int bd_cell_ckpt_save(const char *path, const char *arch_key, const BdGraph *g, 
     return rc;
 }
 
-int bd_cell_ckpt_load(const char *path, const char *arch_key, BdGraph *g, BdSgd *opt, BdHistory *h, char *phase,
-                      size_t phase_cap, int *epochs_done, BdError *err) {
+/* Why a checkpoint's owner is not ours, or NULL when it is. */
+static const char *foreign(const BdCkptOwner *want, const char *db_id, const char *job, uint64_t digest,
+                           const char *engine, char *why, size_t cap) {
+    const char *our_db = want->db_id ? want->db_id : "";
+    if (strcmp(db_id, our_db))
+        snprintf(why, cap, "it belongs to another database (id %s; this one is %s)", db_id[0] ? db_id : "none",
+                 our_db[0] ? our_db : "none");
+    else if (strcmp(job, want->job)) snprintf(why, cap, "it belongs to another job: %.300s", job);
+    else if (digest != want->data_digest)
+        snprintf(why, cap, "it was trained on other data (digest %016llx; the data read now is %016llx)",
+                 (unsigned long long)digest, (unsigned long long)want->data_digest);
+    else if (strcmp(engine, want->engine))
+        snprintf(why, cap, "it was written by another engine (%s; this build runs %s)", engine, want->engine);
+    else return NULL;
+    return why;
+}
+
+int bd_cell_ckpt_load(const char *path, const char *arch_key, const BdCkptOwner *owner, BdGraph *g, BdSgd *opt,
+                      BdHistory *h, char *phase, size_t phase_cap, int *epochs_done, BdError *err) {
     struct stat st;
     if (stat(path, &st) < 0) return bd_fail(err, "%s: no such checkpoint", path);
     size_t cap = (size_t)st.st_size, len = 0;
@@ -74,14 +96,27 @@ int bd_cell_ckpt_load(const char *path, const char *arch_key, BdGraph *g, BdSgd 
     bd_buf_from(&b, data, len);
     free(data);
     int64_t version = bd_buf_get_i64(&b);
-    bd_buf_get_str(&b, phase, phase_cap);
-    *epochs_done = (int)bd_buf_get_i64(&b);
-    int64_t calls_len = bd_buf_get_i64(&b);
     int rc = 0;
-    if (b.bad || version != HISTORY_VERSION || calls_len < 0 || b.pos + (size_t)calls_len != b.len)
-        rc = bd_fail(err, "%s: the checkpoint's metric history has an unknown layout (version %lld)", path,
-                     (long long)version);
-    else rc = replay(h, &b, err);
+    if (b.bad || version != HISTORY_VERSION) {
+        rc = bd_fail(err, "%s: the checkpoint's layout is version %lld, this build reads %d", path,
+                     (long long)version, HISTORY_VERSION);
+    } else {
+        const char *db_id = bd_buf_get_strp(&b), *job = bd_buf_get_strp(&b);
+        uint64_t digest = (uint64_t)bd_buf_get_i64(&b);
+        const char *engine = bd_buf_get_strp(&b);
+        char why[512];
+        if (!b.bad && owner && foreign(owner, db_id, job, digest, engine, why, sizeof why))
+            rc = bd_fail(err, "%s: %s", path, why);
+    }
+    int64_t calls_len = 0;
+    if (rc == 0) {
+        bd_buf_get_str(&b, phase, phase_cap);
+        *epochs_done = (int)bd_buf_get_i64(&b);
+        calls_len = bd_buf_get_i64(&b);
+        if (b.bad || calls_len < 0 || b.pos + (size_t)calls_len != b.len)
+            rc = bd_fail(err, "%s: the checkpoint's metric history is damaged", path);
+    }
+    if (rc == 0) rc = replay(h, &b, err);
     bd_buf_free(&b);
     return rc;
 }

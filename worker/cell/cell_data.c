@@ -38,8 +38,10 @@ static void split_free(BdSplit *s) {
 }
 
 /* Splits src into a held-out part of k samples chosen with rng and the rest,
- * both in their original order. */
-static void split_holdout(const BdSplit *src, BdDataShape shape, int k, BdRng *rng, BdSplit *rest, BdSplit *held) {
+ * both in their original order; rest_index[i] is rest's i-th sample's index
+ * in src. */
+static void split_holdout(const BdSplit *src, BdDataShape shape, int k, BdRng *rng, BdSplit *rest, BdSplit *held,
+                          int *rest_index) {
     int n = src->n;
     int *all = bd_xmalloc((size_t)n * sizeof *all + sizeof *all);
     int *pick = bd_xmalloc((size_t)k * sizeof *pick + sizeof *pick);
@@ -54,6 +56,7 @@ static void split_holdout(const BdSplit *src, BdDataShape shape, int k, BdRng *r
     }
     split_subset(src, shape, pick, nh, held);
     split_subset(src, shape, all, nr, rest);
+    memcpy(rest_index, all, (size_t)nr * sizeof *all);
     free(all);
     free(pick);
     free(is_held);
@@ -96,6 +99,16 @@ static void report_counts(const BdSink *sink, const char *attack, const BdPoison
 
 /* One attack of the job: its trigger, its triggered test set, and (for a cell)
  * the poisoning of the training split; a clean model only counts the pool. */
+/* The samples a poisoning chose, as dataset indices (it gives them as
+ * indices into the training split, ascending; the split keeps the dataset's
+ * order, so they stay ascending). */
+static void record_poisoned(BdCellData *out, int k, const BdPoisonReport *r) {
+    BdSamples *p = &out->poisoned[k];
+    p->n = r->poisoned;
+    p->idx = bd_xmalloc(sizeof *p->idx * ((size_t)p->n + 1));
+    for (int i = 0; i < p->n; i++) p->idx[i] = out->train_index[r->indices[i]];
+}
+
 static int prepare_attack(BdCellData *out, const BdCell *c, const char *key, int poison, const BdSink *sink,
                           BdError *err) {
     int k = out->ev.n_attacks++;
@@ -119,6 +132,7 @@ static int prepare_attack(BdCellData *out, const BdCell *c, const char *key, int
                   &pick, &where, &report, err) < 0)
         return -1;
     report_counts(sink, key, &report);
+    if (poison) record_poisoned(out, k, &report);
     bd_poison_report_free(&report);
     return make_triggered(c, out->triggers[k], &out->test, out->shape, ev, err);
 }
@@ -133,8 +147,10 @@ int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *
     out->ev.clean = &out->test;
     out->ev.classes = out->shape.classes;
 
+    out->train_index = bd_xmalloc(sizeof *out->train_index * ((size_t)plan->n_train + 1));
     if (!plan->heldout) {
         split_prefix(&d->train, out->shape, plan->n_train, &out->train);
+        for (int i = 0; i < plan->n_train; i++) out->train_index[i] = i;
     } else {
         /* The held-out clean set for retraining is split off before poisoning. */
         BdSplit all;
@@ -143,7 +159,7 @@ int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *
         if (bd_stream_seed(c, BD_STREAM_DATA, &seed, err) < 0) return -1;
         BdRng r;
         bd_rng_stream(&r, seed, "holdout", 0);
-        split_holdout(&all, out->shape, plan->heldout, &r, &out->train, &out->held);
+        split_holdout(&all, out->shape, plan->heldout, &r, &out->train, &out->held, out->train_index);
         split_free(&all);
     }
     if (strcmp(c->v[BD_AXIS_RETRAIN].name, "none") && out->held.n == 0)
@@ -161,6 +177,7 @@ int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *
     int n = job->kind == BD_JOB_CELL ? 1 : n_attacks;
     out->triggers = bd_xcalloc((size_t)n + 1, sizeof *out->triggers);
     out->ev.attacks = bd_xcalloc((size_t)n + 1, sizeof *out->ev.attacks);
+    out->poisoned = bd_xcalloc((size_t)n + 1, sizeof *out->poisoned);
     if (job->kind == BD_JOB_CELL) {
         char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX], key[BD_KEY_MAX];
         const char *t[BD_AXIS_COUNT];
@@ -182,7 +199,10 @@ void bd_cell_data_free(BdCellData *cd) {
         if (cd->triggers[i]) bd_trigger_free(cd->triggers[i]);
         split_free(&cd->ev.attacks[i].triggered);
         free(cd->ev.attacks[i].triggered_true);
+        if (cd->poisoned) free(cd->poisoned[i].idx);
     }
+    free(cd->poisoned);
+    free(cd->train_index);
     free(cd->triggers);
     free(cd->ev.attacks);
     split_free(&cd->train);

@@ -14,12 +14,20 @@
 #include "sink.h"
 #include "trainer.h"
 
+/* Samples of the dataset's training split, by index (file order), ascending. */
+typedef struct BdSamples {
+    int *idx;
+    int n;
+} BdSamples;
+
 typedef struct BdCellData {
     BdDataShape shape;
     BdSplit train; /* poisoned in place by a cell's attack */
     BdSplit held;  /* clean, for retraining; n = 0 when the job does not retrain */
     BdSplit test;
+    int *train_index;     /* [train.n]: each training sample's index in the dataset's training split */
     BdTrigger **triggers; /* [ev.n_attacks] */
+    BdSamples *poisoned;  /* [ev.n_attacks]: the samples each attack poisoned, as dataset indices */
     BdEvalSet ev;         /* the clean test set and one triggered set per attack */
 } BdCellData;
 

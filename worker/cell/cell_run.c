@@ -42,6 +42,7 @@ static int worker_dataset(BdWorker *w, const BdSpec *spec, const BdDataset **out
         if (w->data_key[0]) bd_dataset_free(&w->data);
         w->data_key[0] = '\0';
         if (bd_dataset_load(spec, &w->data, err) < 0) return -1;
+        w->data_digest = bd_dataset_digest(&w->data);
         snprintf(w->data_key, sizeof w->data_key, "%s", key);
     }
     *out = &w->data;
@@ -66,8 +67,13 @@ static int make_dirs(const char *dir, BdError *err) {
 
 static int file_exists(const char *path) { return access(path, R_OK) == 0; }
 
+/* The engine and number format this build trains with: a checkpoint of
+ * another one is not resumed (its numbers would not continue the same). */
+#define ENGINE_FORMAT "reference fp32"
+
 /* Everything one job holds, freed in one place. */
 typedef struct Job {
+    const BdJobOrder *order;
     BdJob job;
     BdJobPlan plan;
     BdCellData data;
@@ -75,11 +81,14 @@ typedef struct Job {
     BdReg *reg;
     BdTrainer trainer;
     int trainer_ready;
-    BdHistory history;
+    /* The numbers of the job: `prep` those of making its data (the poisoning's
+     * counts), made again by every attempt; `history` those of training,
+     * which checkpoints carry and replay. The outcome's history is both. */
+    BdHistory prep, history;
     uint64_t init_seed; /* streams.h */
-    const char *const *attacks; /* a clean model's attacks (common/job.h) */
-    int n_attacks;
     char arch_key[BD_SPEC_TEXT_MAX + 128];
+    char identity[BD_KEY_MAX * 4];      /* what its checkpoints belong to (bd_checkpoint_identity) */
+    BdCkptOwner owner;                  /* this job's checkpoints */
     char resume_path[BD_CKPT_PATH_MAX]; /* "" when there is no checkpoint folder */
 } Job;
 
@@ -88,7 +97,19 @@ static void job_free(Job *j) {
     bd_reg_free(j->reg);
     bd_graph_free(j->g);
     bd_cell_data_free(&j->data);
+    bd_history_free(&j->prep);
     bd_history_free(&j->history);
+}
+
+static int has(const char *s) { return s && s[0]; }
+
+static void checkpoint_identity(const Job *j, const char *key, char *out, size_t cap) {
+    bd_checkpoint_identity(key, j->order->attacks, j->order->n_attacks, out, cap);
+}
+
+/* The owner of checkpoints of `identity` made by this job's database, data and build. */
+static BdCkptOwner owner_of(const Job *j, const BdWorker *w, const char *identity) {
+    return (BdCkptOwner){j->order->db_id, identity, w->data_digest, ENGINE_FORMAT};
 }
 
 /* After every epoch: the resume checkpoint, so a killed job continues from
@@ -96,11 +117,12 @@ static void job_free(Job *j) {
 static int save_resume(void *ud, const char *phase, int epoch, BdError *err) {
     Job *j = ud;
     if (!j->resume_path[0]) return 0;
-    return bd_cell_ckpt_save(j->resume_path, j->arch_key, j->g, &j->trainer.opt, &j->history, phase, epoch, err);
+    return bd_cell_ckpt_save(j->resume_path, j->arch_key, &j->owner, j->g, &j->trainer.opt, &j->history, phase, epoch,
+                             err);
 }
 
 /* Dataset, plan, data, model, regularizer and trainer of a parsed job. */
-static int job_prepare(BdWorker *w, Job *j, const BdSink *sink, BdCellOutcome *out, BdError *err) {
+static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
     const BdCell *c = &j->job.cell;
     const BdDataset *d;
     uint64_t data_seed, reg_seed;
@@ -109,8 +131,15 @@ static int job_prepare(BdWorker *w, Job *j, const BdSink *sink, BdCellOutcome *o
         bd_stream_seed(c, BD_STREAM_REGULARIZER, &reg_seed, err) < 0)
         return -1;
     if (worker_dataset(w, &c->v[BD_AXIS_DATASET], &d, err) < 0) return -1;
+    j->owner = owner_of(j, w, j->identity);
     bd_job_plan(&j->job, d->train.n, d->test.n, &j->plan);
-    if (bd_cell_data_prepare(d, &j->job, &j->plan, j->attacks, j->n_attacks, sink, &j->data, err) < 0) return -1;
+    if (bd_cell_data_prepare(d, &j->job, &j->plan, j->order->attacks, j->order->n_attacks, &j->prep.sink, &j->data,
+                             err) < 0)
+        return -1;
+    /* The samples each attack poisoned (a cell's one), for the database. */
+    for (int k = 0; j->job.kind == BD_JOB_CELL && k < j->data.ev.n_attacks; k++)
+        bd_artifact_put_poisoned(&out->artifacts, j->data.ev.attacks[k].key, j->data.poisoned[k].idx,
+                                 j->data.poisoned[k].n);
 
     BdShape in = {j->data.shape.c, j->data.shape.h, j->data.shape.w};
     if (bd_model_build(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, j->plan.max_batch, &j->g, err) < 0) return -1;
@@ -145,13 +174,66 @@ static void train_head_only(Job *j) {
     bd_trainer_train_only(&j->trainer, head);
 }
 
+/* Keeps the model as it is now (keep: [models]): a weights-only checkpoint
+ * in the models folder, recorded as an artifact for the database. */
+static int keep_model(Job *j, BdCellOutcome *out, const BdPhasePlan *p, BdError *err) {
+    if (!has(j->order->models_dir)) return 0;
+    char path[BD_CKPT_PATH_MAX];
+    const char *phase = bd_phase_name(p->phase);
+    if (make_dirs(j->order->models_dir, err) < 0 ||
+        bd_checkpoint_path(j->order->models_dir, phase, j->identity, path, sizeof path, err) < 0 ||
+        bd_cell_ckpt_save(path, j->arch_key, &j->owner, j->g, NULL, &j->history, phase, p->cfg.epochs, err) < 0)
+        return -1;
+    const BdDataShape *s = &j->data.shape;
+    bd_artifact_put_model(&out->artifacts, phase, path, s->c, s->h, s->w, s->classes, p->cfg.epochs);
+    return 0;
+}
+
 /* Starts the job over (a checkpoint could not be used): fresh history,
  * weights and optimiser state. */
-static void start_over(Job *j, const BdSink *sink) {
+static void start_over(Job *j) {
+    const BdSink *next = j->history.next;
     bd_history_free(&j->history);
-    bd_history_init(&j->history, sink);
+    bd_history_init(&j->history, next);
     bd_graph_init_params(j->g, j->init_seed);
     bd_trainer_reset_optimizer(&j->trainer, &j->plan.phases[0].cfg);
+}
+
+/* Whether a checkpoint's place (its phase, epochs done) is one this job can
+ * be at, and its history holds exactly the evaluations that place implies:
+ * every earlier phase complete, epochs 1..done of its own. A checkpoint
+ * that claims more than its history shows would end the job early. */
+static int check_place(const Job *j, const char *phase, int done, BdError *err) {
+    int k = -1;
+    for (int i = 0; i < j->plan.n_phases; i++)
+        if (!strcmp(bd_phase_name(j->plan.phases[i].phase), phase)) k = i;
+    if (k < 0) return bd_fail(err, "it was taken in phase '%s', which this job does not have", phase);
+    int epochs = j->plan.phases[k].cfg.epochs;
+    if (done < (epochs > 0) || done > epochs)
+        return bd_fail(err, "it claims %d epochs of %s done, but the phase has %d", done, phase, epochs);
+    BdBuf b;
+    bd_buf_init(&b);
+    bd_buf_from(&b, j->history.calls.data, j->history.calls.len);
+    BdMetricsRecord r = {0};
+    int seen[2] = {0}; /* per phase of the plan: its evaluations in the history */
+    int bad = 0;
+    const char *acc = bd_metric_name(BD_METRIC_CLEAN_ACC);
+    while (b.pos < b.len && bd_metrics_get(&b, &r) == 0) {
+        int p = -1;
+        for (int i = 0; i < j->plan.n_phases; i++)
+            if (!strcmp(bd_phase_name(j->plan.phases[i].phase), r.phase)) p = i;
+        if (p < 0 || p > k) bad = 1;
+        for (int i = 0; p >= 0 && !bad && i < r.n; i++)
+            if (!r.attack[0] && !strcmp(r.names[i], acc)) seen[p]++;
+    }
+    bd_metrics_record_free(&r);
+    bd_buf_free(&b);
+    for (int i = 0; i < k && !bad; i++) bad = seen[i] != bd_phase_evaluations(&j->plan.phases[i]);
+    if (!bad) bad = seen[k] != (done == epochs ? bd_phase_evaluations(&j->plan.phases[k]) : done);
+    if (bad)
+        return bd_fail(err, "its history does not show the %d epochs of %s it claims (and every earlier phase)", done,
+                       phase);
+    return 0;
 }
 
 /* Where a job begins: from nothing, inside a phase (a resume checkpoint of
@@ -164,119 +246,134 @@ typedef struct Start {
     int epoch;     /* ... and its epochs done */
 } Start;
 
-static Start find_start(Job *j, const char *main_path, const BdSink *sink, const char *key) {
+/* Loads a checkpoint of this job and checks its place; err names the file. */
+static int load_checked(Job *j, const char *path, const BdCkptOwner *owner, BdSgd *opt, char *phase, size_t cap,
+                        int *epochs, BdError *err) {
+    if (bd_cell_ckpt_load(path, j->arch_key, owner, j->g, opt, &j->history, phase, cap, epochs, err) < 0) return -1;
+    if (check_place(j, phase, *epochs, err) < 0) return bd_error_prefix(err, "%s: ", path);
+    return 0;
+}
+
+static Start find_start(Job *j, const char *main_path, const BdCkptOwner *main_owner, const char *key) {
     Start s = {START_FRESH, j->plan.phases[0].phase, 0};
     BdError err = {{0}};
     char phase[32];
     if (j->resume_path[0] && file_exists(j->resume_path)) {
-        if (bd_cell_ckpt_load(j->resume_path, j->arch_key, j->g, &j->trainer.opt, &j->history, phase, sizeof phase,
-                              &s.epoch, &err) == 0) {
+        if (load_checked(j, j->resume_path, &j->owner, &j->trainer.opt, phase, sizeof phase, &s.epoch, &err) == 0) {
             s.kind = START_RESUMED;
             s.phase = (BdPhase)bd_phase_index(phase);
             bd_debug("resuming %s at %s epoch %d", key, phase, s.epoch);
-        } else {
-            bd_warn("%s; running the job from the start", err.msg);
-            start_over(j, sink);
-            s.epoch = 0;
+            return s;
         }
-    } else if (main_path[0] && file_exists(main_path)) {
-        int epochs;
-        if (bd_cell_ckpt_load(main_path, j->arch_key, j->g, NULL, &j->history, phase, sizeof phase, &epochs, &err) ==
-            0) {
+        bd_warn("%s; running the job from the start", err.msg);
+        start_over(j);
+        s.epoch = 0;
+    }
+    const BdPhasePlan *m = &j->plan.phases[0];
+    int epochs;
+    if (main_path[0] && file_exists(main_path)) {
+        err.msg[0] = '\0';
+        int rc = load_checked(j, main_path, main_owner, NULL, phase, sizeof phase, &epochs, &err);
+        if (rc == 0 && (strcmp(phase, bd_phase_name(m->phase)) || epochs != m->cfg.epochs))
+            rc = bd_fail(&err, "%s: it holds %d epochs of %s, not the %d of the main phase", main_path, epochs, phase,
+                         m->cfg.epochs);
+        if (rc == 0) {
             s.kind = START_MAIN_DONE;
-        } else {
-            bd_warn("%s; training the main phase again", err.msg);
-            start_over(j, sink);
+            return s;
         }
+        bd_warn("%s; training the main phase again", err.msg);
+        start_over(j);
     }
     return s;
 }
 
 /* Loads the pre-training job's model into the graph (weights only). */
-static int load_pretrained(Job *j, const char *ckpt_dir, BdError *err) {
+static int load_pretrained(Job *j, const BdWorker *w, BdError *err) {
     char pkey[BD_KEY_MAX], ppath[BD_CKPT_PATH_MAX], phase[32];
     int epochs;
     if (bd_pretrain_key(&j->job.cell, pkey, sizeof pkey, err) < 0) return -1;
-    if (!ckpt_dir) return bd_fail(err, "init: pretrained needs a checkpoint folder");
-    if (bd_checkpoint_path(ckpt_dir, "pretrain", pkey, ppath, sizeof ppath, err) < 0) return -1;
-    /* The pre-trained model's own history is not this cell's: replay it into
-     * a recorder that forwards nowhere. */
-    BdHistory scratch;
+    if (!has(j->order->ckpt_dir)) return bd_fail(err, "init: pretrained needs a checkpoint folder");
+    if (bd_checkpoint_path(j->order->ckpt_dir, "pretrain", pkey, ppath, sizeof ppath, err) < 0) return -1;
+    BdHistory scratch; /* the pre-training job's numbers are its own, not this cell's */
     bd_history_init(&scratch, NULL);
-    int rc = bd_cell_ckpt_load(ppath, j->arch_key, j->g, NULL, &scratch, phase, sizeof phase, &epochs, err);
+    BdCkptOwner owner = owner_of(j, w, pkey);
+    int rc = bd_cell_ckpt_load(ppath, j->arch_key, &owner, j->g, NULL, &scratch, phase, sizeof phase, &epochs, err);
     bd_history_free(&scratch);
     if (rc < 0) return bd_error_prefix(err, "loading the pre-trained model: ");
     return 0;
 }
 
-/* A pre-training job: a clean model of the dataset and architecture, trained
- * once and kept as a checkpoint that every cell with init: pretrained loads. */
-static int run_pretrain(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, const BdSink *sink,
-                        BdCellOutcome *out, BdError *err) {
-    if (!ckpt_dir) return bd_fail(err, "a pre-training job needs a checkpoint folder to leave its model in");
-    if (job_prepare(w, j, sink, out, err) < 0 || make_dirs(ckpt_dir, err) < 0 ||
-        bd_checkpoint_path(ckpt_dir, "cell", key, j->resume_path, sizeof j->resume_path, err) < 0)
+static int run_pretrain(BdWorker *w, Job *j, const char *key, BdCellOutcome *out, BdError *err) {
+    const char *dir = j->order->ckpt_dir;
+    if (!has(dir)) return bd_fail(err, "a pre-training job needs a checkpoint folder to leave its model in");
+    snprintf(j->identity, sizeof j->identity, "%s", key);
+    if (job_prepare(w, j, out, err) < 0 || make_dirs(dir, err) < 0 ||
+        bd_checkpoint_path(dir, "cell", key, j->resume_path, sizeof j->resume_path, err) < 0)
         return -1;
-    Start s = find_start(j, "", sink, key);
+    Start s = find_start(j, "", NULL, key);
     const BdPhasePlan *p = &j->plan.phases[0];
     int rc = run_phase(j, p, &j->data.train, s.epoch, err);
     if (rc != 0) return rc;
     char model[BD_CKPT_PATH_MAX];
-    if (bd_checkpoint_path(ckpt_dir, "pretrain", key, model, sizeof model, err) < 0 ||
-        bd_cell_ckpt_save(model, j->arch_key, j->g, NULL, &j->history, bd_phase_name(p->phase), p->cfg.epochs, err) <
-            0)
+    if (bd_checkpoint_path(dir, "pretrain", key, model, sizeof model, err) < 0 ||
+        bd_cell_ckpt_save(model, j->arch_key, &j->owner, j->g, NULL, &j->history, bd_phase_name(p->phase),
+                          p->cfg.epochs, err) < 0 ||
+        keep_model(j, out, p, err) < 0)
         return -1;
     unlink(j->resume_path);
     return 0;
 }
 
-/* What a checkpoint of this job is for: its key, and a clean model's attacks
- * (a checkpoint made while it was measured against other attacks has not
- * their numbers: it must not be resumed). */
-static void checkpoint_identity(const Job *j, const char *key, char *out, size_t cap) {
-    size_t o = (size_t)snprintf(out, cap, "%s", key);
-    for (int i = 0; i < j->n_attacks && o < cap; i++) o += (size_t)snprintf(out + o, cap - o, "\n%s", j->attacks[i]);
-}
-
 /* A cell (poisoned by its attack) or a clean model (measured against every
  * attack it serves): the main phase (from scratch or from the pre-trained
  * model), then retraining on the clean held-out split. */
-static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
-                    BdError *err) {
+static int run_cell(BdWorker *w, Job *j, const char *key, BdCellOutcome *out, BdError *err) {
     const BdCell *c = &j->job.cell;
     const BdSpec *retrain = &c->v[BD_AXIS_RETRAIN], *init = &c->v[BD_AXIS_INIT];
+    const char *dir = j->order->ckpt_dir;
     int pretrained = !strcmp(init->name, "pretrained");
 
     /* Cells that differ only in their retraining share the main phase (its
      * streams do not depend on the retraining but for its held-out
      * fraction): its model is kept under the main key. */
-    char main_key[BD_KEY_MAX], id[BD_KEY_MAX * 4];
+    char main_key[BD_KEY_MAX], main_id[BD_KEY_MAX * 4];
     if (bd_main_key(&j->job, main_key, sizeof main_key, err) < 0) return -1;
-    if (job_prepare(w, j, sink, out, err) < 0) return -1;
+    checkpoint_identity(j, key, j->identity, sizeof j->identity);
+    checkpoint_identity(j, main_key, main_id, sizeof main_id);
+    if (job_prepare(w, j, out, err) < 0) return -1;
     const BdPhasePlan *main_phase = &j->plan.phases[0];
     const BdPhasePlan *retraining = j->plan.n_phases > 1 ? &j->plan.phases[1] : NULL;
+    BdCkptOwner main_owner = owner_of(j, w, main_id);
 
     char main_path[BD_CKPT_PATH_MAX] = "";
-    if (ckpt_dir) {
-        char main_id[BD_KEY_MAX * 4];
-        checkpoint_identity(j, key, id, sizeof id);
-        checkpoint_identity(j, main_key, main_id, sizeof main_id);
-        if (make_dirs(ckpt_dir, err) < 0 ||
-            bd_checkpoint_path(ckpt_dir, "cell", id, j->resume_path, sizeof j->resume_path, err) < 0 ||
-            (retraining && bd_checkpoint_path(ckpt_dir, "main", main_id, main_path, sizeof main_path, err) < 0))
-            return -1;
-    }
+    if (has(dir) && (make_dirs(dir, err) < 0 ||
+                     bd_checkpoint_path(dir, "cell", j->identity, j->resume_path, sizeof j->resume_path, err) < 0 ||
+                     (retraining && bd_checkpoint_path(dir, "main", main_id, main_path, sizeof main_path, err) < 0)))
+        return -1;
 
-    Start s = find_start(j, main_path, sink, key);
+    Start s = find_start(j, main_path, &main_owner, key);
     int main_done = s.kind == START_MAIN_DONE || (s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN);
     if (!main_done) {
-        if (s.kind == START_FRESH && pretrained && load_pretrained(j, ckpt_dir, err) < 0) return -1;
+        if (s.kind == START_FRESH && pretrained && load_pretrained(j, w, err) < 0) return -1;
         if (pretrained && !strcmp(bd_spec_str(init, "trainable"), "head")) train_head_only(j);
         int rc = run_phase(j, main_phase, &j->data.train, s.kind == START_RESUMED ? s.epoch : 0, err);
         if (rc != 0) return rc;
-        if (main_path[0] && bd_cell_ckpt_save(main_path, j->arch_key, j->g, NULL, &j->history,
+        if (main_path[0] && bd_cell_ckpt_save(main_path, j->arch_key, &main_owner, j->g, NULL, &j->history,
                                               bd_phase_name(main_phase->phase), main_phase->cfg.epochs, err) < 0)
             return -1;
+    }
+    /* The model after the main phase, unless an earlier attempt kept it
+     * before it went on to retraining (the weights in memory are past it). */
+    if (!(s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN) && keep_model(j, out, main_phase, err) < 0) return -1;
+    if (s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN && has(j->order->models_dir)) {
+        char kept[BD_CKPT_PATH_MAX];
+        const BdDataShape *sh = &j->data.shape;
+        if (bd_checkpoint_path(j->order->models_dir, bd_phase_name(main_phase->phase), j->identity, kept, sizeof kept,
+                               err) < 0)
+            return -1;
+        if (file_exists(kept))
+            bd_artifact_put_model(&out->artifacts, bd_phase_name(main_phase->phase), kept, sh->c, sh->h, sh->w,
+                                  sh->classes, main_phase->cfg.epochs);
     }
 
     /* Persistence: fine-tune on the clean held-out set, evaluating after each epoch. */
@@ -295,29 +392,36 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
         j->trainer.reg = j->reg;
         bd_reg_free(plain);
         if (rc != 0) return rc;
+        if (keep_model(j, out, retraining, err) < 0) return -1;
     }
     if (j->resume_path[0]) unlink(j->resume_path);
     return 0;
 }
 
-void bd_cell_outcome_free(BdCellOutcome *o) { bd_buf_free(&o->history); }
+void bd_cell_outcome_free(BdCellOutcome *o) {
+    bd_buf_free(&o->history);
+    bd_buf_free(&o->artifacts);
+}
 
-int bd_cell_run(BdWorker *w, const char *key, const char *const *attacks, int n_attacks, const char *ckpt_dir,
-                const BdSink *sink, BdCellOutcome *out, BdError *err) {
+int bd_cell_run(BdWorker *w, const BdJobOrder *order, const BdSink *sink, BdCellOutcome *out, BdError *err) {
     Job *j = bd_xcalloc(1, sizeof *j);
     memset(out, 0, sizeof *out);
+    bd_buf_init(&out->history);
+    bd_buf_init(&out->artifacts);
+    j->order = order;
+    bd_history_init(&j->prep, sink);
     bd_history_init(&j->history, sink);
-    j->attacks = attacks;
-    j->n_attacks = n_attacks;
-    int rc = bd_job_parse(bd_axes(), key, &j->job, err);
-    if (rc == 0 && j->job.kind == BD_JOB_CLEAN && n_attacks == 0)
+    int rc = bd_job_parse(bd_axes(), order->key, &j->job, err);
+    if (rc == 0 && j->job.kind == BD_JOB_CLEAN && order->n_attacks == 0)
         rc = bd_fail(err, "a clean model needs the attacks it is measured against");
     if (rc == 0)
-        rc = j->job.kind == BD_JOB_PRETRAIN ? run_pretrain(w, j, key, ckpt_dir, sink, out, err)
-                                            : run_cell(w, j, key, ckpt_dir, sink, out, err);
-    if (rc == 0) { /* hand the history over */
-        out->history = j->history.calls;
-        bd_buf_init(&j->history.calls);
+        rc = j->job.kind == BD_JOB_PRETRAIN ? run_pretrain(w, j, order->key, out, err)
+                                            : run_cell(w, j, order->key, out, err);
+    if (rc == 0) { /* the history: the data's numbers, then training's */
+        bd_buf_put_bytes(&out->history, j->prep.calls.data, j->prep.calls.len);
+        bd_buf_put_bytes(&out->history, j->history.calls.data, j->history.calls.len);
+    } else {
+        bd_buf_reset(&out->artifacts);
     }
     job_free(j);
     free(j);

@@ -17,6 +17,7 @@
 typedef struct BdWorker {
     char data_key[4096]; /* canonical text of the cached dataset spec; "" when none */
     BdDataset data;
+    uint64_t data_digest; /* bd_dataset_digest of data */
     int threads;
 } BdWorker;
 
@@ -27,20 +28,20 @@ typedef struct BdCellOutcome {
     long params;
     double gflops_per_image; /* training (forward + backward) */
     /* Every metrics record the job reported (common/wire.h), replayed ones
-     * included: what rank 0 stores with the job's state. Filled on success;
-     * free with bd_cell_outcome_free. */
-    BdBuf history;
+     * included, and its artifacts (the samples a cell's attack poisoned, the
+     * models kept): what rank 0 stores with the job's state. Filled on
+     * success; free with bd_cell_outcome_free. */
+    BdBuf history, artifacts;
 } BdCellOutcome;
 
 void bd_cell_outcome_free(BdCellOutcome *o);
 
-/* key: the job's key (common/job.h); attacks[0..n_attacks): for a clean
- * model, the keys of the attacks it is measured against (the grid cells it is
- * the model of); none for a cell (its own attack) or a pre-training job.
- * ckpt_dir: folder for this run's checkpoints (NULL: none). Returns 0 done,
- * -1 failed (err says why), or BD_INTERRUPTED (trainer.h) when the sink's
- * interrupt stopped it at an epoch boundary, to be resumed later. */
-int bd_cell_run(BdWorker *w, const char *key, const char *const *attacks, int n_attacks, const char *ckpt_dir,
-                const BdSink *sink, BdCellOutcome *out, BdError *err);
+/* Runs the job of an order (common/wire.h): its key, for a clean model the
+ * keys of the attacks it is measured against (the grid cells it is the model
+ * of), the folder for its checkpoints and the database they are bound to,
+ * and the folder for kept models. Returns 0 done, -1 failed (err says why),
+ * or BD_INTERRUPTED (trainer.h) when the sink's interrupt stopped it at an
+ * epoch boundary, to be resumed later. */
+int bd_cell_run(BdWorker *w, const BdJobOrder *order, const BdSink *sink, BdCellOutcome *out, BdError *err);
 
 #endif

@@ -55,6 +55,11 @@ int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err) {
     return bd_job_key(axes, BD_JOB_PRETRAIN, t, out, cap, err);
 }
 
+void bd_checkpoint_identity(const char *key, const char *const *attacks, int n_attacks, char *out, size_t cap) {
+    size_t o = (size_t)snprintf(out, cap, "%s", key);
+    for (int i = 0; i < n_attacks && o < cap; i++) o += (size_t)snprintf(out + o, cap - o, "\n%s", attacks[i]);
+}
+
 int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap, BdError *err) {
     int w = snprintf(out, cap, "%s/%s-%016" PRIx64 ".ckpt", dir, kind, bd_hash_str(key));
     if (w < 0 || (size_t)w >= cap)

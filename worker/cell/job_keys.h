@@ -37,6 +37,12 @@ int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err);
 /* Room for a checkpoint's path: a folder of up to 4096 bytes (PATH_MAX) and its name. */
 #define BD_CKPT_PATH_MAX (4096 + 64)
 
+/* What a job's checkpoints belong to: its key and, for a clean model, the
+ * attacks it is measured against (a checkpoint made while it was measured
+ * against other attacks has not their numbers: it must not be resumed).
+ * The name of its checkpoint files is a hash of this. */
+void bd_checkpoint_identity(const char *key, const char *const *attacks, int n_attacks, char *out, size_t cap);
+
 /* dir/<kind>-<16 hex digits of the key's hash>.ckpt; fails when it does not fit in cap. */
 int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap, BdError *err);
 

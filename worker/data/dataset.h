@@ -51,6 +51,10 @@ int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err);
  * the images (headers, file sizes, folder listings). For `plan`'s estimate. */
 int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
 void bd_dataset_free(BdDataset *d);
+/* A digest of what a load read: the shape, every pixel and label of both
+ * splits and the normalisation (CRC-32s, zlib), so that a checkpoint is
+ * only resumed on the data it was trained on. About 30 ms per 50 MB. */
+uint64_t bd_dataset_digest(const BdDataset *d);
 
 /* What a standard dataset holds when its files are the official ones: its
  * shape and split sizes and the training samples of each class, for

@@ -63,6 +63,7 @@ const BdPreset bd_dataset_presets[] = {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static const BdDatasetLoader *loader_of(const BdSpec *spec, BdError *err) {
     const BdPreset *p = bd_preset_find(bd_dataset_presets, spec->name);
@@ -158,6 +159,23 @@ int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     }
     if (!strcmp(bd_spec_str(spec, "normalize"), "per-channel")) channel_stats(out, out->mean, out->std);
     return 0;
+}
+
+static uLong crc_split(uLong crc, const BdSplit *s, size_t image_bytes) {
+    crc = crc32_z(crc, (const Bytef *)&s->n, sizeof s->n);
+    if (s->n <= 0) return crc;
+    crc = crc32_z(crc, s->x, (z_size_t)s->n * image_bytes);
+    return crc32_z(crc, (const Bytef *)s->y, (z_size_t)s->n * sizeof *s->y);
+}
+
+uint64_t bd_dataset_digest(const BdDataset *d) {
+    size_t per = (size_t)d->shape.c * d->shape.h * d->shape.w;
+    uLong head = crc32_z(crc32(0L, Z_NULL, 0), (const Bytef *)&d->shape, sizeof d->shape);
+    size_t channels = d->shape.c > 0 && d->shape.c <= BD_MAX_CHANNELS ? (size_t)d->shape.c : 0;
+    head = crc32_z(head, (const Bytef *)d->mean, channels * sizeof *d->mean);
+    head = crc32_z(head, (const Bytef *)d->std, channels * sizeof *d->std);
+    uLong train = crc_split(head, &d->train, per), test = crc_split(head, &d->test, per);
+    return (uint64_t)train << 32 | (uint64_t)(test & 0xffffffffu);
 }
 
 void bd_dataset_free(BdDataset *d) {
