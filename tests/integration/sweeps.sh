@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 cd "$SRC"
 count() { "$BDSWEEP" plan --keys "$1" 2> /dev/null | tail -n1 | cut -d, -f1; }
 expect_eq "$(count sweeps/smoke.yaml)" "6 cells" "smoke"
-expect_eq "$(count sweeps/demo.yaml)" "96 cells" "demo"
+expect_eq "$(count sweeps/demo.yaml)" "144 cells" "demo"
 expect_eq "$(count sweeps/paper-small.yaml)" "360 cells" "paper-small"
 expect_eq "$(count sweeps/paper.yaml)" "$((3 * 2 * 7 * 5 * 3 * (4 * 6 - 2 * 2))) cells" "paper"
 for s in smoke demo paper-small paper; do
