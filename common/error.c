@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "exit_status.h"
 
 int bd_fail(BdError *err, const char *fmt, ...) {
     if (!err) return -1;
@@ -31,10 +34,13 @@ void bd_error_clear(BdError *err) {
     if (err) err->msg[0] = '\0';
 }
 
-static void die_oom(size_t n) {
-    fprintf(stderr, "bdsweep: out of memory allocating %zu bytes\n", n);
-    abort();
+void bd_die_out_of_memory(size_t n, const char *what) {
+    fprintf(stderr, "bdsweep: out of memory allocating %zu bytes%s%s\n", n, what && *what ? " for " : "",
+            what ? what : "");
+    _exit(BD_EXIT_OUT_OF_MEMORY); /* nothing may run that could allocate again */
 }
+
+static void die_oom(size_t n) { bd_die_out_of_memory(n, NULL); }
 
 void *bd_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exit_status.h"
+#include "units.h"
 
 static void run_usage(FILE *f) {
     fprintf(f,
@@ -37,42 +38,6 @@ static void run_usage(FILE *f) {
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
             "3 the database could not be used, 75 the time limit stopped the run with cells left\n"
             "(run the same command again to continue).\n");
-}
-
-double bd_parse_duration(const char *s) {
-    if (strchr(s, ':')) {
-        double parts[3] = {0};
-        int n = 0;
-        const char *p = s;
-        while (n < 3) {
-            char *end;
-            parts[n++] = strtod(p, &end);
-            if (end == p) return -1;
-            if (*end == '\0') break;
-            if (*end != ':') return -1;
-            p = end + 1;
-        }
-        if (n == 2) return parts[0] * 60 + parts[1];
-        if (n == 3) return parts[0] * 3600 + parts[1] * 60 + parts[2];
-        return -1;
-    }
-    double total = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || v < 0) return -1;
-        switch (*end) {
-        case 'd': total += v * 86400; end++; break;
-        case 'h': total += v * 3600; end++; break;
-        case 'm': total += v * 60; end++; break;
-        case 's': total += v; end++; break;
-        case '\0': total += v; break; /* bare seconds, last */
-        default: return -1;
-        }
-        p = end;
-    }
-    return total;
 }
 
 /* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */

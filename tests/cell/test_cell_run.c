@@ -1,7 +1,9 @@
 /* The cell pipeline end to end on a tiny synthetic task: a cell interrupted
- * after any epoch and resumed from its checkpoint reports exactly the numbers
- * of an uninterrupted run; cells that differ only in their retraining reuse
- * one main model; init: pretrained loads the pre-training job's model. */
+ * before any of its training steps (mid-epoch included, with augmentation,
+ * dropout and manifold mixup drawing from every stream) and resumed from its
+ * checkpoint reports exactly the numbers of an uninterrupted run; cells that
+ * differ only in their retraining reuse one main model; init: pretrained
+ * loads the pre-training job's model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,8 @@ typedef struct Collect {
     Row *rows;
     int n, cap;
     int epochs_seen;    /* train/retrain evaluations so far */
-    int stop_after;     /* interrupt after this many evaluations (0: never) */
+    int asked;          /* interrupt calls so far */
+    int stop_at;        /* interrupt at this call (0: never) */
 } Collect;
 
 static void collect_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
@@ -48,7 +51,7 @@ static void collect_metrics(void *ud, const char *phase, int epoch, const char *
 
 static int collect_interrupt(void *ud) {
     Collect *c = ud;
-    return c->stop_after && c->epochs_seen >= c->stop_after;
+    return ++c->asked == c->stop_at;
 }
 
 /* The value of (phase, epoch, name), the last one reported; NAN if none. */
@@ -81,47 +84,74 @@ static int same_numbers(const Collect *a, const Collect *b) {
 static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdError *err) {
     BdSink sink = {c, collect_metrics, NULL, collect_interrupt};
     BdCellOutcome out;
-    c->epochs_seen = 0;
+    c->epochs_seen = c->asked = 0;
     int rc = bd_cell_run(w, key, NULL, 0, dir, &sink, &out, err);
     bd_cell_outcome_free(&out);
     return rc;
 }
 
+/* The interrupt is asked once before training, then before every step: the
+ * main phase has 540 samples (600 less the held-out tenth) in batches of 32,
+ * 17 steps an epoch, 3 epochs (calls 2..52); retraining 2 epochs of one step
+ * (calls 53, 54). */
+#define RESUME_KEY                                                                                                    \
+    "dataset=synthetic(channels=1,classes=4,size=12,test=200,train=600) "                                             \
+    "arch=cnn-small(conv1=4,conv2=8,dropout=0.2,fc=16) trigger=square poison_rate=0.1 "                               \
+    "regularizer=manifold-mixup seed=1 train=sgd(augment=crop-flip,batch=32,epochs=3,lr=0.1) "                       \
+    "retrain=finetune(epochs=2,fraction=0.1)"
+#define MAIN_STEPS 17
+
 static void test_resume_is_exact(BdWorker *w, const char *tmp) {
-    const char *key = DATA " trigger=square poison_rate=0.1 seed=1 " TRAIN
-                      " retrain=finetune(epochs=2,fraction=0.1)";
     char dir_a[512], dir_b[512];
     snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
     BdError err = {{0}};
     Collect ref = {0};
-    CHECK_MSG(run(w, key, dir_a, &ref, &err) == 0, "%s", err.msg);
+    CHECK_MSG(run(w, RESUME_KEY, dir_a, &ref, &err) == 0, "%s", err.msg);
     CHECK(ref.epochs_seen == 5);
-    CHECK(lookup(&ref, "train", 3, "clean_acc") > 0.5);
+    CHECK(ref.asked == 1 + 3 * MAIN_STEPS + 2);
+    CHECK_MSG(lookup(&ref, "train", 3, "clean_acc") > 0.5, "%g", lookup(&ref, "train", 3, "clean_acc"));
     CHECK(lookup(&ref, "retrain", 2, "asr") >= 0);
 
-    /* Interrupted after every possible epoch (in the main phase and in the
-     * retraining), then resumed: the same numbers, bit for bit. */
-    for (int stop = 1; stop <= 4; stop++) {
-        snprintf(dir_b, sizeof dir_b, "%s/b%d", tmp, stop);
-        Collect first = {0}, second = {0};
-        first.stop_after = stop;
-        CHECK(run(w, key, dir_b, &first, &err) == BD_INTERRUPTED);
-        CHECK_CONTAINS(err.msg, "interrupted after");
-        CHECK_MSG(run(w, key, dir_b, &second, &err) == 0, "%s", err.msg);
-        /* The second attempt alone reports everything (history replayed). */
-        CHECK_MSG(same_numbers(&ref, &second), "resumed after %d epochs", stop);
-        /* ...and it did resume: the epochs before the stop were replayed from
-         * the checkpoint (their measured timings come back unchanged), not
-         * trained again. */
-        for (int e = 1; e <= stop; e++) {
+    /* Interrupted before training, at the first, a middle and the last step
+     * of an epoch, in the retraining, and twice in a row mid-epoch; then
+     * resumed: the same numbers, bit for bit. */
+    static const struct { int first, second; } stops[] = {
+        {1, 0}, {2, 0}, {10, 0}, {1 + MAIN_STEPS + 1, 0}, {27, 0}, {1 + 3 * MAIN_STEPS, 0}, {53, 0}, {54, 0},
+        {9, 20},
+    };
+    for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+        snprintf(dir_b, sizeof dir_b, "%s/b%zu", tmp, k);
+        Collect first = {0}, second = {0}, third = {0};
+        first.stop_at = stops[k].first;
+        CHECK(run(w, RESUME_KEY, dir_b, &first, &err) == BD_INTERRUPTED);
+        CHECK_CONTAINS(err.msg, stops[k].first == 1 ? "interrupted before its first training step" : "interrupted in ");
+        Collect *last = &second;
+        second.stop_at = stops[k].second;
+        int rc = run(w, RESUME_KEY, dir_b, &second, &err);
+        if (stops[k].second) {
+            CHECK_MSG(rc == BD_INTERRUPTED, "second stop of case %zu", k);
+            CHECK_CONTAINS(err.msg, "interrupted in train epoch 2 of 3 at step ");
+            rc = run(w, RESUME_KEY, dir_b, &third, &err);
+            last = &third;
+        }
+        CHECK_MSG(rc == 0, "%s", err.msg);
+        /* The last attempt alone reports everything (history replayed). */
+        CHECK_MSG(same_numbers(&ref, last), "resumed after %d interrupt calls", stops[k].first);
+        /* ...and it did resume: the epochs finished before the stop were
+         * replayed from the checkpoint (their measured timings come back
+         * unchanged), not trained again. */
+        int epochs_before = stops[k].first <= 1 ? 0 : (stops[k].first - 2) / MAIN_STEPS;
+        if (stops[k].first > 1 + 3 * MAIN_STEPS) epochs_before = 3 + stops[k].first - (2 + 3 * MAIN_STEPS);
+        for (int e = 1; e <= epochs_before; e++) {
             const char *ph = e <= 3 ? "train" : "retrain";
             int ep = e <= 3 ? e : e - 3;
-            CHECK_MSG(lookup(&first, ph, ep, "seconds") == lookup(&second, ph, ep, "seconds"),
-                      "%s epoch %d was trained again after stopping at %d", ph, ep, stop);
+            CHECK_MSG(lookup(&first, ph, ep, "seconds") == lookup(last, ph, ep, "seconds"),
+                      "%s epoch %d was trained again after stopping at call %d", ph, ep, stops[k].first);
         }
-        CHECK(second.epochs_seen == 5);
+        CHECK(last->epochs_seen == 5);
         free(first.rows);
         free(second.rows);
+        free(third.rows);
     }
     free(ref.rows);
 }

@@ -250,7 +250,7 @@ static void test_errors(void) {
     EXPECT_ERROR("- a\n", ":1:1: expected a mapping with at least `name:` and `grid:`, got a list");
     /* Top level. */
     EXPECT_ERROR(HEAD "gird: {}\n",
-                 ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, train, "
+                 ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, limits, train, "
                  "retrain, init)");
     EXPECT_ERROR(HEAD "seed: 3\n", ":2:1: unknown top-level key 'seed': the axis seed goes under grid:");
     EXPECT_ERROR("grid: {}\n", ":1:1: missing the required key 'name'");
