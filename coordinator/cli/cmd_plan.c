@@ -22,10 +22,12 @@ static void usage(FILE *f) {
             "Validates a sweep file and prints its cells, one canonical key per line, in\n"
             "the order `run` submits them, each followed by a tab and a comment with the\n"
             "model's parameter count, its training GFLOP per image and the GFLOP of the\n"
-            "whole cell (training, evaluations after every epoch, retraining); then a\n"
-            "comment line with the sweep's total compute and the core-hours it takes at\n"
-            "G GFLOP/s per core (default %.0f, what `bdsweep bench` measures here); then a\n"
-            "last line `N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
+            "whole cell (training, evaluations after every epoch, retraining), and its\n"
+            "limits when a limits override names it; then a comment line with the sweep's\n"
+            "total compute and the core-hours it takes at G GFLOP/s per core (default %.0f,\n"
+            "what `bdsweep bench` measures here), a comment line with the limits of a\n"
+            "job's attempt (the sweep's and each override's), and a last line `N cells, M\n"
+            "models to train`. A cell of poison rate 0 (or whose rate\n"
             "poisons no sample) is measured on the clean model of its seed, trained once\n"
             "for every attack of the sweep: its comment says so, and the compute counts\n"
             "each model once. Needs neither MPI nor a database. A dataset whose image\n"
@@ -50,7 +52,8 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
      * when it changes (printf of three numbers per line would be most of
      * the time). */
     BdCellCost c, last;
-    char comment[512] = "";
+    BdLimits limits, last_limits;
+    char comment[768] = "";
     int rc, first = 1, i = 0;
     while ((rc = bd_sweep_walk_next(sw, w, err)) == 1) {
         if (keys_only) {
@@ -58,7 +61,8 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
             continue;
         }
         bd_sweep_cost_cell(&cost, sw, w, i++, &c);
-        if (first || memcmp(&c, &last, sizeof c)) {
+        limits = bd_sweep_limits_of(sw, w);
+        if (first || memcmp(&c, &last, sizeof c) || memcmp(&limits, &last_limits, sizeof limits)) {
             char shared[64] = "";
             if (c.shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c.shared_by);
             else if (c.clean) snprintf(shared, sizeof shared, " (its seed's clean model)");
@@ -68,7 +72,15 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
                          c.nominal ? " (data not here: standard sizes assumed)" : "");
             else
                 snprintf(comment, sizeof comment, "# cost unknown here: %s", c.why);
+            /* A cell an override names says its own limits. */
+            const BdLimits *all = &sw->limits.all;
+            if (limits.wall != all->wall || limits.memory != all->memory || limits.attempts != all->attempts) {
+                char text[160];
+                bd_limits_describe(&limits, text, sizeof text);
+                snprintf(comment + strlen(comment), sizeof comment - strlen(comment), "; limits: %s", text);
+            }
             last = c;
+            last_limits = limits;
             first = 0;
         }
         printf("%s\t%s\n", w->cell.key, comment);
@@ -82,6 +94,14 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
            cost.total_gflop, models, cost.pretrain_gflop, hours, gflops_per_core);
     if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
     if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
+    printf("\n");
+    char text[256];
+    bd_limits_describe(&sw->limits.all, text, sizeof text);
+    printf("# limits per attempt of a job: %s", text);
+    for (int k = 0; k < bd_sweep_limit_overrides(sw); k++) {
+        bd_sweep_limit_override_describe(sw, k, text, sizeof text);
+        printf("; %s", text);
+    }
     printf("\n");
     return 0;
 }

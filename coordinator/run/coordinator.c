@@ -151,14 +151,12 @@ static BdDbDispatch dispatch_of(const Coordinator *co, const CoRun *run) {
 }
 
 /* Sets the in-memory status of the rows a run moved; returns how many grid
- * cells changed, and how many of those had failed before (retried). */
-static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to, int *were_failed) {
-    *were_failed = 0;
+ * cells changed. */
+static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to) {
     if (!run->reevaluate) co->cells[run->job].status = to;
     int n = 0;
     for (int k = 0; k < run->n_served; k++) {
         BdDbCell *c = &co->cells[run->served[k]];
-        *were_failed += c->status == BD_DB_FAILED;
         c->status = to;
         n += c->kind == BD_JOB_CELL;
     }
@@ -174,8 +172,8 @@ void co_stop_job(Coordinator *co, int rank, const char *where) {
     BdError err = {{0}};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
-    int were_failed;
-    set_status(co, run, BD_DB_PENDING, &were_failed);
+    set_status(co, run, BD_DB_PENDING);
+    co->progress.failed -= run->were_failed; /* pending again, not failed */
     run->job = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_by_limit++;
@@ -278,8 +276,9 @@ int co_start_job(Coordinator *co, int idx, int rank) {
         run->job = -1;
         return -1;
     }
-    int were_failed;
-    set_status(co, run, BD_DB_RUNNING, &were_failed);
+    run->were_failed = 0;
+    for (int k = 0; k < run->n_served; k++) run->were_failed += co->cells[run->served[k]].status == BD_DB_FAILED;
+    set_status(co, run, BD_DB_RUNNING);
     bd_progress_started(&co->progress, rank, co->rank_host[rank], co->cells[idx].key);
     return 0;
 }
@@ -301,9 +300,9 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
         co->progress.ranks[rank].busy = 0;
         return;
     }
-    int were_failed, n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED, &were_failed);
+    int n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED);
     run->job = -1;
-    bd_progress_finished(&co->progress, rank, ok, n, were_failed);
+    bd_progress_finished(&co->progress, rank, ok, n, run->were_failed);
     if (!run->reevaluate) co_release_waiting(co, idx, ok, error);
     if (!ok) {
         char msg[BD_ERROR_MAX + 8400];

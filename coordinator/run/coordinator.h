@@ -41,6 +41,7 @@ typedef struct CoRun {
     const char **attacks; /* [n_served] their attacks (pointers into cells) */
     int n_served, cap;
     int reevaluate;
+    int were_failed; /* served cells that had failed before it started (--retry-failed) */
 } CoRun;
 
 typedef struct Coordinator {
