@@ -23,11 +23,11 @@ static void usage(FILE *f) {
             "the order `run` submits them, each followed by a tab and a comment with the\n"
             "model's parameter count, its training GFLOP per image and the GFLOP of the\n"
             "whole cell (training, evaluations after every epoch, retraining), and its\n"
-            "limits when a limits override names it; then a comment line with the sweep's\n"
-            "total compute and the core-hours it takes at G GFLOP/s per core (default %.0f,\n"
-            "what `bdsweep bench` measures here), a comment line with the limits of a\n"
-            "job's attempt (the sweep's and each override's), and a last line `N cells, M\n"
-            "models to train`. A cell of poison rate 0 (or whose rate\n"
+            "limits when a limits override names it; then a comment line with the limits\n"
+            "of a job's attempt (the sweep's and each override's), a comment line with the\n"
+            "sweep's total compute and the core-hours it takes at G GFLOP/s per core\n"
+            "(default %.0f, what `bdsweep bench` measures here), and a last line `N cells,\n"
+            "M models to train`. A cell of poison rate 0 (or whose rate\n"
             "poisons no sample) is measured on the clean model of its seed, trained once\n"
             "for every attack of the sweep: its comment says so, and the compute counts\n"
             "each model once. Needs neither MPI nor a database. A dataset whose image\n"
@@ -88,13 +88,6 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
     bd_sweep_walk_end(w);
     bd_sweep_cost_end(&cost);
     if (rc < 0 || keys_only) return rc;
-    double hours = cost.total_gflop / gflops_per_core / 3600.0;
-    int models = bd_sweep_models_count(&sw->models);
-    printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",
-           cost.total_gflop, models, cost.pretrain_gflop, hours, gflops_per_core);
-    if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
-    if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
-    printf("\n");
     char text[256];
     bd_limits_describe(&sw->limits.all, text, sizeof text);
     printf("# limits per attempt of a job: %s", text);
@@ -102,6 +95,13 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
         bd_sweep_limit_override_describe(sw, k, text, sizeof text);
         printf("; %s", text);
     }
+    printf("\n");
+    double hours = cost.total_gflop / gflops_per_core / 3600.0;
+    int models = bd_sweep_models_count(&sw->models);
+    printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",
+           cost.total_gflop, models, cost.pretrain_gflop, hours, gflops_per_core);
+    if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
+    if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
     printf("\n");
     return 0;
 }

@@ -134,7 +134,10 @@ static int parse_override(SwCtx *c, yaml_node_t *e, const char *where, BdSweepGr
         parse_fields(c, e, where, other, &r->set, &r->given) < 0)
         return -1;
     if (!r->given) return sw_fail(c, e, where, "gives no limit: expected wall, memory or attempts beside cells");
-    snprintf(r->cells.where, sizeof r->cells.where, "%s", where); /* as plan names it */
+    /* Named and located as the entry, as plan and the warning below say it. */
+    snprintf(r->cells.where, sizeof r->cells.where, "%s", where);
+    r->cells.line = sw_line(e);
+    r->cells.col = sw_col(e);
     sw_cell_pattern_warn_unmatched(c, g->ax, &r->cells);
     return 0;
 }
