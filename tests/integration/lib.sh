@@ -46,8 +46,8 @@ job_pid() { # job_pid MPIRUN_PID JOB_ID: the pid of the process running that job
 }
 
 wait_for() { # wait_for SECONDS DB SQL: until the query gives 1 (fails after SECONDS)
-  local i
-  for i in $(seq 1 $(($1 * 10))); do
+  local _
+  for _ in $(seq 1 $(($1 * 10))); do
     [ "$(q "$2" "$3" 2>/dev/null || echo 0)" = "1" ] && return 0
     sleep 0.1
   done
