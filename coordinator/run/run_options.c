@@ -14,16 +14,19 @@ static void run_usage(FILE *f) {
             "                               [--progress auto|tty|lines] [--publish PATH [--publish-every D]]\n"
             "\n"
             "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
-            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
-            "Running the same command again resumes: done cells are never trained again,\n"
-            "cells left running by a killed run are run again.\n"
+            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself),\n"
+            "each job in a process of its own: a job that crashes, is killed or runs out of\n"
+            "memory fails alone, with its reason. Running the same command again resumes:\n"
+            "done cells are never trained again, cells left running by a killed run are run\n"
+            "again (at most the sweep's limits.attempts times). SIGTERM, SIGINT or SIGUSR1\n"
+            "stop the run: every job checkpoints at its next training step, exit status 75.\n"
             "\n"
             "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
             "  --retry-failed       also re-run the cells that failed before\n"
             "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
             "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
-            "                       running cells stop at their next epoch and continue in the next run\n"
-            "                       (give a little less than the batch job's time limit)\n"
+            "                       running cells stop at their next training step and continue there\n"
+            "                       in the next run (give a little less than the batch job's time limit)\n"
             "  --progress P         tty: a live block on stderr (a summary line, then each rank's cell, epoch\n"
             "                       and step); lines: a summary line every --log-interval and when a cell\n"
             "                       ends, for logs; auto (default): tty when stderr is a terminal. Under\n"
@@ -36,8 +39,8 @@ static void run_usage(FILE *f) {
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
-            "3 the database could not be used, 75 the time limit stopped the run with cells left\n"
-            "(run the same command again to continue).\n");
+            "3 the database could not be used, 75 the time limit or a stop signal stopped the run\n"
+            "with cells left (run the same command again to continue).\n");
 }
 
 /* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */
