@@ -34,29 +34,26 @@ void bd_error_clear(BdError *err) {
     if (err) err->msg[0] = '\0';
 }
 
-void bd_die_out_of_memory(size_t n, const char *what) {
-    fprintf(stderr, "bdsweep: out of memory allocating %zu bytes%s%s\n", n, what && *what ? " for " : "",
-            what ? what : "");
+void bd_die_out_of_memory(size_t n) {
+    fprintf(stderr, "bdsweep: out of memory allocating %zu bytes\n", n);
     _exit(BD_EXIT_OUT_OF_MEMORY); /* nothing may run that could allocate again */
 }
 
-static void die_oom(size_t n) { bd_die_out_of_memory(n, NULL); }
-
 void *bd_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p) die_oom(n);
+    if (!p) bd_die_out_of_memory(n);
     return p;
 }
 
 void *bd_xcalloc(size_t count, size_t size) {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) die_oom(count * size);
+    if (!p) bd_die_out_of_memory(count * size);
     return p;
 }
 
 void *bd_xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
-    if (!q) die_oom(n);
+    if (!q) bd_die_out_of_memory(n);
     return q;
 }
 

@@ -27,7 +27,7 @@ void bd_error_clear(BdError *err);
  * message naming the size, because no caller can do better, and exit status
  * BD_EXIT_OUT_OF_MEMORY, by which the rank that ran a job in a process of
  * its own tells "over its memory limit" from a crash. */
-void bd_die_out_of_memory(size_t n, const char *what) __attribute__((noreturn));
+void bd_die_out_of_memory(size_t n) __attribute__((noreturn));
 void *bd_xmalloc(size_t n);
 void *bd_xcalloc(size_t count, size_t size);
 void *bd_xrealloc(void *p, size_t n);

@@ -13,8 +13,8 @@
 void bd_stop_signals_install(void);
 /* The stop signal received first, or 0. */
 int bd_stop_signal(void);
-/* "SIGUSR1", "SIGSEGV", ... ("signal 42" for one without a name), in a
- * static string or buf. */
+/* "SIGUSR1", "SIGSEGV", ... ("signal 42" for one without a name), into buf;
+ * returns buf. */
 const char *bd_signal_name(int sig, char *buf, unsigned cap);
 
 #endif

@@ -22,7 +22,7 @@ int64_t bd_parse_size(const char *s);
  * "1d2h". */
 void bd_format_duration(double seconds, char *out, size_t cap);
 /* Bytes in the largest binary unit that keeps the number at least 1,
- * with up to three significant decimals: "4 GiB", "300 MiB", "1.5 GiB",
+ * with up to four significant digits: "4 GiB", "300 MiB", "1.5 GiB",
  * "512 B". */
 void bd_format_size(int64_t bytes, char *out, size_t cap);
 

@@ -176,7 +176,7 @@ void co_stop_job(Coordinator *co, int rank, const char *where) {
     co->progress.failed -= run->were_failed; /* pending again, not failed */
     run->job = -1;
     co->progress.ranks[rank].busy = 0;
-    co->stopped_by_limit++;
+    co->stopped_early++;
     char msg[BD_ERROR_MAX + 128], why[32] = "time limit";
     if (co->interrupted > 0) bd_signal_name(co->interrupted, why, sizeof why);
     else if (co->interrupted < 0) snprintf(why, sizeof why, "stop signal");
@@ -331,7 +331,7 @@ int co_finish(Coordinator *co) {
         if (co->cells[i].kind == BD_JOB_CELL) counts[co->cells[i].status]++;
     int status = BD_EXIT_OK, n = co->n_grid;
     if (co->db_broken) status = BD_EXIT_INFRA;
-    else if ((co->stopped_by_limit || co->interrupted) && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n)
+    else if ((co->stopped_early || co->interrupted) && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n)
         status = BD_EXIT_RETRY;
     else if (counts[BD_DB_DONE] != n) status = BD_EXIT_FAILED;
     if (status == BD_EXIT_RETRY) {

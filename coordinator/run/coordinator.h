@@ -71,7 +71,7 @@ typedef struct Coordinator {
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     double deadline; /* Unix time after which no cell starts; 0: none */
     int interrupted; /* a stop signal: the signal rank 0 received, -1 for one a worker received; 0: none */
-    int stopped_by_limit; /* jobs the time limit or a stop signal stopped or kept from starting */
+    int stopped_early; /* jobs the time limit or a stop signal stopped or kept from starting */
     int db_broken; /* a write failed: stop handing out work */
 } Coordinator;
 

@@ -4,7 +4,6 @@
 
 #include "coordinator.h"
 #include "job_process.h"
-#include "process.h"
 #include "signals.h"
 
 /* -n 1: rank 0 is the worker too. Its jobs run in processes of their own
@@ -44,7 +43,7 @@ void co_run_locally(Coordinator *co) {
         if (co->db_broken) break;
         if (bd_stop_signal()) co_note_interrupt(co, bd_stop_signal());
         if (co_past_deadline(co) || co->interrupted) {
-            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            co->stopped_early += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
             break;
         }
         int idx = bd_queue_pop(&co->queue);
@@ -57,7 +56,7 @@ void co_run_locally(Coordinator *co) {
         co_job_order(co, 0, &order);
         bd_job_runner_run(&runner, &order, &job_host);
     }
-    if (!co->stopped_by_limit) co_abandon_waiting(co);
+    if (!co->stopped_early) co_abandon_waiting(co);
     bd_buf_free(&order);
     bd_job_runner_free(&runner);
 }

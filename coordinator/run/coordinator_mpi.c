@@ -57,7 +57,7 @@ static void dispatch(Coordinator *co, int *stopped) {
         int idx = co->db_broken || late ? -1 : bd_queue_pop(&co->queue);
         if (late && (bd_queue_ready(&co->queue) || bd_queue_waiting(&co->queue))) {
             /* Leave the rest pending for the next run. */
-            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            co->stopped_early += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
             bd_queue_free(&co->queue);
             bd_queue_init(&co->queue);
         }

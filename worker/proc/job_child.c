@@ -80,7 +80,7 @@ typedef struct ChildSink {
 } ChildSink;
 
 /* A rank that cannot be written to is gone: nothing is left to do. */
-static void send(ChildSink *s, BdMsgType type) {
+static void send_frame(ChildSink *s, BdMsgType type) {
     if (bd_frame_write(s->fd, type, &s->buf) < 0) _exit(BD_EXIT_ORPHANED);
 }
 
@@ -89,7 +89,7 @@ static void child_metrics(void *ud, const char *phase, int epoch, const char *at
     ChildSink *s = ud;
     bd_buf_reset(&s->buf);
     bd_msg_metrics_put(&s->buf, s->job, phase, epoch, attack, names, values, n);
-    send(s, BD_MSG_METRICS);
+    send_frame(s, BD_MSG_METRICS);
 }
 
 static void child_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
@@ -97,7 +97,7 @@ static void child_progress(void *ud, const char *phase, int epoch, int epochs, i
     BdProgressMsg m = {s->job, phase, epoch, epochs, step, steps};
     bd_buf_reset(&s->buf);
     bd_msg_progress_put(&s->buf, &m);
-    send(s, BD_MSG_PROGRESS);
+    send_frame(s, BD_MSG_PROGRESS);
     crash_hook_fire(&s->hook, phase, epoch);
 }
 
@@ -170,7 +170,7 @@ int bd_job_process_main(int argc, char **argv) {
     int shared = bd_worker_load_data(&w, order.key, (int)image_fd, (int)share_fd, &err);
     if (shared == 1) {
         bd_buf_reset(&s.buf);
-        send(&s, BD_MSG_DATA_IMAGE);
+        send_frame(&s, BD_MSG_DATA_IMAGE);
     }
     rc = shared < 0 ? -1
                     : bd_cell_run(&w, order.key, order.attacks, order.n_attacks, order.ckpt_dir[0] ? order.ckpt_dir : NULL,
@@ -187,7 +187,7 @@ int bd_job_process_main(int argc, char **argv) {
     }
     bd_buf_reset(&s.buf);
     bd_msg_outcome_put(&s.buf, type, &m);
-    send(&s, type);
+    send_frame(&s, type);
     close(s.fd);
     bd_cell_outcome_free(&out);
     bd_job_order_free(&order);
