@@ -53,6 +53,7 @@ void bd_buf_put_str(BdBuf *b, const char *s) {
 }
 
 void bd_buf_put_bytes(BdBuf *b, const void *data, size_t len) {
+    if (!len) return; /* data may be NULL then (an empty buffer's) */
     reserve(b, len);
     memcpy(b->data + b->len, data, len);
     b->len += len;

@@ -9,10 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "axes.h"
 #include "cell_run.h"
+#include "checkpoint.h"
 #include "check.h"
 #include "job_keys.h"
+#include "models.h"
 
 #define DATA "dataset=synthetic(channels=1,classes=4,size=12,test=200,train=600) arch=cnn-small(conv1=4,conv2=8,fc=16)"
 #define TRAIN "train=sgd(batch=32,epochs=3,lr=0.05)"
@@ -156,6 +160,46 @@ static void test_resume_is_exact(BdWorker *w, const char *tmp) {
     free(ref.rows);
 }
 
+/* A checkpoint of the format before this one (2: i64 format, str phase,
+ * i64 epochs done, i64 length, the metrics calls) where the resume
+ * checkpoint of a cell should be, claiming 2 epochs done over fresh random
+ * weights: refused (with a warning), the cell runs from the start and
+ * gives the reference numbers; misread, it would resume at epoch 3. */
+static void test_old_checkpoint(BdWorker *w, const char *tmp) {
+    const char *key = DATA " trigger=square poison_rate=0.1 seed=5 " TRAIN;
+    char dir[512], path[BD_CKPT_PATH_MAX], arch_key[BD_SPEC_TEXT_MAX + 128];
+    snprintf(dir, sizeof dir, "%s/old", tmp);
+    BdError err = {{0}};
+    Collect ref = {0}, c = {0};
+    CHECK_MSG(run(w, key, NULL, &ref, &err) == 0, "%s", err.msg);
+    static BdCell cell;
+    BdGraph *g = NULL;
+    CHECK(bd_cell_parse(bd_axes(), key, &cell, &err) == 0);
+    CHECK(bd_model_build(&cell.v[BD_AXIS_ARCH], (BdShape){1, 12, 12}, 4, 32, &g, &err) == 0);
+    bd_graph_init_params(g, 12345);
+    BdSgd opt;
+    bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
+    BdBuf blob;
+    bd_buf_init(&blob);
+    bd_buf_put_i64(&blob, 2);
+    bd_buf_put_str(&blob, "train");
+    bd_buf_put_i64(&blob, 2);
+    bd_buf_put_i64(&blob, 0);
+    mkdir(dir, 0777);
+    CHECK(bd_arch_key(&cell, 1, 12, 12, 4, arch_key, sizeof arch_key, &err) == 0);
+    CHECK(bd_checkpoint_path(dir, "cell", key, path, sizeof path, &err) == 0);
+    CHECK_MSG(bd_checkpoint_save(path, arch_key, g, &opt, blob.data, blob.len, &err) == 0, "%s", err.msg);
+    CHECK_MSG(run(w, key, dir, &c, &err) == 0, "%s", err.msg);
+    CHECK_MSG(same_numbers(&ref, &c), "after an old checkpoint");
+    CHECK(c.epochs_seen == 3);
+    CHECK(access(path, F_OK) != 0); /* the job finished: no resume checkpoint left */
+    bd_buf_free(&blob);
+    bd_sgd_free(&opt);
+    bd_graph_free(g);
+    free(ref.rows);
+    free(c.rows);
+}
+
 static void test_main_phase_shared(BdWorker *w, const char *tmp) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/shared", tmp);
@@ -225,6 +269,7 @@ int main(void) {
     BdWorker w;
     bd_worker_init(&w, 1);
     test_resume_is_exact(&w, tmp);
+    test_old_checkpoint(&w, tmp);
     test_main_phase_shared(&w, tmp);
     test_pretrained(&w, tmp);
     test_zero_epochs(&w);

@@ -288,7 +288,7 @@ static void put_chunk(FILE *f, const char *type, const unsigned char *data, unsi
     unsigned char be[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
     fwrite(be, 1, 4, f);
     fwrite(type, 1, 4, f);
-    fwrite(data, 1, n, f);
+    if (n) fwrite(data, 1, n, f);
     uLong crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)type, 4);
     crc = crc32(crc, data, n);
     unsigned char c[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16), (unsigned char)(crc >> 8),

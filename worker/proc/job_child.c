@@ -141,7 +141,15 @@ int bd_job_process_main(int argc, char **argv) {
     /* Die with the rank; and if it died before this line, go now. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)parent) return BD_EXIT_ORPHANED;
+    /* The stop signals came blocked (job_process.c): one that arrived while
+     * this process started is delivered to its handler now. */
     bd_stop_signals_install();
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
     double t0 = bd_monotonic_seconds();
 
     BdBuf in;

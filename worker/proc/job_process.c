@@ -266,17 +266,19 @@ static int spawn(Watch *w, const BdBuf *order, BdError *err) {
         posix_spawn_file_actions_adddup2(&fa, w->share_fd, CHILD_SHARE_FD);
         posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
         posix_spawn_file_actions_addclosefrom_np(&fa, FIRST_FREE_FD);
-        /* A clean slate of signals: no mask, and default actions for those
-         * the rank may ignore or catch (SIGPIPE kills a job whose rank is
-         * gone). */
-        sigset_t none, defaults;
-        sigemptyset(&none);
-        sigemptyset(&defaults);
+        /* A clean slate of signals: default actions for those the rank may
+         * ignore or catch (SIGPIPE kills a job whose rank is gone), and the
+         * stop signals blocked until the job has its handlers, so that one
+         * sent to the whole process group while the job starts stops it
+         * instead of killing it (job_child.c unblocks them). */
+        sigset_t stops, defaults;
+        sigemptyset(&stops);
+        sigaddset(&stops, SIGTERM);
+        sigaddset(&stops, SIGINT);
+        sigaddset(&stops, SIGUSR1);
+        defaults = stops;
         sigaddset(&defaults, SIGPIPE);
-        sigaddset(&defaults, SIGTERM);
-        sigaddset(&defaults, SIGINT);
-        sigaddset(&defaults, SIGUSR1);
-        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigmask(&at, &stops);
         posix_spawnattr_setsigdefault(&at, &defaults);
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         char parent[32], threads[32], image[16], job[32];
