@@ -27,9 +27,7 @@ static void reserve(BdBuf *b, size_t extra) {
 
 void bd_buf_from(BdBuf *b, const void *data, size_t len) {
     bd_buf_reset(b);
-    reserve(b, len);
-    memcpy(b->data, data, len);
-    b->len = len;
+    bd_buf_put_bytes(b, data, len);
 }
 
 void bd_buf_put_i64(BdBuf *b, int64_t v) {

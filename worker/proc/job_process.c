@@ -206,8 +206,10 @@ static void read_errors(Watch *w) {
         }
         start = i + 1;
     }
-    memmove(w->err_text.data, w->err_text.data + start, w->err_text.len - start);
-    w->err_text.len -= start;
+    if (start) { /* keep the unfinished line */
+        memmove(w->err_text.data, w->err_text.data + start, w->err_text.len - start);
+        w->err_text.len -= start;
+    }
     if (closed) {
         close(w->errors);
         w->errors = -1;
