@@ -49,42 +49,29 @@ static int is_crash(int sig) {
 
 void bd_job_exit_reason(int wait_status, int over_wall, double wall_limit, long long memory_limit,
                         const char *where, const char *last_words, char *out, size_t cap) {
-    char what[256], limit[64], sig[32], at[160] = "", words[LAST_WORDS + 32] = "";
+    char limit[64], sig[32], at[160] = "", words[LAST_WORDS + 32] = "";
     if (where && *where) snprintf(at, sizeof at, " %s", where);
     if (last_words && *last_words) snprintf(words, sizeof words, " (its last words: %s)", last_words);
-    int oom_words = last_words && strstr(last_words, "out of memory");
+    const int exited = WIFEXITED(wait_status), signaled = WIFSIGNALED(wait_status);
+    const int code = exited ? WEXITSTATUS(wait_status) : 0, s = signaled ? WTERMSIG(wait_status) : 0;
+    /* bd_xmalloc's exit status, or an allocator that aborts after saying so. */
+    const int out_of_memory = (exited && code == BD_EXIT_OUT_OF_MEMORY) ||
+                              (s == SIGABRT && last_words && strstr(last_words, "out of memory"));
     if (over_wall) {
         bd_format_duration(wall_limit, limit, sizeof limit);
         snprintf(out, cap, "over its wall-time limit of %s%s", limit, at);
-        return;
-    }
-    if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == BD_EXIT_OUT_OF_MEMORY) {
-        oom_words = 1;
-    } else if (WIFSIGNALED(wait_status)) {
-        int s = WTERMSIG(wait_status);
-        bd_signal_name(s, sig, sizeof sig);
-        if (!(s == SIGABRT && oom_words)) {
-            if (is_crash(s))
-                snprintf(what, sizeof what, "crashed: %s%s%s", sig, at,
-                         WCOREDUMP(wait_status) ? " (core dumped)" : "");
-            else snprintf(what, sizeof what, "killed by signal %d (%s)%s", s, sig, at);
-            snprintf(out, cap, "%s%s", what, words);
-            return;
-        }
-    } else if (WIFEXITED(wait_status)) {
-        snprintf(out, cap, "its process exited with status %d without a result%s%s", WEXITSTATUS(wait_status), at,
-                 words);
-        return;
-    } else {
-        snprintf(out, cap, "its process ended without a result%s%s", at, words);
-        return;
-    }
-    /* Out of memory: bd_xmalloc's exit status, or an abort that said so. */
-    if (memory_limit > 0) {
+    } else if (out_of_memory && memory_limit > 0) {
         bd_format_size(memory_limit, limit, sizeof limit);
         snprintf(out, cap, "out of memory: limit %s%s%s", limit, at, words);
-    } else {
+    } else if (out_of_memory) {
         snprintf(out, cap, "out of memory (no limit was set: the machine's memory)%s%s", at, words);
+    } else if (signaled && is_crash(s)) {
+        snprintf(out, cap, "crashed: %s%s%s%s", bd_signal_name(s, sig, sizeof sig), at,
+                 WCOREDUMP(wait_status) ? " (core dumped)" : "", words);
+    } else if (signaled) {
+        snprintf(out, cap, "killed by signal %d (%s)%s%s", s, bd_signal_name(s, sig, sizeof sig), at, words);
+    } else {
+        snprintf(out, cap, "its process exited with status %d without a result%s%s", code, at, words);
     }
 }
 
@@ -338,7 +325,7 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
     } else if (spawn(&w, order, &err) < 0) {
         send_outcome(&w, BD_MSG_FAILED, err.msg);
     } else {
-        int status = 0, reaped = 0;
+        int status = 0, reaped = 0, status_lost = 0;
         while (!reaped) {
             struct pollfd p[2];
             int n = 0;
@@ -358,18 +345,23 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
             /* Reaped once its pipes are closed: it has said all it will. */
             if (w.results < 0 && w.errors < 0) {
                 pid_t got = waitpid(w.pid, &status, WNOHANG);
-                if (got == w.pid || (got < 0 && errno == ECHILD)) reaped = 1;
+                reaped = got == w.pid || got < 0;
+                status_lost = got < 0; /* someone else reaped it (SIGCHLD ignored) */
             }
         }
         if (w.outcome == BD_MSG_DONE || w.outcome == BD_MSG_FAILED || w.outcome == BD_MSG_STOPPED) {
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                char why[1024];
-                bd_job_exit_reason(status, 0, 0, 0, "", "", why, sizeof why);
-                fprintf(stderr, "bdsweep: warning: job %lld reported its result, then %s\n", (long long)w.order.job,
-                        why);
+            /* Its result stands; the way it ended is worth a word. */
+            if (!status_lost && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+                char how[64];
+                if (WIFSIGNALED(status)) bd_signal_name(WTERMSIG(status), how, sizeof how);
+                else snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+                fprintf(stderr, "bdsweep: warning: job %lld reported its result, then its process ended with %s\n",
+                        (long long)w.order.job, how);
             }
         } else if (w.outcome < 0) {
             send_outcome(&w, BD_MSG_FAILED, "its process sent a damaged message stream");
+        } else if (status_lost) {
+            send_outcome(&w, BD_MSG_FAILED, "its process ended without a result, and its exit status is lost");
         } else {
             char why[BD_ERROR_MAX];
             bd_job_exit_reason(status, w.over_wall, w.order.wall_limit, (long long)w.order.memory_limit, w.where,
