@@ -27,12 +27,12 @@ static void usage(FILE *f) {
             "of a job's attempt (the sweep's and each override's), a comment line with the\n"
             "sweep's total compute and the core-hours it takes at G GFLOP/s per core\n"
             "(default %.0f, what `bdsweep bench` measures here), and a last line `N cells,\n"
-            "M models to train`. A cell of poison rate 0 (or whose rate\n"
-            "poisons no sample) is measured on the clean model of its seed, trained once\n"
-            "for every attack of the sweep: its comment says so, and the compute counts\n"
-            "each model once. Needs neither MPI nor a database. A dataset whose image\n"
-            "shape cannot be known on this machine (a flowers folder that exists only on\n"
-            "the cluster) is a warning here; `run` refuses it.\n"
+            "M models to train`. A cell of poison rate 0 (or whose rate poisons no sample)\n"
+            "is measured on the clean model of its seed, trained once for every attack of\n"
+            "the sweep: its comment says so, and the compute counts each model once.\n"
+            "Needs neither MPI nor a database. A dataset whose image shape cannot be known\n"
+            "on this machine (a flowers folder that exists only on the cluster) is a\n"
+            "warning here; `run` refuses it.\n"
             "\n"
             "  --keys                only the keys and the last line (for scripts)\n"
             "  --gflops-per-core G   the training speed the core-hours assume\n"
@@ -62,7 +62,7 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
         }
         bd_sweep_cost_cell(&cost, sw, w, i++, &c);
         limits = bd_sweep_limits_of(sw, w);
-        if (first || memcmp(&c, &last, sizeof c) || memcmp(&limits, &last_limits, sizeof limits)) {
+        if (first || memcmp(&c, &last, sizeof c) || !bd_limits_equal(&limits, &last_limits)) {
             char shared[64] = "";
             if (c.shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c.shared_by);
             else if (c.clean) snprintf(shared, sizeof shared, " (its seed's clean model)");
@@ -73,8 +73,7 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
             else
                 snprintf(comment, sizeof comment, "# cost unknown here: %s", c.why);
             /* A cell an override names says its own limits. */
-            const BdLimits *all = &sw->limits.all;
-            if (limits.wall != all->wall || limits.memory != all->memory || limits.attempts != all->attempts) {
+            if (!bd_limits_equal(&limits, &sw->limits.all)) {
                 char text[160];
                 bd_limits_describe(&limits, text, sizeof text);
                 snprintf(comment + strlen(comment), sizeof comment - strlen(comment), "; limits: %s", text);

@@ -222,8 +222,7 @@ static int parse_exclude(Loader *L) {
 /* The index of l among the distinct limits of the cells (added when new). */
 static int limits_profile(BdSweepLimits *s, BdLimits l) {
     for (int i = 0; i < s->n_profiles; i++)
-        if (s->profiles[i].wall == l.wall && s->profiles[i].memory == l.memory && s->profiles[i].attempts == l.attempts)
-            return i;
+        if (bd_limits_equal(&s->profiles[i], &l)) return i;
     s->profiles = bd_xrealloc(s->profiles, sizeof *s->profiles * (size_t)(s->n_profiles + 1));
     s->profiles[s->n_profiles] = l;
     return s->n_profiles++;

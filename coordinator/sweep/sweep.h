@@ -55,6 +55,7 @@ typedef struct BdLimits {
  * under the widest of their limits: widens *to by from (a missing limit is
  * the widest). */
 void bd_limits_widen(BdLimits *to, const BdLimits *from);
+int bd_limits_equal(const BdLimits *a, const BdLimits *b);
 /* "wall 2h, memory 4 GiB, 3 attempts"; "no wall-time or memory limit, 3 attempts". */
 void bd_limits_describe(const BdLimits *l, char *out, size_t cap);
 

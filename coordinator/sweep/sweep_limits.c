@@ -211,6 +211,10 @@ void bd_limits_widen(BdLimits *to, const BdLimits *from) {
     if (from->attempts > to->attempts) to->attempts = from->attempts;
 }
 
+int bd_limits_equal(const BdLimits *a, const BdLimits *b) {
+    return a->wall == b->wall && a->memory == b->memory && a->attempts == b->attempts;
+}
+
 void bd_limits_describe(const BdLimits *l, char *out, size_t cap) {
     char wall[32], mem[32];
     bd_format_duration(l->wall, wall, sizeof wall);
