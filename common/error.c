@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "exit_status.h"
 
 int bd_fail(BdError *err, const char *fmt, ...) {
     if (!err) return -1;
@@ -31,26 +34,26 @@ void bd_error_clear(BdError *err) {
     if (err) err->msg[0] = '\0';
 }
 
-static void die_oom(size_t n) {
+void bd_die_out_of_memory(size_t n) {
     fprintf(stderr, "bdsweep: out of memory allocating %zu bytes\n", n);
-    abort();
+    _exit(BD_EXIT_OUT_OF_MEMORY); /* nothing may run that could allocate again */
 }
 
 void *bd_xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
-    if (!p) die_oom(n);
+    if (!p) bd_die_out_of_memory(n);
     return p;
 }
 
 void *bd_xcalloc(size_t count, size_t size) {
     void *p = calloc(count ? count : 1, size ? size : 1);
-    if (!p) die_oom(count * size);
+    if (!p) bd_die_out_of_memory(count * size);
     return p;
 }
 
 void *bd_xrealloc(void *p, size_t n) {
     void *q = realloc(p, n ? n : 1);
-    if (!q) die_oom(n);
+    if (!q) bd_die_out_of_memory(n);
     return q;
 }
 

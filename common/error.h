@@ -24,7 +24,10 @@ int bd_error_prefix(BdError *err, const char *fmt, ...) __attribute__((format(pr
 void bd_error_clear(BdError *err);
 
 /* Allocation that cannot fail quietly: on out-of-memory the process dies with a
- * message naming the size, because no caller can do better. */
+ * message naming the size, because no caller can do better, and exit status
+ * BD_EXIT_OUT_OF_MEMORY, by which the rank that ran a job in a process of
+ * its own tells "over its memory limit" from a crash. */
+void bd_die_out_of_memory(size_t n) __attribute__((noreturn));
 void *bd_xmalloc(size_t n);
 void *bd_xcalloc(size_t count, size_t size);
 void *bd_xrealloc(void *p, size_t n);

@@ -9,7 +9,8 @@ enum {
     BD_EXIT_USAGE = 2,    /* the command line or an input file is wrong (the message names it) */
     BD_EXIT_INFRA = 3,    /* the database or the machine failed; nothing already stored was changed */
     BD_EXIT_ORPHANED = 4, /* a rank whose launcher is gone stopped itself */
-    BD_EXIT_RETRY = 75,   /* EX_TEMPFAIL: stopped early (time limit); run the same command again */
+    BD_EXIT_OUT_OF_MEMORY = 5, /* an allocation failed (in a job's process: over its memory limit) */
+    BD_EXIT_RETRY = 75,   /* EX_TEMPFAIL: stopped early (time limit, a signal); run the same command again */
 };
 
 #endif

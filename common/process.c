@@ -5,8 +5,12 @@
 #include "exit_status.h"
 #include "log.h"
 
-void bd_exit_if_orphaned(int original_parent) {
-    if (getppid() == original_parent) return;
+int bd_orphaned(int original_parent) {
+    if (getppid() == original_parent) return 0;
     bd_log(BD_LOG_ERROR, "the process that launched this rank (pid %d) is gone: stopping", original_parent);
-    _exit(BD_EXIT_ORPHANED);
+    return 1;
+}
+
+void bd_exit_if_orphaned(int original_parent) {
+    if (bd_orphaned(original_parent)) _exit(BD_EXIT_ORPHANED);
 }

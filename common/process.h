@@ -9,5 +9,8 @@
  * with at every message; when the parent has changed they exit at once
  * (BD_EXIT_ORPHANED), and the next run puts their cells back to pending. */
 void bd_exit_if_orphaned(int original_parent);
+/* Whether the parent has changed (logged once, as an error), for a process
+ * that must clean up before it exits: a rank kills its job's process first. */
+int bd_orphaned(int original_parent);
 
 #endif

@@ -1,7 +1,9 @@
 #include "wire.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void bd_buf_init(BdBuf *b) { memset(b, 0, sizeof *b); }
 
@@ -25,9 +27,7 @@ static void reserve(BdBuf *b, size_t extra) {
 
 void bd_buf_from(BdBuf *b, const void *data, size_t len) {
     bd_buf_reset(b);
-    reserve(b, len);
-    memcpy(b->data, data, len);
-    b->len = len;
+    bd_buf_put_bytes(b, data, len);
 }
 
 void bd_buf_put_i64(BdBuf *b, int64_t v) {
@@ -51,6 +51,7 @@ void bd_buf_put_str(BdBuf *b, const char *s) {
 }
 
 void bd_buf_put_bytes(BdBuf *b, const void *data, size_t len) {
+    if (!len) return; /* data may be NULL then (an empty buffer's) */
     reserve(b, len);
     memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -166,6 +167,8 @@ void bd_job_order_put(BdBuf *b, const BdJobOrder *o) {
     bd_buf_put_str(b, or_empty(o->models_dir));
     bd_buf_put_str(b, or_empty(o->db_id));
     bd_buf_put_f64(b, o->deadline);
+    bd_buf_put_f64(b, o->wall_limit);
+    bd_buf_put_i64(b, o->memory_limit);
     bd_buf_put_i64(b, o->n_attacks);
     for (int i = 0; i < o->n_attacks; i++) bd_buf_put_str(b, o->attacks[i]);
 }
@@ -178,6 +181,8 @@ int bd_job_order_get(BdBuf *b, BdJobOrder *o) {
     o->models_dir = bd_buf_get_strp(b);
     o->db_id = bd_buf_get_strp(b);
     o->deadline = bd_buf_get_f64(b);
+    o->wall_limit = bd_buf_get_f64(b);
+    o->memory_limit = bd_buf_get_i64(b);
     int64_t n = bd_buf_get_i64(b);
     if (b->bad || n < 0 || n > BD_METRICS_MAX) {
         b->bad = 1;
@@ -193,6 +198,111 @@ int bd_job_order_get(BdBuf *b, BdJobOrder *o) {
 void bd_job_order_free(BdJobOrder *o) {
     free((void *)o->attacks);
     memset(o, 0, sizeof *o);
+}
+
+void bd_msg_progress_put(BdBuf *b, const BdProgressMsg *m) {
+    bd_buf_put_i64(b, m->job);
+    bd_buf_put_str(b, m->phase);
+    bd_buf_put_i64(b, m->epoch);
+    bd_buf_put_i64(b, m->epochs);
+    bd_buf_put_i64(b, m->step);
+    bd_buf_put_i64(b, m->steps);
+}
+
+int bd_msg_progress_get(BdBuf *b, BdProgressMsg *m) {
+    m->job = bd_buf_get_i64(b);
+    m->phase = bd_buf_get_strp(b);
+    m->epoch = (int)bd_buf_get_i64(b);
+    m->epochs = (int)bd_buf_get_i64(b);
+    m->step = (int)bd_buf_get_i64(b);
+    m->steps = (int)bd_buf_get_i64(b);
+    return b->bad ? -1 : 0;
+}
+
+void bd_msg_metrics_put(BdBuf *b, int64_t job, const char *phase, int epoch, const char *attack,
+                        const char *const *names, const double *values, int n) {
+    bd_buf_put_i64(b, job);
+    bd_metrics_put(b, phase, epoch, attack, names, values, n);
+}
+
+void bd_msg_outcome_put(BdBuf *b, BdMsgType type, const BdOutcomeMsg *m) {
+    bd_buf_put_i64(b, m->job);
+    bd_buf_put_f64(b, m->wall_seconds);
+    if (type == BD_MSG_DONE) {
+        bd_buf_put_i64(b, m->params);
+        bd_buf_put_f64(b, m->gflops_per_image);
+        bd_buf_put_blob(b, m->history, m->history_len);
+        bd_buf_put_blob(b, m->artifacts, m->artifacts_len);
+    } else {
+        bd_buf_put_str(b, m->text ? m->text : "");
+    }
+}
+
+int bd_msg_outcome_get(BdBuf *b, BdMsgType type, BdOutcomeMsg *m) {
+    memset(m, 0, sizeof *m);
+    m->job = bd_buf_get_i64(b);
+    m->wall_seconds = bd_buf_get_f64(b);
+    m->text = "";
+    if (type == BD_MSG_DONE) {
+        m->params = (long)bd_buf_get_i64(b);
+        m->gflops_per_image = bd_buf_get_f64(b);
+        m->history = bd_buf_get_blob(b, &m->history_len);
+        m->artifacts = bd_buf_get_blob(b, &m->artifacts_len);
+    } else {
+        m->text = bd_buf_get_strp(b);
+    }
+    return b->bad ? -1 : 0;
+}
+
+int bd_frame_write(int fd, BdMsgType type, const BdBuf *payload) {
+    BdBuf head;
+    bd_buf_init(&head);
+    bd_buf_put_i64(&head, type);
+    bd_buf_put_i64(&head, (int64_t)payload->len);
+    const unsigned char *parts[2] = {head.data, payload->data};
+    size_t lens[2] = {head.len, payload->len};
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        size_t done = 0;
+        while (done < lens[k]) {
+            ssize_t w = write(fd, parts[k] + done, lens[k] - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                rc = -1;
+                break;
+            }
+            done += (size_t)w;
+        }
+    }
+    bd_buf_free(&head);
+    return rc;
+}
+
+int bd_frame_next(BdBuf *stream, BdMsgType *type, BdBuf *payload, BdError *err) {
+    if (stream->len - stream->pos < 16) return 0;
+    size_t at = stream->pos;
+    int64_t t = bd_buf_get_i64(stream), n = bd_buf_get_i64(stream);
+    if (n < 0 || n > BD_FRAME_MAX || t <= 0 || t > BD_MSG_DATA_IMAGE) {
+        stream->pos = at;
+        return bd_fail(err, "damaged message stream (a frame of type %lld and %lld bytes)", (long long)t,
+                       (long long)n);
+    }
+    if ((uint64_t)n > stream->len - stream->pos) {
+        stream->pos = at; /* not all here yet */
+        return 0;
+    }
+    *type = (BdMsgType)t;
+    bd_buf_from(payload, stream->data + stream->pos, (size_t)n);
+    stream->pos += (size_t)n;
+    /* Drop what was consumed once it is most of the buffer, so that a long
+     * stream does not grow the buffer without end. */
+    if (stream->pos == stream->len) bd_buf_reset(stream);
+    else if (stream->pos > stream->cap / 2) {
+        memmove(stream->data, stream->data + stream->pos, stream->len - stream->pos);
+        stream->len -= stream->pos;
+        stream->pos = 0;
+    }
+    return 1;
 }
 
 /* ---- artifacts ------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* Messages between the coordinator (rank 0) and the workers.
+/* Messages between the coordinator (rank 0) and the workers, and between a
+ * worker and the process that runs its job.
  *
  * The conversation, all point-to-point:
  *
@@ -10,19 +11,33 @@
  *                                  every metrics record of the job, its artifacts (below)
  *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
  *   worker -> 0   BD_MSG_STOPPED   job id, wall seconds, where it stopped
+ *   either way    BD_MSG_INTERRUPT (nothing)                    (a stop signal: checkpoint and stop)
+ *
+ * A worker runs each job in a process of its own (worker/proc/): the job's
+ * process writes PROGRESS, METRICS and its outcome (DONE, FAILED or
+ * STOPPED) on a pipe, framed (bd_frame_*), and the worker relays them to
+ * rank 0 as they are; a job whose process dies without an outcome is sent
+ * as FAILED with the reason the worker saw (its signal, its exit status,
+ * its limits). BD_MSG_DATA_IMAGE goes from a job's process to its worker
+ * only: the job decoded a dataset into the shared image the worker gave it
+ * (worker/data/data_image.h), which the worker keeps for its next jobs.
  *
  * The metrics of a job stream to rank 0 as they come (a reader sees a cell's
  * curve while it trains), and come again, all of them, with DONE: rank 0
  * stores them together with the job's new state in one transaction, so no
  * job is done without every number it produced.
  * The deadline (Unix time, 0 for none) is when the run's --time-limit ends:
- * a cell past it stops at its next epoch boundary (its checkpoint written)
- * and reports STOPPED, and rank 0 puts it back to pending for the next run.
- * after DONE or FAILED the worker sends READY again. The MPI tag is the
- * message type; the payload is a byte buffer packed with the functions below
- * (little-endian fixed-width integers, IEEE doubles, length-prefixed strings),
- * so a message reads the same on every rank. The cell itself travels as its
- * canonical key (common/cell.h), which is the cell's whole description. */
+ * a job past it, or told to stop by a signal or an INTERRUPT, stops at its
+ * next training step (its checkpoint written, mid-epoch) and reports
+ * STOPPED, and rank 0 puts it back to pending for the next run. A signal
+ * that reaches a worker is passed on to rank 0 as INTERRUPT, and rank 0
+ * sends INTERRUPT to every busy worker, so that a signal anywhere stops
+ * the whole run. After DONE, FAILED or STOPPED the worker sends READY
+ * again. The MPI tag is the message type; the payload is a byte buffer
+ * packed with the functions below (little-endian fixed-width integers,
+ * IEEE doubles, length-prefixed strings), so a message reads the same on
+ * every rank. The cell itself travels as its canonical key (common/cell.h),
+ * which is the cell's whole description. */
 #ifndef BD_WIRE_H
 #define BD_WIRE_H
 
@@ -40,6 +55,8 @@ typedef enum {
     BD_MSG_DONE = 6,
     BD_MSG_FAILED = 7,
     BD_MSG_STOPPED = 8,
+    BD_MSG_INTERRUPT = 9,
+    BD_MSG_DATA_IMAGE = 10,
 } BdMsgType;
 
 typedef struct BdBuf {
@@ -98,7 +115,8 @@ void bd_metrics_record_free(BdMetricsRecord *r);
 
 /* ---- a job order ----------------------------------------------------------------
  *     i64 job id, str key, str checkpoint folder ("" none), str models folder
- *     ("" none), str database id, f64 deadline,
+ *     ("" none), str database id, f64 deadline, f64 wall-time limit (seconds,
+ *     0 none), i64 memory limit (bytes, 0 none),
  *     i64 n, n x str attack     (the attacks a clean model is measured against) */
 typedef struct BdJobOrder {
     int64_t job;
@@ -107,6 +125,8 @@ typedef struct BdJobOrder {
     const char *models_dir; /* where its models are kept (keep: [models]; "" or NULL: not kept) */
     const char *db_id;      /* the database's identity, which checkpoints are bound to ("" or NULL: none) */
     double deadline;        /* Unix time; 0: none */
+    double wall_limit;      /* of this attempt, enforced by the worker (seconds; 0: none) */
+    int64_t memory_limit;   /* set on the job's process (worker/proc/; bytes, 0: none) */
     int n_attacks;
     const char *const *attacks; /* [n_attacks] */
 } BdJobOrder;
@@ -116,6 +136,48 @@ void bd_job_order_put(BdBuf *b, const BdJobOrder *o);
  * o's own: free it with bd_job_order_free. */
 int bd_job_order_get(BdBuf *b, BdJobOrder *o);
 void bd_job_order_free(BdJobOrder *o);
+
+/* ---- the messages of a running job (worker -> rank 0) ----------------------------
+ * One encoder and one decoder each, shared by the job's process (which
+ * writes them), its worker (which relays them and reads where the job is)
+ * and rank 0 (which stores them). */
+typedef struct BdProgressMsg {
+    int64_t job;
+    const char *phase; /* into the buffer read from */
+    int epoch, epochs, step, steps;
+} BdProgressMsg;
+void bd_msg_progress_put(BdBuf *b, const BdProgressMsg *m);
+int bd_msg_progress_get(BdBuf *b, BdProgressMsg *m);
+
+/* job id, then the record; bd_metrics_get reads the record after the id. */
+void bd_msg_metrics_put(BdBuf *b, int64_t job, const char *phase, int epoch, const char *attack,
+                        const char *const *names, const double *values, int n);
+
+/* DONE, FAILED or STOPPED. */
+typedef struct BdOutcomeMsg {
+    int64_t job;
+    double wall_seconds;
+    long params;                  /* DONE */
+    double gflops_per_image;      /* DONE */
+    const unsigned char *history; /* DONE: every metrics record, into the buffer read from */
+    size_t history_len;
+    const unsigned char *artifacts; /* DONE: its artifacts (below), into the buffer read from */
+    size_t artifacts_len;
+    const char *text;             /* FAILED: the error; STOPPED: where it stopped */
+} BdOutcomeMsg;
+void bd_msg_outcome_put(BdBuf *b, BdMsgType type, const BdOutcomeMsg *m);
+int bd_msg_outcome_get(BdBuf *b, BdMsgType type, BdOutcomeMsg *m);
+
+/* ---- frames: messages on a byte stream (a pipe) -----------------------------------
+ *     i64 type, i64 n, n bytes of payload
+ * bd_frame_write writes one whole frame (retrying short writes); -1 with
+ * errno when the stream is gone. A reader appends what it read to a BdBuf
+ * and takes complete frames off its front with bd_frame_next. */
+#define BD_FRAME_MAX ((int64_t)1 << 32) /* a longer frame is a damaged stream */
+int bd_frame_write(int fd, BdMsgType type, const BdBuf *payload);
+/* 1: a frame was taken (its type and payload, copied into payload); 0: the
+ * buffer holds no complete frame yet; -1: the stream is damaged (err). */
+int bd_frame_next(BdBuf *stream, BdMsgType *type, BdBuf *payload, BdError *err);
 
 /* ---- what a job leaves besides its numbers ----------------------------------------
  * A job's artifacts travel with DONE as a list of records, each an i64 kind

@@ -22,15 +22,17 @@ static void usage(FILE *f) {
             "Validates a sweep file and prints its cells, one canonical key per line, in\n"
             "the order `run` submits them, each followed by a tab and a comment with the\n"
             "model's parameter count, its training GFLOP per image and the GFLOP of the\n"
-            "whole cell (training, evaluations after every epoch, retraining); then a\n"
-            "comment line per dataset saying what the checks that need the data were\n"
-            "made against (the data here, or its standard sizes), a comment line with\n"
-            "the sweep's total compute and the core-hours it takes at G GFLOP/s per core\n"
-            "(default %.0f, what `bdsweep bench` measures here); then a last line\n"
-            "`N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
-            "poisons no sample) is measured on the clean model of its seed, trained once\n"
-            "for every attack of the sweep: its comment says so, and the compute counts\n"
-            "each model once. Needs neither MPI nor a database.\n"
+            "whole cell (training, evaluations after every epoch, retraining), and its\n"
+            "limits when a limits override names it; then a comment line per dataset\n"
+            "saying what the checks that need the data were made against (the data here,\n"
+            "or its standard sizes), a comment line with the limits of a job's attempt\n"
+            "(the sweep's and each override's), a comment line with the sweep's total\n"
+            "compute and the core-hours it takes at G GFLOP/s per core (default %.0f,\n"
+            "what `bdsweep bench` measures here); then a last line `N cells, M models\n"
+            "to train`. A cell of poison rate 0 (or whose rate poisons no sample) is\n"
+            "measured on the clean model of its seed, trained once for every attack of\n"
+            "the sweep: its comment says so, and the compute counts each model once.\n"
+            "Needs neither MPI nor a database.\n"
             "\n"
             "Checks what can be known without training: every value, each trigger\n"
             "against the images, each target and source against the classes, and each\n"
@@ -58,7 +60,8 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
      * when it changes (printf of three numbers per line would be most of
      * the time). */
     BdCellCost c, last;
-    char comment[512] = "";
+    BdLimits limits, last_limits;
+    char comment[768] = "";
     int rc, first = 1, i = 0;
     while ((rc = bd_sweep_walk_next(sw, w, err)) == 1) {
         if (keys_only) {
@@ -66,7 +69,8 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
             continue;
         }
         bd_sweep_cost_cell(&cost, sw, w, i++, &c);
-        if (first || memcmp(&c, &last, sizeof c)) {
+        limits = bd_sweep_limits_of(sw, w);
+        if (first || memcmp(&c, &last, sizeof c) || !bd_limits_equal(&limits, &last_limits)) {
             char shared[64] = "";
             if (c.shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c.shared_by);
             else if (c.clean) snprintf(shared, sizeof shared, " (its seed's clean model)");
@@ -76,7 +80,14 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
                          c.nominal ? " (data not here: standard sizes assumed)" : "");
             else
                 snprintf(comment, sizeof comment, "# cost unknown here: %s", c.why);
+            /* A cell an override names says its own limits. */
+            if (!bd_limits_equal(&limits, &sw->limits.all)) {
+                char text[160];
+                bd_limits_describe(&limits, text, sizeof text);
+                snprintf(comment + strlen(comment), sizeof comment - strlen(comment), "; limits: %s", text);
+            }
             last = c;
+            last_limits = limits;
             first = 0;
         }
         printf("%s\t%s\n", w->cell.key, comment);
@@ -85,6 +96,14 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
     bd_sweep_cost_end(&cost);
     if (rc < 0 || keys_only) return rc;
     for (int i = 0; i < sw->n_notes; i++) printf("# %s\n", sw->notes[i]);
+    char text[256];
+    bd_limits_describe(&sw->limits.all, text, sizeof text);
+    printf("# limits per attempt of a job: %s", text);
+    for (int k = 0; k < bd_sweep_limit_overrides(sw); k++) {
+        bd_sweep_limit_override_describe(sw, k, text, sizeof text);
+        printf("; %s", text);
+    }
+    printf("\n");
     double hours = cost.total_gflop / gflops_per_core / 3600.0;
     int models = bd_sweep_models_count(&sw->models);
     printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "coordinator.h"
 #include "exit_status.h"
+#include "signals.h"
 #include "worker_loop.h"
 
 /* Waits for every rank at the end of a run without spinning a core: Open
@@ -27,6 +28,9 @@ static void quiet_barrier(void) {
 
 int bd_cmd_run(int argc, char **argv) {
     MPI_Init(&argc, &argv);
+    /* After MPI_Init, so that these handlers are the ones in place: a stop
+     * signal is a request to checkpoint and come back (common/signals.h). */
+    bd_stop_signals_install();
     int rank, nranks;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);

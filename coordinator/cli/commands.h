@@ -9,6 +9,7 @@ typedef struct BdCommand {
     const char *name;
     const char *summary; /* one line for `bdsweep --help` */
     int (*run)(int argc, char **argv);
+    int internal; /* started by bdsweep itself, not listed for people */
 } BdCommand;
 
 extern const BdCommand bd_commands[];

@@ -18,7 +18,8 @@ static void usage(FILE *f) {
             "every metric stored in SQLite.\n"
             "\n"
             "commands:\n");
-    for (const BdCommand *c = bd_commands; c->name; c++) fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    for (const BdCommand *c = bd_commands; c->name; c++)
+        if (!c->internal) fprintf(f, "  %-9s %s\n", c->name, c->summary);
     fprintf(f,
             "\n"
             "Run `bdsweep COMMAND --help` for a command's arguments.\n"
@@ -54,7 +55,8 @@ int main(int argc, char **argv) {
         if (!strcmp(c->name, argv[1])) return c->run(argc - 1, argv + 1);
     fprintf(stderr, "bdsweep: unknown command '%s'\n", argv[1]);
     fprintf(stderr, "hint: the commands are:");
-    for (const BdCommand *c = bd_commands; c->name; c++) fprintf(stderr, " %s", c->name);
+    for (const BdCommand *c = bd_commands; c->name; c++)
+        if (!c->internal) fprintf(stderr, " %s", c->name);
     fprintf(stderr, " (bdsweep --help lists them)\n");
     return BD_EXIT_USAGE;
 }

@@ -13,7 +13,7 @@
  *   running -> done | failed      bd_db_job_done / bd_db_job_failed
  *   pending -> failed             bd_db_job_failed (a job that cannot start)
  *   running -> pending            bd_db_requeue_running (left by a killed run),
- *                                 bd_db_job_stopped (stopped by a time limit)
+ *                                 bd_db_job_stopped (stopped by a time limit or a signal)
  *   done    -> pending            bd_db_requeue_done (a pre-training job whose
  *                                 model checkpoint is gone, needed again)
  * Anything else (training a done cell again, finishing a cell that is not
@@ -119,10 +119,10 @@ typedef struct BdDbDispatch {
     int reevaluate;
 } BdDbDispatch;
 
-/* pending|failed -> running for the job and its cells (attempts + 1,
- * started_at = now, error and outcome cleared); the metrics the attempt will
- * write again are deleted first, so a cell's numbers always come from its
- * latest attempt. */
+/* pending|failed -> running for the job and its cells (attempts + 1, or 1
+ * for a failed one: a retry starts the count again; started_at = now, error
+ * and outcome cleared); the metrics the attempt will write again are
+ * deleted first, so a cell's numbers always come from its latest attempt. */
 int bd_db_job_start(BdDb *db, const BdDbDispatch *d, int rank, const char *host, BdError *err);
 /* Upserts one metrics record of a running dispatch (streamed while it
  * trains, so readers see the curve): into the job's row, keeping only the
@@ -145,8 +145,9 @@ typedef struct BdCellReport {
 int bd_db_job_done(BdDb *db, const BdDbDispatch *d, const BdCellReport *r, BdError *err);
 /* pending|running -> failed, with the error. */
 int bd_db_job_failed(BdDb *db, const BdDbDispatch *d, double wall_seconds, const char *error, BdError *err);
-/* running -> pending: a time limit stopped the job at an epoch boundary; its
- * checkpoint lets the next run continue it. */
+/* running -> pending: a time limit or a stop signal stopped the job before
+ * one of its training steps; its checkpoint lets the next run continue it,
+ * as the same attempt (attempts - 1). */
 int bd_db_job_stopped(BdDb *db, const BdDbDispatch *d, BdError *err);
 /* done -> pending, with the reason in `error` until it runs again (a
  * pre-training job whose model checkpoint is gone, needed again). */

@@ -90,7 +90,8 @@ static int start_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     if (check_transition(db, id, FROM(PENDING) | FROM(FAILED), BD_DB_RUNNING, err) < 0) return -1;
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
-                      "UPDATE cells SET status = 'running', attempts = attempts + 1, started_at = " BD_DB_NOW ", "
+                      "UPDATE cells SET status = 'running', "
+                      "attempts = CASE WHEN status = 'failed' THEN 1 ELSE attempts + 1 END, started_at = " BD_DB_NOW ", "
                       "finished_at = NULL, run_id = NULL, error = NULL, rank = ?2, host = ?3, wall_seconds = NULL, "
                       "params = NULL, gflops_per_image = NULL, streams = " BD_DB_STREAMS_TEXT " WHERE id = ?1",
                       &st, err) < 0)
@@ -318,9 +319,11 @@ int bd_db_job_failed(BdDb *db, const BdDbDispatch *d, double wall_seconds, const
     return commit_or_rollback(db, each_row(db, d, fail_row, &c, err), err);
 }
 
+/* A stopped attempt is continued by the next run, not started again: it
+ * gives its attempt back (attempts count the starts that were lost or ended). */
 static int stop_row(BdDb *db, int64_t id, void *ud, BdError *err) {
     (void)ud;
-    return move(db, id, FROM(RUNNING), BD_DB_PENDING, "rank = NULL, host = NULL", err);
+    return move(db, id, FROM(RUNNING), BD_DB_PENDING, "rank = NULL, host = NULL, attempts = MAX(attempts - 1, 0)", err);
 }
 
 int bd_db_job_stopped(BdDb *db, const BdDbDispatch *d, BdError *err) {

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "exit_status.h"
 #include "process.h"
+#include "signals.h"
 #include "text.h"
 
 void co_free(Coordinator *co) {
@@ -21,6 +22,7 @@ void co_free(Coordinator *co) {
     free(co->ids_index);
     free(co->scratch);
     free(co->parked);
+    free(co->limits);
     for (int r = 0; co->runs && r < co->nranks; r++) {
         free(co->runs[r].served);
         free(co->runs[r].ids);
@@ -79,14 +81,13 @@ int co_prepare(Coordinator *co, int nranks) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_INFRA;
     }
-    int n_new = 0, requeued = 0;
+    int n_new = 0, requeued = 0, abandoned = 0;
     char *build_note = NULL;
     /* The run first: registering waits for no other run on this database. */
     if (bd_db_run_begin(co->db, 0, nranks, &co->run_id, &err) < 0 ||
         bd_db_register(co->db, &co->sweep, &co->sweep_id, &n_new, &err) < 0 ||
         bd_db_run_set_sweep(co->db, co->run_id, co->sweep_id, &err) < 0 ||
         bd_db_other_builds(co->db, co->sweep_id, &build_note, &err) < 0 ||
-        bd_db_requeue_running(co->db, co->sweep_id, &requeued, &err) < 0 ||
         bd_db_sweep_cells(co->db, co->sweep_id, &co->cells, &co->n_cells, &err) < 0) {
         fprintf(stderr, "bdsweep: %s: %s\n", db_path, err.msg);
         free(build_note);
@@ -106,6 +107,7 @@ int co_prepare(Coordinator *co, int nranks) {
 
     co_index_ids(co);
     co_checkpoints_init(co);
+    if (co_compute_limits(co) < 0 || co_settle_lost_jobs(co, &requeued, &abandoned) < 0) return BD_EXIT_INFRA;
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
         if (co->cells[i].kind != BD_JOB_CELL) continue;
@@ -144,6 +146,13 @@ int co_prepare(Coordinator *co, int nranks) {
         bd_progress_message(&co->progress, msg);
         free(build_note);
     }
+    if (abandoned) {
+        snprintf(msg, sizeof msg,
+                 "bdsweep: %d job(s) left running by an earlier run had had all their attempts: failed as abandoned "
+                 "(bdsweep status shows them; --retry-failed tries them again)",
+                 abandoned);
+        bd_progress_message(&co->progress, msg);
+    }
     co->last_heartbeat = bd_monotonic_seconds();
     co->parent = (int)getppid();
     if (co->opt.time_limit > 0) co->deadline = bd_wall_time() + co->opt.time_limit;
@@ -157,37 +166,109 @@ static BdDbDispatch dispatch_of(const Coordinator *co, const CoRun *run) {
 }
 
 /* Sets the in-memory status of the rows a run moved; returns how many grid
- * cells changed, and how many of those had failed before (retried). */
-static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to, int *were_failed) {
-    *were_failed = 0;
+ * cells changed. */
+static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to) {
     if (!run->reevaluate) co->cells[run->job].status = to;
     int n = 0;
     for (int k = 0; k < run->n_served; k++) {
         BdDbCell *c = &co->cells[run->served[k]];
-        *were_failed += c->status == BD_DB_FAILED;
         c->status = to;
         n += c->kind == BD_JOB_CELL;
     }
     return n;
 }
 
-/* A job the time limit stopped at an epoch boundary: back to pending with its
- * cells, its checkpoint written; the next run continues it. */
+/* A job the time limit or a stop signal stopped before one of its training
+ * steps: back to pending with its cells, its checkpoint written; the next
+ * run continues it from there. */
 void co_stop_job(Coordinator *co, int rank, const char *where) {
     CoRun *run = &co->runs[rank];
     if (run->job < 0) return;
     BdError err = {{0}};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
-    int were_failed;
-    set_status(co, run, BD_DB_PENDING, &were_failed);
+    set_status(co, run, BD_DB_PENDING);
+    co->progress.failed -= run->were_failed; /* pending again, not failed */
     run->job = -1;
     co->progress.ranks[rank].busy = 0;
-    co->stopped_by_limit++;
-    char msg[BD_ERROR_MAX + 128];
-    snprintf(msg, sizeof msg, "bdsweep: time limit: rank %d stopped its job (%s); the next run continues it", rank,
-             where);
+    co->stopped_early++;
+    char msg[BD_ERROR_MAX + 128], why[32] = "time limit";
+    if (co->interrupted > 0) bd_signal_name(co->interrupted, why, sizeof why);
+    else if (co->interrupted < 0) snprintf(why, sizeof why, "stop signal");
+    snprintf(msg, sizeof msg, "bdsweep: %s: rank %d stopped its job (%s); the next run continues it", why, rank, where);
     bd_progress_message(&co->progress, msg);
+}
+
+int co_note_interrupt(Coordinator *co, int sig) {
+    if (co->interrupted) return 0;
+    co->interrupted = sig > 0 ? sig : -1;
+    char name[32] = "a stop signal to a worker", msg[256];
+    if (sig > 0) bd_signal_name(sig, name, sizeof name);
+    snprintf(msg, sizeof msg,
+             "bdsweep: %s: no job starts any more; the running ones stop at their next training step with a "
+             "checkpoint",
+             name);
+    bd_progress_message(&co->progress, msg);
+    return 1;
+}
+
+void co_job_order(const Coordinator *co, int rank, BdBuf *out) {
+    const CoRun *run = &co->runs[rank];
+    const BdDbCell *c = &co->cells[run->job];
+    const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)run->n_served + 1));
+    BdJobOrder o = {.job = c->id,
+                    .key = c->key,
+                    .ckpt_dir = co->ckpt_dir,
+                    .models_dir = co->models_dir,
+                    .db_id = bd_db_id(co->db),
+                    .deadline = co->deadline,
+                    .wall_limit = co->limits[run->job].wall,
+                    .memory_limit = co->limits[run->job].memory,
+                    .attacks = attacks};
+    o.n_attacks = co_run_attacks(co, rank, attacks);
+    bd_buf_reset(out);
+    bd_job_order_put(out, &o);
+    free(attacks);
+}
+
+int co_handle_job_message(Coordinator *co, int rank, int tag, BdBuf *in) {
+    BdError err = {{0}};
+    switch (tag) {
+    case BD_MSG_PROGRESS: {
+        BdProgressMsg m;
+        if (bd_msg_progress_get(in, &m) == 0)
+            bd_progress_activity(&co->progress, rank, m.phase, m.epoch, m.epochs, m.step, m.steps);
+        else bd_buf_check(in, "progress", &err);
+        break;
+    }
+    case BD_MSG_METRICS: {
+        bd_buf_get_i64(in);
+        BdMetricsRecord m = {0};
+        if (bd_metrics_get(in, &m) == 0) co_store_metrics(co, rank, &m);
+        else bd_buf_check(in, "metrics", &err);
+        bd_metrics_record_free(&m);
+        break;
+    }
+    case BD_MSG_STOPPED:
+    case BD_MSG_DONE:
+    case BD_MSG_FAILED: {
+        BdOutcomeMsg m;
+        if (bd_msg_outcome_get(in, (BdMsgType)tag, &m) < 0) {
+            bd_buf_check(in, "result", &err);
+        } else if (tag == BD_MSG_STOPPED) {
+            co_stop_job(co, rank, m.text);
+        } else {
+            BdCellReport rep = {m.wall_seconds, m.params,    m.gflops_per_image, m.history,
+                                m.history_len,  m.artifacts, m.artifacts_len};
+            co_finish_job(co, rank, tag == BD_MSG_DONE, &rep, m.text);
+        }
+        break;
+    }
+    default:
+        return 0;
+    }
+    if (err.msg[0]) bd_progress_message(&co->progress, err.msg);
+    return 1;
 }
 
 int co_run_attacks(const Coordinator *co, int rank, const char **out) {
@@ -213,17 +294,11 @@ int co_start_job(Coordinator *co, int idx, int rank) {
         run->job = -1;
         return -1;
     }
-    int were_failed;
-    set_status(co, run, BD_DB_RUNNING, &were_failed);
+    run->were_failed = 0;
+    for (int k = 0; k < run->n_served; k++) run->were_failed += co->cells[run->served[k]].status == BD_DB_FAILED;
+    set_status(co, run, BD_DB_RUNNING);
     bd_progress_started(&co->progress, rank, co->rank_host[rank], co->cells[idx].key);
     return 0;
-}
-
-BdJobOrder co_job_order(const Coordinator *co, int rank, const char **attacks) {
-    const CoRun *run = &co->runs[rank];
-    const BdDbCell *job = &co->cells[run->job];
-    int n = co_run_attacks(co, rank, attacks);
-    return (BdJobOrder){job->id, job->key, co->ckpt_dir, co->models_dir, bd_db_id(co->db), co->deadline, n, attacks};
 }
 
 void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error) {
@@ -242,7 +317,7 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
         co->progress.ranks[rank].busy = 0;
         return;
     }
-    int were_failed, n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED, &were_failed);
+    int n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED);
     if (ok && !run->reevaluate) {
         const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)run->n_served + 1));
         int n_attacks = co_run_attacks(co, rank, attacks);
@@ -250,7 +325,7 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
         free(attacks);
     }
     run->job = -1;
-    bd_progress_finished(&co->progress, rank, ok, n, were_failed);
+    bd_progress_finished(&co->progress, rank, ok, n, run->were_failed);
     if (!run->reevaluate) co_release_waiting(co, idx, ok, error);
     if (!ok) {
         char msg[BD_ERROR_MAX + 8400];
@@ -279,13 +354,18 @@ int co_finish(Coordinator *co) {
         if (co->cells[i].kind == BD_JOB_CELL) counts[co->cells[i].status]++;
     int status = BD_EXIT_OK, n = co->n_grid;
     if (co->db_broken) status = BD_EXIT_INFRA;
-    else if (co->stopped_by_limit && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n) status = BD_EXIT_RETRY;
+    else if ((co->stopped_early || co->interrupted) && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n)
+        status = BD_EXIT_RETRY;
     else if (counts[BD_DB_DONE] != n) status = BD_EXIT_FAILED;
-    if (status == BD_EXIT_RETRY)
+    if (status == BD_EXIT_RETRY) {
+        char why[64] = "the time limit";
+        if (co->interrupted > 0) bd_signal_name(co->interrupted, why, sizeof why);
+        else if (co->interrupted < 0) snprintf(why, sizeof why, "a stop signal");
         fprintf(stderr,
-                "bdsweep: the time limit stopped the run: %d of %d done, %d failed, %d left; run the same command "
-                "again to continue (stopped cells resume from their last epoch)\n",
-                counts[BD_DB_DONE], n, counts[BD_DB_FAILED], n - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
+                "bdsweep: %s stopped the run: %d of %d done, %d failed, %d left; run the same command again to "
+                "continue (stopped cells resume from the training step they stopped at)\n",
+                why, counts[BD_DB_DONE], n, counts[BD_DB_FAILED], n - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
+    }
     if (status == BD_EXIT_FAILED) {
         fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[BD_DB_DONE], n,
                 counts[BD_DB_FAILED], counts[BD_DB_PENDING] + counts[BD_DB_RUNNING]);

@@ -9,7 +9,12 @@
  * state change of a job and the cells it serves (running, each epoch's
  * metrics, done, failed, stopped) is one transaction, so killing the run at
  * any instant loses at most the jobs that were running; the next run puts
- * those back to pending.
+ * those back to pending (and fails, as abandoned, a job that has been lost
+ * that way as many times as its limits allow). Each job runs in a process
+ * of its own (worker/proc/job_process.h), so a job that crashes fails alone.
+ * A stop signal (SIGTERM, SIGINT, SIGUSR1) to any rank stops the run: no
+ * job starts, every running job checkpoints at its next training step and
+ * goes back to pending, and the run exits with BD_EXIT_RETRY.
  *
  *   coordinator.c        preparing a run, the cell state changes, the end
  *   work_list.c          which cells run, in what order, and who waits for whom
@@ -36,6 +41,7 @@ typedef struct CoRun {
     const char **attacks; /* [n_served] their attacks (pointers into cells) */
     int n_served, cap;
     int reevaluate;
+    int were_failed; /* served cells that had failed before it started (--retry-failed) */
 } CoRun;
 
 typedef struct Coordinator {
@@ -54,6 +60,7 @@ typedef struct Coordinator {
     int n_grid;          /* rows of kind 'cell': the cells of the grid */
     int *parked;         /* ranks that asked for work while everything left waits */
     int n_parked;
+    BdLimits *limits;    /* [n_cells]: the limits of each row's job (work_list.c) */
     CoRun *runs; /* [nranks]: what each rank runs */
     char (*rank_host)[64];
     int nranks;
@@ -65,7 +72,8 @@ typedef struct Coordinator {
     double last_publish; /* of the last --publish snapshot; 0: none yet */
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     double deadline; /* Unix time after which no cell starts; 0: none */
-    int stopped_by_limit; /* cells the time limit stopped or kept from starting */
+    int interrupted; /* a stop signal: the signal rank 0 received, -1 for one a worker received; 0: none */
+    int stopped_early; /* jobs the time limit or a stop signal stopped or kept from starting */
     int db_broken; /* a write failed: stop handing out work */
 } Coordinator;
 
@@ -96,14 +104,20 @@ int co_start_job(Coordinator *co, int idx, int rank);
 /* The keys of the distinct attacks a rank's clean model is measured against
  * into out (room for its served cells); returns how many (0 for any other job). */
 int co_run_attacks(const Coordinator *co, int rank, const char **out);
-/* The order for the job started on rank; attacks (room for its served
- * cells) receives its attacks. */
-BdJobOrder co_job_order(const Coordinator *co, int rank, const char **attacks);
 /* The job on rank ended: done (rep with every metrics record of its history
  * and its artifacts) or failed (with error). */
 void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error);
 void co_stop_job(Coordinator *co, int rank, const char *where);
 void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r);
+/* A message of the job running on rank (PROGRESS, METRICS, DONE, FAILED,
+ * STOPPED: common/wire.h), from a worker or from the job's process with -n
+ * 1. Returns 0 when tag is not one of those. */
+int co_handle_job_message(Coordinator *co, int rank, int tag, BdBuf *in);
+/* The order of the job just started on rank (co_start_job), into out. */
+void co_job_order(const Coordinator *co, int rank, BdBuf *out);
+/* A stop signal (sig; -1: one that reached a worker): say so once; no job
+ * starts from now on. Returns 1 the first time. */
+int co_note_interrupt(Coordinator *co, int sig);
 /* work_list.c */
 void co_index_ids(Coordinator *co);
 /* Whether row idx trains a model (a job), and which grid cells it would
@@ -111,6 +125,11 @@ void co_index_ids(Coordinator *co);
 int co_is_job(const Coordinator *co, int idx);
 int co_plan_run(const Coordinator *co, int idx, CoRun *run);
 int co_requeue_lost_models(Coordinator *co);
+/* The limits of every row's job (co->limits), from the sweep's cells. */
+int co_compute_limits(Coordinator *co);
+/* Jobs a dead run left running: failed as abandoned once they have had
+ * their attempts, the others back to pending. -1 when the database failed. */
+int co_settle_lost_jobs(Coordinator *co, int *requeued, int *abandoned);
 int co_build_queue(Coordinator *co);
 void co_release_waiting(Coordinator *co, int idx, int ok, const char *error);
 void co_abandon_waiting(Coordinator *co);

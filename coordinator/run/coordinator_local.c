@@ -2,48 +2,48 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cell_run.h"
-#include "clock.h"
 #include "coordinator.h"
+#include "job_process.h"
+#include "signals.h"
 
-/* -n 1: rank 0 is the worker too; the sink writes the database directly. */
-typedef struct LocalSink {
-    Coordinator *co;
-} LocalSink;
-
-static void local_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
-                          const double *values, int n) {
-    LocalSink *ls = ud;
-    BdMetricsRecord r = {phase, attack, epoch, n, (const char **)names, (double *)values, 0};
-    co_store_metrics(ls->co, 0, &r);
-    co_heartbeat(ls->co);
-    bd_progress_draw(&ls->co->progress, 0);
+/* -n 1: rank 0 is the worker too. Its jobs run in processes of their own
+ * as a worker's do (worker/proc/job_process.h), and their messages go
+ * straight into the database. */
+static void local_message(void *ud, BdMsgType type, BdBuf *payload) {
+    Coordinator *co = ud;
+    co_handle_job_message(co, 0, type, payload);
+    co_heartbeat(co);
+    bd_progress_draw(&co->progress, type != BD_MSG_PROGRESS && type != BD_MSG_METRICS);
 }
 
-static int local_interrupt(void *ud) {
-    LocalSink *ls = ud;
-    return co_past_deadline(ls->co);
+/* The job's stderr, without garbling the progress display. */
+static void local_log(void *ud, const char *line) {
+    Coordinator *co = ud;
+    bd_progress_message(&co->progress, line);
 }
 
-static void local_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
-    LocalSink *ls = ud;
-    bd_progress_activity(&ls->co->progress, 0, phase, epoch, epochs, step, steps);
-    co_heartbeat(ls->co);
-    bd_progress_draw(&ls->co->progress, 0);
+static int local_tick(void *ud) {
+    Coordinator *co = ud;
+    co_heartbeat(co);
+    bd_progress_draw(&co->progress, 0);
+    if (bd_stop_signal()) co_note_interrupt(co, bd_stop_signal());
+    return 0; /* the runner passes the signal on itself */
 }
 
 void co_run_locally(Coordinator *co) {
-    BdWorker w;
-    bd_worker_init(&w, co->opt.threads);
     char host[64] = "localhost";
     gethostname(host, sizeof host - 1);
     snprintf(co->rank_host[0], sizeof co->rank_host[0], "%s", host);
-    LocalSink ls = {co};
-    BdSink sink = {&ls, local_metrics, local_progress, local_interrupt};
+    BdJobRunner runner;
+    bd_job_runner_init(&runner, co->parent, co->opt.threads);
+    BdJobHost job_host = {co, local_message, local_log, local_tick};
+    BdBuf order;
+    bd_buf_init(&order);
     for (;;) {
         if (co->db_broken) break;
-        if (co_past_deadline(co)) {
-            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+        if (bd_stop_signal()) co_note_interrupt(co, bd_stop_signal());
+        if (co_past_deadline(co) || co->interrupted) {
+            co->stopped_early += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
             break;
         }
         int idx = bd_queue_pop(&co->queue);
@@ -53,19 +53,10 @@ void co_run_locally(Coordinator *co) {
             continue; /* nothing to start */
         }
         bd_progress_draw(&co->progress, 1);
-        const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[0].n_served + 1));
-        BdJobOrder order = co_job_order(co, 0, attacks);
-        double t0 = bd_monotonic_seconds();
-        BdCellOutcome out;
-        BdError err = {{0}};
-        int rc = bd_cell_run(&w, &order, &sink, &out, &err);
-        free(attacks);
-        BdCellReport rep = {bd_monotonic_seconds() - t0, out.params,          out.gflops_per_image, out.history.data,
-                            out.history.len,              out.artifacts.data, out.artifacts.len};
-        if (rc == BD_INTERRUPTED) co_stop_job(co, 0, err.msg);
-        else co_finish_job(co, 0, rc == 0, &rep, err.msg);
-        bd_cell_outcome_free(&out);
+        co_job_order(co, 0, &order);
+        bd_job_runner_run(&runner, &order, &job_host);
     }
-    if (!co->stopped_by_limit) co_abandon_waiting(co);
-    bd_worker_free(&w);
+    if (!co->stopped_early) co_abandon_waiting(co);
+    bd_buf_free(&order);
+    bd_job_runner_free(&runner);
 }

@@ -4,7 +4,17 @@
 #include <time.h>
 
 #include "coordinator.h"
+#include "signals.h"
 #include "wire.h"
+
+/* A stop signal, to rank 0 or to a worker: every busy worker is told to
+ * stop its job at its next training step; the idle ones are told to stop
+ * when they ask for work (dispatch). */
+static void interrupt_workers(Coordinator *co, int sig) {
+    if (!co_note_interrupt(co, sig)) return;
+    for (int r = 1; r < co->nranks; r++)
+        if (co->runs[r].job >= 0) MPI_Send(NULL, 0, MPI_BYTE, r, BD_MSG_INTERRUPT, MPI_COMM_WORLD);
+}
 
 /* Receives one message if there is one; returns 0 when nothing was waiting. */
 static int serve_one(Coordinator *co, BdBuf *in) {
@@ -18,63 +28,19 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     MPI_Recv(data, len, MPI_BYTE, rank, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     bd_buf_from(in, data, (size_t)len);
     free(data);
-    BdError err = {{0}};
 
-    switch (st.MPI_TAG) {
-    case BD_MSG_READY: {
+    if (st.MPI_TAG == BD_MSG_READY) {
         int first = !co->rank_host[rank][0];
         bd_buf_get_str(in, co->rank_host[rank], sizeof co->rank_host[rank]);
         BdError db_err = {{0}};
         if (first && bd_db_run_add_rank(co->db, co->run_id, rank, co->rank_host[rank], &db_err) < 0)
             co_report_db_error(co, &db_err);
         co->parked[co->n_parked++] = rank;
-        break;
+    } else if (st.MPI_TAG == BD_MSG_INTERRUPT) {
+        interrupt_workers(co, -1);
+    } else {
+        co_handle_job_message(co, rank, st.MPI_TAG, in);
     }
-    case BD_MSG_PROGRESS: {
-        bd_buf_get_i64(in);
-        char phase[32];
-        bd_buf_get_str(in, phase, sizeof phase);
-        int epoch = (int)bd_buf_get_i64(in), epochs = (int)bd_buf_get_i64(in);
-        int step = (int)bd_buf_get_i64(in), steps = (int)bd_buf_get_i64(in);
-        if (bd_buf_check(in, "progress", &err) == 0)
-            bd_progress_activity(&co->progress, rank, phase, epoch, epochs, step, steps);
-        break;
-    }
-    case BD_MSG_METRICS: {
-        bd_buf_get_i64(in);
-        BdMetricsRecord m = {0};
-        if (bd_metrics_get(in, &m) == 0) co_store_metrics(co, rank, &m);
-        else bd_buf_check(in, "metrics", &err);
-        bd_metrics_record_free(&m);
-        break;
-    }
-    case BD_MSG_STOPPED: {
-        bd_buf_get_i64(in);
-        bd_buf_get_f64(in);
-        const char *where = bd_buf_get_strp(in);
-        if (bd_buf_check(in, "stopped", &err) == 0) co_stop_job(co, rank, where);
-        break;
-    }
-    case BD_MSG_DONE:
-    case BD_MSG_FAILED: {
-        bd_buf_get_i64(in);
-        BdCellReport rep = {.wall_seconds = bd_buf_get_f64(in)};
-        const char *error = "";
-        if (st.MPI_TAG == BD_MSG_DONE) {
-            rep.params = (long)bd_buf_get_i64(in);
-            rep.gflops_per_image = bd_buf_get_f64(in);
-            rep.history = bd_buf_get_blob(in, &rep.history_len);
-            rep.artifacts = bd_buf_get_blob(in, &rep.artifacts_len);
-        } else {
-            error = bd_buf_get_strp(in);
-        }
-        if (bd_buf_check(in, "result", &err) == 0) co_finish_job(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, error);
-        break;
-    }
-    default:
-        break;
-    }
-    if (err.msg[0]) bd_progress_message(&co->progress, err.msg);
     return 1;
 }
 
@@ -91,11 +57,11 @@ static void dispatch(Coordinator *co, int *stopped) {
     BdBuf out;
     bd_buf_init(&out);
     while (co->n_parked > 0) {
-        int late = co_past_deadline(co);
+        int late = co_past_deadline(co) || co->interrupted;
         int idx = co->db_broken || late ? -1 : bd_queue_pop(&co->queue);
         if (late && (bd_queue_ready(&co->queue) || bd_queue_waiting(&co->queue))) {
             /* Leave the rest pending for the next run. */
-            co->stopped_by_limit += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
+            co->stopped_early += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
             bd_queue_free(&co->queue);
             bd_queue_init(&co->queue);
         }
@@ -113,11 +79,7 @@ static void dispatch(Coordinator *co, int *stopped) {
         /* Nothing to start (its cells ran elsewhere), or the database failed
          * (db_broken is set: the rank is stopped next). */
         if (co_start_job(co, idx, rank) < 0) continue;
-        const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[rank].n_served + 1));
-        BdJobOrder order = co_job_order(co, rank, attacks);
-        bd_buf_reset(&out);
-        bd_job_order_put(&out, &order);
-        free(attacks);
+        co_job_order(co, rank, &out);
         MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
         co->n_parked--;
     }
@@ -133,6 +95,7 @@ void co_run_distributed(Coordinator *co) {
         /* Drain what is waiting before sleeping: a burst of metrics from many
          * workers is written in one go. */
         while (serve_one(co, &in)) busy = 1;
+        if (bd_stop_signal()) interrupt_workers(co, bd_stop_signal());
         dispatch(co, &stopped);
         co_heartbeat(co);
         bd_progress_draw(&co->progress, 0);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "exit_status.h"
+#include "units.h"
 
 static void run_usage(FILE *f) {
     fprintf(f,
@@ -13,16 +14,19 @@ static void run_usage(FILE *f) {
             "                               [--progress auto|tty|lines] [--publish PATH [--publish-every D]]\n"
             "\n"
             "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
-            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
-            "Running the same command again resumes: done cells are never trained again,\n"
-            "cells left running by a killed run are run again.\n"
+            "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself),\n"
+            "each job in a process of its own: a job that crashes, is killed or runs out of\n"
+            "memory fails alone, with its reason. Running the same command again resumes:\n"
+            "done cells are never trained again, cells left running by a killed run are run\n"
+            "again (at most the sweep's limits.attempts times). SIGTERM, SIGINT or SIGUSR1\n"
+            "stop the run: every job checkpoints at its next training step, exit status 75.\n"
             "\n"
             "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
             "  --retry-failed       also re-run the cells that failed before\n"
             "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
             "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
-            "                       running cells stop at their next epoch and continue in the next run\n"
-            "                       (give a little less than the batch job's time limit)\n"
+            "                       running cells stop at their next training step and continue there\n"
+            "                       in the next run (give a little less than the batch job's time limit)\n"
             "  --progress P         tty: a live block on stderr (a summary line, then each rank's cell, epoch\n"
             "                       and step); lines: a summary line every --log-interval and when a cell\n"
             "                       ends, for logs; auto (default): tty when stderr is a terminal. Under\n"
@@ -35,44 +39,8 @@ static void run_usage(FILE *f) {
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
-            "3 the database could not be used, 75 the time limit stopped the run with cells left\n"
-            "(run the same command again to continue).\n");
-}
-
-double bd_parse_duration(const char *s) {
-    if (strchr(s, ':')) {
-        double parts[3] = {0};
-        int n = 0;
-        const char *p = s;
-        while (n < 3) {
-            char *end;
-            parts[n++] = strtod(p, &end);
-            if (end == p) return -1;
-            if (*end == '\0') break;
-            if (*end != ':') return -1;
-            p = end + 1;
-        }
-        if (n == 2) return parts[0] * 60 + parts[1];
-        if (n == 3) return parts[0] * 3600 + parts[1] * 60 + parts[2];
-        return -1;
-    }
-    double total = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || v < 0) return -1;
-        switch (*end) {
-        case 'd': total += v * 86400; end++; break;
-        case 'h': total += v * 3600; end++; break;
-        case 'm': total += v * 60; end++; break;
-        case 's': total += v; end++; break;
-        case '\0': total += v; break; /* bare seconds, last */
-        default: return -1;
-        }
-        p = end;
-    }
-    return total;
+            "3 the database could not be used, 75 the time limit or a stop signal stopped the run\n"
+            "with cells left (run the same command again to continue).\n");
 }
 
 /* msg: where errors go (rank 0: stderr; the other ranks: NULL, silent). */

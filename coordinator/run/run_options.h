@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "units.h" /* bd_parse_duration */
+
 typedef struct RunOptions {
     const char *sweep_path;
     const char *db_path; /* NULL: the sweep's default */
@@ -21,9 +23,5 @@ typedef struct RunOptions {
  * --help, printed when msg is not NULL) or BD_EXIT_USAGE for an error
  * (printed to msg unless it is NULL: every rank parses, only rank 0 speaks). */
 int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg);
-
-/* "5400", "90m", "3h50m", "2d", "1:30:00" (H:MM:SS) or "30:00" (M:SS) ->
- * seconds; -1 if malformed. */
-double bd_parse_duration(const char *s);
 
 #endif

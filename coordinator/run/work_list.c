@@ -190,3 +190,84 @@ void co_abandon_waiting(Coordinator *co) {
     for (int i = 0; i < n; i++)
         fail_waiting(co, co->scratch[i], "its pre-training job could not be run (bdsweep status shows its state)");
 }
+
+/* The grid's rows are the sweep's cells in sweep order (their position in
+ * sweep_cells), so the k-th row of kind cell is sweep cell k; its limits are
+ * that cell's. A clean model runs under the widest limits of the cells it
+ * serves, a pre-training job under the widest of the jobs that wait for it. */
+int co_compute_limits(Coordinator *co) {
+    const BdSweepLimits *sl = &co->sweep.limits;
+    co->limits = bd_xmalloc((size_t)co->n_cells * sizeof *co->limits + sizeof *co->limits);
+    int k = 0;
+    for (int i = 0; i < co->n_cells; i++) {
+        co->limits[i] = sl->all;
+        if (co->cells[i].kind != BD_JOB_CELL) continue;
+        if (k >= co->sweep.n_cells || strcmp(co->sweep.cells[k].key, co->cells[i].key)) {
+            fprintf(stderr, "bdsweep: internal error: the database's cell %lld is not the sweep's cell %d\n",
+                    (long long)co->cells[i].id, k);
+            return -1;
+        }
+        co->limits[i] = sl->profiles[co->sweep.cells[k++].limits];
+    }
+    for (int i = 0; i < co->n_cells; i++) {
+        if (co->cells[i].kind != BD_JOB_CLEAN || !co->n_serves[i]) continue;
+        co->limits[i] = co->limits[co->serves[i][0]];
+        for (int s = 1; s < co->n_serves[i]; s++) bd_limits_widen(&co->limits[i], &co->limits[co->serves[i][s]]);
+    }
+    unsigned char *seen = bd_xcalloc((size_t)co->n_cells + 1, 1);
+    for (int i = 0; i < co->n_cells; i++) {
+        int dep = co->cells[i].depends_on ? index_of(co, co->cells[i].depends_on) : -1;
+        if (dep < 0 || !co_is_job(co, i)) continue;
+        if (!seen[dep]) co->limits[dep] = co->limits[i];
+        else bd_limits_widen(&co->limits[dep], &co->limits[i]);
+        seen[dep] = 1;
+    }
+    free(seen);
+    return 0;
+}
+
+/* A job is lost when a run died while it ran: its rows are still running.
+ * Its attempts so far are its row's (a re-evaluated clean model that is
+ * done: its running cells'). */
+int co_settle_lost_jobs(Coordinator *co, int *requeued, int *abandoned) {
+    *requeued = *abandoned = 0;
+    CoRun run = {0};
+    int rc = 0;
+    for (int i = 0; i < co->n_cells && rc == 0; i++) {
+        if (!co_is_job(co, i)) continue;
+        const BdDbCell *job = &co->cells[i];
+        int attempts = job->status == BD_DB_RUNNING ? job->attempts : 0;
+        run.n_served = 0;
+        for (int k = 0; k < co->n_serves[i]; k++) {
+            const BdDbCell *c = &co->cells[co->serves[i][k]];
+            if (c->status != BD_DB_RUNNING) continue;
+            run_add(&run, co, co->serves[i][k]);
+            if (job->status != BD_DB_RUNNING && c->attempts > attempts) attempts = c->attempts;
+        }
+        if ((job->status != BD_DB_RUNNING && !run.n_served) || attempts < co->limits[i].attempts) continue;
+        char why[128];
+        snprintf(why, sizeof why, "abandoned after %d attempts (the run that ran it died each time)", attempts);
+        BdError err = {{0}};
+        BdDbDispatch d = {job->id, run.ids, run.attacks, run.n_served, job->status != BD_DB_RUNNING};
+        if (bd_db_job_failed(co->db, &d, 0.0, why, &err) < 0) {
+            fprintf(stderr, "bdsweep: %s\n", err.msg);
+            rc = -1;
+            break;
+        }
+        if (job->status == BD_DB_RUNNING) co->cells[i].status = BD_DB_FAILED;
+        for (int k = 0; k < run.n_served; k++) co->cells[run.served[k]].status = BD_DB_FAILED;
+        (*abandoned)++;
+    }
+    free(run.served);
+    free(run.ids);
+    free(run.attacks);
+    if (rc < 0) return -1;
+    BdError err = {{0}};
+    if (bd_db_requeue_running(co->db, co->sweep_id, requeued, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s\n", err.msg);
+        return -1;
+    }
+    for (int i = 0; i < co->n_cells; i++)
+        if (co->cells[i].status == BD_DB_RUNNING) co->cells[i].status = BD_DB_PENDING;
+    return 0;
+}

@@ -11,7 +11,8 @@
 #include "job_keys.h"
 #include "sweep_internal.h"
 
-static const char *const top_keys[] = {"name", "description", "grid", "exclude", "keep", "train", "retrain", "init", NULL};
+static const char *const top_keys[] = {"name",   "description", "grid", "exclude", "keep", "limits",
+                                       "train", "retrain",     "init", NULL};
 /* What `keep:` may list, in the order of the BD_KEEP_* bits. */
 static const char *const keep_words[] = {"models", NULL};
 /* The axes a sweep may give at the top level, as one value (the usual form of
@@ -22,7 +23,7 @@ typedef struct Loader {
     SwCtx c;
     BdSweepGrid g;
     yaml_node_t *top[BD_AXIS_COUNT]; /* key node of an axis given at the top level */
-    yaml_node_t *exclude_node;
+    yaml_node_t *exclude_node, *limits_node;
 } Loader;
 
 /* ---- values ---------------------------------------------------------------- */
@@ -187,6 +188,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
         if (!strcmp(key, "name")) name = v;
         else if (!strcmp(key, "grid")) grid = v;
         else if (!strcmp(key, "exclude")) L->exclude_node = v;
+        else if (!strcmp(key, "limits")) L->limits_node = v;
         else if (!strcmp(key, "keep")) {
             if (parse_keep(c, v, &out->keep) < 0) return -1;
         }
@@ -222,43 +224,9 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
 /* ---- exclude ------------------------------------------------------------------ */
 
 static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
-    SwCtx *c = &L->c;
-    if (e->type != YAML_MAPPING_NODE)
-        return sw_fail(c, e, where, "expected a mapping of axis: value, got %s", sw_kind(e));
-    if (e->data.mapping.pairs.start == e->data.mapping.pairs.top)
-        return sw_fail(c, e, where,
-                       "empty entry: expected at least one axis: value (an empty entry would exclude every cell)");
-    if (sw_check_keys(c, e, where) < 0) return -1;
     BdSweepGrid *g = &L->g;
     g->ex = bd_xrealloc(g->ex, sizeof *g->ex * (size_t)(g->n_ex + 1));
-    SwExclude *x = &g->ex[g->n_ex++];
-    memset(x, 0, sizeof *x);
-    x->line = sw_line(e);
-    x->col = sw_col(e);
-    snprintf(x->where, sizeof x->where, "%s", where);
-    BdSpec *pattern = bd_xmalloc(sizeof *pattern);
-    int rc = 0;
-    for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; rc == 0 && pr < e->data.mapping.pairs.top; pr++) {
-        yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
-        int axis = bd_axis_index(c->axes, sw_scalar(k));
-        if (axis < 0) {
-            char names[512];
-            bd_axis_list(c->axes, names, sizeof names);
-            rc = sw_fail(c, k, where, "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
-            break;
-        }
-        char sub[128];
-        snprintf(sub, sizeof sub, "%s.%s", where, c->axes[axis].name);
-        if ((rc = sw_axis_pattern(c, (BdAxis)axis, v, sub, pattern)) < 0) break;
-        const SwAxis *a = &g->ax[axis];
-        x->match[axis] = bd_xcalloc((size_t)a->n, 1);
-        /* A scalar axis' value is its canonical text, as is its pattern's name. */
-        for (int i = 0; i < a->n; i++)
-            x->match[axis][i] = (unsigned char)(a->specs ? sw_pattern_matches(pattern, &a->specs[i])
-                                                         : !strcmp(pattern->name, a->values[i].text));
-    }
-    free(pattern);
-    return rc;
+    return sw_cell_pattern_parse(&L->c, g->ax, e, where, "an empty entry would exclude every cell", &g->ex[g->n_ex++]);
 }
 
 static int parse_exclude(Loader *L) {
@@ -272,25 +240,20 @@ static int parse_exclude(Loader *L) {
         snprintf(where, sizeof where, "exclude[%d]", i);
         if (parse_exclude_entry(L, sw_node(&L->c, *it), where) < 0) return -1;
     }
-    /* The grid is a full product, so an entry matches some cell exactly when
-     * each axis it lists matches some value. */
-    for (int e = 0; e < L->g.n_ex; e++) {
-        SwExclude *x = &L->g.ex[e];
-        for (int a = 0; a < BD_AXIS_COUNT; a++) {
-            if (!x->match[a]) continue;
-            int any = 0;
-            for (int v = 0; v < L->g.ax[a].n; v++) any |= x->match[a][v];
-            if (!any) {
-                sw_warn(&L->c, x->line, x->col, x->where, "matches no cell: no %s of the sweep matches its %s",
-                        L->c.axes[a].name, L->c.axes[a].name);
-                break;
-            }
-        }
-    }
+    for (int e = 0; e < L->g.n_ex; e++) sw_cell_pattern_warn_unmatched(&L->c, L->g.ax, &L->g.ex[e]);
     return 0;
 }
 
 /* ---- expansion ------------------------------------------------------------------ */
+
+/* The index of l among the distinct limits of the cells (added when new). */
+static int limits_profile(BdSweepLimits *s, BdLimits l) {
+    for (int i = 0; i < s->n_profiles; i++)
+        if (bd_limits_equal(&s->profiles[i], &l)) return i;
+    s->profiles = bd_xrealloc(s->profiles, sizeof *s->profiles * (size_t)(s->n_profiles + 1));
+    s->profiles[s->n_profiles] = l;
+    return s->n_profiles++;
+}
 
 /* One walk over the cells: counts them, records which combinations occur
  * (for sw_check_combinations), and keeps them unless BD_SWEEP_NO_CELLS. */
@@ -323,6 +286,7 @@ static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
         }
         BdSweepCell *sc = &out->cells[out->n_cells++];
         *sc = w->cell;
+        sc->limits = limits_profile(&out->limits, sw_limits_of(&L->g, &out->limits.all, idx));
         sc->key = bd_xstrdup(w->cell.key);
         sc->pretrain_key = w->cell.pretrain_key ? bd_xstrdup(w->cell.pretrain_key) : NULL;
     }
@@ -364,6 +328,7 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     SwCombos seen = {0};
     int rc = parse_root(&L, yaml_document_get_root_node(&doc), out);
     if (rc == 0) rc = parse_exclude(&L);
+    if (rc == 0) rc = sw_limits_parse(&L.c, L.limits_node, &L.g, &out->limits);
     if (rc == 0) rc = sw_grid_prepare(&L.c, &L.g);
     if (rc == 0) rc = expand(&L, out, &seen, flags);
     if (rc == 0) rc = sw_check_combinations(&L.c, L.g.ax, &seen, flags);
@@ -408,6 +373,7 @@ void bd_sweep_free(BdSweep *sw) {
         free(sw->cells[i].pretrain_key);
     }
     free(sw->cells);
+    free(sw->limits.profiles);
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         for (int i = 0; i < sw->axes[a].n; i++) free(sw->axes[a].values[i].text);
         free(sw->axes[a].values);

@@ -9,6 +9,12 @@
  *       seed: [1, 2]
  *     exclude:
  *       - {poison_rate: 0.0, trigger: {name: square, size: 4, location: top-left}}
+ *     limits:                             # per attempt of a job; not part of any key
+ *       wall: 2h
+ *       memory: 4GiB
+ *       attempts: 3
+ *       overrides:
+ *         - {cells: {arch: resnet50}, wall: 8h, memory: 12GiB}
  *
  * Every value is canonicalised with the axis table (worker/axes.c), so
  * `square` and `{name: square, size: 3}` are the same value. The cells are the
@@ -25,9 +31,39 @@
 #ifndef BD_SWEEP_H
 #define BD_SWEEP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "cell.h"
 #include "error.h"
 #include "job.h"
+
+/* The limits of one attempt of a job (the sweep's `limits:`). They are not
+ * part of any key and never change a cell's numbers: a job over its wall
+ * time is killed and failed, an allocation over its memory limit fails it,
+ * and a job a dead run left running is tried again at most `attempts`
+ * times in all before it is failed as abandoned. */
+typedef struct BdLimits {
+    double wall;    /* seconds; 0: none */
+    int64_t memory; /* bytes (the job process's RLIMIT_DATA); 0: none */
+    int attempts;
+} BdLimits;
+
+#define BD_LIMITS_ATTEMPTS 3 /* when the sweep does not say */
+
+/* A job that serves several cells (a clean model, a pre-training job) runs
+ * under the widest of their limits: widens *to by from (a missing limit is
+ * the widest). */
+void bd_limits_widen(BdLimits *to, const BdLimits *from);
+int bd_limits_equal(const BdLimits *a, const BdLimits *b);
+/* "wall 2h, memory 4 GiB, 3 attempts"; "no wall-time or memory limit, 3 attempts". */
+void bd_limits_describe(const BdLimits *l, char *out, size_t cap);
+
+typedef struct BdSweepLimits {
+    BdLimits all;       /* the sweep's: what a cell that no override names gets */
+    BdLimits *profiles; /* the distinct limits of the sweep's cells (BdSweepCell.limits) */
+    int n_profiles;
+} BdSweepLimits;
 
 /* One value of one axis, as the sweep gives it. */
 typedef struct BdSweepValue {
@@ -47,6 +83,7 @@ typedef struct BdSweepCell {
     char *values[BD_AXIS_COUNT]; /* canonical text of each axis value (absent axes too);
                                     points into BdSweep.axes (shared between cells) */
     char *pretrain_key;          /* the pre-training job it waits for (init: pretrained), or NULL */
+    int limits;                  /* its limits: an index into BdSweep.limits.profiles */
 } BdSweepCell;
 
 /* A clean model the sweep trains (common/job.h): shared by the cells of its
@@ -84,6 +121,7 @@ typedef struct BdSweep {
     BdSweepCell *cells; /* in sweep order (see above); NULL when loaded with BD_SWEEP_NO_CELLS */
     int n_cells;        /* after exclude */
     BdSweepModels models; /* which model each cell is measured on (models.c) */
+    BdSweepLimits limits;
     unsigned keep;      /* BD_KEEP_* bits of `keep:` */
     char **warnings; /* "FILE:LINE:COL: ..." lines, also printed unless BD_SWEEP_QUIET */
     int n_warnings;
@@ -161,6 +199,13 @@ int bd_sweep_models(const BdSweep *sw, BdSweepModels *out, BdError *err);
  * again (bdsweep plan). */
 int bd_sweep_model_of(const BdSweepModels *m, const BdSweep *sw, const BdSweepWalk *w);
 void bd_sweep_models_free(BdSweepModels *m);
+
+/* The limits of the walk's current cell (for a caller that walks). */
+BdLimits bd_sweep_limits_of(const BdSweep *sw, const BdSweepWalk *w);
+/* The overrides of limits: (in file order), each described for people:
+ * "limits.overrides[0] (line 14): wall 8h, memory 12 GiB". */
+int bd_sweep_limit_overrides(const BdSweep *sw);
+void bd_sweep_limit_override_describe(const BdSweep *sw, int i, char *out, size_t cap);
 
 /* Prints the warnings on stderr ("bdsweep: warning: FILE:LINE:COL: ..."),
  * for a caller that loaded with BD_SWEEP_QUIET and decides later. */

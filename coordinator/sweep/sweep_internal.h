@@ -87,19 +87,45 @@ typedef struct SwAxis {
     SwStrSet texts; /* canonical texts seen, while loading: text -> value index */
 } SwAxis;
 
-typedef struct SwExclude {
+/* ---- patterns.c: cells named by axis: value patterns ------------------------ */
+
+/* An exclude entry, or the cells of a limits override. */
+typedef struct SwCellPattern {
     int line, col;
     char where[64];
     unsigned char *match[BD_AXIS_COUNT]; /* [value index]: 1 when the value matches; NULL: axis not listed */
-} SwExclude;
+} SwCellPattern;
+
+/* Parses a mapping of axis: value pattern (sw_axis_pattern) into the values
+ * of ax it matches; empty_means says why an empty mapping is refused. */
+int sw_cell_pattern_parse(const SwCtx *c, const SwAxis *ax, yaml_node_t *map, const char *where, const char *empty_means,
+                          SwCellPattern *out);
+int sw_cell_pattern_matches(const SwCellPattern *p, const int *idx);
+/* A located warning when no cell of the grid's product can match. */
+void sw_cell_pattern_warn_unmatched(SwCtx *c, const SwAxis *ax, const SwCellPattern *p);
+void sw_cell_pattern_free(SwCellPattern *p);
+
+/* ---- sweep_limits.c: the `limits:` key ---------------------------------------- */
+
+enum { SW_LIMIT_WALL = 1, SW_LIMIT_MEMORY = 2, SW_LIMIT_ATTEMPTS = 4 };
+
+/* An entry of limits.overrides: the limits it gives (given: SW_LIMIT_*
+ * bits) for the cells it names. */
+typedef struct SwLimitRule {
+    SwCellPattern cells;
+    BdLimits set;
+    unsigned given;
+} SwLimitRule;
 
 /* What walking the cells needs; BdSweep.grid after loading. */
 struct BdSweepGrid {
     SwAxis ax[BD_AXIS_COUNT]; /* ax[a].values are BdSweep.axes[a].values once loaded */
     char **part[BD_AXIS_COUNT]; /* [value]: its piece of a cell key, "axis=text", or NULL
                                    for the axis' absent value (keys leave those out) */
-    SwExclude *ex;
+    SwCellPattern *ex;
     int n_ex;
+    SwLimitRule *rules; /* limits.overrides, in file order */
+    int n_rules;
     long total; /* cells of the full product, before exclude */
 };
 
@@ -112,6 +138,12 @@ int sw_grid_prepare(SwCtx *c, BdSweepGrid *g);
 void sw_grid_free(BdSweepGrid *g, int values_too);
 /* Whether an exclude entry matches the cell with these value indices. */
 int sw_excluded(const BdSweepGrid *g, const int *idx);
+
+/* The `limits:` node (NULL: absent) into *out and g->rules. */
+int sw_limits_parse(SwCtx *c, yaml_node_t *node, BdSweepGrid *g, BdSweepLimits *out);
+/* The limits of the cell with these value indices: the sweep's, then each
+ * override that names it, in file order, for the limits it gives. */
+BdLimits sw_limits_of(const BdSweepGrid *g, const BdLimits *all, const int *idx);
 
 /* ---- sweep_checks.c: checks that need several axes ------------------------ */
 

@@ -48,19 +48,16 @@ void sw_grid_free(BdSweepGrid *g, int values_too) {
             free(x->values);
         }
     }
-    for (int e = 0; e < g->n_ex; e++)
-        for (int a = 0; a < BD_AXIS_COUNT; a++) free(g->ex[e].match[a]);
+    for (int e = 0; e < g->n_ex; e++) sw_cell_pattern_free(&g->ex[e]);
     free(g->ex);
+    for (int r = 0; r < g->n_rules; r++) sw_cell_pattern_free(&g->rules[r].cells);
+    free(g->rules);
     memset(g, 0, sizeof *g);
 }
 
 int sw_excluded(const BdSweepGrid *g, const int *idx) {
-    for (int e = 0; e < g->n_ex; e++) {
-        int all = 1;
-        for (int a = 0; a < BD_AXIS_COUNT && all; a++)
-            if (g->ex[e].match[a] && !g->ex[e].match[a][idx[a]]) all = 0;
-        if (all) return 1;
-    }
+    for (int e = 0; e < g->n_ex; e++)
+        if (sw_cell_pattern_matches(&g->ex[e], idx)) return 1;
     return 0;
 }
 

@@ -1,15 +1,20 @@
 /* The cell pipeline end to end on a tiny synthetic task: a cell interrupted
- * after any epoch and resumed from its checkpoint reports exactly the numbers
- * of an uninterrupted run; cells that differ only in their retraining reuse
- * one main model; init: pretrained loads the pre-training job's model. */
+ * before any of its training steps (mid-epoch included, with augmentation,
+ * dropout and manifold mixup drawing from every stream) and resumed from its
+ * checkpoint reports exactly the numbers of an uninterrupted run; cells that
+ * differ only in their retraining reuse one main model; init: pretrained
+ * loads the pre-training job's model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "axes.h"
 #include "cell_ckpt.h"
 #include "cell_run.h"
+#include "checkpoint.h"
 #include "check.h"
 #include "job_keys.h"
 #include "models.h"
@@ -27,7 +32,8 @@ typedef struct Collect {
     Row *rows;
     int n, cap;
     int epochs_seen;    /* train/retrain evaluations so far */
-    int stop_after;     /* interrupt after this many evaluations (0: never) */
+    int asked;          /* interrupt calls so far */
+    int stop_at;        /* interrupt at this call (0: never) */
 } Collect;
 
 static void collect_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
@@ -50,7 +56,7 @@ static void collect_metrics(void *ud, const char *phase, int epoch, const char *
 
 static int collect_interrupt(void *ud) {
     Collect *c = ud;
-    return c->stop_after && c->epochs_seen >= c->stop_after;
+    return ++c->asked == c->stop_at;
 }
 
 /* The value of (phase, epoch, name), the last one reported; NAN if none. */
@@ -84,7 +90,7 @@ static int same_numbers(const Collect *a, const Collect *b) {
 static int run_for(BdWorker *w, const char *key, const char *dir, const char *db_id, Collect *c, BdError *err) {
     BdSink sink = {c, collect_metrics, NULL, collect_interrupt};
     BdCellOutcome out;
-    c->epochs_seen = 0;
+    c->epochs_seen = c->asked = 0;
     BdJobOrder order = {.key = key, .ckpt_dir = dir, .db_id = db_id};
     int rc = bd_cell_run(w, &order, &sink, &out, err);
     bd_cell_outcome_free(&out);
@@ -95,43 +101,110 @@ static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdErro
     return run_for(w, key, dir, "", c, err);
 }
 
+/* The interrupt is asked once before training, then before every step: the
+ * main phase has 540 samples (600 less the held-out tenth) in batches of 32,
+ * 17 steps an epoch, 3 epochs (calls 2..52); retraining 2 epochs of one step
+ * (calls 53, 54). */
+#define RESUME_KEY                                                                                                    \
+    "dataset=synthetic(channels=1,classes=4,size=12,test=200,train=600) "                                             \
+    "arch=cnn-small(conv1=4,conv2=8,dropout=0.2,fc=16) trigger=square poison_rate=0.1 "                               \
+    "regularizer=manifold-mixup seed=1 train=sgd(augment=crop-flip,batch=32,epochs=3,lr=0.1) "                       \
+    "retrain=finetune(epochs=2,fraction=0.1)"
+#define MAIN_STEPS 17
+
 static void test_resume_is_exact(BdWorker *w, const char *tmp) {
-    const char *key = DATA " trigger=square poison_rate=0.1 seed=1 " TRAIN
-                      " retrain=finetune(epochs=2,fraction=0.1)";
     char dir_a[512], dir_b[512];
     snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
     BdError err = {{0}};
     Collect ref = {0};
-    CHECK_MSG(run(w, key, dir_a, &ref, &err) == 0, "%s", err.msg);
+    CHECK_MSG(run(w, RESUME_KEY, dir_a, &ref, &err) == 0, "%s", err.msg);
     CHECK(ref.epochs_seen == 5);
-    CHECK(lookup(&ref, "train", 3, "clean_acc") > 0.5);
+    CHECK(ref.asked == 1 + 3 * MAIN_STEPS + 2);
+    CHECK_MSG(lookup(&ref, "train", 3, "clean_acc") > 0.5, "%g", lookup(&ref, "train", 3, "clean_acc"));
     CHECK(lookup(&ref, "retrain", 2, "asr") >= 0);
 
-    /* Interrupted after every possible epoch (in the main phase and in the
-     * retraining), then resumed: the same numbers, bit for bit. */
-    for (int stop = 1; stop <= 4; stop++) {
-        snprintf(dir_b, sizeof dir_b, "%s/b%d", tmp, stop);
-        Collect first = {0}, second = {0};
-        first.stop_after = stop;
-        CHECK(run(w, key, dir_b, &first, &err) == BD_INTERRUPTED);
-        CHECK_CONTAINS(err.msg, "interrupted after");
-        CHECK_MSG(run(w, key, dir_b, &second, &err) == 0, "%s", err.msg);
-        /* The second attempt alone reports everything (history replayed). */
-        CHECK_MSG(same_numbers(&ref, &second), "resumed after %d epochs", stop);
-        /* ...and it did resume: the epochs before the stop were replayed from
-         * the checkpoint (their measured timings come back unchanged), not
-         * trained again. */
-        for (int e = 1; e <= stop; e++) {
+    /* Interrupted before training, at the first, a middle and the last step
+     * of an epoch, in the retraining, and twice in a row mid-epoch; then
+     * resumed: the same numbers, bit for bit. */
+    static const struct { int first, second; } stops[] = {
+        {1, 0}, {2, 0}, {10, 0}, {1 + MAIN_STEPS + 1, 0}, {27, 0}, {1 + 3 * MAIN_STEPS, 0}, {53, 0}, {54, 0},
+        {9, 20},
+    };
+    for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+        snprintf(dir_b, sizeof dir_b, "%s/b%zu", tmp, k);
+        Collect first = {0}, second = {0}, third = {0};
+        first.stop_at = stops[k].first;
+        CHECK(run(w, RESUME_KEY, dir_b, &first, &err) == BD_INTERRUPTED);
+        CHECK_CONTAINS(err.msg, stops[k].first == 1 ? "interrupted before its first training step" : "interrupted in ");
+        Collect *last = &second;
+        second.stop_at = stops[k].second;
+        int rc = run(w, RESUME_KEY, dir_b, &second, &err);
+        if (stops[k].second) {
+            CHECK_MSG(rc == BD_INTERRUPTED, "second stop of case %zu", k);
+            CHECK_CONTAINS(err.msg, "interrupted in train epoch 2 of 3 at step ");
+            rc = run(w, RESUME_KEY, dir_b, &third, &err);
+            last = &third;
+        }
+        CHECK_MSG(rc == 0, "%s", err.msg);
+        /* The last attempt alone reports everything (history replayed). */
+        CHECK_MSG(same_numbers(&ref, last), "resumed after %d interrupt calls", stops[k].first);
+        /* ...and it did resume: the epochs finished before the stop were
+         * replayed from the checkpoint (their measured timings come back
+         * unchanged), not trained again. */
+        int epochs_before = stops[k].first <= 1 ? 0 : (stops[k].first - 2) / MAIN_STEPS;
+        if (stops[k].first > 1 + 3 * MAIN_STEPS) epochs_before = 3 + stops[k].first - (2 + 3 * MAIN_STEPS);
+        for (int e = 1; e <= epochs_before; e++) {
             const char *ph = e <= 3 ? "train" : "retrain";
             int ep = e <= 3 ? e : e - 3;
-            CHECK_MSG(lookup(&first, ph, ep, "seconds") == lookup(&second, ph, ep, "seconds"),
-                      "%s epoch %d was trained again after stopping at %d", ph, ep, stop);
+            CHECK_MSG(lookup(&first, ph, ep, "seconds") == lookup(last, ph, ep, "seconds"),
+                      "%s epoch %d was trained again after stopping at call %d", ph, ep, stops[k].first);
         }
-        CHECK(second.epochs_seen == 5);
+        CHECK(last->epochs_seen == 5);
         free(first.rows);
         free(second.rows);
+        free(third.rows);
     }
     free(ref.rows);
+}
+
+/* A checkpoint of the format before this one (2: i64 format, str phase,
+ * i64 epochs done, i64 length, the metrics calls) where the resume
+ * checkpoint of a cell should be, claiming 2 epochs done over fresh random
+ * weights: refused (with a warning), the cell runs from the start and
+ * gives the reference numbers; misread, it would resume at epoch 3. */
+static void test_old_checkpoint(BdWorker *w, const char *tmp) {
+    const char *key = DATA " trigger=square poison_rate=0.1 seed=5 " TRAIN;
+    char dir[512], path[BD_CKPT_PATH_MAX], arch_key[BD_SPEC_TEXT_MAX + 128];
+    snprintf(dir, sizeof dir, "%s/old", tmp);
+    BdError err = {{0}};
+    Collect ref = {0}, c = {0};
+    CHECK_MSG(run(w, key, NULL, &ref, &err) == 0, "%s", err.msg);
+    static BdCell cell;
+    BdGraph *g = NULL;
+    CHECK(bd_cell_parse(bd_axes(), key, &cell, &err) == 0);
+    CHECK(bd_model_build(&cell.v[BD_AXIS_ARCH], (BdShape){1, 12, 12}, 4, 32, &g, &err) == 0);
+    bd_graph_init_params(g, 12345);
+    BdSgd opt;
+    bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
+    BdBuf blob;
+    bd_buf_init(&blob);
+    bd_buf_put_i64(&blob, 2);
+    bd_buf_put_str(&blob, "train");
+    bd_buf_put_i64(&blob, 2);
+    bd_buf_put_i64(&blob, 0);
+    mkdir(dir, 0777);
+    CHECK(bd_arch_key(&cell, 1, 12, 12, 4, arch_key, sizeof arch_key, &err) == 0);
+    CHECK(bd_checkpoint_path(dir, "cell", key, path, sizeof path, &err) == 0);
+    CHECK_MSG(bd_checkpoint_save(path, arch_key, g, &opt, blob.data, blob.len, &err) == 0, "%s", err.msg);
+    CHECK_MSG(run(w, key, dir, &c, &err) == 0, "%s", err.msg);
+    CHECK_MSG(same_numbers(&ref, &c), "after an old checkpoint");
+    CHECK(c.epochs_seen == 3);
+    CHECK(access(path, F_OK) != 0); /* the job finished: no resume checkpoint left */
+    bd_buf_free(&blob);
+    bd_sgd_free(&opt);
+    bd_graph_free(g);
+    free(ref.rows);
+    free(c.rows);
 }
 
 static void test_main_phase_shared(BdWorker *w, const char *tmp) {
@@ -216,9 +289,11 @@ static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
     CHECK(bd_checkpoint_path(dir, "cell", key, path, sizeof path, &err) == 0);
     CHECK(bd_checkpoint_path(dir, "cell", other, other_path, sizeof other_path, &err) == 0);
 
-    /* Its own database resumes it (the control). */
+    /* Its own database resumes it (the control). The interrupt is asked
+     * before training and before every step: 19 steps an epoch (600 samples
+     * in batches of 32), so call 25 stops in epoch 2, after its 4th step. */
     Collect first = {0}, second = {0};
-    first.stop_after = 1;
+    first.stop_at = 25;
     CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED && access(path, R_OK) == 0);
     CHECK_MSG(run_for(w, key, dir, db_a, &second, &err) == 0, "%s", err.msg);
     CHECK(!retrained(&first, &second) && same_numbers(&ref, &second));
@@ -249,7 +324,7 @@ static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
 
     /* A checkpoint that claims more epochs than its history shows (a
      * crafted one with a valid checksum): saved again by its owner with
-     * 3 epochs of 3 claimed after 1 trained. */
+     * 3 epochs of 3 claimed after 1 and a bit trained. */
     first.n = second.n = 0;
     CHECK(run_for(w, key, dir, db_a, &first, &err) == BD_INTERRUPTED);
     static BdJob job;
@@ -263,12 +338,13 @@ static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
     bd_history_init(&h, NULL);
     BdSgd opt;
     bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
-    int epochs = 0;
-    CHECK_MSG(bd_cell_ckpt_load(path, arch_key, NULL, g, &opt, &h, phase, sizeof phase, &epochs, &err) == 0, "%s",
+    BdTrainPoint at;
+    CHECK_MSG(bd_cell_ckpt_load(path, arch_key, NULL, g, &opt, &h, phase, sizeof phase, &at, &err) == 0, "%s",
               err.msg);
-    CHECK(epochs == 1 && !strcmp(phase, "train"));
+    CHECK(at.epoch == 1 && at.step == 4 && !strcmp(phase, "train"));
     BdCkptOwner owner = {db_a, key, w->data_digest, "reference fp32"};
-    CHECK(bd_cell_ckpt_save(path, arch_key, &owner, g, &opt, &h, "train", 3, &err) == 0);
+    at = (BdTrainPoint){.epoch = 3};
+    CHECK(bd_cell_ckpt_save(path, arch_key, &owner, g, &opt, &h, "train", &at, &err) == 0);
     bd_sgd_free(&opt);
     bd_history_free(&h);
     bd_graph_free(g);
@@ -295,6 +371,7 @@ int main(void) {
     BdWorker w;
     bd_worker_init(&w, 1);
     test_resume_is_exact(&w, tmp);
+    test_old_checkpoint(&w, tmp);
     test_main_phase_shared(&w, tmp);
     test_pretrained(&w, tmp);
     test_zero_epochs(&w);

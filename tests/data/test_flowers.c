@@ -5,6 +5,7 @@
 #include <stb_image_write.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "dataset.h"
@@ -286,6 +287,34 @@ static void test_concurrent(const char *dir) {
     CHECK(decoded == 1);
 }
 
+/* A PNG header (signature, IHDR of w x h, 8-bit RGB) and a tiny IDAT, as a
+ * forged file would have it; CRCs are zlib's. */
+static void put_chunk(FILE *f, const char *type, const unsigned char *data, unsigned n) {
+    unsigned char be[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+    fwrite(be, 1, 4, f);
+    fwrite(type, 1, 4, f);
+    if (n) fwrite(data, 1, n, f);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)type, 4);
+    crc = crc32(crc, data, n);
+    unsigned char c[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16), (unsigned char)(crc >> 8),
+                          (unsigned char)crc};
+    fwrite(c, 1, 4, f);
+}
+
+static void write_forged_png(const char *path, unsigned w, unsigned h) {
+    FILE *f = fopen(path, "wb");
+    if (!f) exit(2);
+    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+    unsigned char ihdr[13] = {(unsigned char)(w >> 24), (unsigned char)(w >> 16), (unsigned char)(w >> 8),
+                              (unsigned char)w,         (unsigned char)(h >> 24), (unsigned char)(h >> 16),
+                              (unsigned char)(h >> 8),  (unsigned char)h,         8, 2, 0, 0, 0};
+    put_chunk(f, "IHDR", ihdr, 13);
+    unsigned char idat[] = {0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
+    put_chunk(f, "IDAT", idat, sizeof idat);
+    put_chunk(f, "IEND", NULL, 0);
+    fclose(f);
+}
+
 static void test_errors(void) {
     char dir[256], path[512];
     BdDataset d;
@@ -315,6 +344,17 @@ static void test_errors(void) {
     CHECK(load(dir, "8", "0", "", &d, &err) < 0);
     CHECK_CONTAINS(err.msg, path);
     CHECK_CONTAINS(err.msg, "cannot decode image");
+
+    /* A PNG whose header claims 18000 x 18000 pixels (972 MB decoded) over
+     * a few bytes: refused by what its header says, with memory limited so
+     * that decoding it (stb_image allocates the claimed size first) would
+     * fail instead. */
+    write_forged_png(path, 18000, 18000);
+    tfs_limit_data((size_t)64 << 20);
+    CHECK(load(dir, "8", "0", "", &d, &err) < 0);
+    tfs_unlimit_data();
+    CHECK_CONTAINS(err.msg, path);
+    CHECK_CONTAINS(err.msg, "its header claims 18000x18000 pixels: expected at most 16384 on a side");
     tfs_rm_rf(dir);
 }
 

@@ -179,6 +179,25 @@ static void test_errors(const char *dir) {
     write_idx(dir, "t10k-labels-idx1-ubyte", 0, (Idx){2049, 4, 0, 0, 1, labels, 5});
     expect_error(dir, "trailing", "has data past byte 12", "expected exactly 4 labels");
 
+    /* Headers that claim far more than their files hold (10^8 labels and
+     * images, 78 GB of pixels), gzip and raw: an error naming the file, what
+     * the header claims and what is there, with the process's memory
+     * limited to 64 MiB more than it holds, so that allocating what the
+     * header claims would end the test instead. */
+    tfs_limit_data((size_t)64 << 20);
+    write_valid(dir, 6, 4);
+    write_idx(dir, "train-labels-idx1-ubyte", 1, (Idx){2049, 100000000, 0, 0, 1, labels, 6});
+    write_idx(dir, "train-images-idx3-ubyte", 1, (Idx){2051, 100000000, SIDE, SIDE, 3, pixels, 6 * PIX});
+    expect_error(dir, "oversized gz", "train-labels-idx1-ubyte.gz: truncated at byte 14: expected 100000000 labels",
+                 "as its header claims; the file holds 6");
+    write_valid(dir, 6, 4);
+    write_idx(dir, "t10k-labels-idx1-ubyte", 0, (Idx){2049, 4, 0, 0, 1, labels, 4});
+    write_idx(dir, "t10k-images-idx3-ubyte", 0, (Idx){2051, 100000000, SIDE, SIDE, 3, pixels, 4 * PIX});
+    write_idx(dir, "t10k-labels-idx1-ubyte", 0, (Idx){2049, 100000000, 0, 0, 1, labels, 4});
+    expect_error(dir, "oversized raw", "t10k-labels-idx1-ubyte: truncated at byte 12: expected 100000000 labels",
+                 "the file holds 4");
+    tfs_unlimit_data();
+
     /* A corrupt gzip stream. */
     write_valid(dir, 6, 4);
     snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte.gz", dir);

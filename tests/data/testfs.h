@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +82,36 @@ static inline int tfs_same_train_labels(const BdSpec *s, const BdDataset *d) {
     int same = n == d->train.n && (n == 0 || !memcmp(labels, d->train.y, (size_t)n * sizeof *labels));
     free(labels);
     return same;
+}
+
+/* Limits the process's private memory (RLIMIT_DATA, the limit a job's
+ * process runs under) to what it holds now plus extra bytes, so that a
+ * loader that allocated what a file's header claims would die (bd_xmalloc
+ * exits) instead of failing with an error; tfs_unlimit_data undoes it. A
+ * no-op under AddressSanitizer, whose shadow memory the limit would count. */
+static inline void tfs_limit_data(size_t extra) {
+#ifndef __SANITIZE_ADDRESS__
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmData: %lld kB", &kb) == 1) break;
+    if (f) fclose(f);
+    if (kb < 0) return;
+    struct rlimit lim;
+    getrlimit(RLIMIT_DATA, &lim);
+    lim.rlim_cur = (rlim_t)kb * 1024 + extra;
+    setrlimit(RLIMIT_DATA, &lim);
+#else
+    (void)extra;
+#endif
+}
+
+static inline void tfs_unlimit_data(void) {
+    struct rlimit lim;
+    getrlimit(RLIMIT_DATA, &lim);
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_DATA, &lim);
 }
 
 #endif

@@ -355,8 +355,10 @@ static void test_states(void) {
     exec(db, "INSERT INTO cells(key, kind, cell_seed) VALUES ('pretrain x', 'pretrain', '00')");
     CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 6);
 
-    /* running -> failed -> running (retry): error cleared, attempts counted,
-     * the failed attempt's metrics gone. */
+    /* running -> failed -> running (retry): error cleared, the count of
+     * attempts started again (a retry is a new start, and the limit of
+     * attempts of a lost job counts from it), the failed attempt's metrics
+     * gone. */
     CHECK(bd_db_mark_running(db, 2, 1, "node1", &err) == 0);
     CHECK(bd_db_add_metrics(db, 2, "train", 1, "", names, e1, 4, &err) == 0);
     CHECK(bd_db_mark_failed(db, 2, 3.25, "rank 1: out of memory\nat epoch 1", &err) == 0);
@@ -365,7 +367,7 @@ static void test_states(void) {
     CHECK(bd_db_mark_running(db, 2, 2, "node2", &err) == 0);
     CHECK_STR(q_text(db, "SELECT status || ' ' || attempts || ' ' || (error IS NULL) || ' ' || host FROM cells WHERE "
                          "id = 2"),
-              "running 2 1 node2");
+              "running 1 1 node2");
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 2") == 0);
     /* pending -> failed (a cell that cannot start) */
     CHECK(bd_db_mark_failed(db, 3, 0, "", &err) == 0);
@@ -385,6 +387,12 @@ static void test_states(void) {
               "pending 1 1");
     CHECK(bd_db_mark_running(db, 4, 0, "node0", &err) == 0);
     CHECK(bd_db_requeue_running(db, 0, &n, &err) == 0 && n == 1);
+    /* A stopped attempt (a time limit, a signal) is continued, not lost: it
+     * gives its attempt back; a lost one (requeued above) keeps it. */
+    CHECK(bd_db_mark_running(db, 4, 0, "node0", &err) == 0);
+    CHECK(q_int(db, "SELECT attempts FROM cells WHERE id = 4") == 3);
+    CHECK_MSG(bd_db_mark_stopped(db, 4, &err) == 0, "%s", err.msg);
+    CHECK_STR(q_text(db, "SELECT status || ' ' || attempts FROM cells WHERE id = 4"), "pending 2");
 
     /* The sweep's cells carry their state. */
     BdDbCell *cells;

@@ -66,7 +66,8 @@ static int save_cell_checkpoint(const char *path, const BdGraph *g, const BdSpec
     const double value = 0.5;
     h.sink.metrics(h.sink.ud, phase, epochs, "", &name, &value, 1);
     BdCkptOwner owner = {"0123456789abcdef0123456789abcdef", "a test's job", 1, "reference fp32"};
-    int rc = bd_cell_ckpt_save(path, key, &owner, g, NULL, &h, phase, epochs, err);
+    BdTrainPoint end = {.epoch = epochs};
+    int rc = bd_cell_ckpt_save(path, key, &owner, g, NULL, &h, phase, &end, err);
     bd_history_free(&h);
     return rc;
 }

@@ -41,10 +41,14 @@ grep -q "magic" "$WORK/status" || fail "status shows no error text"
 # Without --retry-failed nothing runs; with it the failed cell runs again.
 set +e
 mpi 2 run "$WORK/fail.yaml" --db "$db" 2> "$WORK/log2"; rc2=$?
+started=$(q "$db" "select started_at from cells where status = 'failed'")
 mpi 2 run "$WORK/fail.yaml" --db "$db" --retry-failed 2> "$WORK/log3"; rc3=$?
 set -e
 expect_eq "$rc2" "1" "exit status while a cell stays failed"
-expect_eq "$(q "$db" "select attempts from cells where status = 'failed'")" "2" "--retry-failed re-ran the failed cell once"
+[ "$(q "$db" "select started_at from cells where status = 'failed'")" != "$started" ] ||
+  fail "--retry-failed did not run the failed cell again"
+expect_eq "$(q "$db" "select attempts from cells where status = 'failed'")" "1" \
+  "--retry-failed started the failed cell's count of attempts again"
 expect_eq "$rc3" "1" "still failing after the retry"
 expect_eq "$(q "$db" "select attempts from cells where status = 'done'")" "1" "the done cell was never re-run"
 

@@ -37,3 +37,19 @@ expect_eq() { # expect_eq GOT WANT WHAT
 expect_true() { # expect_true SQL-BOOLEAN-RESULT WHAT
   [ "$1" = "1" ] || fail "$2"
 }
+
+job_pid() { # job_pid MPIRUN_PID JOB_ID: the pid of the process running that job under that mpirun, or nothing
+  local rank
+  for rank in $(pgrep -P "$1"); do
+    pgrep -P "$rank" -f -- "job-process --job $2 " || true
+  done
+}
+
+wait_for() { # wait_for SECONDS DB SQL: until the query gives 1 (fails after SECONDS)
+  local _
+  for _ in $(seq 1 $(($1 * 10))); do
+    [ "$(q "$2" "$3" 2>/dev/null || echo 0)" = "1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}

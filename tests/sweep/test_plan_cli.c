@@ -65,7 +65,8 @@ static void test_cost(void) {
     CHECK_CONTAINS(out, " core-hours at 10 GFLOP/s per core\n6 cells, 6 models to train\n");
     /* What the checks were made against. */
     CHECK_CONTAINS(out, "\n# dataset fashion-mnist: trigger fit, classes, regularizer layers and poisoning pools "
-                        "checked against the data\n# compute: ");
+                        "checked against the data\n# limits per attempt of a job: no wall-time or memory limit, 3 "
+                        "attempts\n# compute: ");
     free(out), free(err);
     CHECK(run(&out, &err, "plan", s, "--gflops-per-core", "fast") == 2);
     CHECK_CONTAINS(err, "--gflops-per-core needs a positive number");
@@ -157,6 +158,27 @@ static void test_invalid(void) {
     free(out), free(err);
 }
 
+/* The limits plan would apply: the sweep's, each override's, and on each
+ * cell an override names, its own. */
+static void test_limits(void) {
+    char path[4096], *out, *err;
+    snprintf(path, sizeof path, "%s/limits.yaml", dir);
+    test_write(path, "name: limits\ngrid:\n  dataset: [{name: synthetic, size: 8, train: 100, test: 10}]\n"
+                     "  arch: [cnn-small]\n  trigger: [square, blend]\n  poison_rate: [0.1]\n"
+                     "limits:\n  wall: 2h\n  memory: 4GiB\n  overrides:\n"
+                     "    - {cells: {trigger: blend}, wall: 8h, attempts: 5}\n");
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
+    CHECK_STR(err, "");
+    CHECK_CONTAINS(out, "\n# limits per attempt of a job: wall 2h, memory 4 GiB, 3 attempts; limits.overrides[0] "
+                        "(line 11): wall 8h, 5 attempts\n# compute: ");
+    /* The square cell has the sweep's limits (nothing said), the blend one its own. */
+    CHECK_CONTAINS(out, "trigger=square poison_rate=0.1\t# ");
+    const char *square = strstr(out, "trigger=square"), *blend = strstr(out, "trigger=blend");
+    CHECK(square && blend && blend > square && !memmem(square, (size_t)(blend - square), "limits:", 7));
+    CHECK(blend && strstr(blend, "; limits: wall 8h, memory 4 GiB, 5 attempts\n"));
+    free(out), free(err);
+}
+
 /* A large grid is planned cell by cell: no memory per cell (the cells
  * were kept, with their costs, at about 600 bytes each: 10^7 cells took
  * 5.4 GB and 261 s). 200,000 cells here, in a few MB. All-to-all poisons
@@ -205,6 +227,7 @@ int main(int argc, char **argv) {
     test_cost();
     test_usage();
     test_invalid();
+    test_limits();
     test_large();
     test_rmtree(dir);
     free(dir);

@@ -224,6 +224,110 @@ static void test_exclude(void) {
     bd_sweep_free(&sw);
 }
 
+/* ---- limits ------------------------------------------------------------------------- */
+
+/* The limits of the first cell with these trigger and seed values. */
+static BdLimits limits_of(const BdSweep *sw, const char *trigger, const char *seed) {
+    for (int i = 0; i < sw->n_cells; i++)
+        if (!strcmp(sw->cells[i].values[BD_AXIS_TRIGGER], trigger) && !strcmp(sw->cells[i].values[BD_AXIS_SEED], seed))
+            return sw->limits.profiles[sw->cells[i].limits];
+    CHECK_MSG(0, "no cell with trigger %s and seed %s", trigger, seed);
+    return (BdLimits){0};
+}
+
+#define LIMITS_ERROR(yaml, expected) expect_error(__LINE__, EX_GRID yaml, 0, expected)
+
+static void test_limits(void) {
+    /* None given: no wall-time or memory limit, 3 attempts. */
+    BdSweep sw = LOAD_OK(EX_GRID);
+    CHECK(sw.limits.all.wall == 0 && sw.limits.all.memory == 0 && sw.limits.all.attempts == 3);
+    CHECK(sw.n_cells > 0 && sw.limits.n_profiles == 1);
+    bd_sweep_free(&sw);
+
+    /* The sweep's, then each override that names a cell, in file order, for
+     * the limits it gives (none lifts one). Keys do not change. */
+    sw = LOAD_OK(EX_GRID "limits:\n"
+                         "  wall: 2h\n"
+                         "  memory: 4GiB\n"
+                         "  attempts: 5\n"
+                         "  overrides:\n"
+                         "    - cells: {trigger: {name: square, size: 4}}\n"
+                         "      wall: 1:30:00\n"
+                         "    - {cells: {seed: 2, trigger: square}, memory: none, attempts: 1}\n");
+    CHECK(sw.limits.all.wall == 7200 && sw.limits.all.memory == (int64_t)4 << 30 && sw.limits.all.attempts == 5);
+    BdLimits l = limits_of(&sw, "blend", "1");
+    CHECK(l.wall == 7200 && l.memory == (int64_t)4 << 30 && l.attempts == 5);
+    l = limits_of(&sw, "square(size=4)", "1");
+    CHECK(l.wall == 5400 && l.memory == (int64_t)4 << 30 && l.attempts == 5);
+    l = limits_of(&sw, "square(location=top-left,size=4)", "2");
+    CHECK(l.wall == 5400 && l.memory == 0 && l.attempts == 1);
+    l = limits_of(&sw, "square", "2");
+    CHECK(l.wall == 7200 && l.memory == 0 && l.attempts == 1);
+    CHECK(sw.limits.n_profiles == 4);
+    CHECK(sw.n_warnings == 0);
+    BdSweep plain = LOAD_OK(EX_GRID);
+    CHECK(plain.n_cells == sw.n_cells);
+    for (int i = 0; i < sw.n_cells && i < plain.n_cells; i++) CHECK_STR(sw.cells[i].key, plain.cells[i].key);
+    bd_sweep_free(&plain);
+    bd_sweep_free(&sw);
+    sw = LOAD_OK(EX_GRID "limits: {wall: 90m, memory: 300MiB}\n");
+    CHECK(sw.limits.all.wall == 5400 && sw.limits.all.memory == (int64_t)300 << 20);
+    bd_sweep_free(&sw);
+
+    /* An override that names no cell of the grid is a warning with its line. */
+    char path[4096];
+    BdError err = {{0}};
+    CHECK(load(EX_GRID "limits:\n  overrides:\n    - {cells: {seed: 7}, wall: 1h}\n", 0, &sw, &err, path,
+               sizeof path) == 0);
+    CHECK(sw.n_warnings == 1);
+    if (sw.n_warnings == 1) {
+        char want[4200];
+        snprintf(want, sizeof want, "%s:10:7: limits.overrides[0]: matches no cell: no seed of the sweep matches its seed",
+                 path);
+        CHECK_STR(sw.warnings[0], want);
+    }
+    bd_sweep_free(&sw);
+
+    /* Every error is located at its node. */
+    LIMITS_ERROR("limits: 5\n", ":8:9: limits: expected a mapping (wall, memory, attempts, overrides), got a value");
+    LIMITS_ERROR("limits:\n  time: 2h\n", ":9:3: limits: unknown key 'time' (expected wall, memory, attempts, overrides)");
+    LIMITS_ERROR("limits:\n  wall: 2 hours\n",
+                 ":9:9: limits.wall: '2 hours' is not a duration: expected one such as 90m, 2h, 1h30m, 1:30:00 or 5400 "
+                 "(seconds), or none");
+    LIMITS_ERROR("limits:\n  wall: 0\n", ":9:9: limits.wall: 0: expected at least one second (or none for no limit)");
+    LIMITS_ERROR("limits:\n  wall: [1h]\n", ":9:9: limits.wall: expected a duration such as 90m, 2h, 1:30:00 or 5400 "
+                                            "(seconds), or none; got a list");
+    LIMITS_ERROR("limits:\n  memory: 4GB\n",
+                 ":9:11: limits.memory: '4GB' is ambiguous: write the size in binary units, such as 4GiB (or 4G, as "
+                 "Slurm's --mem counts)");
+    LIMITS_ERROR("limits:\n  memory: lots\n", ":9:11: limits.memory: 'lots' is not a size: expected one such as 300MiB, "
+                                              "4GiB, 4G or 1048576 (bytes), or none");
+    LIMITS_ERROR("limits:\n  memory: 512KiB\n", ":9:11: limits.memory: 512KiB: expected at least 1MiB");
+    LIMITS_ERROR("limits:\n  attempts: 0\n",
+                 ":9:13: limits.attempts: expected an integer in [1, 1000] (attempts in all, the first included), got '0'");
+    LIMITS_ERROR("limits:\n  attempts: 2.5\n", ":9:13: limits.attempts: expected an integer in [1, 1000]");
+    LIMITS_ERROR("limits:\n  overrides: {seed: 1}\n",
+                 ":9:14: limits.overrides: expected a list of {cells: {...}, wall: ..., ...}, got a mapping");
+    LIMITS_ERROR("limits:\n  overrides:\n    - 5\n",
+                 ":10:7: limits.overrides[0]: expected a mapping with cells: {axis: value, ...} and the limits, got a value");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {wall: 1h}\n",
+                 ":10:7: limits.overrides[0]: missing 'cells': the cells the entry applies to, as an exclude entry names "
+                 "them ({arch: resnet50})");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {seed: 1}}\n",
+                 ":10:7: limits.overrides[0]: gives no limit: expected wall, memory or attempts beside cells");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {seed: 1}, wal: 1h}\n",
+                 ":10:26: limits.overrides[0]: unknown key 'wal' (expected wall, memory, attempts, cells)");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {colour: red}, wall: 1h}\n",
+                 ":10:16: limits.overrides[0].cells: unknown axis 'colour' (expected one of: ");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {}, wall: 1h}\n",
+                 ":10:15: limits.overrides[0].cells: empty entry: expected at least one axis: value (an empty entry "
+                 "would name every cell: give the limit above instead)");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {trigger: {name: squares}}, wall: 1h}\n",
+                 ":10:32: limits.overrides[0].cells.trigger: unknown trigger 'squares'");
+    LIMITS_ERROR("limits:\n  overrides:\n    - {cells: {seed: 1}, memory: 1.5T, wall: soon}\n",
+                 ":10:46: limits.overrides[0].wall: 'soon' is not a duration");
+}
+
 /* ---- validation errors ---------------------------------------------------------- */
 
 static void test_errors(void) {
@@ -252,7 +356,7 @@ static void test_errors(void) {
     /* Top level. */
     EXPECT_ERROR(HEAD "gird: {}\n",
                  ":2:1: unknown top-level key 'gird' (expected one of: name, description, grid, exclude, keep, "
-                 "train, retrain, init)");
+                 "limits, train, retrain, init)");
     EXPECT_ERROR(HEAD BASE_GRID "keep: [models, logs]\n", ":5:16: keep: expected a list of: models; got 'logs'");
     EXPECT_ERROR(HEAD BASE_GRID "keep: {models: 1}\n", ":5:7: keep: expected a list of: models; got a mapping");
     EXPECT_ERROR(HEAD "seed: 3\n", ":2:1: unknown top-level key 'seed': the axis seed goes under grid:");
@@ -669,6 +773,7 @@ int main(int argc, char **argv) {
     test_smoke();
     test_order();
     test_exclude();
+    test_limits();
     test_errors();
     test_cell_checks();
     test_pools();

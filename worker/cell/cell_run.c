@@ -29,8 +29,16 @@ void bd_worker_init(BdWorker *w, int threads) {
     bd_set_threads(w->threads);
 }
 
+/* Empties the cache. */
+static void forget_data(BdWorker *w) {
+    if (w->image.map) bd_data_image_unmap(&w->image);
+    else if (w->data_key[0]) bd_dataset_free(&w->data);
+    memset(&w->data, 0, sizeof w->data);
+    w->data_key[0] = '\0';
+}
+
 void bd_worker_free(BdWorker *w) {
-    if (w->data_key[0]) bd_dataset_free(&w->data);
+    forget_data(w);
     memset(w, 0, sizeof *w);
 }
 
@@ -39,14 +47,46 @@ static int worker_dataset(BdWorker *w, const BdSpec *spec, const BdDataset **out
     char key[sizeof w->data_key];
     if (bd_spec_format_full(spec, key, sizeof key, err) < 0) return -1;
     if (strcmp(key, w->data_key)) {
-        if (w->data_key[0]) bd_dataset_free(&w->data);
-        w->data_key[0] = '\0';
+        forget_data(w);
         if (bd_dataset_load(spec, &w->data, err) < 0) return -1;
         w->data_digest = bd_dataset_digest(&w->data);
         snprintf(w->data_key, sizeof w->data_key, "%s", key);
     }
     *out = &w->data;
     return 0;
+}
+
+/* Maps the image into the cache: 1 when it holds the dataset `key`. */
+static int map_image(BdWorker *w, const char *key, int fd, BdError *err) {
+    BdDataImage img;
+    int rc = bd_data_image_map(fd, key, &img, err);
+    if (rc != 1) return rc;
+    forget_data(w);
+    w->image = img;
+    w->data = img.data;
+    w->data_digest = bd_dataset_digest(&w->data);
+    snprintf(w->data_key, sizeof w->data_key, "%s", key);
+    return 1;
+}
+
+int bd_worker_load_data(BdWorker *w, const char *key, int image_fd, int share_fd, BdError *err) {
+    BdJob job;
+    char spec_key[sizeof w->data_key];
+    const BdDataset *d;
+    if (bd_job_parse(bd_axes(), key, &job, err) < 0 ||
+        bd_spec_format_full(&job.cell.v[BD_AXIS_DATASET], spec_key, sizeof spec_key, err) < 0)
+        return -1;
+    if (image_fd >= 0) {
+        int rc = map_image(w, spec_key, image_fd, err);
+        if (rc == 1) return 0;
+        if (rc < 0) bd_warn("%s: loading the dataset from its files", err->msg);
+    }
+    if (worker_dataset(w, &job.cell.v[BD_AXIS_DATASET], &d, err) < 0) return -1;
+    /* From now on the job reads the shared copy, as every later job will:
+     * its own is freed, so that each job's memory holds the same things. */
+    if (bd_data_image_write(share_fd, spec_key, d, err) < 0 || map_image(w, spec_key, share_fd, err) != 1)
+        return bd_error_prefix(err, "sharing the dataset: ");
+    return 1;
 }
 
 static int make_dirs(const char *dir, BdError *err) {
@@ -112,14 +152,18 @@ static BdCkptOwner owner_of(const Job *j, const BdWorker *w, const char *identit
     return (BdCkptOwner){j->order->db_id, identity, w->data_digest, ENGINE_FORMAT};
 }
 
-/* After every epoch: the resume checkpoint, so a killed job continues from
- * its last complete epoch. */
-static int save_resume(void *ud, const char *phase, int epoch, BdError *err) {
+/* After every epoch, and where an interrupt stops the job mid-epoch: the
+ * resume checkpoint, so that a killed job continues from its last complete
+ * epoch and a stopped one from the step it stopped at. */
+static int save_resume(void *ud, const char *phase, const BdTrainPoint *at, BdError *err) {
     Job *j = ud;
     if (!j->resume_path[0]) return 0;
-    return bd_cell_ckpt_save(j->resume_path, j->arch_key, &j->owner, j->g, &j->trainer.opt, &j->history, phase, epoch,
+    return bd_cell_ckpt_save(j->resume_path, j->arch_key, &j->owner, j->g, &j->trainer.opt, &j->history, phase, at,
                              err);
 }
+
+/* A finished phase, as a checkpoint marks it. */
+static BdTrainPoint phase_end(const BdPhasePlan *p) { return (BdTrainPoint){.epoch = p->cfg.epochs}; }
 
 /* Dataset, plan, data, model, regularizer and trainer of a parsed job. */
 static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
@@ -153,20 +197,29 @@ static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
     BdBatcher batcher;
     bd_batcher_init(&batcher, d, first->augment);
     bd_trainer_init(&j->trainer, j->g, j->reg, &batcher, data_seed, reg_seed, &j->history.sink, first);
-    j->trainer.after_epoch = save_resume;
-    j->trainer.after_epoch_ud = j;
+    j->trainer.checkpoint = save_resume;
+    j->trainer.checkpoint_ud = j;
     j->trainer_ready = 1;
     return 0;
 }
 
-/* Trains a phase from start_epoch, or evaluates once when it has no epochs. */
-static int run_phase(Job *j, const BdPhasePlan *p, const BdSplit *data, int start_epoch, BdError *err) {
+/* Trains a phase from a point (NULL: its beginning), or evaluates once when
+ * it has no epochs. */
+static int run_phase(Job *j, const BdPhasePlan *p, const BdSplit *data, const BdTrainPoint *from, BdError *err) {
     const char *phase = bd_phase_name(p->phase);
     if (p->cfg.epochs == 0) {
         bd_evaluate_and_report(&j->trainer, phase, 0, &j->data.ev, NULL, NULL, 0);
         return 0;
     }
-    return bd_train_phase(&j->trainer, phase, &p->cfg, data, start_epoch, &j->data.ev, err);
+    return bd_train_phase(&j->trainer, phase, &p->cfg, data, from, &j->data.ev, err);
+}
+
+/* Asked once the job is ready, before it trains: a stop requested while
+ * the data loaded stops it here (nothing to save yet). */
+static int stop_before_training(const BdSink *sink, BdError *err) {
+    if (!sink || !sink->interrupt || !sink->interrupt(sink->ud)) return 0;
+    bd_fail(err, "interrupted before its first training step");
+    return BD_INTERRUPTED;
 }
 
 static void train_head_only(Job *j) {
@@ -182,7 +235,8 @@ static int keep_model(Job *j, BdCellOutcome *out, const BdPhasePlan *p, BdError 
     const char *phase = bd_phase_name(p->phase);
     if (make_dirs(j->order->models_dir, err) < 0 ||
         bd_checkpoint_path(j->order->models_dir, phase, j->identity, path, sizeof path, err) < 0 ||
-        bd_cell_ckpt_save(path, j->arch_key, &j->owner, j->g, NULL, &j->history, phase, p->cfg.epochs, err) < 0)
+        bd_cell_ckpt_save(path, j->arch_key, &j->owner, j->g, NULL, &j->history, phase, &(BdTrainPoint){.epoch = p->cfg.epochs},
+                          err) < 0)
         return -1;
     const BdDataShape *s = &j->data.shape;
     bd_artifact_put_model(&out->artifacts, phase, path, s->c, s->h, s->w, s->classes, p->cfg.epochs);
@@ -199,18 +253,21 @@ static void start_over(Job *j) {
     bd_trainer_reset_optimizer(&j->trainer, &j->plan.phases[0].cfg);
 }
 
-/* Whether a checkpoint's place (its phase, epochs done) is one this job can
- * be at, and its history holds exactly the evaluations that place implies:
- * every earlier phase complete, epochs 1..done of its own. A checkpoint
- * that claims more than its history shows would end the job early. */
-static int check_place(const Job *j, const char *phase, int done, BdError *err) {
+/* Whether a checkpoint's place (its phase, the point within it) is one this
+ * job can be at, and its history holds exactly the evaluations that place
+ * implies: every earlier phase complete, epochs 1..done of its own. A
+ * checkpoint that claims more than its history shows would end the job
+ * early. */
+static int check_place(const Job *j, const char *phase, const BdTrainPoint *at, BdError *err) {
+    int done = at->epoch;
     int k = -1;
     for (int i = 0; i < j->plan.n_phases; i++)
         if (!strcmp(bd_phase_name(j->plan.phases[i].phase), phase)) k = i;
     if (k < 0) return bd_fail(err, "it was taken in phase '%s', which this job does not have", phase);
     int epochs = j->plan.phases[k].cfg.epochs;
-    if (done < (epochs > 0) || done > epochs)
-        return bd_fail(err, "it claims %d epochs of %s done, but the phase has %d", done, phase, epochs);
+    if (done < 0 || done > epochs || (at->step > 0 && done >= epochs))
+        return bd_fail(err, "it claims %d epochs (and %d steps) of %s done, but the phase has %d", done, at->step, phase,
+                       epochs);
     BdBuf b;
     bd_buf_init(&b);
     bd_buf_from(&b, j->history.calls.data, j->history.calls.len);
@@ -242,41 +299,41 @@ static int check_place(const Job *j, const char *phase, int done, BdError *err) 
 typedef enum { START_FRESH, START_RESUMED, START_MAIN_DONE } StartKind;
 typedef struct Start {
     StartKind kind;
-    BdPhase phase; /* START_RESUMED: the phase of the checkpoint ... */
-    int epoch;     /* ... and its epochs done */
+    BdPhase phase;   /* START_RESUMED: the phase of the checkpoint ... */
+    BdTrainPoint at; /* ... and the point within it */
 } Start;
 
 /* Loads a checkpoint of this job and checks its place; err names the file. */
 static int load_checked(Job *j, const char *path, const BdCkptOwner *owner, BdSgd *opt, char *phase, size_t cap,
-                        int *epochs, BdError *err) {
-    if (bd_cell_ckpt_load(path, j->arch_key, owner, j->g, opt, &j->history, phase, cap, epochs, err) < 0) return -1;
-    if (check_place(j, phase, *epochs, err) < 0) return bd_error_prefix(err, "%s: ", path);
+                        BdTrainPoint *at, BdError *err) {
+    if (bd_cell_ckpt_load(path, j->arch_key, owner, j->g, opt, &j->history, phase, cap, at, err) < 0) return -1;
+    if (check_place(j, phase, at, err) < 0) return bd_error_prefix(err, "%s: ", path);
     return 0;
 }
 
 static Start find_start(Job *j, const char *main_path, const BdCkptOwner *main_owner, const char *key) {
-    Start s = {START_FRESH, j->plan.phases[0].phase, 0};
+    Start s = {START_FRESH, j->plan.phases[0].phase, {0}};
     BdError err = {{0}};
     char phase[32];
     if (j->resume_path[0] && file_exists(j->resume_path)) {
-        if (load_checked(j, j->resume_path, &j->owner, &j->trainer.opt, phase, sizeof phase, &s.epoch, &err) == 0) {
+        if (load_checked(j, j->resume_path, &j->owner, &j->trainer.opt, phase, sizeof phase, &s.at, &err) == 0) {
             s.kind = START_RESUMED;
             s.phase = (BdPhase)bd_phase_index(phase);
-            bd_debug("resuming %s at %s epoch %d", key, phase, s.epoch);
+            bd_debug("resuming %s at %s epoch %d step %d", key, phase, s.at.epoch, s.at.step);
             return s;
         }
         bd_warn("%s; running the job from the start", err.msg);
         start_over(j);
-        s.epoch = 0;
+        s.at = (BdTrainPoint){0};
     }
     const BdPhasePlan *m = &j->plan.phases[0];
-    int epochs;
+    BdTrainPoint end;
     if (main_path[0] && file_exists(main_path)) {
         err.msg[0] = '\0';
-        int rc = load_checked(j, main_path, main_owner, NULL, phase, sizeof phase, &epochs, &err);
-        if (rc == 0 && (strcmp(phase, bd_phase_name(m->phase)) || epochs != m->cfg.epochs))
-            rc = bd_fail(&err, "%s: it holds %d epochs of %s, not the %d of the main phase", main_path, epochs, phase,
-                         m->cfg.epochs);
+        int rc = load_checked(j, main_path, main_owner, NULL, phase, sizeof phase, &end, &err);
+        if (rc == 0 && (strcmp(phase, bd_phase_name(m->phase)) || end.epoch != m->cfg.epochs || end.step))
+            rc = bd_fail(&err, "%s: it holds %d epochs of %s, not the %d of the main phase", main_path, end.epoch,
+                         phase, m->cfg.epochs);
         if (rc == 0) {
             s.kind = START_MAIN_DONE;
             return s;
@@ -290,14 +347,14 @@ static Start find_start(Job *j, const char *main_path, const BdCkptOwner *main_o
 /* Loads the pre-training job's model into the graph (weights only). */
 static int load_pretrained(Job *j, const BdWorker *w, BdError *err) {
     char pkey[BD_KEY_MAX], ppath[BD_CKPT_PATH_MAX], phase[32];
-    int epochs;
+    BdTrainPoint end;
     if (bd_pretrain_key(&j->job.cell, pkey, sizeof pkey, err) < 0) return -1;
     if (!has(j->order->ckpt_dir)) return bd_fail(err, "init: pretrained needs a checkpoint folder");
     if (bd_checkpoint_path(j->order->ckpt_dir, "pretrain", pkey, ppath, sizeof ppath, err) < 0) return -1;
     BdHistory scratch; /* the pre-training job's numbers are its own, not this cell's */
     bd_history_init(&scratch, NULL);
     BdCkptOwner owner = owner_of(j, w, pkey);
-    int rc = bd_cell_ckpt_load(ppath, j->arch_key, &owner, j->g, NULL, &scratch, phase, sizeof phase, &epochs, err);
+    int rc = bd_cell_ckpt_load(ppath, j->arch_key, &owner, j->g, NULL, &scratch, phase, sizeof phase, &end, err);
     bd_history_free(&scratch);
     if (rc < 0) return bd_error_prefix(err, "loading the pre-trained model: ");
     return 0;
@@ -312,12 +369,14 @@ static int run_pretrain(BdWorker *w, Job *j, const char *key, BdCellOutcome *out
         return -1;
     Start s = find_start(j, "", NULL, key);
     const BdPhasePlan *p = &j->plan.phases[0];
-    int rc = run_phase(j, p, &j->data.train, s.epoch, err);
+    int rc = stop_before_training(j->history.next, err);
+    if (rc == 0) rc = run_phase(j, p, &j->data.train, &s.at, err);
     if (rc != 0) return rc;
     char model[BD_CKPT_PATH_MAX];
+    BdTrainPoint end = phase_end(p);
     if (bd_checkpoint_path(dir, "pretrain", key, model, sizeof model, err) < 0 ||
-        bd_cell_ckpt_save(model, j->arch_key, &j->owner, j->g, NULL, &j->history, bd_phase_name(p->phase),
-                          p->cfg.epochs, err) < 0 ||
+        bd_cell_ckpt_save(model, j->arch_key, &j->owner, j->g, NULL, &j->history, bd_phase_name(p->phase), &end,
+                          err) < 0 ||
         keep_model(j, out, p, err) < 0)
         return -1;
     unlink(j->resume_path);
@@ -352,14 +411,17 @@ static int run_cell(BdWorker *w, Job *j, const char *key, BdCellOutcome *out, Bd
         return -1;
 
     Start s = find_start(j, main_path, &main_owner, key);
+    int rc = stop_before_training(j->history.next, err);
+    if (rc != 0) return rc;
     int main_done = s.kind == START_MAIN_DONE || (s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN);
     if (!main_done) {
         if (s.kind == START_FRESH && pretrained && load_pretrained(j, w, err) < 0) return -1;
         if (pretrained && !strcmp(bd_spec_str(init, "trainable"), "head")) train_head_only(j);
-        int rc = run_phase(j, main_phase, &j->data.train, s.kind == START_RESUMED ? s.epoch : 0, err);
+        rc = run_phase(j, main_phase, &j->data.train, &s.at, err);
         if (rc != 0) return rc;
+        BdTrainPoint end = phase_end(main_phase);
         if (main_path[0] && bd_cell_ckpt_save(main_path, j->arch_key, &main_owner, j->g, NULL, &j->history,
-                                              bd_phase_name(main_phase->phase), main_phase->cfg.epochs, err) < 0)
+                                              bd_phase_name(main_phase->phase), &end, err) < 0)
             return -1;
     }
     /* The model after the main phase, unless an earlier attempt kept it
@@ -378,9 +440,10 @@ static int run_cell(BdWorker *w, Job *j, const char *key, BdCellOutcome *out, Bd
 
     /* Persistence: fine-tune on the clean held-out set, evaluating after each epoch. */
     if (retraining) {
-        int from = s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN ? s.epoch : 0;
+        int resumed = s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN;
+        const BdTrainPoint *from = resumed ? &s.at : NULL;
         if (bd_stream_seed(c, BD_STREAM_RETRAIN, &j->trainer.data_seed, err) < 0) return -1;
-        if (from == 0) bd_trainer_reset_optimizer(&j->trainer, &retraining->cfg); /* else resumed with its state */
+        if (!resumed) bd_trainer_reset_optimizer(&j->trainer, &retraining->cfg); /* else resumed with its state */
         if (!strcmp(bd_spec_str(retrain, "trainable"), "head")) train_head_only(j);
         /* The retraining set is clean: plain cross-entropy, no regularizer term. */
         BdSpec none;
@@ -388,7 +451,7 @@ static int run_cell(BdWorker *w, Job *j, const char *key, BdCellOutcome *out, Bd
         BdReg *plain;
         if (bd_reg_make(&none, j->g, &plain, err) < 0) return -1;
         j->trainer.reg = plain;
-        int rc = run_phase(j, retraining, &j->data.held, from, err);
+        rc = run_phase(j, retraining, &j->data.held, from, err);
         j->trainer.reg = j->reg;
         bd_reg_free(plain);
         if (rc != 0) return rc;

@@ -5,24 +5,35 @@
 #ifndef BD_CELL_RUN_H
 #define BD_CELL_RUN_H
 
+#include "data_image.h"
 #include "dataset.h"
 #include "error.h"
 #include "sink.h"
 #include "trainer.h" /* BD_INTERRUPTED */
 #include "wire.h"
 
-/* What a worker keeps between cells: the last dataset it loaded (cells of a
- * sweep mostly share one, and decoding it again for every cell would cost more
- * than a small cell's training). */
+/* What a process that runs cells keeps between them: the last dataset it
+ * loaded (cells of a sweep mostly share one, and decoding it again for every
+ * cell would cost more than a small cell's training), decoded in its own
+ * memory or mapped from the image another job's process shared
+ * (data_image.h). */
 typedef struct BdWorker {
     char data_key[4096]; /* canonical text of the cached dataset spec; "" when none */
     BdDataset data;
     uint64_t data_digest; /* bd_dataset_digest of data */
+    BdDataImage image; /* data is a view of image when image.map is set */
     int threads;
 } BdWorker;
 
 void bd_worker_init(BdWorker *w, int threads);
 void bd_worker_free(BdWorker *w);
+
+/* The dataset of the job `key` into the worker's cache, for a job's process
+ * (worker/proc/): mapped from the image in image_fd when it holds that
+ * dataset (returns 0), else loaded from its files, written into the empty
+ * memory file share_fd for the jobs after this one, and mapped from there
+ * (returns 1). -1: err says why (a dataset that cannot be loaded). */
+int bd_worker_load_data(BdWorker *w, const char *key, int image_fd, int share_fd, BdError *err);
 
 typedef struct BdCellOutcome {
     long params;
@@ -40,8 +51,9 @@ void bd_cell_outcome_free(BdCellOutcome *o);
  * keys of the attacks it is measured against (the grid cells it is the model
  * of), the folder for its checkpoints and the database they are bound to,
  * and the folder for kept models. Returns 0 done, -1 failed (err says why),
- * or BD_INTERRUPTED (trainer.h) when the sink's interrupt stopped it at an
- * epoch boundary, to be resumed later. */
+ * or BD_INTERRUPTED (trainer.h) when the sink's interrupt stopped it —
+ * before a training step, its checkpoint written there, or before it
+ * trained at all — to be resumed later. */
 int bd_cell_run(BdWorker *w, const BdJobOrder *order, const BdSink *sink, BdCellOutcome *out, BdError *err);
 
 #endif

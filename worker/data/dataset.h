@@ -10,7 +10,12 @@
  *
  * Loaders never fetch anything. A missing file, a wrong magic number, a
  * truncated record or an undecodable image is an error naming the file, the
- * offset (or the image) and what was expected. */
+ * offset (or the image) and what was expected. No size a file's header
+ * claims is allocated before the file shows it holds that much (IDX reads
+ * into buffers that grow with the data, CIFAR-10 sizes its splits from the
+ * files' sizes, an image whose header claims more pixels than a photograph
+ * is refused before it is decoded, the flowers cache is checked against its
+ * file's size): a lying header is an error, not an abort. */
 #ifndef BD_DATASET_H
 #define BD_DATASET_H
 

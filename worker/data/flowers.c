@@ -148,6 +148,12 @@ static uint64_t list_key(const ImageList *l, int side) {
     return key;
 }
 
+/* The largest image a header may claim: a photograph of 134 megapixels
+ * (400 MB decoded), more than any camera's, and far less than a forged
+ * header's 2^24 x 2^24 that stb_image would try to allocate. */
+#define MAX_IMAGE_SIDE 16384
+#define MAX_IMAGE_PIXELS (1LL << 27)
+
 /* Decodes and resizes every image into c (planar [n][3][side][side]). */
 static int decode_all(const char *path, const ImageList *l, BdImageCache *c, BdError *err) {
     size_t plane = (size_t)c->side * c->side;
@@ -158,6 +164,15 @@ static int decode_all(const char *path, const ImageList *l, BdImageCache *c, BdE
         char file[8192];
         int w, h, comp;
         snprintf(file, sizeof file, "%s/%s", path, l->files[i].rel);
+        /* The size its header claims, before anything is allocated for it. */
+        if (stbi_info(file, &w, &h, &comp) &&
+            (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || (long long)w * h > MAX_IMAGE_PIXELS)) {
+            free(hwc);
+            return bd_fail(err,
+                           "flowers: %s: its header claims %dx%d pixels: expected at most %d on a side and %lld "
+                           "pixels in all (a photograph)",
+                           file, w, h, MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS);
+        }
         uint8_t *img = stbi_load(file, &w, &h, &comp, CHANNELS);
         if (!img) {
             free(hwc);

@@ -3,7 +3,12 @@
  *   images: u32 magic 2051, u32 count, u32 rows, u32 cols, count*rows*cols bytes
  *   labels: u32 magic 2049, u32 count, count bytes
  * All integers big-endian. zlib's gzread reads a file that is not gzip as it
- * is, so one reader serves both; a folder may hold either form of each file. */
+ * is, so one reader serves both; a folder may hold either form of each file.
+ * The counts in a header are not trusted with memory: the labels and pixels
+ * are read into buffers that grow as the bytes arrive, so a header that
+ * claims more than its file holds is an error naming both numbers, never an
+ * allocation of what it claims (a gzip file's size says nothing of what it
+ * decompresses to). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +90,39 @@ static int idx_magic(IdxFile *r, uint32_t want, const char *kind, BdError *err) 
     return 0;
 }
 
+/* Reads `count` records of `size` bytes into a new buffer (*out) that grows
+ * with what is read, up to twice what the file holds. what names the
+ * records for messages ("labels of 1 byte"), header_bytes where they start. */
+static int idx_read_records(IdxFile *r, uint32_t count, size_t size, const char *what, long long header_bytes,
+                            uint8_t **out, BdError *err) {
+    const size_t want = (size_t)count * size;
+    size_t cap = want < (1u << 20) ? want : (1u << 20), done = 0;
+    uint8_t *buf = bd_xmalloc(cap ? cap : 1);
+    while (done < want) {
+        if (done == cap) {
+            cap = want - cap < cap ? want : 2 * cap;
+            buf = bd_xrealloc(buf, cap);
+        }
+        size_t chunk = cap - done > (1u << 30) ? (1u << 30) : cap - done;
+        int got = gzread(r->f, buf + done, (unsigned)chunk);
+        if (got <= 0) {
+            int code = 0;
+            const char *msg = got < 0 ? gzerror(r->f, &code) : "";
+            bd_fail(err,
+                    "%s: %s: %s at byte %lld%s%s: expected %u %s after the %lld-byte header (%zu bytes), as its "
+                    "header claims; the file holds %zu",
+                    r->dataset, r->path, got < 0 ? "cannot read" : "truncated", header_bytes + (long long)done,
+                    got < 0 ? ": " : "", msg, count, what, header_bytes, want, done);
+            free(buf);
+            return -1;
+        }
+        done += (size_t)got;
+    }
+    r->off += (long long)want;
+    *out = buf;
+    return 0;
+}
+
 /* A file must end where its header says. */
 static int idx_expect_end(IdxFile *r, const char *what, BdError *err) {
     unsigned char extra;
@@ -106,9 +144,8 @@ static int idx_open_labels(IdxFile *lb, const char *dataset, const char *dir, co
 /* The n labels after the header, each a class; *labels malloc'd. */
 static int idx_read_labels(IdxFile *lb, uint32_t n, uint8_t **labels, BdError *err) {
     char what[160];
-    *labels = bd_xmalloc(n ? n : 1);
     snprintf(what, sizeof what, "%u labels of 1 byte after the 8-byte header", n);
-    if (idx_read(lb, *labels, n, what, err) < 0 || idx_expect_end(lb, what, err) < 0) return -1;
+    if (idx_read_records(lb, n, 1, "labels", 8, labels, err) < 0 || idx_expect_end(lb, what, err) < 0) return -1;
     for (uint32_t i = 0; i < n; i++)
         if ((*labels)[i] >= IDX_CLASSES)
             return bd_fail(err, "%s: %s: label %u at byte %u: expected 0..%d", lb->dataset, lb->path, (*labels)[i],
@@ -118,7 +155,7 @@ static int idx_read_labels(IdxFile *lb, uint32_t n, uint8_t **labels, BdError *e
 
 /* Reads one split: prefix "train" or "t10k". */
 static int idx_split(const char *dataset, const char *dir, const char *prefix, BdSplit *out, BdError *err) {
-    char name[64], what[160];
+    char name[64], what[160], kind[64];
     IdxFile im = {0}, lb = {0};
     uint32_t n_images, rows, cols, n_labels;
     uint8_t *labels = NULL;
@@ -150,10 +187,12 @@ static int idx_split(const char *dataset, const char *dir, const char *prefix, B
      * allocation for the pixels. */
     if (idx_read_labels(&lb, n_labels, &labels, err) < 0) goto fail;
 
-    bd_split_alloc(out, (int)n_images, (BdDataShape){1, IDX_SIDE, IDX_SIDE, IDX_CLASSES});
     snprintf(what, sizeof what, "%u images of %dx%d bytes after the 16-byte header", n_images, IDX_SIDE, IDX_SIDE);
-    if (idx_read(&im, out->x, (size_t)n_images * IDX_SIDE * IDX_SIDE, what, err) < 0) goto fail;
+    snprintf(kind, sizeof kind, "images of %dx%d", IDX_SIDE, IDX_SIDE);
+    if (idx_read_records(&im, n_images, (size_t)IDX_SIDE * IDX_SIDE, kind, 16, &out->x, err) < 0) goto fail;
     if (idx_expect_end(&im, what, err) < 0) goto fail;
+    out->n = (int)n_images;
+    out->y = bd_xmalloc((size_t)n_labels * sizeof *out->y);
     for (uint32_t i = 0; i < n_labels; i++) out->y[i] = labels[i];
 
     free(labels);

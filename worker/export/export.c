@@ -50,7 +50,9 @@ int bd_export_load(BdExportModel *m, const char *ckpt_path, const BdSpec *arch, 
      * replay it into a recorder that forwards nowhere. */
     BdHistory scratch;
     bd_history_init(&scratch, NULL);
-    int rc = bd_cell_ckpt_load(ckpt_path, key, NULL, m->g, NULL, &scratch, m->phase, sizeof m->phase, &m->epochs, err);
+    BdTrainPoint at;
+    int rc = bd_cell_ckpt_load(ckpt_path, key, NULL, m->g, NULL, &scratch, m->phase, sizeof m->phase, &at, err);
+    m->epochs = at.epoch;
     bd_history_free(&scratch);
     if (rc < 0) bd_export_free(m);
     return rc;

@@ -11,11 +11,13 @@ typedef struct BdSink {
      * key, common/job.h), common/metrics.h says which. */
     void (*metrics)(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
                     const double *values, int n);
-    /* Liveness for the progress display; called every few seconds at most. May be NULL. */
+    /* Liveness for the progress display: at the first step of each epoch and
+     * every few seconds at most. May be NULL. */
     void (*progress)(void *ud, const char *phase, int epoch, int epochs, int step, int steps);
-    /* Asked after each epoch, once its checkpoint is written: nonzero stops
-     * the cell there ("interrupted after epoch E"), to be resumed later from
-     * the checkpoint. May be NULL. */
+    /* Asked before every training step: nonzero stops the cell there, its
+     * checkpoint written mid-epoch ("interrupted in train epoch E of N at
+     * step S of T"), to be resumed later from the checkpoint. Also asked
+     * once the job's data and model are ready, before training. May be NULL. */
     int (*interrupt)(void *ud);
 } BdSink;
 

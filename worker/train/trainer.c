@@ -137,13 +137,25 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
     free(class_correct);
 }
 
-int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data, int start_epoch,
-                   const BdEvalSet *ev, BdError *err) {
+/* The end of an interrupted phase: its checkpoint at the point, and where it stopped. */
+static int interrupted(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, int steps, const BdTrainPoint *at,
+                       BdError *err) {
+    if (t->checkpoint && t->checkpoint(t->checkpoint_ud, phase, at, err) < 0) return -1;
+    bd_fail(err, "interrupted in %s epoch %d of %d at step %d of %d", phase, at->epoch + 1, cfg->epochs, at->step,
+            steps);
+    return BD_INTERRUPTED;
+}
+
+int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data,
+                   const BdTrainPoint *from, const BdEvalSet *ev, BdError *err) {
     BdGraph *g = t->g;
     const int B = cfg->batch < g->max_batch ? cfg->batch : g->max_batch;
     const int N = data->n;
     if (N <= 0) return bd_fail(err, "%s: the training split is empty", phase);
     const int steps = (N + B - 1) / B;
+    if (from && (from->step < 0 || from->step >= steps || from->epoch < 0 || from->epoch > cfg->epochs))
+        return bd_fail(err, "%s: cannot resume at epoch %d step %d: the phase has %d epochs of %d steps", phase,
+                       from->epoch, from->step, cfg->epochs, steps);
     if (t->order_cap < N) {
         free(t->order);
         t->order = bd_xmalloc((size_t)N * sizeof *t->order);
@@ -152,26 +164,35 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
     char stream[64];
     double last_progress = 0.0;
 
-    for (int epoch = start_epoch; epoch < cfg->epochs; epoch++) {
-        double t0 = bd_monotonic_seconds();
-        BdRng shuffle, augment, reg_rng;
+    for (int epoch = from ? from->epoch : 0; epoch < cfg->epochs; epoch++) {
+        const int resumed = from && epoch == from->epoch && from->step > 0;
+        BdTrainPoint at = {.epoch = epoch};
+        BdRng shuffle;
         snprintf(stream, sizeof stream, "%s/shuffle", phase);
         bd_rng_stream(&shuffle, t->data_seed, stream, (uint64_t)epoch);
-        snprintf(stream, sizeof stream, "%s/augment", phase);
-        bd_rng_stream(&augment, t->data_seed, stream, (uint64_t)epoch);
-        snprintf(stream, sizeof stream, "%s/regularizer", phase);
-        bd_rng_stream(&reg_rng, t->reg_seed, stream, (uint64_t)epoch);
+        if (resumed) {
+            at = *from;
+        } else {
+            snprintf(stream, sizeof stream, "%s/augment", phase);
+            bd_rng_stream(&at.augment, t->data_seed, stream, (uint64_t)epoch);
+            snprintf(stream, sizeof stream, "%s/regularizer", phase);
+            bd_rng_stream(&at.regularizer, t->reg_seed, stream, (uint64_t)epoch);
+        }
         for (int i = 0; i < N; i++) t->order[i] = i;
         bd_rng_shuffle(&shuffle, t->order, (size_t)N);
+        double t0 = bd_monotonic_seconds() - at.seconds;
 
-        double sum_loss = 0, sum_ce = 0, sum_reg = 0;
-        long seen = 0, correct = 0;
-        float lr = 0;
-        for (int step = 0; step < steps; step++) {
+        float lr = 0; /* at the epoch's last step: the loop runs at least once (at.step < steps) */
+        for (int step = at.step; step < steps; step++) {
+            if (t->sink && t->sink->interrupt && t->sink->interrupt(t->sink->ud)) {
+                at.step = step;
+                at.seconds = bd_monotonic_seconds() - t0;
+                return interrupted(t, phase, cfg, steps, &at, err);
+            }
             int start = step * B, n = N - start < B ? N - start : B;
             lr = bd_lr_at(cfg, epoch + (double)step / steps);
-            bd_batch_fill(&t->batcher, data, t->order + start, n, t->x, t->y, &augment);
-            bd_reg_before_forward(t->reg, g, n, &reg_rng);
+            bd_batch_fill(&t->batcher, data, t->order + start, n, t->x, t->y, &at.augment);
+            bd_reg_before_forward(t->reg, g, n, &at.regularizer);
             uint64_t step_seed = bd_seed_derive(t->data_seed, phase, (uint64_t)epoch * 1000003u + (uint64_t)step);
             bd_graph_forward(g, t->x, n, BD_TRAIN, step_seed);
             bd_graph_zero_grads(g);
@@ -183,13 +204,15 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
             bd_graph_backward(g);
             if (cfg->clip > 0) bd_clip_grad_norm(&t->opt, g, cfg->clip);
             bd_sgd_step(&t->opt, g, lr);
-            sum_loss += (double)loss * n;
-            sum_ce += (double)parts.ce * n;
-            sum_reg += (double)parts.reg * n;
-            correct += parts.correct;
-            seen += n;
+            at.sum_loss += (double)loss * n;
+            at.sum_ce += (double)parts.ce * n;
+            at.sum_reg += (double)parts.reg * n;
+            at.correct += parts.correct;
+            at.seen += n;
+            /* Every few seconds, and at each epoch's first step (so that
+             * whoever watches knows the epoch a job is in). */
             double now = bd_monotonic_seconds();
-            if (t->sink && t->sink->progress && now - last_progress > 2.0) {
+            if (t->sink && t->sink->progress && (now - last_progress > 2.0 || step == at.step)) {
                 t->sink->progress(t->sink->ud, phase, epoch + 1, cfg->epochs, step + 1, steps);
                 last_progress = now;
             }
@@ -197,14 +220,11 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
         const char *names[] = {bd_metric_name(BD_METRIC_LOSS),      bd_metric_name(BD_METRIC_LOSS_CE),
                                bd_metric_name(BD_METRIC_LOSS_REG),  bd_metric_name(BD_METRIC_TRAIN_ACC),
                                bd_metric_name(BD_METRIC_LR),        bd_metric_name(BD_METRIC_SECONDS)};
-        double values[] = {sum_loss / seen, sum_ce / seen, sum_reg / seen, (double)correct / seen, lr,
-                           bd_monotonic_seconds() - t0};
+        double values[] = {at.sum_loss / at.seen, at.sum_ce / at.seen, at.sum_reg / at.seen,
+                           (double)at.correct / at.seen, lr, bd_monotonic_seconds() - t0};
         bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);
-        if (t->after_epoch && t->after_epoch(t->after_epoch_ud, phase, epoch + 1, err) < 0) return -1;
-        if (t->sink && t->sink->interrupt && epoch + 1 < cfg->epochs && t->sink->interrupt(t->sink->ud)) {
-            bd_fail(err, "interrupted after %s epoch %d of %d", phase, epoch + 1, cfg->epochs);
-            return BD_INTERRUPTED;
-        }
+        BdTrainPoint boundary = {.epoch = epoch + 1};
+        if (t->checkpoint && t->checkpoint(t->checkpoint_ud, phase, &boundary, err) < 0) return -1;
     }
     return 0;
 }

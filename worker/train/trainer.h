@@ -5,8 +5,12 @@
  * Every random draw comes from one of the job's streams (worker/cell/
  * streams.h: the batch order, augmentation and dropout from data_seed, the
  * regularizer's from reg_seed), named after the phase and indexed by epoch
- * and step, so that a phase resumed from a checkpoint at epoch e continues
- * with exactly the numbers an uninterrupted run would have produced. */
+ * and step: the batch order of an epoch is one shuffle of the epoch's
+ * stream, dropout masks come from a seed of (epoch, step), and the
+ * augmentation and regularizer streams are drawn in order through the
+ * epoch, so a point between two steps (BdTrainPoint) keeps their state.
+ * A phase resumed from a checkpoint at any such point continues with
+ * exactly the numbers an uninterrupted run would have produced. */
 #ifndef BD_TRAINER_H
 #define BD_TRAINER_H
 
@@ -52,6 +56,20 @@ typedef struct BdEvalSet {
     int classes;
 } BdEvalSet;
 
+/* Where a phase stands between two training steps: the epochs complete, the
+ * steps of the next one done, and what those steps leave behind — the
+ * epoch's running sums and the positions of its sequential streams. A
+ * checkpoint holds one (worker/cell/cell_ckpt.h). At an epoch boundary
+ * step is 0 and the rest is zero. */
+typedef struct BdTrainPoint {
+    int epoch; /* epochs complete */
+    int step;  /* steps of epoch `epoch` (0-based) done */
+    double sum_loss, sum_ce, sum_reg; /* over the samples of those steps */
+    long seen, correct;
+    double seconds;                /* training time of the epoch so far (the `seconds` metric) */
+    BdRng augment, regularizer;    /* the epoch's streams after `step` steps */
+} BdTrainPoint;
+
 typedef struct BdTrainer {
     BdGraph *g;
     BdReg *reg;
@@ -60,9 +78,10 @@ typedef struct BdTrainer {
     uint64_t data_seed; /* batch order, augmentation, dropout (the phase's stream, streams.h) */
     uint64_t reg_seed;  /* the regularizer's draws */
     const BdSink *sink;
-    /* Called after each epoch's evaluation (checkpointing); may be NULL. */
-    int (*after_epoch)(void *ud, const char *phase, int epoch, BdError *err);
-    void *after_epoch_ud;
+    /* Saves a checkpoint at a point of the phase: after each epoch's
+     * evaluation, and where the sink's interrupt stopped it. May be NULL. */
+    int (*checkpoint)(void *ud, const char *phase, const BdTrainPoint *at, BdError *err);
+    void *checkpoint_ud;
     /* buffers for max_batch samples, allocated once */
     float *x;
     int *y, *idx, *pred;
@@ -80,14 +99,16 @@ void bd_trainer_reset_optimizer(BdTrainer *t, const BdTrainCfg *cfg);
 void bd_trainer_train_only(BdTrainer *t, const char *const *prefixes);
 
 /* Returned (with err saying where) when the sink's interrupt stopped a phase
- * at an epoch boundary: not a failure, the cell resumes from its checkpoint. */
+ * before one of its training steps (its checkpoint saved there): not a
+ * failure, the cell resumes from its checkpoint. */
 #define BD_INTERRUPTED 1
 
-/* Trains `phase` on data from epoch start_epoch (0: the beginning) to
- * cfg->epochs, evaluating after each epoch. A non-finite loss fails with
- * "diverged at epoch E step S". Returns 0, BD_INTERRUPTED, or -1. */
-int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data, int start_epoch,
-                   const BdEvalSet *ev, BdError *err);
+/* Trains `phase` on data from the point `from` (NULL: the beginning) to
+ * cfg->epochs, evaluating after each epoch. The sink's interrupt is asked
+ * before every step. A non-finite loss fails with "diverged at epoch E step
+ * S". Returns 0, BD_INTERRUPTED, or -1. */
+int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const BdSplit *data,
+                   const BdTrainPoint *from, const BdEvalSet *ev, BdError *err);
 
 /* Evaluates and sends the metrics of `phase` at `epoch` (plus any extra
  * name/value pairs given). */
