@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "nn.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -24,15 +25,10 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    /* OpenBLAS starts a thread per core when the library loads, before main,
-     * and those threads contend with the other ranks on the node (one rank
-     * per core is the design). Unless the user chose, start again with a
-     * single BLAS thread; `--threads T` still raises it for a run. */
-    if (!getenv("OPENBLAS_NUM_THREADS")) {
-        setenv("OPENBLAS_NUM_THREADS", "1", 1);
-        execv("/proc/self/exe", argv);
-        /* exec failed (no /proc): carry on with the threads we have */
-    }
+    /* One thread per rank (one rank per core is the design): OpenBLAS and
+     * OpenMP size themselves before main, so start again with one thread
+     * each unless the user chose; `--threads T` still raises them. */
+    bd_threads_at_start(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

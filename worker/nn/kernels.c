@@ -94,6 +94,11 @@ DISPATCH(bd_vec_relu)
 DISPATCH(bd_vec_relu_back)
 DISPATCH(bd_vec_mul)
 DISPATCH(bd_vec_lerp)
+DISPATCH(bd_bf16_put)
+DISPATCH(bd_bf16_put_scaled)
+DISPATCH(bd_bf16_relu_back)
+DISPATCH(bd_bf16_mul)
+DISPATCH(bd_bf16_lerp)
 
 #else
 

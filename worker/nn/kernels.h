@@ -7,6 +7,7 @@
 #define BD_NN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* dst = src (accumulate 0) or dst += src (accumulate 1). */
 void bd_vec_put(float *dst, const float *src, size_t len, int accumulate);
@@ -49,5 +50,13 @@ void bd_vec_relu_back(float *dx, const float *dy, const float *y, size_t len, in
 void bd_vec_mul(float *y, const float *x, const float *m, size_t len, int accumulate);
 /* y = a * x + b * z (mixup). */
 void bd_vec_lerp(float *y, const float *x, const float *z, float a, float b, size_t len);
+
+/* The same on bf16 values (uint16_t: the upper half of a float), computed
+ * in float and rounded to nearest even: the oneDNN engine's bf16 activations. */
+void bd_bf16_put(uint16_t *dst, const uint16_t *src, size_t len, int accumulate);
+void bd_bf16_put_scaled(uint16_t *dst, const uint16_t *src, float s, size_t len, int accumulate);
+void bd_bf16_relu_back(uint16_t *dx, const uint16_t *dy, const uint16_t *y, size_t len, int accumulate);
+void bd_bf16_mul(uint16_t *y, const uint16_t *x, const float *m, size_t len, int accumulate);
+void bd_bf16_lerp(uint16_t *y, const uint16_t *x, const uint16_t *z, float a, float b, size_t len);
 
 #endif

@@ -274,3 +274,62 @@ void KN(bd_vec_lerp)(float *restrict y, const float *restrict x, const float *re
                            size_t len) {
     for (size_t i = 0; i < len; i++) y[i] = a * x[i] + b * z[i];
 }
+
+/* ---- bf16 (the oneDNN engine's activations in BD_BF16): computed in float,
+ * rounded to nearest even on the way out, as oneDNN rounds. */
+
+static inline float KN(bf16_in)(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint16_t KN(bf16_out)(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+void KN(bd_bf16_put)(uint16_t *restrict dst, const uint16_t *restrict src, size_t len, int accumulate) {
+    if (!accumulate) {
+        memcpy(dst, src, len * sizeof *dst);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(KN(bf16_in)(dst[i]) + KN(bf16_in)(src[i]));
+}
+
+void KN(bd_bf16_put_scaled)(uint16_t *restrict dst, const uint16_t *restrict src, float s, size_t len,
+                            int accumulate) {
+    if (accumulate)
+        for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(KN(bf16_in)(dst[i]) + s * KN(bf16_in)(src[i]));
+    else
+        for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(s * KN(bf16_in)(src[i]));
+}
+
+void KN(bd_bf16_relu_back)(uint16_t *restrict dx, const uint16_t *restrict dy, const uint16_t *restrict y,
+                           size_t len, int accumulate) {
+    /* y > 0: sign bit clear and not zero */
+    if (accumulate)
+        for (size_t i = 0; i < len; i++) {
+            const float d = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0.0f : KN(bf16_in)(dy[i]);
+            dx[i] = KN(bf16_out)(KN(bf16_in)(dx[i]) + d);
+        }
+    else
+        for (size_t i = 0; i < len; i++) dx[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
+}
+
+void KN(bd_bf16_mul)(uint16_t *restrict y, const uint16_t *restrict x, const float *restrict m, size_t len,
+                     int accumulate) {
+    if (accumulate)
+        for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(KN(bf16_in)(y[i]) + KN(bf16_in)(x[i]) * m[i]);
+    else
+        for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(KN(bf16_in)(x[i]) * m[i]);
+}
+
+void KN(bd_bf16_lerp)(uint16_t *restrict y, const uint16_t *restrict x, const uint16_t *restrict z, float a,
+                      float b, size_t len) {
+    for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(a * KN(bf16_in)(x[i]) + b * KN(bf16_in)(z[i]));
+}

@@ -1,6 +1,17 @@
 /* The training engine: a model is a graph of layers built once, with one
  * allocation plan, run forward and backward every step without allocating.
  *
+ * Two engines run a graph (BdGraph.engine, chosen before finalize):
+ *   BD_ENGINE_DNNL  oneDNN primitives (dnnl_*.c) for convolutions, batch
+ *                   norm, pooling and linear layers, in fp32 or bf16
+ *                   (BdGraph.precision); activations in NHWC between layers.
+ *                   The default where bdsweep is built with oneDNN.
+ *   BD_ENGINE_REF   OpenBLAS and plain loops (op_*.c), fp32 only: the
+ *                   reference the tests compare against, and the whole
+ *                   engine of a -Ddnnl=disabled build.
+ * Whatever the engine, what the caller sees of a node (bd_graph_out,
+ * bd_graph_grad) is the reference layout below, in fp32.
+ *
  * Layout. Every activation is a dense float tensor [C, N, H, W] ("CNHW"):
  * channel outermost, then the batch, then the image. With the batch inside
  * the channel, a convolution over the whole batch is ONE sgemm
@@ -66,6 +77,15 @@ typedef enum {
 
 typedef enum { BD_EVAL = 0, BD_TRAIN = 1 } BdMode;
 
+typedef enum { BD_ENGINE_REF = 0, BD_ENGINE_DNNL = 1 } BdEngine;
+
+/* BD_BF16 is mixed precision as torch.autocast: convolutions and linear
+ * layers read bf16 inputs and weights and accumulate in fp32; activations
+ * and their gradients are stored in bf16; parameters, their gradients, the
+ * optimiser, batch-norm statistics, the loss and whatever reads a node from
+ * outside (bd_graph_out) stay fp32. Needs the oneDNN engine. */
+typedef enum { BD_FP32 = 0, BD_BF16 = 1 } BdPrecision;
+
 /* A named parameter tensor (or a buffer: BN running statistics). */
 typedef struct BdParam {
     char name[BD_NAME_MAX]; /* "stage1.block0.conv1.weight", PyTorch-like */
@@ -87,7 +107,10 @@ typedef struct BdNode {
     /* parameter indices in g->param_info (-1 when none) */
     int w_param, b_param;   /* conv/linear weight and bias; BN gamma (w) and beta (b) */
     int rm_buf, rv_buf;     /* BN running mean / var in g->buffer_info */
-    /* the allocation plan: pointers into the arena, set by finalize */
+    /* the allocation plan: pointers into the arena, set by finalize. With the
+     * oneDNN engine these are the node's canonical views (the layout above,
+     * fp32), which only the input, the output and tagged nodes have (every
+     * node with BdGraph.all_views); read them through bd_graph_out/grad. */
     float *out, *grad;
     float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, avgpool divisors) */
     int32_t *idx;           /* maxpool argmax */
@@ -104,9 +127,12 @@ typedef struct BdNode {
      * consumer is a ReLU computes that ReLU too, writing the ReLU's output
      * (its own output buffer is then not written), and takes its gradient
      * from the ReLU's in backward. relu_into is that ReLU's index (0: none);
-     * fused marks the ReLU. Tagged nodes and the output are never fused. */
+     * fused marks the ReLU. Tagged nodes and the output are never fused.
+     * The oneDNN engine fuses a convolution -> ReLU the same way. */
     int relu_into, fused;
 } BdNode;
+
+typedef struct BdDnnl BdDnnl; /* the oneDNN engine's state (dnnl_impl.h) */
 
 typedef struct BdGraph {
     BdShape input;
@@ -142,6 +168,11 @@ typedef struct BdGraph {
     int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
     int fuse;               /* 1 (default): finalize fuses BN/add -> ReLU (see BdNode.relu_into) */
     int reuse_grads;        /* 1 (default): gradients of untagged inner nodes share buffers (plan.c) */
+    BdEngine engine;        /* set before finalize; default BD_ENGINE_DNNL where built with oneDNN */
+    BdPrecision precision;  /* set before finalize, or changed after it with bd_graph_set_precision */
+    int all_views;          /* 1: every node gets a canonical view with the oneDNN engine (tests) */
+    struct BdDnnl *dnnl;    /* the oneDNN engine's primitives and memory (NULL with the reference engine) */
+    const float *x;         /* the input of the running forward */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
@@ -187,8 +218,30 @@ int bd_graph_find_tag(const BdGraph *g, const char *tag); /* -1 if absent */
 void bd_graph_set_output(BdGraph *g, int node);
 
 /* The allocation plan: one arena for every activation, gradient and scratch
- * buffer, one for parameters and their gradients, one workspace. */
+ * buffer, one for parameters and their gradients, one workspace; with the
+ * oneDNN engine also every primitive, for the graph's max batch. */
 int bd_graph_finalize(BdGraph *g, BdError *err);
+
+/* Changes the precision of a finalized graph (a retraining phase in another
+ * precision): the engine plans its memory and primitives again; parameters,
+ * buffers and gradients are kept. Fails (err) where the engine cannot. */
+int bd_graph_set_precision(BdGraph *g, BdPrecision p, BdError *err);
+
+/* The oneDNN engine makes primitives for one batch size at a time: those of
+ * the max batch at finalize, and those of another size on its first forward
+ * (an allocation, once). Preparing the sizes a run will see (a last smaller
+ * batch) keeps every step free of allocations. No-op for the reference engine. */
+int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err);
+
+/* Whether this build has the engine, its name ("onednn", "openblas"), and
+ * the instruction set oneDNN dispatches to ("avx512_core_bf16", ...; "" for
+ * the reference engine). bd_engine_native_bf16: the CPU has bf16
+ * arithmetic (AVX512_BF16 or AMX); without it bf16 runs emulated, slowly. */
+int bd_engine_available(BdEngine e);
+const char *bd_engine_name(BdEngine e);
+const char *bd_engine_isa(BdEngine e);
+int bd_engine_native_bf16(void);
+const char *bd_precision_name(BdPrecision p);
 
 /* ---- running -------------------------------------------------------------- */
 
@@ -201,11 +254,21 @@ void bd_graph_init_params(BdGraph *g, uint64_t seed);
  * the mix node (if set) mixes; step_seed feeds dropout. */
 void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed);
 
-float *bd_graph_out(BdGraph *g, int node);  /* [C, n, H, W] of the last forward */
-/* Same shape. The gradients that outlive backward are those of the input,
- * the output and tagged nodes; inner nodes share buffers during backward
- * (unless g->reuse_grads is set to 0 before finalize). */
+/* [C, n, H, W] of the last forward, fp32. Any node with the reference
+ * engine; with the oneDNN engine the input, the output and tagged nodes
+ * (or all with g->all_views), converted from the engine's layout on the
+ * first call after a forward. */
+float *bd_graph_out(BdGraph *g, int node);
+/* Same shape, fp32, added into before backward (the loss, regularizers).
+ * The gradients that outlive backward are those of the input, the output
+ * and tagged nodes; inner nodes share buffers during backward (unless
+ * g->reuse_grads is set to 0 before finalize). */
 float *bd_graph_grad(BdGraph *g, int node);
+
+/* A hash of the side of its kink every ReLU and max-pooling value took in
+ * the last forward (gradient checks: a finite difference across a kink
+ * measures no derivative). */
+uint64_t bd_graph_kinks(const BdGraph *g);
 
 /* Zeros every activation gradient and every parameter gradient. */
 void bd_graph_zero_grads(BdGraph *g);
@@ -226,8 +289,15 @@ void bd_graph_set_mix(BdGraph *g, int node, float lambda, const int *perm);
  * needs it, and skipping it saves the first layer's dX). */
 void bd_graph_set_input_grad(BdGraph *g, int on);
 
-/* Threads of the BLAS (OpenBLAS) calls; workers run single-threaded (1). */
+/* Threads of OpenBLAS and of oneDNN's OpenMP team; workers run
+ * single-threaded (1). Call before building graphs: oneDNN primitives plan
+ * their work for the threads there are when they are made. */
 void bd_set_threads(int n);
+/* For main(), first thing: OpenBLAS starts a thread per core when it loads
+ * and OpenMP sizes its team from the environment, both before main. Unless
+ * the environment already says, restart the process with one thread each
+ * (OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1); bd_set_threads raises them. */
+void bd_threads_at_start(char **argv);
 
 /* Per sample: training FLOPs (forward + backward) or forward only. */
 double bd_graph_flops(const BdGraph *g, int training);

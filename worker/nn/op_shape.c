@@ -4,6 +4,11 @@
 
 #include "ops.h"
 
+/* The input node: the caller's x [C, n, H, W], copied in. */
+void bd_input_forward(BdGraph *g, BdNode *nd) {
+    memcpy(nd->out, g->x, bd_numel(nd->shape, g->n) * sizeof(float));
+}
+
 /* x [C, n, H, W] -> y [C*H*W, n]: feature (c*H + h)*W + w, PyTorch's order */
 void bd_flatten_forward(BdGraph *g, BdNode *nd) {
     const BdShape in = bd_in(g, nd, 0)->shape;

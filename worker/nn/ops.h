@@ -26,9 +26,20 @@ extern const BdOpImpl bd_op_impls[];
 
 /* The allocation plan (plan.c), run by bd_graph_finalize in this order. */
 void bd_plan_fusions(BdGraph *g);
-void bd_plan_memory(BdGraph *g);
 void bd_plan_gradients(BdGraph *g); /* needs_grad and backward FLOPs; again when input_grad changes */
+void bd_plan_params(BdGraph *g);    /* parameters, their gradients, buffers: the same for both engines */
+void bd_plan_memory(BdGraph *g);    /* the reference engine's arena and workspace */
 float *bd_alloc_floats(size_t n);    /* 64-byte aligned, or the process dies */
+
+/* Where each node's output, gradient and scratch go in an arena, in bytes
+ * (both engines: each gives its own sizes). Gradients share by liveness as
+ * plan.c describes; a fused producer gets its ReLU's output and gradient. */
+typedef struct BdLayout {
+    size_t *out, *grad, *aux; /* [n_nodes] offsets */
+    size_t total;
+} BdLayout;
+void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
+                    BdLayout *L);
 
 static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
 static inline size_t bd_plane(BdShape s) { return (size_t)s.h * (size_t)s.w; }
@@ -72,6 +83,7 @@ void bd_gap_backward(BdGraph *g, BdNode *nd);
 void bd_linear_forward(BdGraph *g, BdNode *nd);
 void bd_linear_backward(BdGraph *g, BdNode *nd);
 
+void bd_input_forward(BdGraph *g, BdNode *nd);
 void bd_flatten_forward(BdGraph *g, BdNode *nd);
 void bd_flatten_backward(BdGraph *g, BdNode *nd);
 void bd_add_forward(BdGraph *g, BdNode *nd);

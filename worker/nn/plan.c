@@ -1,5 +1,6 @@
 /* The allocation plan of bd_graph_finalize: fusions, which nodes need a
- * gradient, and the memory layout.
+ * gradient, and the memory layout (bd_plan_layout, shared by both engines;
+ * each gives its own buffer sizes).
  *
  * Memory: one arena holds every node's output, its gradient and its scratch
  * (BN statistics, dropout mask, max-pool argmax). Outputs all stay (backward
@@ -17,9 +18,6 @@
 #include <string.h>
 
 #include "ops.h"
-
-/* Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 vector). */
-static size_t align16(size_t floats) { return (floats + 15) & ~(size_t)15; }
 
 float *bd_alloc_floats(size_t n) {
     void *p = NULL;
@@ -81,8 +79,15 @@ void bd_plan_gradients(BdGraph *g) {
     }
 }
 
-/* The peephole fusions: BN -> ReLU and add -> ReLU run as one pass each way
- * when nothing else reads the BN/add output. */
+/* Whether a producer computes a ReLU after itself: BN and add in both
+ * engines (one pass each way), a convolution in the oneDNN engine (a ReLU
+ * post-op forward, the ReLU's backward in place on the shared gradient). */
+static int absorbs_relu(const BdGraph *g, BdOpType op) {
+    return op == BD_OP_BN || op == BD_OP_ADD || (op == BD_OP_CONV && g->engine == BD_ENGINE_DNNL);
+}
+
+/* The peephole fusions: a producer and the ReLU after it run as one op when
+ * nothing else reads the producer's output. */
 void bd_plan_fusions(BdGraph *g) {
     int *consumers = bd_xcalloc((size_t)g->n_nodes, sizeof *consumers);
     for (int i = 0; i < g->n_nodes; i++)
@@ -91,7 +96,7 @@ void bd_plan_fusions(BdGraph *g) {
         BdNode *r = &g->nodes[i];
         if (r->op != BD_OP_RELU) continue;
         BdNode *p = &g->nodes[r->in[0]];
-        if ((p->op != BD_OP_BN && p->op != BD_OP_ADD) || consumers[r->in[0]] != 1 || p->tag[0] ||
+        if (!absorbs_relu(g, p->op) || consumers[r->in[0]] != 1 || p->tag[0] ||
             r->in[0] == g->output)
             continue;
         p->relu_into = i;
@@ -101,14 +106,18 @@ void bd_plan_fusions(BdGraph *g) {
 }
 
 typedef struct Pool {
-    size_t size;  /* floats, grows while the plan is made */
+    size_t size;  /* bytes, grows while the plan is made */
     int free_at;  /* the last backward step (node index) its current owner is read at */
     size_t off;
 } Pool;
 
 enum { GRAD_OWN, GRAD_POOLED, GRAD_BORROWED };
 
-void bd_plan_memory(BdGraph *g) {
+/* Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 vector). */
+static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
+                    BdLayout *L) {
     const int N = g->n_nodes;
     int *last_consumer = bd_xcalloc((size_t)N, sizeof *last_consumer), *kind = bd_xcalloc((size_t)N, sizeof *kind);
     int *pool_of = bd_xcalloc((size_t)N, sizeof *pool_of), *order = bd_xcalloc((size_t)N, sizeof *order);
@@ -144,7 +153,7 @@ void bd_plan_memory(BdGraph *g) {
     for (int a = 0; a < n_order; a++) {
         const int i = order[a];
         const BdNode *nd = &g->nodes[i];
-        const size_t need = align16(bd_numel(nd->shape, g->max_batch));
+        const size_t need = align64(grad_bytes[i]);
         /* read last at its own backward, or, for a fused ReLU, at its producer's */
         const int read_at = nd->fused ? nd->in[0] : i, first_write = last_consumer[i];
         int best = -1;
@@ -166,21 +175,49 @@ void bd_plan_memory(BdGraph *g) {
     }
 
     /* The layout: outputs, own gradients, scratch, then the pools. */
-    size_t total = 0, work = 0;
-    size_t *off = bd_xcalloc((size_t)N * 3, sizeof *off);
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        L->out[i] = total;
+        if (!g->nodes[i].relu_into) total += align64(out_bytes[i]);
+        L->grad[i] = total;
+        if (kind[i] == GRAD_OWN) total += align64(grad_bytes[i]);
+        L->aux[i] = total;
+        total += align64(aux_bytes[i]);
+    }
+    for (int p = 0; p < n_pools; p++) {
+        pools[p].off = total;
+        total += pools[p].size;
+    }
+    for (int i = 0; i < N; i++)
+        if (kind[i] == GRAD_POOLED) L->grad[i] = pools[pool_of[i]].off;
+    /* Fused producers write their ReLU's output and read its gradient. */
+    for (int i = 0; i < N; i++)
+        if (g->nodes[i].relu_into) {
+            L->out[i] = L->out[g->nodes[i].relu_into];
+            L->grad[i] = L->grad[g->nodes[i].relu_into];
+        }
+    L->total = total;
+    free(last_consumer);
+    free(kind);
+    free(pool_of);
+    free(order);
+    free(pools);
+}
+
+void bd_plan_memory(BdGraph *g) {
+    const int N = g->n_nodes;
+    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), work = 0;
+    size_t *out = sizes, *aux = sizes + N;
+    BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
     for (int i = 0; i < N; i++) {
         BdNode *nd = &g->nodes[i];
         const size_t numel = bd_numel(nd->shape, g->max_batch);
-        size_t aux = 0;
-        off[3 * i] = total;
-        if (!nd->relu_into) total += align16(numel);
-        off[3 * i + 1] = total;
-        if (kind[i] == GRAD_OWN) total += align16(numel);
+        out[i] = numel * sizeof(float);
         switch (nd->op) {
-        case BD_OP_BN: aux = 2 * (size_t)nd->shape.c; break; /* batch mean, 1/std */
-        case BD_OP_DROPOUT: aux = numel; break;               /* the mask, scaled */
-        case BD_OP_MAXPOOL: aux = numel; break;               /* argmax, int32 */
-        case BD_OP_AVGPOOL: aux = bd_plane(nd->shape); break; /* the divisor of each output position */
+        case BD_OP_BN: aux[i] = 2 * (size_t)nd->shape.c; break; /* batch mean, 1/std */
+        case BD_OP_DROPOUT: aux[i] = numel; break;               /* the mask, scaled */
+        case BD_OP_MAXPOOL: aux[i] = numel; break;               /* argmax, int32 */
+        case BD_OP_AVGPOOL: aux[i] = bd_plane(nd->shape); break; /* the divisor of each output position */
         case BD_OP_CONV: {
             size_t w = bd_conv_workspace(g, nd);
             if (w > work) work = w;
@@ -188,13 +225,10 @@ void bd_plan_memory(BdGraph *g) {
         }
         default: break;
         }
-        off[3 * i + 2] = total;
-        total += align16(aux);
+        aux[i] *= sizeof(float);
     }
-    for (int p = 0; p < n_pools; p++) {
-        pools[p].off = total;
-        total += pools[p].size;
-    }
+    bd_plan_layout(g, out, out, aux, &L);
+    const size_t total = L.total / sizeof(float);
     g->arena = bd_alloc_floats(total);
     g->arena_floats = total;
     /* Touch it once so that the first step does not pay the page faults and
@@ -202,30 +236,22 @@ void bd_plan_memory(BdGraph *g) {
     memset(g->arena, 0, total * sizeof(float));
     for (int i = 0; i < N; i++) {
         BdNode *nd = &g->nodes[i];
-        nd->out = g->arena + off[3 * i];
-        nd->grad = kind[i] == GRAD_POOLED ? g->arena + pools[pool_of[i]].off : g->arena + off[3 * i + 1];
-        nd->aux = g->arena + off[3 * i + 2];
+        nd->out = g->arena + L.out[i] / sizeof(float);
+        nd->grad = g->arena + L.grad[i] / sizeof(float);
+        nd->aux = aux[i] ? g->arena + L.aux[i] / sizeof(float) : NULL;
         /* The argmax region holds int32 only, never read as float. */
         nd->idx = nd->op == BD_OP_MAXPOOL ? (int32_t *)(void *)nd->aux : NULL;
-        if (nd->op != BD_OP_BN && nd->op != BD_OP_DROPOUT && nd->op != BD_OP_AVGPOOL) nd->aux = NULL;
+        if (nd->op == BD_OP_MAXPOOL) nd->aux = NULL;
         if (nd->op == BD_OP_AVGPOOL) bd_avgpool_divisors(g, nd);
     }
-    /* Fused producers write their ReLU's output and read its gradient. */
-    for (int i = 0; i < N; i++)
-        if (g->nodes[i].relu_into) {
-            g->nodes[i].out = g->nodes[g->nodes[i].relu_into].out;
-            g->nodes[i].grad = g->nodes[g->nodes[i].relu_into].grad;
-        }
-    free(off);
-    free(last_consumer);
-    free(kind);
-    free(pool_of);
-    free(order);
-    free(pools);
+    free(sizes);
 
     g->work_floats = work;
     g->work = bd_alloc_floats(work);
     memset(g->work, 0, (work ? work : 1) * sizeof(float));
+}
+
+void bd_plan_params(BdGraph *g) {
     g->params = bd_alloc_floats(g->n_params);
     g->grads = bd_alloc_floats(g->n_params);
     g->buffers = bd_alloc_floats(g->n_buffers);

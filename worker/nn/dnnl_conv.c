@@ -1,0 +1,128 @@
+/* Convolutions on oneDNN (any kernel, stride, padding and groups, depthwise
+ * included), with the ReLU after them fused when it is their only reader:
+ * a post-op forward, its backward in place on the shared gradient before
+ * the convolution's (plan.c, BdNode.relu_into). The reference beside it is
+ * op_conv.c. */
+#include "conv.h"
+#include "dnnl_impl.h"
+
+/* The weights as the parameters hold them: PyTorch's [Cout, Cin/g, K, K],
+ * which for groups > 1 is oneDNN's goihw of {g, Cout/g, Cin/g, K, K}. */
+static dnnl_memory_desc_t weights_md(const ConvGeom *G, dnnl_data_type_t dt, dnnl_format_tag_t tag) {
+    dnnl_memory_desc_t md;
+    if (G->groups == 1) {
+        const dnnl_dims_t d = {G->cout, G->cing, G->k, G->k};
+        dnnl_memory_desc_init_by_tag(&md, 4, d, dt, tag == dnnl_format_tag_any ? tag : dnnl_oihw);
+    } else {
+        const dnnl_dims_t d = {G->groups, G->coutg, G->cing, G->k, G->k};
+        dnnl_memory_desc_init_by_tag(&md, 5, d, dt, tag == dnnl_format_tag_any ? tag : dnnl_goihw);
+    }
+    return md;
+}
+
+/* x [n, H, W, Cin], W, b -> y [n, OH, OW, Cout] (NHWC); forward, backward
+ * weights and backward data, the last always (the input's need of a
+ * gradient can change after finalize: bd_graph_set_input_grad). */
+static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
+    const BdNode *nd = &g->nodes[i];
+    const ConvGeom G = bd_conv_geom(g, nd);
+    const int n = s->n, in = nd->in[0];
+    const dnnl_data_type_t dt = g->dnnl->dt;
+    DnOp *op = &s->ops[i];
+    const dnnl_memory_desc_t src = dn_md_act(g, in, n), dst = dn_md_act(g, i, n);
+    const dnnl_memory_desc_t wany = weights_md(&G, dt, dnnl_format_tag_any), wuser = weights_md(&G, dnnl_f32, 0);
+    const dnnl_memory_desc_t dwany = weights_md(&G, dnnl_f32, dnnl_format_tag_any), bias = dn_md_x(G.cout);
+    const dnnl_dims_t strides = {G.s, G.s}, pad = {G.p, G.p};
+    float *w = bd_param_ptr(g, nd->w_param), *dw = bd_pgrad_ptr(g, nd->w_param);
+
+    dnnl_convolution_desc_t fd, bd, wd;
+    DN_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wany,
+                                              nd->bias ? &bias : NULL, &dst, strides, pad, pad));
+    dnnl_primitive_attr_t attr = dn_attr(nd->relu_into != 0, 0), plain = dn_attr(0, 0);
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL, wpd = NULL, epd = NULL, ebpd = NULL;
+    dnnl_status_t st = dnnl_primitive_desc_create(&fpd, &fd, attr, g->dnnl->eng, NULL);
+    if (st == dnnl_success) {
+        dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wany, &dst, strides, pad, pad);
+        st = dnnl_primitive_desc_create(&bpd, &bd, plain, g->dnnl->eng, fpd);
+    }
+    if (st == dnnl_success) {
+        dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &dwany,
+                                                    nd->bias ? &bias : NULL, &dst, strides, pad, pad);
+        st = dnnl_primitive_desc_create(&wpd, &wd, plain, g->dnnl->eng, fpd);
+    }
+    if (st == dnnl_success && nd->relu_into) {
+        /* the fused ReLU's backward from its output, in place */
+        dnnl_eltwise_desc_t ef, eb;
+        dnnl_eltwise_forward_desc_init(&ef, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, &dst, 0, 0);
+        st = dnnl_primitive_desc_create(&epd, &ef, plain, g->dnnl->eng, NULL);
+        if (st == dnnl_success) {
+            dnnl_eltwise_backward_desc_init(&eb, dnnl_eltwise_relu_use_dst_for_bwd, &dst, &dst, 0, 0);
+            st = dnnl_primitive_desc_create(&ebpd, &eb, plain, g->dnnl->eng, epd);
+        }
+    }
+    dnnl_primitive_attr_destroy(attr);
+    dnnl_primitive_attr_destroy(plain);
+
+    dnnl_memory_t x = dn_mem(s, g, &src, dn_node(g, in)->data), y = dn_mem(s, g, &dst, dn_node(g, i)->data);
+    dnnl_memory_t dy = dn_mem(s, g, &dst, dn_node(g, i)->diff), wf = NULL, wb = NULL, dwp = NULL;
+    if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(fpd, dnnl_query_weights_md), &op->wfwd, &wf);
+    if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(bpd, dnnl_query_weights_md), &op->wbwd, &wb);
+    if (st == dnnl_success)
+        st = dn_weights_out(s, g, &wuser, dw, dn_pd_md(wpd, dnnl_query_diff_weights_md), &op->dw, &dwp);
+    if (st == dnnl_success) st = dn_prim(s, g, fpd, &op->fwd);
+    if (st == dnnl_success) st = dn_prim(s, g, bpd, &op->bwd);
+    if (st == dnnl_success) st = dn_prim(s, g, wpd, &op->bwd_w);
+    if (st == dnnl_success && ebpd) st = dn_prim(s, g, ebpd, &op->pre);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_desc_destroy(epd);
+    dnnl_primitive_desc_destroy(ebpd);
+    DN_TRY(st);
+
+    dn_arg(&op->fwd, DNNL_ARG_SRC, x);
+    dn_arg(&op->fwd, DNNL_ARG_WEIGHTS, wf);
+    dn_arg(&op->fwd, DNNL_ARG_DST, y);
+    op->dx = dn_mem(s, g, &src, dn_node(g, in)->diff);
+    dn_arg(&op->bwd, DNNL_ARG_DIFF_DST, dy);
+    dn_arg(&op->bwd, DNNL_ARG_WEIGHTS, wb);
+    dn_arg(&op->bwd, DNNL_ARG_DIFF_SRC, op->dx);
+    dn_arg(&op->bwd_w, DNNL_ARG_SRC, x);
+    dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
+    dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
+    if (nd->bias) {
+        dn_arg(&op->fwd, DNNL_ARG_BIAS, dn_mem(s, g, &bias, bd_param_ptr(g, nd->b_param)));
+        dn_arg(&op->bwd_w, DNNL_ARG_DIFF_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
+    }
+    if (op->pre.prim) {
+        dn_arg(&op->pre, DNNL_ARG_DST, y);
+        dn_arg(&op->pre, DNNL_ARG_DIFF_DST, dy);
+        dn_arg(&op->pre, DNNL_ARG_DIFF_SRC, dy);
+    }
+    return 0;
+}
+
+/* Convolutions and linear layers (dnnl_linear.c) run the same way.
+ * The weights in the primitive's layout, then y = conv(x, W) + b [, ReLU]. */
+void dn_weighted_forward(BdGraph *g, int i) {
+    DnOp *op = dn_op(g, i);
+    dn_run(g, &op->wfwd);
+    dn_run(g, &op->fwd);
+}
+
+/* dy -> [the fused ReLU's mask, in place] -> dW += ..., db += ..., dx (+)= ... */
+void dn_weighted_backward(BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i];
+    DnOp *op = dn_op(g, i);
+    if (nd->relu_into) dn_run(g, &op->pre);
+    dn_run(g, &op->bwd_w);
+    dn_run(g, &op->dw);
+    if (nd->bias)
+        bd_vec_put(bd_pgrad_ptr(g, nd->b_param), (const float *)(void *)g->dnnl->bufs[DN_PTMP].p,
+                   (size_t)nd->shape.c, 1);
+    if (!g->nodes[nd->in[0]].needs_grad) return;
+    dn_run(g, &op->wbwd);
+    dn_run_grad(g, i, &op->bwd);
+}
+
+const DnImpl dn_conv_impl = {NULL, conv_make, dn_weighted_forward, dn_weighted_backward};

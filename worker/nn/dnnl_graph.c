@@ -1,0 +1,355 @@
+/* The oneDNN engine (dnnl_impl.h says how it lays out memory): its plan,
+ * its batch-size sets of primitives, running forward and backward, and the
+ * canonical views the rest of the worker reads and writes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnl_impl.h"
+
+static const DnImpl *const impls[] = {
+    [BD_OP_INPUT] = &dn_input_impl,     [BD_OP_CONV] = &dn_conv_impl,       [BD_OP_BN] = &dn_bn_impl,
+    [BD_OP_RELU] = &dn_relu_impl,       [BD_OP_MAXPOOL] = &dn_pool_impl,    [BD_OP_AVGPOOL] = &dn_pool_impl,
+    [BD_OP_GAP] = &dn_gap_impl,         [BD_OP_FLATTEN] = &dn_flatten_impl, [BD_OP_LINEAR] = &dn_linear_impl,
+    [BD_OP_ADD] = &dn_add_impl,         [BD_OP_CONCAT] = &dn_concat_impl,   [BD_OP_DROPOUT] = &dn_dropout_impl,
+    [BD_OP_SHIFT] = &dn_shift_impl,     [BD_OP_MIX] = &dn_mix_impl,         [BD_OP_IDENTITY] = &dn_identity_impl,
+};
+
+static void die(const char *fmt, const char *what) {
+    fprintf(stderr, "bdsweep: engine: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n");
+    abort();
+}
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+static char *alloc_bytes(size_t n) {
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n ? n : 64)) die("out of memory (%s)", "the oneDNN engine's buffers");
+    return p;
+}
+
+/* ---- batch-size sets -------------------------------------------------------------- */
+
+static void set_free(DnSet *s) {
+    for (int k = 0; k < s->n_prims; k++) dnnl_primitive_destroy(s->prims[k]);
+    for (int k = 0; k < s->n_mems; k++) dnnl_memory_destroy(s->mems[k]);
+    for (int k = 0; k < s->n_blocks; k++) free(s->blocks[k]);
+    free(s->prims);
+    free(s->mems);
+    free(s->shared);
+    free(s->blocks);
+    free(s->ops);
+    free(s);
+}
+
+/* Grows the shared buffers to what every set needs and points every memory
+ * object over them at them. */
+static void bind(BdDnnl *d) {
+    for (int b = 0; b < DN_N_BUFS; b++)
+        if (d->bufs[b].need > d->bufs[b].bytes) {
+            free(d->bufs[b].p);
+            d->bufs[b].bytes = d->bufs[b].need;
+            d->bufs[b].p = alloc_bytes(d->bufs[b].bytes);
+            memset(d->bufs[b].p, 0, d->bufs[b].bytes);
+        }
+    for (DnSet *s = d->sets; s; s = s->next)
+        for (int k = 0; k < s->n_shared; k++)
+            dnnl_memory_set_data_handle(s->shared[k].mem, d->bufs[s->shared[k].buf].p + s->shared[k].off);
+}
+
+static DnSet *find_set(BdDnnl *d, int n) {
+    for (DnSet *s = d->sets; s; s = s->next)
+        if (s->n == n) return s;
+    return NULL;
+}
+
+/* The canonical views of node i: forward copy, gradient in (written or
+ * added), and back out (the input's gradient after backward). */
+static int make_views(BdGraph *g, int i, DnSet *s, BdError *err) {
+    DnOp *op = &s->ops[i];
+    const BdNode *nd = &g->nodes[i];
+    DnNode *dn = dn_node(g, i);
+    const dnnl_memory_desc_t act = dn_md_act(g, i, s->n), canon = dn_md_canon(g, i, s->n);
+    dnnl_memory_t data = dn_mem(s, g, &act, dn->data), diff = dn_mem(s, g, &act, dn->diff);
+    dnnl_memory_t out = dn_mem(s, g, &canon, nd->out), grad = dn_mem(s, g, &canon, nd->grad);
+    DN_TRY(dn_reorder(s, g, data, out, 0, &op->view_out));
+    DN_TRY(dn_reorder(s, g, grad, diff, 0, &op->view_in));
+    DN_TRY(dn_reorder(s, g, grad, diff, 1, &op->view_in_acc));
+    if (i == 0) DN_TRY(dn_reorder(s, g, diff, grad, 0, &op->view_back));
+    return 0;
+}
+
+static int make_set(BdGraph *g, int n, BdError *err) {
+    BdDnnl *d = g->dnnl;
+    DnSet *s = bd_xcalloc(1, sizeof *s);
+    s->n = n;
+    s->ops = bd_xcalloc((size_t)g->n_nodes, sizeof *s->ops);
+    DnSet *was = d->cur;
+    d->cur = s; /* dn_op and error messages refer to the set being made */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const DnImpl *im = impls[g->nodes[i].op];
+        if ((im->make && im->make(g, i, s, err) < 0) || (dn_node(g, i)->view && make_views(g, i, s, err) < 0)) {
+            d->cur = was;
+            set_free(s);
+            return -1;
+        }
+    }
+    s->next = d->sets;
+    d->sets = s;
+    d->cur = was ? was : s;
+    bind(d);
+    return 0;
+}
+
+int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
+    return find_set(g->dnnl, n) ? 0 : make_set(g, n, err);
+}
+
+/* ---- the plan ------------------------------------------------------------------------ */
+
+int bd_dnnl_finalize(BdGraph *g, BdError *err) {
+    const int N = g->n_nodes;
+    BdDnnl *d = bd_xcalloc(1, sizeof *d);
+    g->dnnl = d;
+    if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags) != dnnl_success) {
+        bd_dnnl_free(g);
+        return bd_fail(err, "oneDNN engine: no CPU engine");
+    }
+    d->dt = g->precision == BD_BF16 ? dnnl_bf16 : dnnl_f32;
+    d->dt_size = g->precision == BD_BF16 ? 2 : 4;
+    d->nodes = bd_xcalloc((size_t)N, sizeof *d->nodes);
+
+    /* The arena: every output, gradient and op scratch (plan.c's layout). */
+    size_t *sizes = bd_xcalloc((size_t)N * 5, sizeof *sizes), views = 0, biggest = 0;
+    size_t *act = sizes, *aux = sizes + N;
+    BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
+    for (int i = 0; i < N; i++) {
+        act[i] = dn_act_bytes(g, i, g->max_batch);
+        if (act[i] > biggest) biggest = act[i];
+        aux[i] = impls[g->nodes[i].op]->aux_bytes ? impls[g->nodes[i].op]->aux_bytes(g, i) : 0;
+        BdNode *nd = &g->nodes[i];
+        d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
+        if (d->nodes[i].view) views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
+    }
+    bd_plan_layout(g, act, act, aux, &L);
+    d->arena_bytes = L.total;
+    d->arena = alloc_bytes(L.total);
+    memset(d->arena, 0, L.total); /* the first step pays no page faults; no buffer holds garbage */
+    /* The views are written only when used (bd_graph_out/grad): untouched,
+     * their pages cost no resident memory. */
+    d->views_bytes = views;
+    d->views = alloc_bytes(views);
+    char *v = d->views;
+    for (int i = 0; i < N; i++) {
+        BdNode *nd = &g->nodes[i];
+        DnNode *dn = &d->nodes[i];
+        dn->data = d->arena + L.out[i];
+        dn->diff = d->arena + L.grad[i];
+        dn->aux = aux[i] ? d->arena + L.aux[i] : NULL;
+        nd->out = nd->grad = NULL;
+        nd->aux = NULL;
+        nd->idx = NULL;
+        if (dn->view) {
+            const size_t b = align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
+            nd->out = (float *)(void *)v;
+            nd->grad = (float *)(void *)(v + b);
+            v += 2 * b;
+        }
+    }
+    free(sizes);
+    d->bufs[DN_TMP].need = biggest;
+    if (make_set(g, g->max_batch, err) < 0) {
+        bd_dnnl_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+void bd_dnnl_free(BdGraph *g) {
+    BdDnnl *d = g->dnnl;
+    if (!d) return;
+    while (d->sets) {
+        DnSet *s = d->sets;
+        d->sets = s->next;
+        set_free(s);
+    }
+    for (int b = 0; b < DN_N_BUFS; b++) free(d->bufs[b].p);
+    if (d->stream) dnnl_stream_destroy(d->stream);
+    if (d->eng) dnnl_engine_destroy(d->eng);
+    free(d->arena);
+    free(d->views);
+    free(d->nodes);
+    free(d);
+    g->dnnl = NULL;
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i].out = g->nodes[i].grad = NULL;
+}
+
+size_t bd_dnnl_bytes(const BdGraph *g) {
+    const BdDnnl *d = g->dnnl;
+    size_t b = d->arena_bytes + d->views_bytes;
+    for (int k = 0; k < DN_N_BUFS; k++) b += d->bufs[k].bytes;
+    return b;
+}
+
+/* ---- running ------------------------------------------------------------------------- */
+
+void bd_dnnl_forward(BdGraph *g) {
+    BdDnnl *d = g->dnnl;
+    if (!d->cur || d->cur->n != g->n) {
+        d->cur = find_set(d, g->n);
+        if (!d->cur) {
+            BdError err;
+            if (make_set(g, g->n, &err) < 0) die("%s", err.msg);
+            d->cur = find_set(d, g->n);
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        d->nodes[i].view_fresh = 0;
+        impls[g->nodes[i].op]->forward(g, i);
+    }
+}
+
+/* A view's gradient joins the node's own before its backward. */
+static void merge_view_grad(BdGraph *g, int i) {
+    DnNode *dn = dn_node(g, i);
+    if (!dn->view_grad_live) return;
+    BdNode *nd = &g->nodes[i];
+    DnOp *op = dn_op(g, i);
+    dn_run(g, nd->grad_live ? &op->view_in_acc : &op->view_in);
+    nd->grad_live = 1;
+    dn->view_grad_live = 0;
+}
+
+void bd_dnnl_backward(BdGraph *g) {
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        merge_view_grad(g, i);
+        BdNode *nd = &g->nodes[i];
+        if (i == 0 || !nd->grad_live || !nd->needs_grad) continue;
+        impls[nd->op]->backward(g, i);
+    }
+    BdNode *in = &g->nodes[0];
+    if (g->input_grad && in->grad_live) {
+        dn_run(g, &dn_op(g, 0)->view_back);
+        dn_node(g, 0)->view_grad_live = 0; /* holds the result, not a contribution to add */
+    }
+}
+
+static void need_view(const BdGraph *g, int node) {
+    if (!g->dnnl->nodes[node].view) {
+        char what[160];
+        snprintf(what, sizeof what, "node %d (%s) has no canonical view: only the input, the output and tagged nodes do",
+                 node, bd_op_impls[g->nodes[node].op].name);
+        die("%s", what);
+    }
+}
+
+float *bd_dnnl_out(BdGraph *g, int node) {
+    need_view(g, node);
+    DnNode *dn = dn_node(g, node);
+    if (!dn->view_fresh) {
+        dn_run(g, &dn_op(g, node)->view_out);
+        dn->view_fresh = 1;
+    }
+    return g->nodes[node].out;
+}
+
+float *bd_dnnl_grad(BdGraph *g, int node) {
+    need_view(g, node);
+    DnNode *dn = dn_node(g, node);
+    BdNode *nd = &g->nodes[node];
+    const int after_backward = node == 0 && nd->grad_live && g->input_grad;
+    if (!dn->view_grad_live && !after_backward) {
+        memset(nd->grad, 0, bd_numel(nd->shape, g->n ? g->n : g->max_batch) * sizeof(float));
+        dn->view_grad_live = 1;
+    }
+    return nd->grad;
+}
+
+void bd_dnnl_zero_grads(BdGraph *g) {
+    for (int i = 0; i < g->n_nodes; i++) g->dnnl->nodes[i].view_grad_live = 0;
+}
+
+/* ---- gradients between ops --------------------------------------------------------------- */
+
+char *dn_grad_into(BdGraph *g, int node, int i, int *acc) {
+    BdNode *x = &g->nodes[g->nodes[node].in[i]];
+    if (!x->needs_grad) return NULL;
+    *acc = x->grad_live;
+    x->grad_live = 1;
+    return dn_node(g, g->nodes[node].in[i])->diff;
+}
+
+void dn_put(const BdGraph *g, void *dst, const void *src, size_t len, int acc) {
+    if (g->dnnl->dt == dnnl_bf16) bd_bf16_put(dst, src, len, acc);
+    else bd_vec_put(dst, src, len, acc);
+}
+
+void dn_run_grad(BdGraph *g, int node, const DnExec *e) {
+    int acc = 0;
+    char *dx = dn_grad_into(g, node, 0, &acc);
+    if (dx && !acc) {
+        dn_run(g, e);
+        return;
+    }
+    DnOp *op = dn_op(g, node);
+    char *tmp = g->dnnl->bufs[DN_TMP].p, *was = dx ? dx : dn_node(g, g->nodes[node].in[0])->diff;
+    dnnl_memory_set_data_handle(op->dx, tmp);
+    dn_run(g, e);
+    dnnl_memory_set_data_handle(op->dx, was);
+    if (dx) dn_put(g, dx, tmp, bd_numel(g->nodes[g->nodes[node].in[0]].shape, g->n), 1);
+}
+
+/* ---- queries --------------------------------------------------------------------------------- */
+
+uint64_t bd_dnnl_kinks(const BdGraph *g) {
+    const BdDnnl *d = g->dnnl;
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const BdNode *nd = &g->nodes[i];
+        const size_t len = bd_numel(nd->shape, g->n);
+        const DnNode *dn = &d->nodes[i];
+        if (nd->op == BD_OP_RELU) {
+            /* the sign of every output (the order of the values does not matter) */
+            for (size_t j = 0; j < len; j++) {
+                int pos;
+                if (d->dt == dnnl_bf16) {
+                    const uint16_t v = ((const uint16_t *)(const void *)dn->data)[j];
+                    pos = !(v & 0x8000) && (v & 0x7fff);
+                } else {
+                    pos = ((const float *)(const void *)dn->data)[j] > 0.0f;
+                }
+                h = (h ^ (uint64_t)pos) * 1099511628211ull;
+            }
+        }
+        if (nd->op == BD_OP_MAXPOOL) {
+            /* the argmax workspace, as oneDNN keeps it */
+            const size_t ws = impls[BD_OP_MAXPOOL]->aux_bytes((BdGraph *)g, i) / (size_t)g->max_batch * (size_t)g->n;
+            for (size_t j = 0; j < ws; j++) h = (h ^ (uint64_t)(unsigned char)dn->aux[j]) * 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+const char *bd_dnnl_isa(void) {
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+    }
+}
+
+int bd_dnnl_native_bf16(void) {
+    const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx;
+}

@@ -1,0 +1,196 @@
+/* Engine-internal: the oneDNN engine's state and the helpers its op files
+ * share (dnnl_graph.c runs it; dnnl_conv.c, dnnl_norm.c, dnnl_pool.c,
+ * dnnl_linear.c and dnnl_pointwise.c implement the ops).
+ *
+ * Layout. Every activation and its gradient is NHWC ([n, H, W, C], oneDNN's
+ * "acdb" of dims {n, C, H, W}), in the graph's activation type (f32, or bf16
+ * for BD_BF16). NHWC is what oneDNN's brgemm convolutions of this version run
+ * fastest on the shapes of these models (bench/README.md: faster than its
+ * blocked nChw16c kernels on most CIFAR-sized layers, and they keep odd
+ * channel counts such as NASNet's 44 unpadded); a feature vector (H = W = 1)
+ * is then plainly [n, F], what inner products read; a sample is one
+ * contiguous block, what mixing and dropout want. Convolution weights are
+ * reordered from the fp32 PyTorch-layout parameters to the layout (and type)
+ * each primitive asks for before each use, into one shared buffer, and
+ * weight gradients come back the same way (added into g->grads): the
+ * parameters, the optimiser and checkpoints never see another layout.
+ *
+ * Canonical views. The input, the output and tagged nodes (the ones the
+ * loss and regularizers read or write) also have an fp32 CNHW copy, nd->out
+ * and nd->grad, made by a reorder when first asked for after a forward
+ * (bd_graph_out) and added back into the node's gradient when its backward
+ * comes (bd_graph_grad). Their memory is allocated but not touched until
+ * used, so views nobody reads cost no resident memory.
+ *
+ * Batch sizes. oneDNN primitives are made for one shape. A DnSet holds the
+ * primitives and memory objects of one batch size, over the same buffers
+ * (a smaller batch uses the first n samples of every buffer, which in NHWC
+ * is a prefix); the max batch's set is made at finalize, others on first
+ * use or by bd_graph_prepare_batch.
+ *
+ * Scratch. Every primitive runs with a user scratchpad, one buffer shared by
+ * all (DN_SCRATCH); weights in a primitive's layout (DN_WEIGHTS), an input
+ * gradient on its way to be added to another (DN_TMP) and parameter
+ * gradients on their way into g->grads (DN_PTMP) share one buffer each: ops
+ * run one at a time. Memory objects over them are bound after a set is made,
+ * when the buffers have their final size (dn_bind). */
+#ifndef BD_NN_DNNL_IMPL_H
+#define BD_NN_DNNL_IMPL_H
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "dnnl_engine.h"
+#include "ops.h"
+
+#define DN_MAX_ARGS 12
+
+/* A primitive and its arguments: one thing a step executes (prim NULL: nothing). */
+typedef struct DnExec {
+    dnnl_primitive_t prim;
+    int nargs;
+    dnnl_exec_arg_t args[DN_MAX_ARGS];
+} DnExec;
+
+/* What one node executes at one batch size. Each op uses what it needs. */
+typedef struct DnOp {
+    DnExec fwd, fwd_eval;          /* forward in training, and in evaluation where that differs */
+    DnExec bwd, bwd_acc, bwd_eval; /* the input gradient: written, added to (reorders), with fixed statistics (BN) */
+    DnExec bwd_w;                  /* parameter gradients */
+    DnExec wfwd, wbwd, dw;         /* params -> forward / backward-data weight layouts; weight gradient += into g->grads */
+    DnExec pre;                    /* before the backward: the fused ReLU's backward, in place */
+    DnExec *part;                  /* concat: [3 * n_in]: forward, backward, backward adding, per input */
+    DnExec view_out, view_in, view_in_acc, view_back; /* canonical views: out, grad -> diff (written, added), diff -> grad */
+    dnnl_memory_t dx;              /* where bwd/bwd_eval write the input gradient (retargeted to DN_TMP to add) */
+    dnnl_memory_t user;            /* the input node: the caller's x */
+} DnOp;
+
+enum { DN_SCRATCH, DN_WEIGHTS, DN_TMP, DN_PTMP, DN_N_BUFS };
+
+typedef struct DnShared {
+    dnnl_memory_t mem;
+    int buf;
+    size_t off;
+} DnShared;
+
+/* Everything of one batch size; freed as a whole. */
+typedef struct DnSet {
+    int n;
+    DnOp *ops; /* [n_nodes] */
+    dnnl_primitive_t *prims;
+    int n_prims, cap_prims;
+    dnnl_memory_t *mems;
+    int n_mems, cap_mems;
+    DnShared *shared;
+    int n_shared, cap_shared;
+    void **blocks; /* other allocations (concat parts) */
+    int n_blocks, cap_blocks;
+    struct DnSet *next;
+} DnSet;
+
+/* A node's buffers. data/diff are NHWC of the activation type; aux is the
+ * op's scratch that lives from forward to backward. */
+typedef struct DnNode {
+    char *data, *diff, *aux;
+    int view;            /* has canonical views (nd->out, nd->grad) */
+    int view_fresh;      /* nd->out holds this forward's output */
+    int view_grad_live;  /* nd->grad holds a contribution not yet added into diff */
+} DnNode;
+
+typedef struct DnBuf {
+    char *p;
+    size_t bytes, need;
+} DnBuf;
+
+struct BdDnnl {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    dnnl_data_type_t dt; /* activations and their gradients */
+    size_t dt_size;
+    DnNode *nodes;
+    DnSet *sets, *cur;
+    char *arena, *views;
+    size_t arena_bytes, views_bytes;
+    DnBuf bufs[DN_N_BUFS];
+};
+
+/* What each op implements (dnnl_graph.c holds the table). aux_bytes and
+ * make may be NULL; make creates the primitives and memory objects of the
+ * set's batch size. */
+typedef struct DnImpl {
+    size_t (*aux_bytes)(BdGraph *g, int i);
+    int (*make)(BdGraph *g, int i, DnSet *s, BdError *err);
+    void (*forward)(BdGraph *g, int i);
+    void (*backward)(BdGraph *g, int i);
+} DnImpl;
+
+extern const DnImpl dn_conv_impl, dn_bn_impl, dn_pool_impl, dn_gap_impl, dn_linear_impl, dn_flatten_impl,
+    dn_input_impl, dn_relu_impl, dn_add_impl, dn_concat_impl, dn_dropout_impl, dn_shift_impl, dn_mix_impl,
+    dn_identity_impl;
+
+/* ---- dnnl_util.c ------------------------------------------------------------ */
+
+/* A failed oneDNN call while making primitives: err names the node and the call. */
+int dn_fail(BdGraph *g, int i, BdError *err, const char *call, dnnl_status_t st);
+#define DN_TRY(call)                                                   \
+    do {                                                               \
+        dnnl_status_t st_ = (call);                                    \
+        if (st_ != dnnl_success) return dn_fail(g, i, err, #call, st_); \
+    } while (0)
+
+static inline DnNode *dn_node(BdGraph *g, int i) { return &g->dnnl->nodes[i]; }
+static inline DnOp *dn_op(BdGraph *g, int i) { return &g->dnnl->cur->ops[i]; }
+/* Activation (or gradient) memory descriptors of node i for batch n: NHWC
+ * of the activation type; CNHW fp32 (the canonical view); [n, F] of a
+ * feature vector. */
+dnnl_memory_desc_t dn_md_act(const BdGraph *g, int i, int n);
+dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n);
+dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt);
+dnnl_memory_desc_t dn_md_x(int len); /* an fp32 vector (bias, BN scale, statistics) */
+size_t dn_act_bytes(const BdGraph *g, int i, int n);
+/* An attribute with the user scratchpad, optionally a ReLU post-op or (for
+ * reorders) a sum post-op; the caller destroys it. */
+dnnl_primitive_attr_t dn_attr(int relu, int sum);
+/* Objects owned by the set (freed with it). dn_mem over ptr (NULL: bound
+ * later); dn_shared over a shared buffer; dn_prim makes the primitive of
+ * pd (pd is kept alive by the primitive), and records its scratchpad size. */
+dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *ptr);
+dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off);
+dnnl_status_t dn_prim(DnSet *s, BdGraph *g, const_dnnl_primitive_desc_t pd, DnExec *e);
+void *dn_block(DnSet *s, size_t bytes); /* zeroed */
+/* e's arguments. Primitives made by dn_prim already have their scratchpad. */
+void dn_arg(DnExec *e, int arg, dnnl_memory_t m);
+/* A reorder src -> dst (dst = src + dst with sum), made into e. */
+dnnl_status_t dn_reorder(DnSet *s, BdGraph *g, dnnl_memory_t src, dnnl_memory_t dst, int sum, DnExec *e);
+/* Runs e (nothing when it has no primitive); a failure aborts. */
+void dn_run(BdGraph *g, const DnExec *e);
+/* The memory descriptor a primitive descriptor reports for what. */
+const dnnl_memory_desc_t *dn_pd_md(const_dnnl_primitive_desc_t pd, dnnl_query_t what);
+/* Weights: a user memory over the fp32 parameters (PyTorch layout) and,
+ * when the primitive wants another layout, a reorder into DN_WEIGHTS; *used
+ * is the memory the primitive reads. */
+dnnl_status_t dn_weights_in(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *user_md, float *params,
+                            const dnnl_memory_desc_t *prim_md, DnExec *reorder, dnnl_memory_t *used);
+/* Weight gradients: the primitive writes them in its layout into
+ * DN_WEIGHTS (*prim_mem), a reorder adds them into the fp32 gradients. */
+dnnl_status_t dn_weights_out(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *user_md, float *grads,
+                             const dnnl_memory_desc_t *prim_md, DnExec *reorder, dnnl_memory_t *prim_mem);
+
+/* ---- dnnl_conv.c: convolutions and linear layers run alike ---------------------- */
+
+/* wfwd, fwd / pre, bwd_w, dw, the bias gradient from DN_PTMP, wbwd, bwd */
+void dn_weighted_forward(BdGraph *g, int i);
+void dn_weighted_backward(BdGraph *g, int i);
+
+/* ---- dnnl_graph.c: gradients -------------------------------------------------- */
+
+/* Input i's gradient buffer (NULL when it needs none); *acc as bd_grad_into. */
+char *dn_grad_into(BdGraph *g, int node, int i, int *acc);
+/* Runs e, which writes input 0's gradient through `dx` (DnOp.dx): into the
+ * input's buffer when it holds nothing yet, else into DN_TMP and added;
+ * into DN_TMP only when the input needs no gradient (e computes parameter
+ * gradients too: batch norm). */
+void dn_run_grad(BdGraph *g, int node, const DnExec *e);
+/* dst (+)= src over len values of the activation type. */
+void dn_put(const BdGraph *g, void *dst, const void *src, size_t len, int acc);
+
+#endif
