@@ -1,6 +1,7 @@
 /* bdsweep bench: how fast the engine trains and evaluates one architecture
  * on random data, as one line of key=value pairs (bench/compare_pytorch.py
  * reads it). A benchmark, not a test: nothing here decides pass or fail. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -27,15 +28,18 @@ static void usage(FILE *f) {
             "cross-entropy and the regularizer's term, backward, SGD with momentum 0.9 and\n"
             "weight decay 5e-4) and\n"
             "evaluation forwards on random data, and prints one line of key=value pairs:\n"
-            "arch batch input threads classes steps params flops_per_img train_img_per_s\n"
-            "eval_img_per_s gflops (achieved while training) peak_rss_mb.\n"
+            "arch batch input threads precision engine isa classes steps params flops_per_img\n"
+            "train_img_per_s eval_img_per_s gflops (achieved while training) peak_rss_mb\n"
+            "threads_seen (the most threads the process had while it ran).\n"
             "\n"
             "options:\n"
             "  --arch ARCH       an arch value as in a sweep file: cnn-small, resnet20,\n"
             "                    \"resnet50(width=0.25,stem=cifar)\", nasnet-a-mobile ... (required)\n"
             "  --batch N         samples per step (default 64)\n"
             "  --input CxHxW     input shape (default 3x32x32; Fashion-MNIST is 1x28x28)\n"
-            "  --threads N       BLAS threads (default 1, as a worker runs)\n"
+            "  --threads N       OpenBLAS and oneDNN threads (default 1, as a worker runs)\n"
+            "  --precision P     fp32 (default) or bf16 (mixed precision, the oneDNN engine)\n"
+            "  --engine E        onednn (the default where built with it) or openblas\n"
             "  --steps N         timed training steps and evaluation forwards (default 20)\n"
             "  --warmup N        untimed steps first (default 3)\n"
             "  --classes N       classifier outputs (default 10)\n"
@@ -70,6 +74,15 @@ static double peak_rss_mb(void) {
     return kb / 1024.0;
 }
 
+/* Threads of this process now (/proc/self/task): what --threads allowed. */
+static int threads_now(void) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+    if (d) closedir(d);
+    return n;
+}
+
 static int parse_int(const char *opt, const char *v, int min, int *out) {
     char *end;
     errno = 0;
@@ -83,10 +96,12 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 }
 
 int bd_cmd_bench(int argc, char **argv) {
-    const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none";
+    const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none", *prec_text = "fp32";
+    const char *engine_text = bd_engine_name(bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF);
     int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
-    static const char *const known[] = {"--arch", "--input", "--batch", "--threads", "--steps", "--warmup",
-                                        "--classes", "--regularizer", NULL};
+    static const char *const known[] = {"--arch",    "--input",       "--batch",     "--threads", "--steps",
+                                        "--warmup",  "--classes",     "--regularizer", "--precision", "--engine",
+                                        NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -109,6 +124,8 @@ int bd_cmd_bench(int argc, char **argv) {
         if (!strcmp(a, "--arch")) arch_text = v;
         else if (!strcmp(a, "--input")) input_text = v;
         else if (!strcmp(a, "--regularizer")) reg_text = v;
+        else if (!strcmp(a, "--precision")) prec_text = v;
+        else if (!strcmp(a, "--engine")) engine_text = v;
         else if (!strcmp(a, "--batch")) bad = parse_int(a, v, 1, &batch);
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
@@ -126,6 +143,17 @@ int bd_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "bdsweep bench: --input expects CxHxW (e.g. 3x32x32), got '%s'\n", input_text);
         return 2;
     }
+    if (strcmp(prec_text, "fp32") && strcmp(prec_text, "bf16")) {
+        fprintf(stderr, "bdsweep bench: --precision expects fp32 or bf16, got '%s'\n", prec_text);
+        return 2;
+    }
+    const BdPrecision precision = strcmp(prec_text, "bf16") ? BD_FP32 : BD_BF16;
+    BdEngine engine = BD_ENGINE_REF;
+    if (!strcmp(engine_text, bd_engine_name(BD_ENGINE_DNNL))) engine = BD_ENGINE_DNNL;
+    else if (strcmp(engine_text, bd_engine_name(BD_ENGINE_REF))) {
+        fprintf(stderr, "bdsweep bench: --engine expects onednn or openblas, got '%s'\n", engine_text);
+        return 2;
+    }
     BdSpec arch;
     BdError err;
     BdGraph *g = NULL;
@@ -133,7 +161,9 @@ int bd_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         return 2;
     }
-    if (bd_model_build(&arch, in, classes, batch, &g, &err) < 0) {
+    /* before the graph: oneDNN's primitives plan for the threads there are */
+    bd_set_threads(threads);
+    if (bd_model_build_on(&arch, in, classes, batch, engine, precision, &g, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         return 2;
     }
@@ -145,7 +175,6 @@ int bd_cmd_bench(int argc, char **argv) {
         bd_graph_free(g);
         return 2;
     }
-    bd_set_threads(threads);
     bd_graph_init_params(g, 1);
     BdSgd opt;
     bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
@@ -160,6 +189,7 @@ int bd_cmd_bench(int argc, char **argv) {
 
     float loss = 0.0f;
     double t_train = 0.0, t_eval = 0.0;
+    int threads_seen = threads_now();
     for (int phase = 0; phase < 2; phase++) {
         const int n = phase ? steps : warmup;
         double t0 = now();
@@ -176,14 +206,21 @@ int bd_cmd_bench(int argc, char **argv) {
         t0 = now();
         for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
         if (phase) t_eval = now() - t0;
+        const int t = threads_now();
+        if (t > threads_seen) threads_seen = t;
     }
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
-    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu "
-           "flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
-           arch_text, reg_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops,
-           imgs / t_train, imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
+    const char *isa = bd_engine_isa(engine);
+    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d precision=%s engine=%s isa=%s "
+           "classes=%d steps=%d params=%zu flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f "
+           "peak_rss_mb=%.0f threads_seen=%d loss=%.4f\n",
+           arch_text, reg_text, batch, input_canon, threads, bd_precision_name(precision), bd_engine_name(engine),
+           isa[0] ? isa : "-", classes, steps, bd_graph_param_count(g), flops, imgs / t_train, imgs / t_eval,
+           flops * imgs / t_train / 1e9, peak_rss_mb(), threads_seen, (double)loss);
+    if (precision == BD_BF16 && !bd_engine_native_bf16())
+        fprintf(stderr, "bdsweep bench: this CPU has no bf16 arithmetic (neither AVX512_BF16 nor AMX): bf16 ran emulated\n");
     free(x);
     free(y);
     bd_sgd_free(&opt);

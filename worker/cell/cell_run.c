@@ -11,6 +11,7 @@
 #include "cell.h"
 #include "cell_ckpt.h"
 #include "cell_data.h"
+#include "host_once.h"
 #include "job_keys.h"
 #include "log.h"
 #include "models.h"
@@ -94,11 +95,23 @@ static int save_resume(void *ud, const char *phase, int epoch, BdError *err) {
     return bd_cell_ckpt_save(j->resume_path, j->arch_key, j->g, &j->trainer.opt, &j->history, phase, epoch, err);
 }
 
-/* Model, regularizer, optimiser and trainer for the job's data. */
+/* bf16 without the CPU's bf16 arithmetic still runs (oneDNN emulates it,
+ * slowly); the run says so once per host. */
+static void note_precision(BdPrecision p) {
+    if (p == BD_BF16 && !bd_engine_native_bf16() && bd_once_per_host("bf16"))
+        bd_warn("this CPU has no bf16 arithmetic (neither AVX512_BF16 nor AMX; oneDNN uses %s): bf16 cells run "
+                "emulated, slower than fp32",
+                bd_engine_isa(BD_ENGINE_DNNL));
+}
+
+/* Model (in the main phase's precision), regularizer, optimiser and trainer for the job's data. */
 static int job_build(Job *j, const BdDataset *d, int max_batch, uint64_t seed, BdCellOutcome *out, BdError *err) {
     const BdCell *c = &j->cell;
     BdShape in = {j->data.shape.c, j->data.shape.h, j->data.shape.w};
-    if (bd_model_build(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, max_batch, &j->g, err) < 0) return -1;
+    const BdPrecision precision = bd_precision_of(&c->v[BD_AXIS_TRAIN]);
+    if (bd_model_build_in(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, max_batch, precision, &j->g, err) < 0)
+        return -1;
+    note_precision(precision);
     bd_graph_init_params(j->g, bd_seed_derive(seed, "init", 0));
     out->params = (long)bd_graph_param_count(j->g);
     out->gflops_per_image = bd_graph_flops(j->g, 1) * 1e-9;
@@ -223,6 +236,7 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
         rcfg.epochs = (int)bd_spec_int(retrain, "epochs");
         rcfg.lr = (float)bd_spec_float(retrain, "lr");
         rcfg.batch = (int)bd_spec_int(retrain, "batch");
+        rcfg.precision = bd_precision_of(retrain);
         snprintf(rcfg.schedule, sizeof rcfg.schedule, "constant");
         rcfg.warmup_epochs = 0;
         if (rcfg.batch > max_batch) max_batch = rcfg.batch;
@@ -286,7 +300,9 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
         BdReg *plain;
         if (bd_reg_make(&none, j->g, &plain, err) < 0) return -1;
         j->trainer.reg = plain;
-        int rc = train_or_evaluate(j, "retrain", &rcfg, &j->data.held, start, err);
+        note_precision(rcfg.precision);
+        int rc = bd_graph_set_precision(j->g, rcfg.precision, err);
+        if (rc == 0) rc = train_or_evaluate(j, "retrain", &rcfg, &j->data.held, start, err);
         j->trainer.reg = j->reg;
         bd_reg_free(plain);
         if (rc != 0) return rc;

@@ -3,6 +3,11 @@
  * single sweep-level mapping, e.g. train: {epochs: 2, lr: 0.05}. */
 #include "train.h"
 
+/* Both training phases can run in either precision (nn.h, BdPrecision). */
+#define PRECISION_PARAM                                                                                        \
+    {"precision", BD_PARAM_ENUM, "fp32", BD_ANY, "fp32|bf16",                                                  \
+     "fp32, or bf16 mixed precision: bf16 convolution and linear inputs, fp32 accumulation, weights and optimiser"}
+
 static const BdParamDef sgd_params[] = {
     {"epochs", BD_PARAM_INT, "10", 0, 100000, NULL, "passes over the (poisoned) training set"},
     {"batch", BD_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size"},
@@ -19,6 +24,7 @@ static const BdParamDef sgd_params[] = {
     {"clip", BD_PARAM_FLOAT, "0", 0, 1e6, NULL, "gradient-norm clipping (0: off)"},
     {"limit_train", BD_PARAM_INT, "0", 0, 100000000, NULL, "use the first N training samples (0: all)"},
     {"limit_test", BD_PARAM_INT, "0", 0, 100000000, NULL, "use the first N test samples (0: all)"},
+    PRECISION_PARAM,
     {0},
 };
 
@@ -37,6 +43,7 @@ static const BdParamDef finetune_params[] = {
     {"lr", BD_PARAM_FLOAT, "0.01", 0, 100, NULL, "learning rate (constant)"},
     {"batch", BD_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size"},
     {"trainable", BD_PARAM_ENUM, "all", BD_ANY, "all|head", "fine-tune every layer or only the classifier"},
+    PRECISION_PARAM,
     {0},
 };
 

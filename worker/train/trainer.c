@@ -21,6 +21,11 @@ void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
     c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
     snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
     c->clip = (float)bd_spec_float(s, "clip");
+    c->precision = bd_precision_of(s);
+}
+
+BdPrecision bd_precision_of(const BdSpec *s) {
+    return !strcmp(bd_spec_str(s, "precision"), "bf16") ? BD_BF16 : BD_FP32;
 }
 
 float bd_lr_at(const BdTrainCfg *c, double t) {

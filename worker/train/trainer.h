@@ -25,10 +25,13 @@ typedef struct BdTrainCfg {
     int warmup_epochs;
     char augment[16];
     float clip;
+    BdPrecision precision; /* the phase's: bd_graph_set_precision before it runs */
 } BdTrainCfg;
 
 /* From a resolved `sgd` spec (the train axis). */
 void bd_train_cfg_from_spec(const BdSpec *sgd, BdTrainCfg *cfg);
+/* The `precision` of a train or retrain spec. */
+BdPrecision bd_precision_of(const BdSpec *s);
 /* Learning rate after t epochs (fractional: epoch + step / steps). */
 float bd_lr_at(const BdTrainCfg *cfg, double t);
 
