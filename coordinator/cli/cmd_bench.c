@@ -219,8 +219,8 @@ int bd_cmd_bench(int argc, char **argv) {
            arch_text, reg_text, batch, input_canon, threads, bd_precision_name(precision), bd_engine_name(engine),
            isa[0] ? isa : "-", classes, steps, bd_graph_param_count(g), flops, imgs / t_train, imgs / t_eval,
            flops * imgs / t_train / 1e9, peak_rss_mb(), threads_seen, (double)loss);
-    if (precision == BD_BF16 && !bd_engine_native_bf16())
-        fprintf(stderr, "bdsweep bench: this CPU has no bf16 arithmetic (neither AVX512_BF16 nor AMX): bf16 ran emulated\n");
+    if (precision == BD_BF16 && bd_engine_bf16() != BD_BF16_NATIVE)
+        fprintf(stderr, "bdsweep bench: %s\n", bd_bf16_note());
     free(x);
     free(y);
     bd_sgd_free(&opt);

@@ -39,6 +39,11 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--version")) {
         printf("bdsweep 0.1.0\n");
+        static const char *const bf16[] = {"bf16 computed in fp32", "bf16 emulated", "native bf16"};
+        if (bd_engine_available(BD_ENGINE_DNNL))
+            printf("engine: onednn (%s, %s), openblas\n", bd_engine_isa(BD_ENGINE_DNNL), bf16[bd_engine_bf16()]);
+        else
+            printf("engine: openblas (built without oneDNN: fp32 only)\n");
         return 0;
     }
     for (const BdCommand *c = bd_commands; c->name; c++)

@@ -95,13 +95,10 @@ static int save_resume(void *ud, const char *phase, int epoch, BdError *err) {
     return bd_cell_ckpt_save(j->resume_path, j->arch_key, j->g, &j->trainer.opt, &j->history, phase, epoch, err);
 }
 
-/* bf16 without the CPU's bf16 arithmetic still runs (oneDNN emulates it,
- * slowly); the run says so once per host. */
+/* bf16 on a CPU without bf16 arithmetic still runs (nn.h, bd_engine_bf16);
+ * the run says so once per host. */
 static void note_precision(BdPrecision p) {
-    if (p == BD_BF16 && !bd_engine_native_bf16() && bd_once_per_host("bf16"))
-        bd_warn("this CPU has no bf16 arithmetic (neither AVX512_BF16 nor AMX; oneDNN uses %s): bf16 cells run "
-                "emulated, slower than fp32",
-                bd_engine_isa(BD_ENGINE_DNNL));
+    if (p == BD_BF16 && bd_engine_bf16() != BD_BF16_NATIVE && bd_once_per_host("bf16")) bd_warn("%s", bd_bf16_note());
 }
 
 /* Model (in the main phase's precision), regularizer, optimiser and trainer for the job's data. */

@@ -22,6 +22,6 @@ void bd_dnnl_zero_grads(BdGraph *g);
 uint64_t bd_dnnl_kinks(const BdGraph *g);
 size_t bd_dnnl_bytes(const BdGraph *g);
 const char *bd_dnnl_isa(void);
-int bd_dnnl_native_bf16(void);
+BdBf16Support bd_dnnl_bf16(void);
 
 #endif

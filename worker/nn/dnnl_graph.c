@@ -118,8 +118,9 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         bd_dnnl_free(g);
         return bd_fail(err, "oneDNN engine: no CPU engine");
     }
-    d->dt = g->precision == BD_BF16 ? dnnl_bf16 : dnnl_f32;
-    d->dt_size = g->precision == BD_BF16 ? 2 : 4;
+    const int bf16 = g->precision == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
+    d->dt = bf16 ? dnnl_bf16 : dnnl_f32;
+    d->dt_size = bf16 ? 2 : 4;
     d->nodes = bd_xcalloc((size_t)N, sizeof *d->nodes);
 
     /* The arena: every output, gradient and op scratch (plan.c's layout). */
@@ -349,7 +350,10 @@ const char *bd_dnnl_isa(void) {
     }
 }
 
-int bd_dnnl_native_bf16(void) {
+BdBf16Support bd_dnnl_bf16(void) {
     const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-    return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx;
+    if (isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx) return BD_BF16_NATIVE;
+    if (((unsigned)isa & (unsigned)dnnl_cpu_isa_avx512_core) == (unsigned)dnnl_cpu_isa_avx512_core)
+        return BD_BF16_EMULATED;
+    return BD_BF16_AS_FP32;
 }

@@ -40,4 +40,4 @@ size_t bd_dnnl_bytes(const BdGraph *g) {
     return 0;
 }
 const char *bd_dnnl_isa(void) { return ""; }
-int bd_dnnl_native_bf16(void) { return 0; }
+BdBf16Support bd_dnnl_bf16(void) { return BD_BF16_AS_FP32; }

@@ -235,12 +235,19 @@ int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err);
 
 /* Whether this build has the engine, its name ("onednn", "openblas"), and
  * the instruction set oneDNN dispatches to ("avx512_core_bf16", ...; "" for
- * the reference engine). bd_engine_native_bf16: the CPU has bf16
- * arithmetic (AVX512_BF16 or AMX); without it bf16 runs emulated, slowly. */
+ * the reference engine). */
 int bd_engine_available(BdEngine e);
 const char *bd_engine_name(BdEngine e);
 const char *bd_engine_isa(BdEngine e);
-int bd_engine_native_bf16(void);
+/* What BD_BF16 runs as on this CPU: BD_BF16_NATIVE with bf16 arithmetic
+ * (AVX512_BF16 or AMX); BD_BF16_EMULATED on other AVX-512 CPUs (oneDNN
+ * converts in software: correct, slower than fp32); BD_BF16_AS_FP32 below
+ * AVX-512, where oneDNN 2.6 has no bf16 kernels at all, and without oneDNN:
+ * the graph computes in fp32. */
+typedef enum { BD_BF16_AS_FP32 = 0, BD_BF16_EMULATED = 1, BD_BF16_NATIVE = 2 } BdBf16Support;
+BdBf16Support bd_engine_bf16(void);
+/* What a run tells the user when bf16 is not native here (one sentence). */
+const char *bd_bf16_note(void);
 const char *bd_precision_name(BdPrecision p);
 
 /* ---- running -------------------------------------------------------------- */

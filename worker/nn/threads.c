@@ -35,4 +35,16 @@ int bd_engine_available(BdEngine e) { return e == BD_ENGINE_REF || BD_HAVE_DNNL;
 
 const char *bd_engine_isa(BdEngine e) { return e == BD_ENGINE_DNNL && BD_HAVE_DNNL ? bd_dnnl_isa() : ""; }
 
-int bd_engine_native_bf16(void) { return BD_HAVE_DNNL && bd_dnnl_native_bf16(); }
+BdBf16Support bd_engine_bf16(void) { return BD_HAVE_DNNL ? bd_dnnl_bf16() : BD_BF16_AS_FP32; }
+
+const char *bd_bf16_note(void) {
+    switch (bd_engine_bf16()) {
+    case BD_BF16_NATIVE: return "bf16 runs on this CPU's bf16 arithmetic";
+    case BD_BF16_EMULATED:
+        return "this CPU has no bf16 arithmetic (neither AVX512_BF16 nor AMX; oneDNN uses avx512_core): bf16 runs "
+               "emulated, correct but slower than fp32";
+    default:
+        return BD_HAVE_DNNL ? "this CPU has no AVX-512, for which oneDNN 2.6 has no bf16 kernels: bf16 computes in fp32 here"
+                            : "this bdsweep has no oneDNN engine (-Ddnnl=disabled): bf16 needs it";
+    }
+}
