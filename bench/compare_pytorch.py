@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """bdsweep's engine against PyTorch, side by side in one run: the same model
-(the twin in tests/torch_models.py), batch, input, thread count and step
+(the twin in python/bdsweep_models.py), batch, input, thread count and step
 count, training (forward, cross-entropy, backward, SGD momentum 0.9 weight
 decay 5e-4) and evaluation forwards on random data.
 
@@ -20,20 +20,13 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "python"))
 
 try:
     import torch
     import torch.nn.functional as F
 
-    import torch_models
-
-    try:
-        import torch_nasnet  # the NASNet-A twin, when it exists
-
-        torch_models.ARCHS.update(torch_nasnet.ARCHS)
-    except ImportError:
-        pass
+    import bdsweep_models
 except ImportError:  # run with /usr/bin/python3 for PyTorch
     torch = None
 
@@ -65,7 +58,7 @@ def run_torch(arch, batch, inp, threads, steps, warmup):
     torch.set_num_threads(threads)
     shape = tuple(int(v) for v in inp.split("x"))
     torch.manual_seed(0)
-    model = torch_models.build(arch, shape, 10)
+    model = bdsweep_models.build(arch, shape, 10)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(batch, *shape)
     y = torch.randint(0, 10, (batch,))
@@ -103,7 +96,7 @@ def compare(args, arch, inp):
             return None
         if best_b is None or float(b["train_img_per_s"]) > float(best_b["train_img_per_s"]):
             best_b, best_line = b, line
-        if torch is not None and (arch.split("(")[0] in torch_models.ARCHS):
+        if torch is not None and (arch.split("(")[0] in bdsweep_models.ARCHS):
             t = run_torch(arch, args.batch, inp, args.threads, args.steps, args.warmup)
             if best_t is None or t["train_img_per_s"] > best_t["train_img_per_s"]:
                 best_t = t

@@ -4,15 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const bd_axis_names[BD_AXIS_COUNT] = {
-    "dataset", "arch", "trigger", "strategy", "target", "poison_rate",
-    "regularizer", "seed", "init", "train", "retrain",
-};
-
-int bd_axis_index(const char *name) {
+int bd_axis_index(const BdAxisDef *axes, const char *name) {
     for (int i = 0; i < BD_AXIS_COUNT; i++)
-        if (!strcmp(bd_axis_names[i], name)) return i;
+        if (!strcmp(axes[i].name, name)) return i;
     return -1;
+}
+
+void bd_axis_list(const BdAxisDef *axes, char *out, size_t cap) {
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < BD_AXIS_COUNT && o + 1 < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", axes[i].name);
+}
+
+const char *bd_axis_sql_type(const BdAxisDef *a) {
+    return a->kind == BD_AXIS_PRESETS ? "TEXT" : a->kind == BD_AXIS_INT ? "INTEGER" : "REAL";
 }
 
 static int scalar_canonical(const BdAxisDef *a, const char *text, char *out, size_t cap, BdError *err) {
@@ -54,29 +60,52 @@ int bd_axis_value_format(const BdAxisDef *axes, BdAxis axis, const BdSpec *v, ch
     return bd_spec_format(v, p, out, cap, err);
 }
 
-int bd_cell_key(const BdAxisDef *axes, const BdCell *c, char *out, size_t cap, BdError *err) {
+int bd_axis_absent_texts(const BdAxisDef *axes, const char *texts[BD_AXIS_COUNT], char *buf, size_t cap,
+                         BdError *err) {
+    size_t o = 0;
+    for (int i = 0; i < BD_AXIS_COUNT; i++) {
+        texts[i] = NULL;
+        if (!axes[i].absent) continue;
+        BdSpec absent;
+        if (bd_axis_value_parse(axes, (BdAxis)i, axes[i].absent, &absent, err) < 0 ||
+            bd_axis_value_format(axes, (BdAxis)i, &absent, buf + o, cap - o, err) < 0)
+            return bd_error_prefix(err, "internal error: absent value of %s: ", axes[i].name);
+        texts[i] = buf + o;
+        o += strlen(buf + o) + 1;
+    }
+    return 0;
+}
+
+int bd_key_join(const BdAxisDef *axes, const char *const *texts, const char *const *absent, unsigned omit, char *out,
+                size_t cap, BdError *err) {
     size_t o = 0;
     out[0] = '\0';
     for (int i = 0; i < BD_AXIS_COUNT; i++) {
-        char text[BD_SPEC_TEXT_MAX];
-        if (bd_axis_value_format(axes, (BdAxis)i, &c->v[i], text, sizeof text, err) < 0) return -1;
-        if (axes[i].absent) {
-            /* Leave out an axis at its absent value (compared canonically). */
-            BdSpec absent;
-            char absent_text[BD_SPEC_TEXT_MAX];
-            if (bd_axis_value_parse(axes, (BdAxis)i, axes[i].absent, &absent, err) < 0 ||
-                bd_axis_value_format(axes, (BdAxis)i, &absent, absent_text, sizeof absent_text, err) < 0)
-                return bd_error_prefix(err, "internal error: absent value of %s: ", axes[i].name);
-            if (!strcmp(text, absent_text)) continue;
-        }
-        int w = snprintf(out + o, cap - o, "%s%s=%s", o ? " " : "", bd_axis_names[i], text);
+        if (omit & (1u << i)) continue;
+        if (absent && absent[i] && !strcmp(texts[i], absent[i])) continue; /* a new axis never changes old keys */
+        int w = snprintf(out + o, cap - o, "%s%s=%s", o ? " " : "", axes[i].name, texts[i]);
         if (w < 0 || (size_t)w >= cap - o) return bd_fail(err, "cell key longer than %zu characters", cap - 1);
         o += (size_t)w;
     }
     return 0;
 }
 
+int bd_cell_key(const BdAxisDef *axes, const BdCell *c, char *out, size_t cap, BdError *err) {
+    char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX], absent_buf[BD_AXIS_COUNT * 64];
+    const char *t[BD_AXIS_COUNT], *absent[BD_AXIS_COUNT];
+    for (int i = 0; i < BD_AXIS_COUNT; i++) {
+        if (bd_axis_value_format(axes, (BdAxis)i, &c->v[i], texts[i], sizeof texts[i], err) < 0) return -1;
+        t[i] = texts[i];
+    }
+    if (bd_axis_absent_texts(axes, absent, absent_buf, sizeof absent_buf, err) < 0) return -1;
+    return bd_key_join(axes, t, absent, 0, out, cap, err);
+}
+
 int bd_cell_parse(const BdAxisDef *axes, const char *key, BdCell *c, BdError *err) {
+    return bd_cell_parse_axes(axes, key, (1u << BD_AXIS_COUNT) - 1, c, err);
+}
+
+int bd_cell_parse_axes(const BdAxisDef *axes, const char *key, unsigned mask, BdCell *c, BdError *err) {
     int seen[BD_AXIS_COUNT] = {0};
     const char *p = key;
     memset(c, 0, sizeof *c);
@@ -90,8 +119,9 @@ int bd_cell_parse(const BdAxisDef *axes, const char *key, BdCell *c, BdError *er
         if (n >= sizeof name) return bd_fail(err, "cell key: axis name too long at '%.40s'", p);
         memcpy(name, p, n);
         name[n] = '\0';
-        int axis = bd_axis_index(name);
+        int axis = bd_axis_index(axes, name);
         if (axis < 0) return bd_fail(err, "cell key: unknown axis '%s'", name);
+        if (!(mask & (1u << axis))) return bd_fail(err, "key: axis '%s' is not part of this key", name);
         if (seen[axis]) return bd_fail(err, "cell key: axis '%s' given twice", name);
         seen[axis] = 1;
         /* The value runs to the next space outside quotes, brackets and parentheses. */
@@ -116,7 +146,8 @@ int bd_cell_parse(const BdAxisDef *axes, const char *key, BdCell *c, BdError *er
     }
     for (int i = 0; i < BD_AXIS_COUNT; i++) {
         if (seen[i]) continue;
-        if (!axes[i].absent) return bd_fail(err, "cell key: axis '%s' is missing", bd_axis_names[i]);
+        if (!axes[i].absent && !(mask & (1u << i))) continue; /* not part of this key: left empty */
+        if (!axes[i].absent) return bd_fail(err, "cell key: axis '%s' is missing", axes[i].name);
         if (bd_axis_value_parse(axes, (BdAxis)i, axes[i].absent, &c->v[i], err) < 0)
             return bd_error_prefix(err, "internal error: ");
     }

@@ -22,7 +22,8 @@ int bd_error_prefix(BdError *err, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    int w = snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    if (w < 0 || (size_t)w >= sizeof err->msg) memcpy(err->msg + sizeof err->msg - 4, "...", 4); /* cut, and says so */
     return -1;
 }
 

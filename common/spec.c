@@ -1,4 +1,5 @@
 #include "spec.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,13 +15,41 @@ void bd_spec_init(BdSpec *s, const char *name) {
 
 int bd_spec_find(const BdSpec *s, const char *key) {
     for (int i = 0; i < s->n; i++)
-        if (!strcmp(s->kv[i].key, key)) return i;
+        if (!strcmp(bd_spec_key(s, i), key)) return i;
     return -1;
 }
 
 int bd_spec_has(const BdSpec *s, const char *key) {
     int i = bd_spec_find(s, key);
-    return i >= 0 && s->kv[i].val[0] != '\0';
+    return i >= 0 && bd_spec_val(s, i)[0] != '\0';
+}
+
+/* Rewrites the arena with only the texts in use (replaced values leave
+ * garbage behind). */
+static void compact(BdSpec *s) {
+    char tmp[BD_SPEC_ARENA];
+    unsigned short o = 0;
+    for (int i = 0; i < s->n; i++) {
+        unsigned short *off[2] = {&s->kv[i].key, &s->kv[i].val};
+        for (int k = 0; k < 2; k++) {
+            size_t len = strlen(s->arena + *off[k]) + 1;
+            memcpy(tmp + o, s->arena + *off[k], len);
+            *off[k] = o;
+            o = (unsigned short)(o + len);
+        }
+    }
+    memcpy(s->arena, tmp, o);
+    s->used = o;
+}
+
+/* Copies text into the arena; returns its offset, or -1 when it does not fit. */
+static int store(BdSpec *s, const char *text) {
+    size_t len = strlen(text) + 1;
+    if (s->used + len > sizeof s->arena) return -1;
+    int off = s->used;
+    memcpy(s->arena + off, text, len);
+    s->used = (unsigned short)(s->used + len);
+    return off;
 }
 
 int bd_spec_set(BdSpec *s, const char *key, const char *val, BdError *err) {
@@ -30,14 +59,28 @@ int bd_spec_set(BdSpec *s, const char *key, const char *val, BdError *err) {
     if (strlen(val) >= BD_SPEC_VAL_MAX)
         return bd_fail(err, "%s: value of '%s' is too long (at most %d characters)", s->name, key,
                        BD_SPEC_VAL_MAX - 1);
-    int i = bd_spec_find(s, key);
-    if (i < 0) {
-        if (s->n == BD_SPEC_MAX_PARAMS)
-            return bd_fail(err, "%s: too many parameters (at most %d)", s->name, BD_SPEC_MAX_PARAMS);
-        i = s->n++;
-        snprintf(s->kv[i].key, sizeof s->kv[i].key, "%s", key);
+    char copy[BD_SPEC_VAL_MAX];
+    if (val >= s->arena && val < s->arena + sizeof s->arena) { /* compacting would move it */
+        snprintf(copy, sizeof copy, "%s", val);
+        val = copy;
     }
-    snprintf(s->kv[i].val, sizeof s->kv[i].val, "%s", val);
+    int i = bd_spec_find(s, key);
+    if (i >= 0 && strlen(val) <= strlen(bd_spec_val(s, i))) { /* in place */
+        memmove(s->arena + s->kv[i].val, val, strlen(val) + 1);
+        return 0;
+    }
+    if (i < 0 && s->n == BD_SPEC_MAX_PARAMS)
+        return bd_fail(err, "%s: too many parameters (at most %d)", s->name, BD_SPEC_MAX_PARAMS);
+    size_t need = strlen(val) + 1 + (i < 0 ? strlen(key) + 1 : 0);
+    if (s->used + need > sizeof s->arena) compact(s);
+    if (s->used + need > sizeof s->arena)
+        return bd_fail(err, "%s: its parameters are too long together (at most %d characters in all)", s->name,
+                       BD_SPEC_ARENA);
+    if (i < 0) {
+        i = s->n++;
+        s->kv[i].key = (unsigned short)store(s, key);
+    }
+    s->kv[i].val = (unsigned short)store(s, val);
     return 0;
 }
 
@@ -47,7 +90,7 @@ static const char *must_get(const BdSpec *s, const char *key) {
         fprintf(stderr, "bdsweep: internal error: spec '%s' has no parameter '%s'\n", s->name, key);
         abort();
     }
-    return s->kv[i].val;
+    return bd_spec_val(s, i);
 }
 
 long bd_spec_int(const BdSpec *s, const char *key) {
@@ -259,10 +302,10 @@ static void range_text(const BdParamDef *d, char *out, size_t cap) {
     char lo[64], hi[64];
     bound_text(d->min, lo, sizeof lo);
     bound_text(d->max, hi, sizeof hi);
-    if (isinf(d->min) && isinf(d->max)) snprintf(out, cap, "any value");
-    else if (isinf(d->max)) snprintf(out, cap, "at least %s", lo);
-    else if (isinf(d->min)) snprintf(out, cap, "at most %s", hi);
-    else snprintf(out, cap, "in [%s, %s]", lo, hi);
+    if (isinf(d->min) && isinf(d->max)) bd_text_format(out, cap, "any value");
+    else if (isinf(d->max)) bd_text_format(out, cap, "at least %s", lo);
+    else if (isinf(d->min)) bd_text_format(out, cap, "at most %s", hi);
+    else bd_text_format(out, cap, "in [%s, %s]", lo, hi);
 }
 
 static int parse_int(const char *raw, long *x) {
@@ -411,23 +454,30 @@ int bd_param_canonical(const BdParamDef *def, const char *raw, char *out, size_t
     return bd_fail(err, "unknown parameter type");
 }
 
-static int kv_cmp(const void *a, const void *b) {
-    return strcmp(((const char *)a), ((const char *)b)); /* key is the first member */
+/* Orders the parameters by key (insertion sort: a spec has a few dozen at most). */
+static void sort_by_key(BdSpec *s) {
+    for (int i = 1; i < s->n; i++)
+        for (int j = i; j > 0 && strcmp(bd_spec_key(s, j - 1), bd_spec_key(s, j)) > 0; j--) {
+            BdSpecParam t = s->kv[j];
+            s->kv[j] = s->kv[j - 1];
+            s->kv[j - 1] = t;
+        }
 }
 
 int bd_spec_resolve(BdSpec *s, const BdPreset *p, BdError *err) {
     char names[1024];
     for (int i = 0; i < s->n; i++) {
-        const BdParamDef *d = bd_param_find(p, s->kv[i].key);
+        const BdParamDef *d = bd_param_find(p, bd_spec_key(s, i));
         if (!d) {
             bd_param_names(p, names, sizeof names);
-            return bd_fail(err, "%s: unknown parameter '%s' (expected one of: %s)", p->name, s->kv[i].key, names);
+            return bd_fail(err, "%s: unknown parameter '%s' (expected one of: %s)", p->name, bd_spec_key(s, i),
+                           names);
         }
         char canon[BD_SPEC_VAL_MAX];
-        if (d->def && !d->def[0] && !s->kv[i].val[0]) continue; /* optional, explicitly unset */
-        if (bd_param_canonical(d, s->kv[i].val, canon, sizeof canon, err) < 0)
+        if (d->def && !d->def[0] && !bd_spec_val(s, i)[0]) continue; /* optional, explicitly unset */
+        if (bd_param_canonical(d, bd_spec_val(s, i), canon, sizeof canon, err) < 0)
             return bd_error_prefix(err, "%s: parameter '%s': ", p->name, d->name);
-        memcpy(s->kv[i].val, canon, sizeof canon);
+        if (bd_spec_set(s, d->name, canon, err) < 0) return -1;
     }
     for (const BdParamDef *d = p->params; d && d->name; d++) {
         if (bd_spec_find(s, d->name) >= 0) continue;
@@ -437,7 +487,7 @@ int bd_spec_resolve(BdSpec *s, const BdPreset *p, BdError *err) {
             return bd_error_prefix(err, "internal error: default of %s.%s: ", p->name, d->name);
         if (bd_spec_set(s, d->name, canon, err) < 0) return -1;
     }
-    qsort(s->kv, (size_t)s->n, sizeof s->kv[0], kv_cmp);
+    sort_by_key(s);
     if (p->check && p->check(s, err) < 0) return bd_error_prefix(err, "%s: ", p->name);
     return 0;
 }
@@ -448,19 +498,20 @@ static int format_spec(const BdSpec *s, const BdPreset *p, char *out, size_t cap
     out[0] = '\0';
     if (append(out, cap, &o, s->name) < 0) goto overflow;
     for (int i = 0; i < s->n; i++) {
-        const BdParamDef *d = p ? bd_param_find(p, s->kv[i].key) : NULL;
+        const char *key = bd_spec_key(s, i), *val = bd_spec_val(s, i);
+        const BdParamDef *d = p ? bd_param_find(p, key) : NULL;
         if (p) {
             /* Omit parameters at their default: compare canonical texts. */
             char canon[BD_SPEC_VAL_MAX] = "";
             if (d && d->def && d->def[0] && bd_param_canonical(d, d->def, canon, sizeof canon, NULL) < 0)
                 canon[0] = '\0';
-            if (d && d->def && !strcmp(canon, s->kv[i].val)) continue;
+            if (d && d->def && !strcmp(canon, val)) continue;
         }
         if (append(out, cap, &o, opened ? "," : "(") < 0) goto overflow;
         opened = 1;
-        int is_list = s->kv[i].val[0] == '[';
-        if (append(out, cap, &o, s->kv[i].key) < 0 || append(out, cap, &o, "=") < 0 ||
-            append_value(out, cap, &o, s->kv[i].val, is_list) < 0)
+        int is_list = val[0] == '[';
+        if (append(out, cap, &o, key) < 0 || append(out, cap, &o, "=") < 0 ||
+            append_value(out, cap, &o, val, is_list) < 0)
             goto overflow;
     }
     if (opened && append(out, cap, &o, ")") < 0) goto overflow;

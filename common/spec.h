@@ -88,21 +88,51 @@ typedef struct BdAxisDef {
     const char *absent;
     const BdPreset *presets; /* terminated by name == NULL; NULL for scalar axes */
     const char *help;
+    /* How people and the report name it: "architecture", "architectures". */
+    const char *label, *plural;
+    /* The design of the experiment, which the database's pairing columns and
+     * the report follow (results/README.md explains them):
+     *   replicate: cells that differ only in this axis are replicates of one
+     *     condition (the seed);
+     *   control: the value a comparison along this axis holds as its
+     *     reference (poison rate 0, regularizer none), or NULL; control_name
+     *     names the pairing columns, <control_name>_key (the key of the cell
+     *     with this axis at its control value, all else equal) and
+     *     <control_name>_condition (that cell's condition). */
+    int replicate;
+    const char *control, *control_name;
 } BdAxisDef;
+
+/* The SQL type of an axis' column: TEXT for presets, INTEGER or REAL. */
+const char *bd_axis_sql_type(const BdAxisDef *a);
+
+/* A spec's parameters live in one small arena (keys and values as
+ * NUL-terminated text, addressed by offset), so that a BdSpec is about 2 kB
+ * and a cell (BD_AXIS_COUNT specs) fits comfortably on the stack, and a copy
+ * is a plain struct assignment. Read parameters with bd_spec_key/bd_spec_val. */
+#define BD_SPEC_ARENA 2048
+
+typedef struct BdSpecParam {
+    unsigned short key, val; /* offsets into BdSpec.arena */
+} BdSpecParam;
 
 typedef struct BdSpec {
     char name[BD_SPEC_NAME_MAX];
     int n;
-    struct {
-        char key[BD_SPEC_KEY_MAX];
-        char val[BD_SPEC_VAL_MAX];
-    } kv[BD_SPEC_MAX_PARAMS];
+    unsigned short used; /* bytes of arena in use */
+    BdSpecParam kv[BD_SPEC_MAX_PARAMS];
+    char arena[BD_SPEC_ARENA];
 } BdSpec;
+
+static inline const char *bd_spec_key(const BdSpec *s, int i) { return s->arena + s->kv[i].key; }
+static inline const char *bd_spec_val(const BdSpec *s, int i) { return s->arena + s->kv[i].val; }
 
 /* ---- building and reading ------------------------------------------------ */
 
 void bd_spec_init(BdSpec *s, const char *name);
-/* Sets (or replaces) one parameter's raw text. Fails on overflow. */
+/* Sets (or replaces) one parameter's raw text. Fails when the key or value is
+ * too long, the spec has BD_SPEC_MAX_PARAMS parameters already, or its texts
+ * together would exceed the arena. */
 int bd_spec_set(BdSpec *s, const char *key, const char *val, BdError *err);
 /* Index of key in s->kv, or -1. */
 int bd_spec_find(const BdSpec *s, const char *key);

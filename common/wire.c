@@ -96,3 +96,42 @@ int bd_buf_check(const BdBuf *b, const char *what, BdError *err) {
     if (b->bad) return bd_fail(err, "malformed %s message (%zu bytes)", what, b->len);
     return 0;
 }
+
+void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+    bd_buf_put_str(b, phase);
+    bd_buf_put_i64(b, epoch);
+    bd_buf_put_i64(b, n);
+    for (int i = 0; i < n; i++) {
+        bd_buf_put_str(b, names[i]);
+        bd_buf_put_f64(b, values[i]);
+    }
+}
+
+int bd_metrics_get(BdBuf *b, BdMetricsRecord *r) {
+    r->phase = bd_buf_get_strp(b);
+    r->epoch = (int)bd_buf_get_i64(b);
+    int64_t n = bd_buf_get_i64(b);
+    r->n = 0;
+    if (b->bad || n < 0 || n > BD_METRICS_MAX) {
+        b->bad = 1;
+        return -1;
+    }
+    if (n > r->cap) {
+        r->cap = (int)n;
+        r->names = bd_xrealloc(r->names, (size_t)r->cap * sizeof *r->names);
+        r->values = bd_xrealloc(r->values, (size_t)r->cap * sizeof *r->values);
+    }
+    for (int i = 0; i < n; i++) {
+        r->names[i] = bd_buf_get_strp(b);
+        r->values[i] = bd_buf_get_f64(b);
+    }
+    if (b->bad) return -1;
+    r->n = (int)n;
+    return 0;
+}
+
+void bd_metrics_record_free(BdMetricsRecord *r) {
+    free(r->names);
+    free(r->values);
+    memset(r, 0, sizeof *r);
+}

@@ -68,4 +68,25 @@ const char *bd_buf_get_strp(BdBuf *b);
 /* 0 when every read stayed in bounds; otherwise an error naming the message. */
 int bd_buf_check(const BdBuf *b, const char *what, BdError *err);
 
+/* ---- one metrics record ------------------------------------------------------
+ * The numbers of one evaluation (a phase, an epoch, n named values), as the
+ * worker sends them to rank 0 and as a checkpoint keeps the history of a job:
+ *     str phase, i64 epoch, i64 n, n x (str name, f64 value)
+ * One encoder, one decoder. */
+#define BD_METRICS_MAX 100000
+
+typedef struct BdMetricsRecord {
+    const char *phase; /* pointers into the buffer read from */
+    int epoch, n;
+    const char **names; /* [n], owned by the record */
+    double *values;     /* [n], owned by the record */
+    int cap;
+} BdMetricsRecord;
+
+void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *const *names, const double *values, int n);
+/* Reads the next record into r (reusing its arrays); -1 (b->bad set) when
+ * the buffer is short or the count is impossible. */
+int bd_metrics_get(BdBuf *b, BdMetricsRecord *r);
+void bd_metrics_record_free(BdMetricsRecord *r);
+
 #endif

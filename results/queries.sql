@@ -18,16 +18,14 @@ GROUP BY trigger, poison_rate
 ORDER BY trigger, poison_rate;
 
 -- Finding 2: the clean-accuracy cost of poisoning, against the baseline
--- (the same cell with poison rate 0), per trigger and rate.
+-- (the same cell with poison rate 0: its key is the poisoned cell's
+-- baseline_key), per trigger and rate.
 SELECT p.trigger, p.poison_rate,
        ROUND(AVG(p.asr), 4) AS asr,
        ROUND(AVG(p.clean_acc - b.clean_acc), 4) AS clean_acc_change,
        ROUND(AVG(b.asr), 4) AS baseline_asr
 FROM cell_results p
-JOIN cell_results b
-  ON b.dataset = p.dataset AND b.arch = p.arch AND b.trigger = p.trigger AND b.strategy = p.strategy
- AND b.target = p.target AND b.regularizer = p.regularizer AND b.seed = p.seed AND b.init = p.init
- AND b.train = p.train AND b.retrain = p.retrain AND b.poison_rate = 0
+JOIN cell_results b ON b.key = p.baseline_key
 WHERE p.poison_rate > 0 AND p.status = 'done' AND b.status = 'done'
 GROUP BY p.trigger, p.poison_rate
 ORDER BY p.trigger, p.poison_rate;
@@ -42,14 +40,11 @@ ORDER BY arch, regularizer;
 -- The failed cells and why (re-run them with: bdsweep run SWEEP.yaml --retry-failed).
 SELECT id, attempts, host, error, key FROM cells WHERE status = 'failed' ORDER BY id;
 
--- The training curve of one cell (here cell 1): one row per epoch.
-SELECT epoch,
-       MAX(CASE WHEN name = 'loss' THEN value END) AS loss,
-       MAX(CASE WHEN name = 'clean_acc' THEN value END) AS clean_acc,
-       MAX(CASE WHEN name = 'asr' THEN value END) AS asr
-FROM metrics
+-- The training curve of one cell (here cell 1): one row per epoch, a column
+-- per metric (view `epoch_metrics`).
+SELECT epoch, loss, clean_acc, asr
+FROM epoch_metrics
 WHERE cell_id = 1 AND phase = 'train'
-GROUP BY epoch
 ORDER BY epoch;
 
 -- Finding 2: groups of poisoned cells against their clean baselines, with the

@@ -64,4 +64,7 @@ static inline int check_result(const char *name) {
     return check_failures ? 1 : 0;
 }
 
+/* snprintf into a test's own buffer (a char array); a text that does not fit fails the test. */
+#define CHECK_FMT(buf, ...) CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
+
 #endif

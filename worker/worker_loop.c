@@ -8,7 +8,9 @@
 
 #include "cell_run.h"
 #include "clock.h"
+#include "exit_status.h"
 #include "log.h"
+#include "process.h"
 #include "wire.h"
 
 typedef struct MpiSink {
@@ -17,12 +19,6 @@ typedef struct MpiSink {
     int parent;
     double deadline; /* Unix time; 0: none */
 } MpiSink;
-
-void bd_exit_if_orphaned(int original_parent) {
-    if (getppid() == original_parent) return;
-    bd_log(BD_LOG_ERROR, "the process that launched this rank (pid %d) is gone: stopping", original_parent);
-    _exit(4);
-}
 
 static void send_buf(const BdBuf *b, BdMsgType type) {
     MPI_Send(b->data, (int)b->len, MPI_BYTE, 0, (int)type, MPI_COMM_WORLD);
@@ -34,13 +30,7 @@ static void sink_metrics(void *ud, const char *phase, int epoch, const char *con
     bd_exit_if_orphaned(s->parent);
     bd_buf_reset(&s->buf);
     bd_buf_put_i64(&s->buf, s->job);
-    bd_buf_put_str(&s->buf, phase);
-    bd_buf_put_i64(&s->buf, epoch);
-    bd_buf_put_i64(&s->buf, n);
-    for (int i = 0; i < n; i++) {
-        bd_buf_put_str(&s->buf, names[i]);
-        bd_buf_put_f64(&s->buf, values[i]);
-    }
+    bd_metrics_put(&s->buf, phase, epoch, names, values, n);
     send_buf(&s->buf, BD_MSG_METRICS);
 }
 
@@ -106,7 +96,7 @@ int bd_worker_loop(int threads) {
         if (tag == BD_MSG_STOP) break;
         if (tag != BD_MSG_JOB) {
             bd_log(BD_LOG_ERROR, "worker: unexpected message %d from rank 0", tag);
-            MPI_Abort(MPI_COMM_WORLD, 3);
+            MPI_Abort(MPI_COMM_WORLD, BD_EXIT_INFRA);
         }
         ms.job = bd_buf_get_i64(&in);
         char *key = bd_xstrdup(bd_buf_get_strp(&in));
@@ -115,7 +105,7 @@ int bd_worker_loop(int threads) {
         BdError err = {{0}};
         if (bd_buf_check(&in, "job", &err) < 0) {
             bd_log(BD_LOG_ERROR, "worker: %s", err.msg);
-            MPI_Abort(MPI_COMM_WORLD, 3);
+            MPI_Abort(MPI_COMM_WORLD, BD_EXIT_INFRA);
         }
 
         double t0 = bd_monotonic_seconds();
@@ -144,17 +134,4 @@ int bd_worker_loop(int threads) {
     bd_buf_free(&in);
     bd_worker_free(&w);
     return 0;
-}
-
-void bd_mpi_quiet_barrier(void) {
-    MPI_Request req;
-    int done = 0;
-    MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    while (!done) {
-        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-        if (!done) {
-            struct timespec nap = {0, 5000000};
-            nanosleep(&nap, NULL);
-        }
-    }
 }

@@ -8,6 +8,7 @@
 
 #include "axes.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "spec.h"
 
 static void usage(FILE *f) {
@@ -118,20 +119,20 @@ int bd_cmd_axes(int argc, char **argv) {
             markdown = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "bdsweep axes: unknown option '%s'\nhint: bdsweep axes --help\n", argv[i]);
-            return 2;
+            return BD_EXIT_USAGE;
         } else if (!only) {
             only = argv[i];
         } else {
             fprintf(stderr, "bdsweep axes: unexpected argument '%s'\nhint: one axis at a time\n", argv[i]);
-            return 2;
+            return BD_EXIT_USAGE;
         }
     }
     const BdAxisDef *axes = bd_axes();
-    if (only && bd_axis_index(only) < 0) {
+    if (only && bd_axis_index(bd_axes(), only) < 0) {
         fprintf(stderr, "bdsweep axes: unknown axis '%s'\nhint: the axes are:", only);
         for (int i = 0; i < BD_AXIS_COUNT; i++) fprintf(stderr, " %s", axes[i].name);
         fprintf(stderr, "\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     for (int i = 0; i < BD_AXIS_COUNT; i++)
         if (!only || !strcmp(only, axes[i].name)) print_axis(&axes[i], markdown);

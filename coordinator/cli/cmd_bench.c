@@ -14,6 +14,7 @@
 #include "axes.h"
 #include "cell.h"
 #include "commands.h"
+#include "exit_status.h"
 #include "models.h"
 #include "nn.h"
 #include "optim.h"
@@ -113,11 +114,11 @@ int bd_cmd_bench(int argc, char **argv) {
         if (!known[k]) {
             fprintf(stderr, "bdsweep bench: unknown %s '%s'\nhint: bdsweep bench --help lists the options\n",
                     strncmp(a, "--", 2) ? "argument" : "option", a);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "bdsweep bench: %s needs a value\nhint: bdsweep bench --help lists the options\n", a);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         const char *v = argv[++i];
         int bad = 0;
@@ -131,17 +132,17 @@ int bd_cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, &warmup);
         else bad = parse_int(a, v, 2, &classes);
-        if (bad) return 2;
+        if (bad) return BD_EXIT_USAGE;
     }
     if (!arch_text) {
         fprintf(stderr, "bdsweep bench: --arch is required\nhint: bdsweep bench --arch resnet20\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdShape in;
     char tail;
     if (sscanf(input_text, "%dx%dx%d%c", &in.c, &in.h, &in.w, &tail) != 3 || in.c < 1 || in.h < 1 || in.w < 1) {
         fprintf(stderr, "bdsweep bench: --input expects CxHxW (e.g. 3x32x32), got '%s'\n", input_text);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (strcmp(prec_text, "fp32") && strcmp(prec_text, "bf16")) {
         fprintf(stderr, "bdsweep bench: --precision expects fp32 or bf16, got '%s'\n", prec_text);
@@ -159,13 +160,13 @@ int bd_cmd_bench(int argc, char **argv) {
     BdGraph *g = NULL;
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch_text, &arch, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     /* before the graph: oneDNN's primitives plan for the threads there are */
     bd_set_threads(threads);
     if (bd_model_build_on(&arch, in, classes, batch, engine, precision, &g, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSpec reg_spec;
     BdReg *reg = NULL;
@@ -173,7 +174,7 @@ int bd_cmd_bench(int argc, char **argv) {
         bd_reg_make(&reg_spec, g, &reg, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         bd_graph_free(g);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     bd_graph_init_params(g, 1);
     BdSgd opt;

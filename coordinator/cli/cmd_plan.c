@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "sweep/cost.h"
 #include "sweep/sweep.h"
 
@@ -74,31 +75,31 @@ int bd_cmd_plan(int argc, char **argv) {
             if (i + 1 < argc) gflops_per_core = strtod(argv[i + 1], &end);
             if (i + 1 >= argc || *end || !(gflops_per_core > 0)) {
                 fprintf(stderr, "bdsweep plan: --gflops-per-core needs a positive number\nhint: bdsweep plan --help\n");
-                return 2;
+                return BD_EXIT_USAGE;
             }
             i++;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "bdsweep plan: unknown option '%s'\nhint: bdsweep plan --help\n", argv[i]);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         if (path) {
             fprintf(stderr, "bdsweep plan: one sweep file expected, got '%s' and '%s'\nhint: bdsweep plan --help\n",
                     path, argv[i]);
-            return 2;
+            return BD_EXIT_USAGE;
         }
         path = argv[i];
     }
     if (!path) {
         fprintf(stderr, "bdsweep plan: missing the sweep file\nhint: bdsweep plan SWEEP.yaml (bdsweep plan --help)\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSweep sw;
     BdError err = {{0}};
     if (bd_sweep_load(path, 0, &sw, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (keys_only)
         for (int i = 0; i < sw.n_cells; i++) puts(sw.cells[i].key);
@@ -108,7 +109,7 @@ int bd_cmd_plan(int argc, char **argv) {
     bd_sweep_free(&sw);
     if (fflush(stdout) != 0) {
         perror("bdsweep plan: writing the plan");
-        return 1;
+        return BD_EXIT_FAILED;
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "report.h"
 #include "sweep/sweep.h"
 
@@ -73,7 +74,7 @@ int bd_cmd_preview(int argc, char **argv) {
             else if (i + 1 < argc) value = argv[++i];
             else {
                 fprintf(stderr, "bdsweep preview: %s needs a value\nhint: bdsweep preview --help\n", a);
-                return 2;
+                return BD_EXIT_USAGE;
             }
         }
         if (is_out) {
@@ -85,17 +86,17 @@ int bd_cmd_preview(int argc, char **argv) {
                 fprintf(stderr, "bdsweep preview: --n needs a count from 1 to 64, got '%s'\nhint: bdsweep preview "
                                 "--help\n",
                         value);
-                return 2;
+                return BD_EXIT_USAGE;
             }
             n = (int)v;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "bdsweep preview: unknown option '%s'\nhint: bdsweep preview --help\n", a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else if (path) {
             fprintf(stderr, "bdsweep preview: one sweep file expected, got '%s' and '%s'\nhint: bdsweep preview "
                             "--help\n",
                     path, a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else {
             path = a;
         }
@@ -104,17 +105,17 @@ int bd_cmd_preview(int argc, char **argv) {
         fprintf(stderr, "bdsweep preview: missing %s\nhint: bdsweep preview SWEEP.yaml --out DIR (bdsweep preview "
                         "--help)\n",
                 !path ? "the sweep file" : "--out DIR, the folder for the pictures");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSweep sw;
     BdError err = {{0}};
     if (bd_sweep_load(path, 0, &sw, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (make_dir(out) < 0) {
         bd_sweep_free(&sw);
-        return 1;
+        return BD_EXIT_FAILED;
     }
     /* Distinct (dataset, trigger) pairs in sweep order; excluded pairs are not
      * in any cell and so not drawn. Values are canonical texts shared by the
@@ -145,7 +146,7 @@ int bd_cmd_preview(int argc, char **argv) {
     bd_sweep_free(&sw);
     if (fflush(stdout) != 0) {
         perror("bdsweep preview");
-        return 1;
+        return BD_EXIT_FAILED;
     }
     return failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "db/db.h"
+#include "exit_status.h"
 #include "report.h"
 
 static void usage(FILE *f) {
@@ -59,7 +60,7 @@ static void usage(FILE *f) {
 static int bad(const char *msg, const char *arg) {
     fprintf(stderr, "bdsweep report: %s%s%s%s\nhint: bdsweep report PATH.db --out DIR (bdsweep report --help)\n", msg,
             arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-    return 2;
+    return BD_EXIT_USAGE;
 }
 
 /* The value of option `name` at argv[*i] ("--out DIR" or "--out=DIR"); NULL
@@ -97,13 +98,13 @@ int bd_cmd_report(int argc, char **argv) {
             previews = (int)n;
         } else if (missing) {
             fprintf(stderr, "bdsweep report: %s needs a value\nhint: bdsweep report --help\n", a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else if (a[0] == '-' && a[1]) {
             return bad("unknown option", a);
         } else if (path) {
             fprintf(stderr, "bdsweep report: one database expected, got '%s' and '%s'\nhint: bdsweep report --help\n",
                     path, a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else {
             path = a;
         }
@@ -116,7 +117,7 @@ int bd_cmd_report(int argc, char **argv) {
     BdError err = {{0}};
     if (bd_db_open(path, 0, &db, &err) < 0) {
         fprintf(stderr, "bdsweep report: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdReportOptions o = {out, sweep, csv, previews};
     BdReportSummary s;
@@ -135,7 +136,7 @@ int bd_cmd_report(int argc, char **argv) {
     for (int i = 0; i < BD_FINDINGS; i++) printf("%s\n", s.headline[i]);
     if (fflush(stdout) != 0) {
         perror("bdsweep report");
-        return 1;
+        return BD_EXIT_FAILED;
     }
     return 0;
 }

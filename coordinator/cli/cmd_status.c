@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "db/db.h"
+#include "exit_status.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -124,10 +125,7 @@ static int show_detection(const Status *s) {
     if (prepare(s,
                 "SELECT COUNT(*), SUM(d.detectable = 1), SUM(d.detectable IS NULL) FROM detection d "
                 "WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM cells c WHERE " SELECTED
-                "  AND c.kind = 'cell' AND c.dataset = d.dataset AND c.arch = d.arch AND c.trigger = d.trigger "
-                "  AND c.strategy = d.strategy AND c.target = d.target AND c.poison_rate = d.poison_rate "
-                "  AND c.regularizer = d.regularizer AND c.init = d.init AND c.train = d.train "
-                "  AND c.retrain = d.retrain)",
+                "  AND c.kind = 'cell' AND c.condition = d.condition)",
                 &st) < 0)
         return -1;
     int rc = sqlite3_step(st);
@@ -261,18 +259,18 @@ int bd_cmd_status(int argc, char **argv) {
         if (!strcmp(a, "--sweep")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "bdsweep status: --sweep needs a sweep name\nhint: bdsweep status --help\n");
-                return 2;
+                return BD_EXIT_USAGE;
             }
             sweep = argv[++i];
         } else if (!strncmp(a, "--sweep=", 8)) {
             sweep = a + 8;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "bdsweep status: unknown option '%s'\nhint: bdsweep status --help\n", a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else if (path) {
             fprintf(stderr, "bdsweep status: one database expected, got '%s' and '%s'\nhint: bdsweep status --help\n",
                     path, a);
-            return 2;
+            return BD_EXIT_USAGE;
         } else {
             path = a;
         }
@@ -280,13 +278,13 @@ int bd_cmd_status(int argc, char **argv) {
     if (!path) {
         fprintf(stderr, "bdsweep status: missing the database\n"
                         "hint: bdsweep status results/NAME.db (bdsweep status --help)\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdDb *db;
     BdError err = {{0}};
     if (bd_db_open(path, 0, &db, &err) < 0) {
         fprintf(stderr, "bdsweep status: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     Status s = {bd_db_sqlite(db), path, sweep};
     int rc = 0, exists = 1;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "nn.h"
 
 static void usage(FILE *f) {
@@ -31,7 +32,7 @@ int main(int argc, char **argv) {
     bd_threads_at_start(argv);
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -52,5 +53,5 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hint: the commands are:");
     for (const BdCommand *c = bd_commands; c->name; c++) fprintf(stderr, " %s", c->name);
     fprintf(stderr, " (bdsweep --help lists them)\n");
-    return 2;
+    return BD_EXIT_USAGE;
 }

@@ -27,10 +27,11 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "job.h"
 #include "sweep/sweep.h"
 
 /* The schema this build writes; older files are migrated on open, newer ones refused. */
-#define BD_DB_SCHEMA_VERSION 1
+#define BD_DB_SCHEMA_VERSION 2
 /* A run whose heartbeat is younger than this, and that has not finished,
  * holds the database: a second run refuses to start. */
 #define BD_DB_RUN_STALE_SECONDS 120
@@ -50,16 +51,29 @@ const char *bd_db_path(const BdDb *db);
  * was registered before) + every cell by key (new ones inserted as pending) +
  * the links in sweep order. Idempotent. *n_new: cells this call inserted. */
 int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err);
+/* Inserts one pending cell from the canonical texts of its axis values
+ * (texts[a], in axis order; not validated: for tools and tests that write
+ * cells by hand, while a run registers whole sweeps), with every column the
+ * axes define, and gives its id. */
+int bd_db_add_cell(BdDb *db, const char *const *texts, int64_t *id, BdError *err);
+
 /* running -> pending for the sweep's cells (sweep_id 0: every cell), for
  * cells a killed run left running. *n: how many. */
 int bd_db_requeue_running(BdDb *db, int64_t sweep_id, int *n, BdError *err);
 
+/* A cell's status: the `status` column holds bd_db_status_name(). */
+typedef enum BdCellStatus { BD_DB_PENDING, BD_DB_RUNNING, BD_DB_DONE, BD_DB_FAILED, BD_DB_STATUS_COUNT } BdCellStatus;
+
+const char *bd_db_status_name(BdCellStatus s);
+/* The status named name, or -1. */
+int bd_db_status_index(const char *name);
+
 typedef struct BdDbCell {
     int64_t id;
     char *key;
-    char status[8];
+    BdCellStatus status;
     int attempts;
-    int pretrain;       /* a pre-training job (kind 'pretrain') */
+    BdJobKind kind;
     int64_t depends_on; /* the job it waits for, 0 for none */
 } BdDbCell;
 /* The sweep's jobs in sweep order: its pre-training jobs first, then its
@@ -91,9 +105,8 @@ typedef struct BdCellReport {
 int bd_db_mark_done(BdDb *db, int64_t cell, const BdCellReport *r, BdError *err);
 int bd_db_mark_failed(BdDb *db, int64_t cell, double wall_seconds, const char *error, BdError *err);
 
-enum { BD_DB_PENDING, BD_DB_RUNNING, BD_DB_DONE, BD_DB_FAILED };
-/* counts[BD_DB_PENDING..BD_DB_FAILED] over the sweep's cells (0: all cells). */
-int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[4], BdError *err);
+/* counts[status] over the sweep's jobs (0: all of them). */
+int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[BD_DB_STATUS_COUNT], BdError *err);
 
 /* Records a run (this host and pid). Refuses while another run on this
  * database has not finished and has a heartbeat younger than
@@ -103,5 +116,11 @@ int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[4], BdError *err);
 int bd_db_run_begin(BdDb *db, int64_t sweep_id, int ranks, int64_t *run_id, BdError *err);
 int bd_db_run_heartbeat(BdDb *db, int64_t run_id, BdError *err);
 int bd_db_run_end(BdDb *db, int64_t run_id, int exit_status, BdError *err);
+
+/* The SQL a database of this build is made of (tables, the generated columns,
+ * every view), and its documentation in markdown, for `bdsweep schema`.
+ * The caller frees both. */
+char *bd_db_schema_sql(void);
+char *bd_db_schema_markdown(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "axes.h"
 #include "rng.h"
 
 /* ---- registering a sweep --------------------------------------------------------- */
@@ -37,60 +38,97 @@ static int find_or_add_sweep(BdDb *db, const BdSweep *sw, int64_t *id, BdError *
     return 0;
 }
 
-/* Column order of the INSERT below: key, the axes in axis order, cell_seed. */
-static void bind_cell(sqlite3_stmt *st, const BdSweepCell *c, char *seed_hex, size_t cap) {
-    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
-    for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        int col = 2 + a;
-        if (a == BD_AXIS_TARGET || a == BD_AXIS_SEED) sqlite3_bind_int64(st, col, strtoll(c->values[a], NULL, 10));
-        else if (a == BD_AXIS_POISON_RATE) sqlite3_bind_double(st, col, strtod(c->values[a], NULL));
-        else sqlite3_bind_text(st, col, c->values[a], -1, SQLITE_STATIC);
+/* INSERT INTO cells(key, kind, cell_seed, <the generated columns>) ... */
+static int prepare_insert(BdDb *db, sqlite3_stmt **st, BdError *err) {
+    BdCellColumn cols[BD_DB_MAX_COLUMNS];
+    int n = bd_db_cell_columns(cols);
+    char sql[4096], values[1024];
+    size_t o = (size_t)snprintf(sql, sizeof sql, "INSERT INTO cells(key, kind, cell_seed");
+    size_t v = (size_t)snprintf(values, sizeof values, "?1, ?2, ?3");
+    for (int i = 0; i < n; i++) {
+        o += (size_t)snprintf(sql + o, sizeof sql - o, ", %s", cols[i].name);
+        v += (size_t)snprintf(values + v, sizeof values - v, ", ?%d", i + 4);
     }
-    snprintf(seed_hex, cap, "%016" PRIx64, bd_hash_str(c->key));
-    sqlite3_bind_text(st, 2 + BD_AXIS_COUNT, seed_hex, -1, SQLITE_STATIC);
+    snprintf(sql + o, sizeof sql - o, ") VALUES (%s) ON CONFLICT(key) DO NOTHING", values);
+    return bd_db_prepare(db, sql, st, err);
 }
 
-/* The pre-training job a cell waits for (kind 'pretrain', only the axes it
- * depends on filled in), linked to the sweep ahead of every cell (position
- * -1), and the cell's depends_on pointing at it. sel and link are the
- * caller's prepared lookup and link statements. */
-static int register_pretrain(BdDb *db, const BdSweepCell *c, int64_t sweep_id, int64_t cell_id, sqlite3_stmt *sel,
-                             sqlite3_stmt *link, int *n_new, BdError *err) {
-    sqlite3_stmt *st;
-    if (bd_db_prepare(db,
-                      "INSERT INTO cells(key, kind, dataset, arch, seed, train, cell_seed) "
-                      "VALUES (?1, 'pretrain', ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key) DO NOTHING",
-                      &st, err) < 0)
-        return -1;
+/* Inserts a job (nothing when its key is there already); *is_new says which. */
+static int insert_job(BdDb *db, sqlite3_stmt *ins, const char *key, BdJobKind kind, const char *const *texts,
+                      int *is_new, BdError *err) {
     char seed_hex[32];
-    snprintf(seed_hex, sizeof seed_hex, "%016" PRIx64, bd_hash_str(c->pretrain_key));
-    sqlite3_bind_text(st, 1, c->pretrain_key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->values[BD_AXIS_DATASET], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->values[BD_AXIS_ARCH], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, strtoll(c->values[BD_AXIS_SEED], NULL, 10));
-    sqlite3_bind_text(st, 5, c->values[BD_AXIS_TRAIN], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, seed_hex, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "inserting a pre-training job");
-    if (sqlite3_changes(db->h) == 1) (*n_new)++;
-    sqlite3_bind_text(sel, 1, c->pretrain_key, -1, SQLITE_STATIC);
-    if (sqlite3_step(sel) != SQLITE_ROW) return bd_db_fail(db, err, "looking up a pre-training job");
-    int64_t job = sqlite3_column_int64(sel, 0);
+    snprintf(seed_hex, sizeof seed_hex, "%016" PRIx64, bd_hash_str(key));
+    sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, bd_job_kind_def(kind)->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, seed_hex, -1, SQLITE_TRANSIENT);
+    if (bd_db_bind_cell_columns(db, ins, 4, kind, texts, err) < 0) return -1;
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) return bd_db_fail(db, err, "inserting a cell");
+    *is_new = sqlite3_changes(db->h) == 1;
+    return 0;
+}
+
+/* The id of the job with that key (sel: "SELECT id FROM cells WHERE key = ?"). */
+static int job_id(BdDb *db, sqlite3_stmt *sel, const char *key, int64_t *id, BdError *err) {
+    sqlite3_bind_text(sel, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(sel);
+    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(sel, 0);
     sqlite3_reset(sel);
+    if (rc != SQLITE_ROW) return bd_db_fail(db, err, "looking up a cell");
+    return 0;
+}
+
+/* The pre-training job a cell waits for (kind 'pretrain', its axes from its
+ * key), linked to the sweep ahead of every cell (position -1), and the
+ * cell's depends_on pointing at it. ins, sel and link are the caller's
+ * prepared insert, lookup and link statements. */
+static int register_pretrain(BdDb *db, const char *pretrain_key, int64_t sweep_id, int64_t cell_id,
+                             sqlite3_stmt *ins, sqlite3_stmt *sel, sqlite3_stmt *link, int *n_new, BdError *err) {
+    BdJob job;
+    char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX];
+    const char *t[BD_AXIS_COUNT];
+    if (bd_db_job_texts(pretrain_key, &job, texts, t, err) < 0) return -1;
+    int is_new;
+    int64_t job_row = 0;
+    if (insert_job(db, ins, pretrain_key, BD_JOB_PRETRAIN, t, &is_new, err) < 0 ||
+        job_id(db, sel, pretrain_key, &job_row, err) < 0)
+        return -1;
+    *n_new += is_new;
     sqlite3_bind_int64(link, 1, sweep_id);
-    sqlite3_bind_int64(link, 2, job);
+    sqlite3_bind_int64(link, 2, job_row);
     sqlite3_bind_int(link, 3, -1);
-    rc = sqlite3_step(link);
+    int rc = sqlite3_step(link);
     sqlite3_reset(link);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "linking a pre-training job to its sweep");
+    sqlite3_stmt *st;
     if (bd_db_prepare(db, "UPDATE cells SET depends_on = ?2 WHERE id = ?1", &st, err) < 0) return -1;
     sqlite3_bind_int64(st, 1, cell_id);
-    sqlite3_bind_int64(st, 2, job);
+    sqlite3_bind_int64(st, 2, job_row);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "recording what a cell waits for");
     return 0;
+}
+
+int bd_db_add_cell(BdDb *db, const char *const *texts, int64_t *id, BdError *err) {
+    char key[BD_KEY_MAX], absent_buf[BD_AXIS_COUNT * 64];
+    const char *absent[BD_AXIS_COUNT];
+    if (bd_axis_absent_texts(bd_axes(), absent, absent_buf, sizeof absent_buf, err) < 0 ||
+        bd_key_join(bd_axes(), texts, absent, 0, key, sizeof key, err) < 0)
+        return -1;
+    sqlite3_stmt *ins;
+    if (bd_db_begin(db, err) < 0) return -1;
+    if (prepare_insert(db, &ins, err) < 0) return bd_db_rollback(db);
+    int is_new, rc = insert_job(db, ins, key, BD_JOB_CELL, texts, &is_new, err);
+    sqlite3_finalize(ins);
+    if (rc < 0) return bd_db_rollback(db);
+    if (!is_new) {
+        bd_fail(err, "%s: a cell with key '%.200s' exists already", db->path, key);
+        return bd_db_rollback(db);
+    }
+    *id = sqlite3_last_insert_rowid(db->h);
+    return bd_db_commit(db, err);
 }
 
 int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, BdError *err) {
@@ -98,40 +136,21 @@ int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, B
     sqlite3_stmt *ins = NULL, *sel = NULL, *link = NULL;
     if (bd_db_begin(db, err) < 0) return -1;
     if (find_or_add_sweep(db, sw, sweep_id, err) < 0) return bd_db_rollback(db);
-    /* The column list follows axis order (bd_axis_names). */
-    const char *ins_sql =
-        "INSERT INTO cells(key, dataset, arch, trigger, strategy, target, poison_rate, regularizer, seed, init, "
-        "train, retrain, cell_seed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-        "ON CONFLICT(key) DO NOTHING";
     int rc = -1;
-    if (bd_db_prepare(db, ins_sql, &ins, err) < 0 ||
-        bd_db_prepare(db, "SELECT id FROM cells WHERE key = ?", &sel, err) < 0 ||
+    if (prepare_insert(db, &ins, err) < 0 || bd_db_prepare(db, "SELECT id FROM cells WHERE key = ?", &sel, err) < 0 ||
         bd_db_prepare(db,
                       "INSERT INTO sweep_cells(sweep_id, cell_id, position) VALUES (?1, ?2, ?3) "
                       "ON CONFLICT(sweep_id, cell_id) DO UPDATE SET position = excluded.position",
                       &link, err) < 0)
         goto done;
     for (int i = 0; i < sw->n_cells; i++) {
-        char seed_hex[32];
-        int64_t cell_id;
-        bind_cell(ins, &sw->cells[i], seed_hex, sizeof seed_hex);
-        if (sqlite3_step(ins) != SQLITE_DONE) {
-            bd_db_fail(db, err, "inserting a cell");
-            goto done;
-        }
-        sqlite3_reset(ins);
-        if (sqlite3_changes(db->h) == 1) {
-            cell_id = sqlite3_last_insert_rowid(db->h);
-            (*n_new)++;
-        } else {
-            sqlite3_bind_text(sel, 1, sw->cells[i].key, -1, SQLITE_STATIC);
-            if (sqlite3_step(sel) != SQLITE_ROW) {
-                bd_db_fail(db, err, "looking up a cell");
-                goto done;
-            }
-            cell_id = sqlite3_column_int64(sel, 0);
-            sqlite3_reset(sel);
-        }
+        const BdSweepCell *c = &sw->cells[i];
+        int is_new;
+        int64_t cell_id = 0;
+        if (insert_job(db, ins, c->key, BD_JOB_CELL, (const char *const *)c->values, &is_new, err) < 0) goto done;
+        if (is_new) cell_id = sqlite3_last_insert_rowid(db->h);
+        else if (job_id(db, sel, c->key, &cell_id, err) < 0) goto done;
+        *n_new += is_new;
         sqlite3_bind_int64(link, 1, *sweep_id);
         sqlite3_bind_int64(link, 2, cell_id);
         sqlite3_bind_int(link, 3, i);
@@ -140,8 +159,8 @@ int bd_db_register(BdDb *db, const BdSweep *sw, int64_t *sweep_id, int *n_new, B
             goto done;
         }
         sqlite3_reset(link);
-        if (sw->cells[i].pretrain_key &&
-            register_pretrain(db, &sw->cells[i], *sweep_id, cell_id, sel, link, n_new, err) < 0)
+        if (c->pretrain_key &&
+            register_pretrain(db, c->pretrain_key, *sweep_id, cell_id, ins, sel, link, n_new, err) < 0)
             goto done;
     }
     rc = 0;
@@ -175,7 +194,7 @@ int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdEr
     *cells = NULL;
     *n = 0;
     if (bd_db_prepare(db,
-                      "SELECT c.id, c.key, c.status, c.attempts, c.kind = 'pretrain', COALESCE(c.depends_on, 0) "
+                      "SELECT c.id, c.key, c.status, c.attempts, c.kind, COALESCE(c.depends_on, 0) "
                       "FROM sweep_cells sc JOIN cells c ON c.id = sc.cell_id "
                       "WHERE sc.sweep_id = ? ORDER BY sc.position, c.id",
                       &st, err) < 0)
@@ -187,9 +206,11 @@ int bd_db_sweep_cells(BdDb *db, int64_t sweep_id, BdDbCell **cells, int *n, BdEr
         BdDbCell *c = &(*cells)[(*n)++];
         c->id = sqlite3_column_int64(st, 0);
         c->key = bd_xstrdup((const char *)sqlite3_column_text(st, 1));
-        snprintf(c->status, sizeof c->status, "%s", (const char *)sqlite3_column_text(st, 2));
+        int status = bd_db_status_index((const char *)sqlite3_column_text(st, 2));
+        int kind = bd_job_kind_index((const char *)sqlite3_column_text(st, 4));
+        c->status = status < 0 ? BD_DB_FAILED : (BdCellStatus)status; /* the CHECK constraint allows no other */
+        c->kind = kind < 0 ? BD_JOB_CELL : (BdJobKind)kind;
         c->attempts = sqlite3_column_int(st, 3);
-        c->pretrain = sqlite3_column_int(st, 4);
         c->depends_on = sqlite3_column_int64(st, 5);
     }
     sqlite3_finalize(st);
@@ -352,10 +373,19 @@ int bd_db_mark_failed(BdDb *db, int64_t cell, double wall_seconds, const char *e
     return bd_db_commit(db, err);
 }
 
-int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[4], BdError *err) {
-    static const char *const names[4] = {"pending", "running", "done", "failed"};
+static const char *const status_names[BD_DB_STATUS_COUNT] = {"pending", "running", "done", "failed"};
+
+const char *bd_db_status_name(BdCellStatus s) { return status_names[s]; }
+
+int bd_db_status_index(const char *name) {
+    for (int i = 0; name && i < BD_DB_STATUS_COUNT; i++)
+        if (!strcmp(status_names[i], name)) return i;
+    return -1;
+}
+
+int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[BD_DB_STATUS_COUNT], BdError *err) {
     sqlite3_stmt *st;
-    memset(counts, 0, 4 * sizeof counts[0]);
+    memset(counts, 0, BD_DB_STATUS_COUNT * sizeof counts[0]);
     if (bd_db_prepare(db,
                       "SELECT status, COUNT(*) FROM cells WHERE ?1 = 0 OR id IN "
                       "(SELECT cell_id FROM sweep_cells WHERE sweep_id = ?1) GROUP BY status",
@@ -364,9 +394,8 @@ int bd_db_counts(BdDb *db, int64_t sweep_id, int counts[4], BdError *err) {
     sqlite3_bind_int64(st, 1, sweep_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(s, names[i])) counts[i] = sqlite3_column_int(st, 1);
+        int s = bd_db_status_index((const char *)sqlite3_column_text(st, 0));
+        if (s >= 0) counts[s] = sqlite3_column_int(st, 1);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "counting cells");

@@ -3,33 +3,89 @@
 #ifndef BD_DB_INTERNAL_H
 #define BD_DB_INTERNAL_H
 
+#include "cell.h"
 #include "db.h"
+#include "job.h"
 
 struct BdDb {
     sqlite3 *h;
     char path[4096];
+    /* The canonical texts of the axes' absent and control values, for the
+     * generated columns (db_columns.c); filled on first use. */
+    int design_ready;
+    char *absent[BD_AXIS_COUNT], *control[BD_AXIS_COUNT];
+    char absent_buf[BD_AXIS_COUNT * 64], control_buf[BD_AXIS_COUNT * 64];
 };
 
 /* The current time as ISO-8601 UTC text with milliseconds, in SQL. */
 #define BD_DB_NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
-/* ---- db_schema.c ------------------------------------------------------------ */
+/* ---- db_schema.c: creating and migrating ------------------------------------ */
 
-/* The statements that create the current schema in an empty database. */
-extern const char *const bd_db_schema[];
+/* Creates the current schema in an empty database (inside the caller's
+ * transaction): results/schema.sql, then the generated columns. */
+int bd_db_create_tables(BdDb *db, BdError *err);
 
-/* One step from schema version `from` to from + 1. */
+/* One step from schema version `from` to from + 1: the SQL of
+ * results/migrate-<from + 1>.sql, if any, then (always) the generated
+ * columns brought up to date. */
 typedef struct BdDbMigration {
     int from;
-    const char *what;          /* for messages: "add the runs table" */
-    const char *const *sql;    /* NULL-terminated statements */
+    const char *what; /* for messages: "add the runs table" */
 } BdDbMigration;
 extern const BdDbMigration bd_db_migrations[]; /* in order, terminated by what == NULL */
+int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err);
 
-/* Views, as {name, CREATE VIEW statement}, terminated by name == NULL. They
- * are (re)created on open whenever the stored text differs, so adding a
- * column to a view needs no migration. */
-extern const char *const bd_db_views[][2];
+/* ---- db_columns.c: the columns the axes table defines ----------------------- */
+
+#define BD_DB_MAX_COLUMNS (3 * BD_AXIS_COUNT + 1)
+
+typedef enum {
+    BD_COL_AXIS,              /* <axis>: the value's canonical text, or its number */
+    BD_COL_PRESET_NAME,       /* <axis>_name: the preset without its parameters */
+    BD_COL_CONDITION,         /* condition: the key without the replicate axes */
+    BD_COL_CONTROL_KEY,       /* <control>_key */
+    BD_COL_CONTROL_CONDITION, /* <control>_condition */
+} BdColumnRole;
+
+typedef struct BdCellColumn {
+    char name[64];
+    const char *sql_type;
+    BdColumnRole role;
+    int axis; /* -1 for condition */
+} BdCellColumn;
+
+/* Every generated column of `cells`, in order; returns how many. */
+int bd_db_cell_columns(BdCellColumn cols[BD_DB_MAX_COLUMNS]);
+/* Binds the generated columns of one job to st, from parameter `first` on, in
+ * bd_db_cell_columns order. texts[a]: the canonical text of axis a's value,
+ * NULL for an axis the job does not have. */
+int bd_db_bind_cell_columns(BdDb *db, sqlite3_stmt *st, int first, BdJobKind kind, const char *const *texts,
+                            BdError *err);
+/* Adds the generated columns `cells` lacks and, when it added any (or when
+ * refill_all), recomputes them for every row from its key. Inside the
+ * caller's transaction. */
+int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err);
+/* The canonical texts of the axis values of a job's key: texts[a] for the
+ * axes of its kind, NULL in t[a] for the others. */
+int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err);
+/* How many generated columns `cells` lacks (reads only). */
+int bd_db_missing_cell_columns(BdDb *db, BdError *err);
+
+/* ---- db_views.c ------------------------------------------------------------- */
+
+/* Every view, in the order they are created: the generated ones (from the
+ * axes table, the metric table, Student's t) and those of the SQL files of results/.
+ * They are (re)created on open whenever the stored text differs, so
+ * changing a view needs no migration. */
+typedef struct BdDbView {
+    const char *name;
+    char *sql;       /* CREATE VIEW ... (owned) */
+    const char *doc; /* markdown for results/README.md: the SQL file's header comment, or the generator's */
+    int doc_is_comment; /* doc is "-- "-prefixed SQL comment lines */
+} BdDbView;
+BdDbView *bd_db_views_make(int *n);
+void bd_db_views_free(BdDbView *v, int n);
 
 /* ---- helpers (db_open.c) ---------------------------------------------------- */
 

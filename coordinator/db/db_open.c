@@ -49,7 +49,7 @@ const char *bd_db_path(const BdDb *db) { return db->path; }
 
 static int mkdir_parents(const char *path, BdError *err) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, sizeof dir, "%s", path); /* fits: bd_db_open checked the length */
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return 0;
     *slash = '\0';
@@ -119,12 +119,6 @@ static int read_version(BdDb *db, int *version, BdError *err) {
 
 /* ---- schema ------------------------------------------------------------------------- */
 
-static int exec_all(BdDb *db, const char *const *sql, BdError *err) {
-    for (int i = 0; sql[i]; i++)
-        if (bd_db_exec(db, sql[i], err) < 0) return -1;
-    return 0;
-}
-
 static int create_schema(BdDb *db, BdError *err) {
     if (bd_db_begin(db, err) < 0) return -1;
     /* Another process may have created it while we looked. */
@@ -132,7 +126,7 @@ static int create_schema(BdDb *db, BdError *err) {
     int n, has_meta;
     if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return bd_db_rollback(db);
     if (n) return bd_db_commit(db, err);
-    if (exec_all(db, bd_db_schema, err) < 0) return bd_db_rollback(db);
+    if (bd_db_create_tables(db, err) < 0) return bd_db_rollback(db);
     sqlite3_stmt *st;
     if (bd_db_prepare(db,
                       "INSERT INTO meta(key, value) VALUES ('schema_version', ?1), ('created_at', " BD_DB_NOW ")",
@@ -155,7 +149,7 @@ static int migrate(BdDb *db, BdError *err) {
     int from = version;
     for (const BdDbMigration *m = bd_db_migrations; m->what && version < BD_DB_SCHEMA_VERSION; m++) {
         if (m->from != version) continue;
-        if (exec_all(db, m->sql, err) < 0) {
+        if (bd_db_migrate_step(db, m, err) < 0) {
             bd_error_prefix(err, "migrating the schema from version %d to %d failed at step '%s' (the database is "
                                  "unchanged): ", from, BD_DB_SCHEMA_VERSION, m->what);
             return bd_db_rollback(db);
@@ -176,22 +170,37 @@ static int migrate(BdDb *db, BdError *err) {
 /* Recreates a view only when its stored text differs from ours, so opening a
  * database (status, report) writes nothing in the usual case. */
 static int ensure_views(BdDb *db, BdError *err) {
-    for (int i = 0; bd_db_views[i][0]; i++) {
+    int n, rc = 0;
+    BdDbView *views = bd_db_views_make(&n);
+    for (int i = 0; i < n && rc == 0; i++) {
         sqlite3_stmt *st;
-        if (bd_db_prepare(db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", &st, err) < 0)
-            return -1;
-        sqlite3_bind_text(st, 1, bd_db_views[i][0], -1, SQLITE_STATIC);
+        if (bd_db_prepare(db, "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", &st, err) < 0) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_text(st, 1, views[i].name, -1, SQLITE_STATIC);
         int same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-                   !strcmp((const char *)sqlite3_column_text(st, 0), bd_db_views[i][1]);
+                   !strcmp((const char *)sqlite3_column_text(st, 0), views[i].sql);
         sqlite3_finalize(st);
         if (same) continue;
         char drop[128];
-        snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", bd_db_views[i][0]);
-        if (bd_db_begin(db, err) < 0) return -1;
-        if (bd_db_exec(db, drop, err) < 0 || bd_db_exec(db, bd_db_views[i][1], err) < 0) return bd_db_rollback(db);
-        if (bd_db_commit(db, err) < 0) return -1;
+        snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", views[i].name);
+        if (bd_db_begin(db, err) < 0) rc = -1;
+        else if (bd_db_exec(db, drop, err) < 0 || bd_db_exec(db, views[i].sql, err) < 0) rc = bd_db_rollback(db);
+        else rc = bd_db_commit(db, err);
     }
-    return 0;
+    bd_db_views_free(views, n);
+    return rc;
+}
+
+/* Adds the columns of `cells` that the axes table defines and the file lacks
+ * (a new axis); nothing is written when none is missing. */
+static int ensure_cell_columns(BdDb *db, BdError *err) {
+    int missing = bd_db_missing_cell_columns(db, err), added;
+    if (missing <= 0) return missing;
+    if (bd_db_begin(db, err) < 0) return -1;
+    if (bd_db_sync_cell_columns(db, 0, &added, err) < 0) return bd_db_rollback(db);
+    return bd_db_commit(db, err);
 }
 
 /* Whether the file is already in WAL mode (then opening it writes nothing). */
@@ -231,11 +240,14 @@ static int open_checked(BdDb *db, int create, BdError *err) {
     if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
+    if (ensure_cell_columns(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 
 int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
     *out = NULL;
+    if (strlen(path) >= sizeof((BdDb *)0)->path)
+        return bd_fail(err, "%.80s...: database path longer than %zu characters", path, sizeof((BdDb *)0)->path - 1);
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (!exists && !create)

@@ -13,6 +13,7 @@
 
 #include "report_internal.h"
 #include "svg.h"
+#include "text.h"
 
 /* ---- the output folder ----------------------------------------------------------------------- */
 
@@ -114,10 +115,10 @@ static int read_state(Rep *r) {
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         char sql[256];
         double n, done;
-        snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT %s) FROM cells WHERE kind = 'cell'", bd_axis_names[a]);
+        snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT %s) FROM cells WHERE kind = 'cell'", bd_axes()[a].name);
         if (rep_number(r, sql, &n) < 0) return -1;
         snprintf(sql, sizeof sql, "SELECT COUNT(DISTINCT %s) FROM cells WHERE kind = 'cell' AND status = 'done'",
-                 bd_axis_names[a]);
+                 bd_axes()[a].name);
         if (rep_number(r, sql, &done) < 0) return -1;
         r->grid[a] = isfinite(n) ? (int)n : 0;
         r->varies[a] = r->counts[2] && isfinite(done) ? (int)done : r->grid[a];
@@ -143,13 +144,10 @@ static int read_state(Rep *r) {
                          "sweep again with --retry-failed.",
                       r->counts[3], r->counts[3] == 1 ? "cell" : "cells", r->counts[3] == 1 ? "is" : "are");
     /* The grid: what varies and what every cell shares. */
-    static const char *const label[BD_AXIS_COUNT] = {"dataset", "architecture", "trigger", "strategy", "target",
-                                                     "poison rate", "regularizer", "seed", "init", "train",
-                                                     "retrain"};
     int first = 1;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         if (r->grid[a] <= 1) continue;
-        bd_str_printf(s, "%s%s (%d)", first ? " Varied: " : ", ", label[a], r->grid[a]);
+        bd_str_printf(s, "%s%s (%d)", first ? " Varied: " : ", ", bd_axes()[a].label, r->grid[a]);
         first = 0;
     }
     if (!first) bd_str_puts(s, ".");
@@ -157,10 +155,10 @@ static int read_state(Rep *r) {
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         if (r->grid[a] != 1) continue;
         char sql[256];
-        snprintf(sql, sizeof sql, "SELECT %s FROM cells WHERE kind = 'cell' LIMIT 1", bd_axis_names[a]);
+        snprintf(sql, sizeof sql, "SELECT %s FROM cells WHERE kind = 'cell' LIMIT 1", bd_axes()[a].name);
         if (rep_prepare(r, sql, &st) < 0) return -1;
         if ((rc = rep_step(r, st)) < 0) return -1;
-        bd_str_printf(s, "%s%s %s", first ? " The same in every cell: " : "; ", label[a],
+        bd_str_printf(s, "%s%s %s", first ? " The same in every cell: " : "; ", bd_axes()[a].label,
                       rc == SQLITE_ROW ? rep_text(st, 0) : "");
         sqlite3_finalize(st);
         first = 0;
@@ -192,8 +190,8 @@ static int build(Rep *r) {
         BdStr file = {0};
         bd_svg_file(&file, &r->fig[i].svg);
         char path[4600];
-        snprintf(path, sizeof path, "%s/%s", r->o->out_dir, r->fig[i].file);
-        int rc = bd_str_write_file(&file, path, r->err);
+        int rc = bd_path_join(path, sizeof path, r->o->out_dir, r->fig[i].file, r->err);
+        if (rc == 0) rc = bd_str_write_file(&file, path, r->err);
         bd_str_free(&file);
         if (rc < 0) return -1;
     }
@@ -222,7 +220,7 @@ int bd_report_write(BdDb *db, const BdReportOptions *o, BdReportSummary *out, Bd
     if (mem) sqlite3_close(mem);
     else sqlite3_exec(r.h, "COMMIT", NULL, NULL, NULL);
     if (rc == 0) {
-        snprintf(out->index_path, sizeof out->index_path, "%s/index.html", o->out_dir);
+        bd_path_join(out->index_path, sizeof out->index_path, o->out_dir, "index.html", NULL); /* fits: the files above did */
         for (int i = 0; i < BD_FINDINGS; i++)
             snprintf(out->headline[i], sizeof out->headline[i], "%d. [%s] %s", i + 1,
                      rep_verdict_text(r.f[i].verdict), r.f[i].headline);

@@ -1,4 +1,4 @@
-/* bdsweep report: the paper's four findings (MISSION.md section 2) answered
+/* bdsweep report: the paper's four findings (docs/EXPERIMENT.md section 1) answered
  * for one results database, with figures and tables.
  *
  * Writes into out_dir:

@@ -68,7 +68,7 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
     for (int pass = 0; pass < 2 && o == 0; pass++)
         for (int a = 0; a < BD_AXIS_COUNT; a++) {
             int use = pass == 0 ? r->varies[a] > 1 && !(skip & AXIS_BIT(a)) : (fallback & AXIS_BIT(a)) != 0;
-            int col = use ? rep_col(st, bd_axis_names[a]) : -1;
+            int col = use ? rep_col(st, bd_axes()[a].name) : -1;
             if (col < 0) continue;
             char v[1024];
             axis_value(st, col, a, v, sizeof v);
@@ -78,9 +78,6 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
 }
 
 void rep_varying_names(const Rep *r, unsigned skip, char *out, size_t cap) {
-    static const char *const plural[BD_AXIS_COUNT] = {
-        "datasets", "architectures", "triggers", "strategies", "targets", "poison rates",
-        "regularizers", "seeds", "initialisations", "training settings", "retraining settings"};
     int n = 0, total = 0;
     for (int a = 0; a < BD_AXIS_COUNT; a++) total += r->varies[a] > 1 && !(skip & AXIS_BIT(a));
     size_t o = 0;
@@ -89,7 +86,7 @@ void rep_varying_names(const Rep *r, unsigned skip, char *out, size_t cap) {
         if (r->varies[a] <= 1 || (skip & AXIS_BIT(a))) continue;
         n++;
         const char *sep = n == 1 ? "" : n == total ? " and " : ", ";
-        o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", sep, plural[a]);
+        o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", sep, bd_axes()[a].plural);
         if (o >= cap) return;
     }
 }

@@ -93,11 +93,8 @@ static int fig_heatmap(Rep *r, RepFigure *fig) {
      * (labelled by those that vary), so nothing but seeds is averaged. */
     sqlite3_stmt *st;
     if (rep_prepare(r,
-                    "SELECT dataset, arch, strategy, target, regularizer, init, train, retrain, trigger, poison_rate, "
-                    "  AVG(asr) AS m, COUNT(*) AS n, MIN(asr) AS lo, MAX(asr) AS hi FROM cell_results "
-                    "WHERE " DONE " AND asr IS NOT NULL AND poison_rate > 0 "
-                    "GROUP BY dataset, arch, strategy, target, regularizer, init, train, retrain, trigger, poison_rate "
-                    "ORDER BY MIN(cell_id)",
+                    "SELECT *, AVG(asr) AS m, COUNT(*) AS n, MIN(asr) AS lo, MAX(asr) AS hi FROM cell_results "
+                    "WHERE " DONE " AND asr IS NOT NULL AND poison_rate > 0 GROUP BY condition ORDER BY MIN(cell_id)",
                     &st) < 0)
         return -1;
     Names rows = {0}, cols = {0};
@@ -113,10 +110,10 @@ static int fig_heatmap(Rep *r, RepFigure *fig) {
         char label[1024];
         rep_label(r, st, skip, AXIS_BIT(BD_AXIS_ARCH), label, sizeof label);
         if (n == cap) cells = bd_xrealloc(cells, sizeof *cells * (size_t)(cap = cap ? 2 * cap : 16));
-        double rate = sqlite3_column_double(st, 9);
-        cells[n++] = (struct Cell){names_add(&rows, label), names_add(&cols, rep_text(st, 8)), rate,
-                                   rep_double(st, 10), rep_double(st, 12), rep_double(st, 13),
-                                   sqlite3_column_int(st, 11)};
+        double rate = sqlite3_column_double(st, rep_col(st, "poison_rate"));
+        cells[n++] = (struct Cell){names_add(&rows, label), names_add(&cols, rep_text(st, rep_col(st, "trigger"))), rate,
+                                   rep_double(st, rep_col(st, "m")), rep_double(st, rep_col(st, "lo")),
+                                   rep_double(st, rep_col(st, "hi")), sqlite3_column_int(st, rep_col(st, "n"))};
         int seen = 0;
         for (int i = 0; i < n_rates; i++) seen |= rates[i] == rate;
         if (!seen && n_rates < 64) rates[n_rates++] = rate;
@@ -260,8 +257,7 @@ static int fig_asr_rate(Rep *r, RepFigure *fig) {
 static int fig_detection(Rep *r, RepFigure *fig) {
     sqlite3_stmt *st;
     if (rep_prepare(r,
-                    "SELECT * FROM detection WHERE n_clean > 0 "
-                    "ORDER BY dataset, arch, trigger, strategy, target, regularizer, init, train, retrain, poison_rate",
+                    "SELECT * FROM detection WHERE n_clean > 0 ORDER BY baseline_condition, poison_rate",
                     &st) < 0)
         return -1;
     BdIntervalRow rows[MAX_FIGURE_ROWS];
@@ -318,8 +314,7 @@ static int fig_detection(Rep *r, RepFigure *fig) {
 static int fig_regularizers(Rep *r, RepFigure *fig) {
     sqlite3_stmt *st;
     if (rep_prepare(r,
-                    "SELECT * FROM regularizer_effect "
-                    "ORDER BY dataset, arch, trigger, strategy, target, poison_rate, init, train, retrain, regularizer",
+                    "SELECT * FROM regularizer_effect ORDER BY unregularized_condition, regularizer",
                     &st) < 0)
         return -1;
     BdIntervalRow rows[MAX_FIGURE_ROWS];

@@ -1,4 +1,4 @@
-/* The paper's four findings (MISSION.md section 2), restated for the
+/* The paper's four findings (docs/EXPERIMENT.md section 1), restated for the
  * database with the numbers for and against. Each finding ends in a verdict:
  * supports, partly supports, contradicts, or cannot tell (then the advice
  * says what to add to the sweep). The thresholds are stated in the text and
@@ -19,7 +19,6 @@
 #include "report_internal.h"
 
 #define DONE "status = 'done'"
-#define AXES_BUT_SEED "dataset, arch, trigger, strategy, target, poison_rate, regularizer, init, train, retrain"
 /* Same tolerance as the views' neutralisation threshold. */
 #define TOOK_HOLD "baseline_asr IS NOT NULL AND asr > baseline_asr + 0.05 + 1e-9"
 
@@ -54,9 +53,9 @@ static const char *spread_word(double range) {
 static int spread_at(Rep *r, double rate, Spread *s) {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT " AXES_BUT_SEED ", AVG(asr) AS mean_asr, COUNT(*) AS n, MAX(asr) - MIN(asr) AS seed_range "
+             "SELECT *, AVG(asr) AS mean_asr, COUNT(*) AS n, MAX(asr) - MIN(asr) AS seed_range "
              "FROM cell_results WHERE " DONE " AND asr IS NOT NULL AND poison_rate = %.17g "
-             "GROUP BY " AXES_BUT_SEED " ORDER BY mean_asr",
+             "GROUP BY condition ORDER BY mean_asr",
              rate);
     sqlite3_stmt *st;
     if (rep_prepare(r, sql, &st) < 0) return -1;
@@ -88,14 +87,11 @@ static int spread_at(Rep *r, double rate, Spread *s) {
 /* "by architecture, mean ASR runs from 0.41 (resnet20) to 0.97 (cnn-small)";
  * NULL text when the axis has one value at this rate. */
 static int marginal(Rep *r, int axis, double rate, BdStr *out, int *levels, double *range) {
-    static const char *const names[BD_AXIS_COUNT] = {
-        "dataset", "architecture", "trigger", "strategy", "target", "", "regularizer", "", "initialisation",
-        "training setting", "retraining setting"};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT %s, AVG(asr) AS m FROM cell_results WHERE " DONE " AND asr IS NOT NULL AND poison_rate = %.17g "
              "GROUP BY %s ORDER BY m",
-             bd_axis_names[axis], rate, bd_axis_names[axis]);
+             bd_axes()[axis].name, rate, bd_axes()[axis].name);
     sqlite3_stmt *st;
     if (rep_prepare(r, sql, &st) < 0) return -1;
     int n = 0, rc;
@@ -111,7 +107,7 @@ static int marginal(Rep *r, int axis, double rate, BdStr *out, int *levels, doub
     *levels = n;
     *range = n > 1 ? hi - lo : 0;
     if (n > 1)
-        bd_str_printf(out, " By %s, mean ASR runs from %.2f (%s) to %.2f (%s), a range of %.2f.", names[axis], lo,
+        bd_str_printf(out, " By %s, mean ASR runs from %.2f (%s) to %.2f (%s), a range of %.2f.", bd_axes()[axis].label, lo,
                       lo_name, hi, hi_name, hi - lo);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "axes.h"
 #include "cell.h"
 #include "report.h"
 #include "strbuf.h"
@@ -57,7 +58,7 @@ typedef struct RepFigure {
 
 typedef struct RepPreview {
     char *dataset, *trigger;
-    char file[300]; /* in out_dir; "" when it failed */
+    char file[320]; /* in out_dir ("preview-" name ".png", name < 300); "" when it failed */
     char *error;    /* why there is no picture; NULL when there is */
 } RepPreview;
 

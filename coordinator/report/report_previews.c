@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "report_internal.h"
 #include "rng.h"
+#include "text.h"
 
 /* ---- file names -------------------------------------------------------------------------------- */
 
@@ -144,9 +145,9 @@ int rep_previews(Rep *r) {
         bd_preview_filename(sqlite3_column_int(st, 2) > 1 ? p->dataset : NULL, p->trigger, name, sizeof name);
         snprintf(p->file, sizeof p->file, "preview-%s.png", name);
         char path[4600];
-        snprintf(path, sizeof path, "%s/%s", r->o->out_dir, p->file);
         BdError e = {{0}};
-        if (bd_preview_trigger(cache, p->dataset, p->trigger, path, r->o->preview_n, &e) < 0) {
+        if (bd_path_join(path, sizeof path, r->o->out_dir, p->file, &e) < 0 ||
+            bd_preview_trigger(cache, p->dataset, p->trigger, path, r->o->preview_n, &e) < 0) {
             p->error = bd_xstrdup(e.msg);
             p->file[0] = '\0';
         }

@@ -14,10 +14,8 @@ static void axis_columns(const Rep *r, unsigned always, unsigned skip, char *out
     out[0] = '\0';
     for (int a = 0; a < BD_AXIS_COUNT && o < cap; a++)
         if ((r->varies[a] > 1 || (always & AXIS_BIT(a))) && !(skip & AXIS_BIT(a)))
-            o += (size_t)snprintf(out + o, cap - o, "%s, ", bd_axis_names[a]);
+            o += (size_t)snprintf(out + o, cap - o, "%s, ", bd_axes()[a].name);
 }
-
-#define ALL_BUT_SEED "dataset, arch, trigger, strategy, target, poison_rate, regularizer, init, train, retrain"
 
 int rep_tables(Rep *r) {
     char cols[512], sql[4096];
@@ -42,7 +40,7 @@ int rep_tables(Rep *r) {
              "SELECT %sCOUNT(*) AS seeds, AVG(asr) AS asr, MIN(asr) AS asr_min, MAX(asr) AS asr_max, "
              "  AVG(clean_acc) AS clean_acc, AVG(triggered_acc) AS triggered_acc, AVG(baseline_asr) AS baseline_asr "
              "FROM cell_results WHERE status = 'done' AND asr IS NOT NULL "
-             "GROUP BY " ALL_BUT_SEED " ORDER BY %s MIN(cell_id)",
+             "GROUP BY condition ORDER BY %s MIN(cell_id)",
              cols, cols);
     if (rep_table_query(r, "asr_by_condition", "Attack success by condition (finding 1)",
                         "Mean, minimum and maximum over the seeds of each condition; done cells only.", 1, sql) < 0)
@@ -81,7 +79,7 @@ int rep_tables(Rep *r) {
              "      AND retrain_epochs_to_neutralise IS NOT NULL) AS neutralised, "
              "  AVG(retrain_epochs_to_neutralise) AS epochs_to_neutralise "
              "FROM cell_results WHERE status = 'done' AND poison_rate > 0 AND retrain <> 'none' "
-             "  AND retrain_epochs IS NOT NULL GROUP BY " ALL_BUT_SEED " ORDER BY %s MIN(cell_id)",
+             "  AND retrain_epochs IS NOT NULL GROUP BY condition ORDER BY %s MIN(cell_id)",
              cols, cols);
     if (rep_table_query(r, "persistence_summary", "Persistence under clean fine-tuning (finding 4)",
                         "Means over seeds before and after retraining; took_hold: cells whose ASR exceeded the "

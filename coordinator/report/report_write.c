@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "report_internal.h"
+#include "text.h"
 
 /* Rows of a table shown in the HTML and Markdown documents; CSV has all. */
 #define MAX_DOC_ROWS 500
@@ -30,7 +31,7 @@ static void now_utc(char *out, size_t cap) {
 
 static int write_path(Rep *r, const char *name, const BdStr *s) {
     char path[4600];
-    snprintf(path, sizeof path, "%s/%s", r->o->out_dir, name);
+    if (bd_path_join(path, sizeof path, r->o->out_dir, name, r->err) < 0) return -1;
     return bd_str_write_file(s, path, r->err);
 }
 
@@ -176,8 +177,8 @@ int rep_write_html(Rep *r) {
         unsigned char *png = NULL;
         size_t n = 0;
         char path[4600];
-        snprintf(path, sizeof path, "%s/%s", r->o->out_dir, p->file);
-        if (p->file[0] && read_file(path, &png, &n) == 0) {
+        if (p->file[0] && bd_path_join(path, sizeof path, r->o->out_dir, p->file, NULL) == 0 &&
+            read_file(path, &png, &n) == 0) {
             bd_str_puts(&b, "<img alt=\"");
             html_text(&b, p->trigger);
             bd_str_puts(&b, " on clean test images\" src=\"data:image/png;base64,");

@@ -23,6 +23,12 @@ void bd_str_putn(BdStr *b, const char *s, size_t n) {
 
 void bd_str_puts(BdStr *b, const char *s) { bd_str_putn(b, s, strlen(s)); }
 
+char *bd_str_take(BdStr *b) {
+    char *s = b->s ? b->s : bd_xstrdup("");
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
 void bd_str_printf(BdStr *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -21,6 +21,8 @@ void bd_str_xml(BdStr *b, const char *s);
 /* The contents ("" when empty). */
 const char *bd_str_str(const BdStr *b);
 void bd_str_clear(BdStr *b);
+/* Hands the contents over (a malloc'd string, "" when empty) and empties b. */
+char *bd_str_take(BdStr *b);
 void bd_str_free(BdStr *b);
 
 /* Writes the contents to path (replacing it). The error names the file. */

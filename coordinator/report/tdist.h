@@ -1,8 +1,8 @@
 /* Student's t distribution, for the confidence intervals of the `detection`
- * view (MISSION.md finding 2). The view cannot call C (it must work from the
- * plain sqlite3 CLI), so it reads its quantiles from the `t_quantiles` view,
- * whose text gen_t_quantiles prints from these functions; tests/report checks
- * every tabulated value against them. */
+ * view (finding 2). The view cannot call C (it must work from the plain
+ * sqlite3 CLI), so it reads its quantiles from the `t_quantiles` view, which
+ * coordinator/db/db_views.c generates from these functions; tests/report
+ * checks every tabulated value against them. */
 #ifndef BD_TDIST_H
 #define BD_TDIST_H
 

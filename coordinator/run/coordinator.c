@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "worker_loop.h"
+#include "exit_status.h"
+#include "process.h"
 
 void co_free(Coordinator *co) {
     bd_db_cells_free(co->cells, co->n_cells);
@@ -44,12 +45,12 @@ int co_prepare(Coordinator *co, int nranks) {
     BdError err = {{0}};
     if (bd_sweep_load(co->opt.sweep_path, BD_SWEEP_STRICT, &co->sweep, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     const char *db_path = co->opt.db_path ? co->opt.db_path : co->sweep.db_path;
     if (bd_db_open(db_path, 1, &co->db, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
-        return 3;
+        return BD_EXIT_INFRA;
     }
     int n_new = 0, requeued = 0;
     if (bd_db_run_begin(co->db, 0, nranks, &co->run_id, &err) < 0 ||
@@ -57,33 +58,41 @@ int co_prepare(Coordinator *co, int nranks) {
         bd_db_requeue_running(co->db, co->sweep_id, &requeued, &err) < 0 ||
         bd_db_sweep_cells(co->db, co->sweep_id, &co->cells, &co->n_cells, &err) < 0) {
         fprintf(stderr, "bdsweep: %s: %s\n", db_path, err.msg);
-        return 3;
+        return BD_EXIT_INFRA;
     }
     /* Checkpoints live beside the database: results/x.db -> results/x.ckpt/ */
-    snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%s", db_path);
-    size_t n = strlen(co->ckpt_dir);
-    if (n > 3 && !strcmp(co->ckpt_dir + n - 3, ".db")) co->ckpt_dir[n - 3] = '\0';
-    strncat(co->ckpt_dir, ".ckpt", sizeof co->ckpt_dir - strlen(co->ckpt_dir) - 1);
+    size_t n = strlen(db_path);
+    if (n > 3 && !strcmp(db_path + n - 3, ".db")) n -= 3;
+    if (n + strlen(".ckpt") >= sizeof co->ckpt_dir) {
+        fprintf(stderr, "bdsweep: %.80s...: database path too long for its checkpoint folder (at most %zu characters)\n",
+                db_path, sizeof co->ckpt_dir - 6);
+        return BD_EXIT_USAGE;
+    }
+    snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%.*s.ckpt", (int)n, db_path);
 
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
-        if (!strcmp(co->cells[i].status, "done")) done++;
-        else if (!strcmp(co->cells[i].status, "failed")) failed++;
+        if (co->cells[i].status == BD_DB_DONE) done++;
+        else if (co->cells[i].status == BD_DB_FAILED) failed++;
     }
     co->nranks = nranks;
     co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
     co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
     for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
-    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty);
+    unsigned varying = 0;
+    for (int a = 0; a < BD_AXIS_COUNT; a++)
+        if (co->sweep.axes[a].n > 1) varying |= 1u << a;
+    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty,
+                     varying);
     co->parked = bd_xcalloc((size_t)nranks, sizeof *co->parked);
     co->scratch = bd_xmalloc((size_t)co->n_cells * sizeof *co->scratch + sizeof(int));
     co_index_ids(co);
-    if (co_requeue_lost_models(co) < 0) return 3;
+    if (co_requeue_lost_models(co) < 0) return BD_EXIT_INFRA;
     int to_run = co_build_queue(co);
-    if (to_run < 0) return 3;
+    if (to_run < 0) return BD_EXIT_INFRA;
     char msg[8400], jobs[64] = "";
     int n_pre = 0;
-    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].pretrain;
+    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].kind == BD_JOB_PRETRAIN;
     if (n_pre) snprintf(jobs, sizeof jobs, " + %d pre-training job%s", n_pre, n_pre > 1 ? "s" : "");
     snprintf(msg, sizeof msg,
              "bdsweep: sweep '%s': %d cells%s (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
@@ -110,7 +119,7 @@ void co_stop_cell(Coordinator *co, int rank, const char *where) {
     if (idx < 0) return;
     BdError err = {{0}};
     if (bd_db_mark_stopped(co->db, co->cells[idx].id, &err) < 0) co_report_db_error(co, &err);
-    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "pending");
+    co->cells[idx].status = BD_DB_PENDING;
     co->rank_cell[rank] = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_by_limit++;
@@ -135,11 +144,11 @@ void co_finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *rep, 
     int idx = co->rank_cell[rank];
     if (idx < 0) return;
     BdError err = {{0}};
-    int was_failed = !strcmp(co->cells[idx].status, "failed");
+    int was_failed = co->cells[idx].status == BD_DB_FAILED;
     int rc = ok ? bd_db_mark_done(co->db, co->cells[idx].id, rep, &err)
                 : bd_db_mark_failed(co->db, co->cells[idx].id, rep->wall_seconds, error, &err);
     if (rc < 0) co_report_db_error(co, &err);
-    snprintf(co->cells[idx].status, sizeof co->cells[idx].status, "%s", ok ? "done" : "failed");
+    co->cells[idx].status = ok ? BD_DB_DONE : BD_DB_FAILED;
     co->rank_cell[rank] = -1;
     bd_progress_finished(&co->progress, rank, ok, was_failed);
     co_release_waiting(co, idx, ok, error);
@@ -158,31 +167,32 @@ void co_store_metrics(Coordinator *co, int rank, const char *phase, int epoch, c
     BdError err = {{0}};
     if (bd_db_add_metrics(co->db, co->cells[idx].id, phase, epoch, names, values, n, &err) < 0)
         co_report_db_error(co, &err);
+    bd_progress_metrics(&co->progress, rank, names, values, n);
 }
 
 int co_finish(Coordinator *co) {
     bd_progress_end(&co->progress);
     BdError err = {{0}};
-    int counts[4] = {0};
-    int status = 0;
+    int counts[BD_DB_STATUS_COUNT] = {0};
+    int status = BD_EXIT_OK;
     if (bd_db_counts(co->db, co->sweep_id, counts, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
-        status = 3;
+        status = BD_EXIT_INFRA;
     } else if (co->db_broken) {
-        status = 3;
-    } else if (co->stopped_by_limit && counts[2] + counts[3] != co->n_cells) {
-        status = 75; /* EX_TEMPFAIL: come back and continue */
-    } else if (counts[2] != co->n_cells) {
-        status = 1;
+        status = BD_EXIT_INFRA;
+    } else if (co->stopped_by_limit && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != co->n_cells) {
+        status = BD_EXIT_RETRY; /* come back and continue */
+    } else if (counts[BD_DB_DONE] != co->n_cells) {
+        status = BD_EXIT_FAILED;
     }
-    if (status == 75)
+    if (status == BD_EXIT_RETRY)
         fprintf(stderr,
                 "bdsweep: the time limit stopped the run: %d of %d done, %d failed, %d left; run the same command "
                 "again to continue (stopped cells resume from their last epoch)\n",
-                counts[2], co->n_cells, counts[3], co->n_cells - counts[2] - counts[3]);
-    if (status == 1) {
-        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[2], co->n_cells,
-                counts[3], counts[0] + counts[1]);
+                counts[BD_DB_DONE], co->n_cells, counts[BD_DB_FAILED], co->n_cells - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
+    if (status == BD_EXIT_FAILED) {
+        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[BD_DB_DONE], co->n_cells,
+                counts[BD_DB_FAILED], counts[BD_DB_PENDING] + counts[BD_DB_RUNNING]);
         int shown = 0;
         sqlite3_stmt *q = NULL;
         sqlite3 *h = bd_db_sqlite(co->db);
@@ -197,10 +207,10 @@ int co_finish(Coordinator *co) {
             }
         }
         sqlite3_finalize(q);
-        if (counts[3] > shown) fprintf(stderr, "  ... (bdsweep status shows them all)\n");
+        if (counts[BD_DB_FAILED] > shown) fprintf(stderr, "  ... (bdsweep status shows them all)\n");
         fprintf(stderr, "bdsweep: re-run failed cells with: bdsweep run %s --retry-failed%s%s\n", co->opt.sweep_path,
                 co->opt.db_path ? " --db " : "", co->opt.db_path ? co->opt.db_path : "");
-    } else if (status == 0) {
+    } else if (status == BD_EXIT_OK) {
         fprintf(stderr, "bdsweep: every cell of '%s' is done; results: sqlite3 %s 'select * from cell_results'\n",
                 co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
     }

@@ -37,19 +37,10 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     }
     case BD_MSG_METRICS: {
         bd_buf_get_i64(in);
-        char phase[32];
-        bd_buf_get_str(in, phase, sizeof phase);
-        int epoch = (int)bd_buf_get_i64(in), n = (int)bd_buf_get_i64(in);
-        if (n < 0 || n > 100000) n = 0;
-        const char **names = bd_xmalloc((size_t)n * sizeof *names + sizeof *names);
-        double *values = bd_xmalloc((size_t)n * sizeof *values + sizeof *values);
-        for (int i = 0; i < n; i++) {
-            names[i] = bd_buf_get_strp(in);
-            values[i] = bd_buf_get_f64(in);
-        }
-        if (bd_buf_check(in, "metrics", &err) == 0) co_store_metrics(co, rank, phase, epoch, names, values, n);
-        free(names);
-        free(values);
+        BdMetricsRecord m = {0};
+        if (bd_metrics_get(in, &m) == 0) co_store_metrics(co, rank, m.phase, m.epoch, m.names, m.values, m.n);
+        else bd_buf_check(in, "metrics", &err);
+        bd_metrics_record_free(&m);
         break;
     }
     case BD_MSG_STOPPED: {

@@ -1,15 +1,21 @@
 #include "progress.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "axes.h"
 #include "clock.h"
 #include "error.h"
+#include "job.h"
+#include "metrics.h"
+#include "text.h"
 
-void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval, int tty) {
+void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks, double interval, int tty,
+                      unsigned shown_axes) {
     memset(p, 0, sizeof *p);
     p->tty = tty >= 0 ? tty : isatty(STDERR_FILENO);
     p->interval = interval > 0 ? interval : 30.0;
@@ -18,6 +24,7 @@ void bd_progress_init(BdProgress *p, int total, int done, int failed, int nranks
     p->done = done;
     p->failed = failed;
     p->nranks = nranks;
+    p->shown_axes = shown_axes;
     p->ranks = bd_xcalloc((size_t)nranks, sizeof *p->ranks);
     p->last_logged = -1;
 }
@@ -27,49 +34,43 @@ void bd_progress_free(BdProgress *p) {
     p->ranks = NULL;
 }
 
-/* Appends the value of `axis` in a canonical key ("axis=value", values may
- * hold quoted or bracketed spaces) to out, as "prefix value". */
-static void append_axis(const char *key, const char *axis, const char *prefix, char *out, size_t cap) {
-    size_t n = strlen(axis);
-    for (const char *p = key; *p;) {
-        if (!strncmp(p, axis, n) && p[n] == '=') {
-            const char *v = p + n + 1, *e = v;
-            int depth = 0, quoted = 0;
-            while (*e && (quoted || depth || *e != ' ')) {
-                if (*e == '"') quoted = !quoted;
-                else if (!quoted && (*e == '(' || *e == '[')) depth++;
-                else if (!quoted && (*e == ')' || *e == ']')) depth--;
-                e++;
-            }
-            size_t o = strlen(out);
-            snprintf(out + o, cap - o, "%s%s%.*s", o ? " " : "", prefix, (int)(e - v), v);
-            return;
-        }
-        /* to the next axis: skip this value the same way */
-        int depth = 0, quoted = 0;
-        while (*p && (quoted || depth || *p != ' ')) {
-            if (*p == '"') quoted = !quoted;
-            else if (!quoted && (*p == '(' || *p == '[')) depth++;
-            else if (!quoted && (*p == ')' || *p == ']')) depth--;
-            p++;
-        }
-        while (*p == ' ') p++;
-    }
+static void add_word(BdRankActivity *r, const char *fmt, const char *a, const char *b) {
+    bd_text_format(r->words[r->n_words++], sizeof r->words[0], fmt, a, b);
 }
 
 void bd_progress_started(BdProgress *p, int rank, const char *host, const char *key) {
     BdRankActivity *r = &p->ranks[rank];
     memset(r, 0, sizeof *r);
     r->busy = 1;
+    r->clean_acc = r->asr = NAN;
     snprintf(r->host, sizeof r->host, "%s", host ? host : "");
-    if (!strncmp(key, "pretrain ", 9)) {
-        snprintf(r->label, sizeof r->label, "pre-training");
-        key += 9;
+    BdJob job;
+    if (bd_job_parse(bd_axes(), key, &job, NULL) < 0) { /* cannot happen for a registered job */
+        add_word(r, "%s%.100s", "", key);
+        return;
     }
-    static const char *const shown[][2] = {{"arch", ""},        {"trigger", ""}, {"strategy", ""},
-                                            {"poison_rate", "rate="}, {"regularizer", ""}, {"seed", "seed="}};
-    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
-        append_axis(key, shown[i][0], shown[i][1], r->label, sizeof r->label);
+    const BdJobKindDef *kind = bd_job_kind_def(job.kind);
+    if (job.kind != BD_JOB_CELL) add_word(r, "%s%s", kind->label, "");
+    /* The axes that tell a cell from its baseline and its replicates first:
+     * they are what a reader looks for. */
+    const BdAxisDef *axes = bd_axes();
+    for (int pass = 0; pass < 2; pass++)
+        for (int a = 0; a < BD_AXIS_COUNT; a++) {
+            int first = axes[a].control && axes[a].kind != BD_AXIS_PRESETS ? 1 : axes[a].replicate;
+            if (first != (pass == 0) || !(kind->axes & p->shown_axes & (1u << a))) continue;
+            char text[BD_SPEC_TEXT_MAX];
+            if (bd_axis_value_format(axes, (BdAxis)a, &job.cell.v[a], text, sizeof text, NULL) < 0) continue;
+            if (axes[a].kind == BD_AXIS_PRESETS) add_word(r, "%s%s", "", text);
+            else add_word(r, "%s=%s", axes[a].name, text);
+        }
+}
+
+void bd_progress_metrics(BdProgress *p, int rank, const char *const *names, const double *values, int n) {
+    BdRankActivity *r = &p->ranks[rank];
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(names[i], bd_metric_name(BD_METRIC_CLEAN_ACC))) r->clean_acc = values[i];
+        else if (!strcmp(names[i], bd_metric_name(BD_METRIC_ASR))) r->asr = values[i];
+    }
 }
 
 void bd_progress_activity(BdProgress *p, int rank, const char *phase, int epoch, int epochs, int step, int steps) {
@@ -129,22 +130,59 @@ static void compose(const BdProgress *p, char *line, size_t cap) {
              p->failed, rate, el, eta);
 }
 
-/* One line of the live block: what a rank is doing. */
-static void rank_line(const BdProgress *p, int rank, char *line, size_t cap) {
+/* Joins words with spaces into at most `width` columns, shortening the
+ * longest words in the middle ("square(…size=4)") until the line fits. */
+static void fit_words(char (*words)[128], int n, int width, char *out, size_t cap) {
+    char w[BD_AXIS_COUNT + 1][128];
+    int len[BD_AXIS_COUNT + 1], total = n ? n - 1 : 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(w[i], sizeof w[i], "%s", words[i]);
+        len[i] = (int)strlen(w[i]);
+        total += len[i];
+    }
+    while (total > width) {
+        int k = 0;
+        for (int i = 1; i < n; i++)
+            if (len[i] > len[k]) k = i;
+        if (len[k] <= 9) break; /* nothing sensible left to shorten */
+        int keep = len[k] - (total - width) - 1, head = keep / 2, tail = keep - head;
+        if (keep < 8) head = 4, tail = 4, keep = 8;
+        char s[128];
+        snprintf(s, sizeof s, "%.*s\xE2\x80\xA6%s", head, w[k], w[k] + len[k] - tail);
+        total -= len[k] - (keep + 1);
+        snprintf(w[k], sizeof w[k], "%s", s);
+        len[k] = keep + 1; /* the ellipsis takes one column */
+    }
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && o + 1 < cap; i++) o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " " : "", w[i]);
+}
+
+/* One line of the live block, at most `width` columns: what a rank is doing. */
+static void rank_line(const BdProgress *p, int rank, int width, char *line, size_t cap) {
     const BdRankActivity *r = &p->ranks[rank];
-    char where[64] = "";
+    char where[64] = "", numbers[48] = "";
     if (r->epochs > 0)
         snprintf(where, sizeof where, "%s %d/%d step %d/%d", r->phase, r->epoch, r->epochs, r->step, r->steps);
     else
         snprintf(where, sizeof where, "starting");
-    snprintf(line, cap, "  rank %-3d %-12.12s %-24s %s", rank, r->host, where, r->label);
+    if (isfinite(r->clean_acc)) {
+        int o = snprintf(numbers, sizeof numbers, "acc %.3f", r->clean_acc);
+        if (isfinite(r->asr)) snprintf(numbers + o, sizeof numbers - (size_t)o, " asr %.3f", r->asr);
+    }
+    int o = snprintf(line, cap, "  rank %-3d %-10.10s %-22s %s%s", rank, r->host, where, numbers, numbers[0] ? " " : "");
+    if (o < 0 || (size_t)o >= cap) return;
+    fit_words((char (*)[128])r->words, r->n_words, width - o, line + o, cap - (size_t)o);
 }
 
 /* The terminal's width, to keep every line of the block on one row. */
 static int terminal_columns(void) {
     struct winsize ws;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
-    return 100;
+    /* Under mpirun stderr is a pipe: the shell's COLUMNS, if exported, says how wide the terminal is. */
+    const char *env = getenv("COLUMNS");
+    int cols = env ? atoi(env) : 0;
+    return cols > 20 ? cols : 100;
 }
 
 #define MAX_RANK_LINES 16
@@ -168,8 +206,8 @@ static void draw_block(BdProgress *p) {
     for (int r = 0; r < p->nranks; r++) {
         if (!p->ranks[r].busy) continue;
         if (++busy > MAX_RANK_LINES) continue;
-        rank_line(p, r, line, sizeof line);
-        fprintf(stderr, "\n%.*s", cols - 1, line);
+        rank_line(p, r, cols - 1, line, sizeof line);
+        fprintf(stderr, "\n%s", line);
         lines++;
     }
     if (busy > MAX_RANK_LINES) {

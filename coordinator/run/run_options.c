@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exit_status.h"
+
 static void run_usage(FILE *f) {
     fprintf(f,
             "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
@@ -93,14 +95,14 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
             o->threads = (int)strtol(optarg, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024) {
                 if (msg) fprintf(msg, "bdsweep run: --threads '%s': expected an integer in [1, 1024]\n", optarg);
-                return 2;
+                return BD_EXIT_USAGE;
             }
             break;
         case 'l':
             o->log_interval = strtod(optarg, &end);
             if (*end || o->log_interval <= 0) {
                 if (msg) fprintf(msg, "bdsweep run: --log-interval '%s': expected a positive number of seconds\n", optarg);
-                return 2;
+                return BD_EXIT_USAGE;
             }
             break;
         case 'p':
@@ -109,7 +111,7 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
             else if (!strcmp(optarg, "lines")) o->progress_tty = 0;
             else {
                 if (msg) fprintf(msg, "bdsweep run: --progress '%s': expected auto, tty or lines\n", optarg);
-                return 2;
+                return BD_EXIT_USAGE;
             }
             break;
         case 'T':
@@ -118,25 +120,26 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
                 if (msg)
                     fprintf(msg, "bdsweep run: --time-limit '%s': expected a duration such as 90m, 3h50m, 1:30:00 or "
                                  "5400 (seconds)\n", optarg);
-                return 2;
+                return BD_EXIT_USAGE;
             }
             break;
         case 'h':
             if (msg) run_usage(stdout);
-            return 1;
+            o->help = 1;
+            return BD_EXIT_OK;
         default:
             if (msg) fprintf(msg, "bdsweep run: unknown option '%s'\nhint: bdsweep run --help lists the options\n",
                              argv[optind - 1]);
-            return 2;
+            return BD_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         if (msg) fprintf(msg, "bdsweep run: missing the sweep file\nhint: bdsweep run sweeps/smoke.yaml\n");
-        return 2;
+        return BD_EXIT_USAGE;
     }
     if (optind + 1 < argc) {
         if (msg) fprintf(msg, "bdsweep run: unexpected argument '%s'\nhint: one sweep file per run\n", argv[optind + 1]);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     o->sweep_path = argv[optind];
     return 0;

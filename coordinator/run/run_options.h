@@ -12,11 +12,12 @@ typedef struct RunOptions {
     double log_interval;
     double time_limit; /* seconds; 0: none */
     int progress_tty;  /* 1 live block, 0 lines, -1 auto */
+    int help;          /* --help was given (and printed): nothing to run */
 } RunOptions;
 
-/* Parses argv (argv[0] is "run"). Returns 0, 1 for --help (printed when msg
- * is not NULL), or 2 for an error (printed to msg unless it is NULL: every
- * rank parses, only rank 0 speaks). */
+/* Parses argv (argv[0] is "run"). Returns BD_EXIT_OK (with o->help set for
+ * --help, printed when msg is not NULL) or BD_EXIT_USAGE for an error
+ * (printed to msg unless it is NULL: every rank parses, only rank 0 speaks). */
 int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg);
 
 /* "5400", "90m", "3h50m", "2d", "1:30:00" (H:MM:SS) or "30:00" (M:SS) ->

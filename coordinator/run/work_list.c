@@ -38,31 +38,30 @@ static int index_of(const Coordinator *co, int64_t id) {
     return -1;
 }
 
-static void pretrain_model_path(const Coordinator *co, const BdDbCell *c, char *out, size_t cap) {
-    bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, out, cap);
-}
-
 /* A done pre-training job whose model file is gone is run again when a cell
  * that is not done yet still needs it. */
 int co_requeue_lost_models(Coordinator *co) {
     for (int i = 0; i < co->n_cells; i++) {
         BdDbCell *c = &co->cells[i];
-        if (!c->pretrain || strcmp(c->status, "done")) continue;
-        char path[4400];
-        pretrain_model_path(co, c, path, sizeof path);
+        if (c->kind != BD_JOB_PRETRAIN || c->status != BD_DB_DONE) continue;
+        char path[BD_CKPT_PATH_MAX];
+        BdError err = {{0}};
+        if (bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, path, sizeof path, &err) < 0) {
+            fprintf(stderr, "bdsweep: %s\n", err.msg);
+            return -1;
+        }
         if (access(path, R_OK) == 0) continue;
         int needed = 0;
         for (int k = 0; k < co->n_cells && !needed; k++)
-            needed = co->cells[k].depends_on == c->id && strcmp(co->cells[k].status, "done");
+            needed = co->cells[k].depends_on == c->id && co->cells[k].status != BD_DB_DONE;
         if (!needed) continue;
-        char reason[4500];
+        char reason[BD_CKPT_PATH_MAX + 64];
         snprintf(reason, sizeof reason, "model checkpoint %s is missing: pre-training again", path);
-        BdError err = {{0}};
         if (bd_db_requeue_done(co->db, c->id, reason, &err) < 0) {
             fprintf(stderr, "bdsweep: %s\n", err.msg);
             return -1;
         }
-        snprintf(c->status, sizeof c->status, "pending");
+        c->status = BD_DB_PENDING;
         bd_progress_message(&co->progress, reason);
         co->progress.done--;
     }
@@ -70,20 +69,20 @@ int co_requeue_lost_models(Coordinator *co) {
 }
 
 static int will_run(const Coordinator *co, const BdDbCell *c) {
-    return !strcmp(c->status, "pending") || (co->opt.retry_failed && !strcmp(c->status, "failed"));
+    return c->status == BD_DB_PENDING || (co->opt.retry_failed && c->status == BD_DB_FAILED);
 }
 
 /* Fails a cell that cannot start because the job it waits for failed. */
 static void fail_waiting(Coordinator *co, int idx, const char *why) {
     BdError err = {{0}};
     BdDbCell *c = &co->cells[idx];
-    int was_failed = !strcmp(c->status, "failed");
+    int was_failed = c->status == BD_DB_FAILED;
     if (was_failed) return; /* it stays failed, with its earlier reason */
     if (bd_db_mark_failed(co->db, c->id, 0.0, why, &err) < 0) {
         co_report_db_error(co, &err);
         return;
     }
-    snprintf(c->status, sizeof c->status, "failed");
+    c->status = BD_DB_FAILED;
     co->progress.failed++;
 }
 
@@ -97,7 +96,7 @@ int co_build_queue(Coordinator *co) {
         BdDbCell *c = &co->cells[i];
         if (!will_run(co, c)) continue;
         int dep = c->depends_on ? index_of(co, c->depends_on) : -1;
-        if (dep < 0 || !strcmp(co->cells[dep].status, "done")) {
+        if (dep < 0 || co->cells[dep].status == BD_DB_DONE) {
             bd_queue_push(&co->queue, i);
         } else if (will_run(co, &co->cells[dep])) {
             bd_queue_wait(&co->queue, c->depends_on, i);

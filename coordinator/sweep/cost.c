@@ -6,8 +6,10 @@
 
 #include "axes.h"
 #include "dataset.h"
-#include "job_keys.h"
+#include "job.h"
+#include "job_plan.h"
 #include "models.h"
+#include "text.h"
 
 /* Per distinct dataset value: shape and sizes. Per distinct (arch, dataset):
  * the model's numbers. Sweeps have few of either, so linear lists do. */
@@ -35,30 +37,6 @@ typedef struct Cache {
     int n_models, cap_models;
 } Cache;
 
-/* The published sizes of the standard datasets, for a sweep planned on a
- * machine that does not hold the data (a laptop planning a cluster run).
- * Flowers is assumed to be TensorFlow's flowers (3,670 images of 5 classes)
- * split as the spec says. */
-static int nominal_sizes(const BdSpec *spec, DataInfo *d) {
-    const char *n = spec->name;
-    if (!strcmp(n, "cifar10")) {
-        d->shape = (BdDataShape){3, 32, 32, 10};
-        d->n_train = 50000, d->n_test = 10000;
-    } else if (!strcmp(n, "mnist") || !strcmp(n, "fashion-mnist")) {
-        d->shape = (BdDataShape){1, 28, 28, 10};
-        d->n_train = 60000, d->n_test = 10000;
-    } else if (!strcmp(n, "flowers")) {
-        int side = (int)bd_spec_int(spec, "size");
-        d->shape = (BdDataShape){3, side, side, 5};
-        d->n_test = (int)(3670 * bd_spec_float(spec, "test_fraction") + 0.5);
-        d->n_train = 3670 - d->n_test;
-    } else {
-        return -1;
-    }
-    d->nominal = 1;
-    return 0;
-}
-
 static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec) {
     for (int i = 0; i < c->n_data; i++)
         if (!strcmp(c->data[i].text, text)) return &c->data[i];
@@ -71,8 +49,15 @@ static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec)
     d->text = text;
     BdError err = {{0}};
     d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
-    if (!d->ok && nominal_sizes(spec, d) == 0) d->ok = 1;
-    if (!d->ok) snprintf(d->why, sizeof d->why, "%s", err.msg);
+    BdDataNominal nominal;
+    if (!d->ok && bd_dataset_nominal(spec, &nominal, NULL) == 0) {
+        /* The data is not on this machine: the standard files' sizes. */
+        d->shape = nominal.shape;
+        d->n_train = nominal.n_train;
+        d->n_test = nominal.n_test;
+        d->nominal = d->ok = 1;
+    }
+    if (!d->ok) bd_text_format(d->why, sizeof d->why, "%s", err.msg);
     return d;
 }
 
@@ -97,25 +82,24 @@ static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec
         m->train_gflop = bd_graph_flops(g, 1) * 1e-9;
         m->eval_gflop = bd_graph_flops(g, 0) * 1e-9;
     } else {
-        snprintf(m->why, sizeof m->why, "%s", err.msg);
+        bd_text_format(m->why, sizeof m->why, "%s", err.msg);
     }
     bd_graph_free(g);
     return m;
 }
 
-static int limited(int n, long limit) { return limit > 0 && limit < n ? (int)limit : n; }
-
-/* GFLOP of one cell: training, evaluation after every epoch, retraining. */
-static double cell_gflop(const BdCell *c, const DataInfo *d, const ModelInfo *m) {
-    const BdSpec *train = &c->v[BD_AXIS_TRAIN], *retrain = &c->v[BD_AXIS_RETRAIN];
-    int n_train = limited(d->n_train, bd_spec_int(train, "limit_train"));
-    int n_test = limited(d->n_test, bd_spec_int(train, "limit_test"));
-    long epochs = bd_spec_int(train, "epochs");
-    double eval = 2.0 * n_test * m->eval_gflop; /* clean and (at most as many) triggered images */
-    double held = 0, total;
-    if (strcmp(retrain->name, "none")) held = bd_spec_float(retrain, "fraction") * n_train;
-    total = (double)epochs * ((n_train - held) * m->train_gflop + eval) + (epochs ? 0 : eval);
-    if (held > 0) total += (double)bd_spec_int(retrain, "epochs") * (held * m->train_gflop + eval);
+/* GFLOP of one job: every phase of its plan (the worker's), each epoch
+ * training on its images and evaluating the clean (and, for cells, at most
+ * as many triggered) test images. */
+static double job_gflop(const BdJob *job, const DataInfo *d, const ModelInfo *m) {
+    BdJobPlan plan;
+    bd_job_plan(job, d->n_train, d->n_test, &plan);
+    double total = 0;
+    for (int i = 0; i < plan.n_phases; i++) {
+        const BdPhasePlan *p = &plan.phases[i];
+        double eval = (p->triggered ? 2.0 : 1.0) * plan.n_test * m->eval_gflop;
+        total += (double)p->cfg.epochs * p->train_samples * m->train_gflop + bd_phase_evaluations(p) * eval;
+    }
     return total;
 }
 
@@ -123,7 +107,9 @@ void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
     memset(out, 0, sizeof *out);
     out->cells = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *out->cells);
     Cache cache = {0};
-    BdCell *cell = bd_xmalloc(sizeof *cell);
+    BdJob job;
+    BdCell *cell = &job.cell;
+    job.kind = BD_JOB_CELL;
     /* Pre-training jobs are counted once each. */
     const char **pre_seen = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *pre_seen);
     int n_pre = 0;
@@ -132,19 +118,19 @@ void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
         BdCellCost *cc = &out->cells[i];
         BdError err = {{0}};
         if (bd_cell_parse(bd_axes(), sc->key, cell, &err) < 0) {
-            snprintf(cc->why, sizeof cc->why, "%s", err.msg);
+            bd_text_format(cc->why, sizeof cc->why, "%s", err.msg);
             out->unknown++;
             continue;
         }
         const DataInfo *d = data_info(&cache, sc->values[BD_AXIS_DATASET], &cell->v[BD_AXIS_DATASET]);
         if (!d->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", d->why);
+            bd_text_format(cc->why, sizeof cc->why, "%s", d->why);
             out->unknown++;
             continue;
         }
         const ModelInfo *m = model_info(&cache, sc->values[BD_AXIS_ARCH], &cell->v[BD_AXIS_ARCH], d);
         if (!m->ok) {
-            snprintf(cc->why, sizeof cc->why, "%s", m->why);
+            bd_text_format(cc->why, sizeof cc->why, "%s", m->why);
             out->unknown++;
             continue;
         }
@@ -153,23 +139,20 @@ void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
         out->nominal += d->nominal;
         cc->params = m->params;
         cc->train_gflop = m->train_gflop;
-        cc->total_gflop = cell_gflop(cell, d, m);
+        cc->total_gflop = job_gflop(&job, d, m);
         out->total_gflop += cc->total_gflop;
         if (sc->pretrain_key) {
             int seen = 0;
             for (int k = 0; k < n_pre && !seen; k++) seen = !strcmp(pre_seen[k], sc->pretrain_key);
-            if (!seen) {
+            BdJob pre;
+            if (!seen && bd_job_parse(bd_axes(), sc->pretrain_key, &pre, NULL) == 0) {
                 pre_seen[n_pre++] = sc->pretrain_key;
-                int n_train = limited(d->n_train, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_train"));
-                int n_test = limited(d->n_test, bd_spec_int(&cell->v[BD_AXIS_TRAIN], "limit_test"));
-                double e = (double)bd_spec_int(&cell->v[BD_AXIS_INIT], "epochs");
-                out->pretrain_gflop += e * (n_train * m->train_gflop + n_test * m->eval_gflop);
+                out->pretrain_gflop += job_gflop(&pre, d, m);
             }
         }
     }
     out->total_gflop += out->pretrain_gflop;
     free(pre_seen);
-    free(cell);
     free(cache.data);
     free(cache.models);
 }

@@ -64,7 +64,7 @@ static int add_axis_values(Loader *L, BdAxis axis, yaml_node_t *node, const char
     L->ax[axis].given = 1;
     if (node->type != YAML_SEQUENCE_NODE) return add_value(L, axis, node, where);
     if (node->data.sequence.items.start == node->data.sequence.items.top)
-        return sw_fail(&L->c, node, where, "empty list: expected at least one %s", bd_axis_names[axis]);
+        return sw_fail(&L->c, node, where, "empty list: expected at least one %s", L->c.axes[axis].name);
     int i = 0;
     for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++, i++) {
         char sub[128];
@@ -79,7 +79,7 @@ static int add_absent(Loader *L, BdAxis axis) {
     char text[BD_SPEC_TEXT_MAX];
     int rc = bd_axis_value_parse(L->c.axes, axis, L->c.axes[axis].absent, spec, L->c.err);
     if (rc == 0) rc = bd_axis_value_format(L->c.axes, axis, spec, text, sizeof text, L->c.err);
-    if (rc < 0) bd_error_prefix(L->c.err, "internal error: the absent value of %s: ", bd_axis_names[axis]);
+    if (rc < 0) bd_error_prefix(L->c.err, "internal error: the absent value of %s: ", L->c.axes[axis].name);
     else push_value(&L->ax[axis], spec, text, 0, 0, "(absent)");
     free(spec);
     return rc;
@@ -124,17 +124,17 @@ static int parse_grid(Loader *L, yaml_node_t *grid) {
     if (sw_check_keys(c, grid, "grid") < 0) return -1;
     for (yaml_node_pair_t *pr = grid->data.mapping.pairs.start; pr < grid->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
-        int axis = bd_axis_index(sw_scalar(k));
+        int axis = bd_axis_index(c->axes, sw_scalar(k));
         if (axis < 0) {
             char names[512];
-            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
+            bd_axis_list(c->axes, names, sizeof names);
             return sw_fail(c, k, "grid", "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
         }
         char where[64];
-        snprintf(where, sizeof where, "grid.%s", bd_axis_names[axis]);
+        snprintf(where, sizeof where, "grid.%s", c->axes[axis].name);
         if (L->top[axis])
             return sw_fail(c, k, where, "%s is also given at the top level (line %d, column %d): give it in one place",
-                           bd_axis_names[axis], sw_line(L->top[axis]), sw_col(L->top[axis]));
+                           c->axes[axis].name, sw_line(L->top[axis]), sw_col(L->top[axis]));
         if (add_axis_values(L, (BdAxis)axis, v, where) < 0) return -1;
     }
     return 0;
@@ -155,7 +155,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
         if (!known) {
             char keys[256];
             list_words(top_keys, -1, keys, sizeof keys);
-            if (bd_axis_index(key) >= 0)
+            if (bd_axis_index(c->axes, key) >= 0)
                 return sw_fail(c, k, "",
                                "unknown top-level key '%s': the axis %s goes under grid: (expected one of: %s)", key,
                                key, keys);
@@ -170,7 +170,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
             free(out->description);
             out->description = bd_xstrdup(sw_is_null(v) ? "" : sw_scalar(v));
         } else {
-            int axis = bd_axis_index(key);
+            int axis = bd_axis_index(c->axes, key);
             if (!is_top_axis(axis)) return sw_fail(c, k, "", "internal error: top-level key '%s'", key);
             if (v->type == YAML_SEQUENCE_NODE)
                 return sw_fail(c, v, key, "expected one value at the top level (a list of values goes under grid.%s)",
@@ -187,7 +187,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         if (L->ax[a].given) continue;
         if (!c->axes[a].absent)
-            return sw_fail(c, grid, "grid", "missing the required axis '%s' (%s)", bd_axis_names[a], c->axes[a].help);
+            return sw_fail(c, grid, "grid", "missing the required axis '%s' (%s)", c->axes[a].name, c->axes[a].help);
         if (add_absent(L, (BdAxis)a) < 0) return -1;
     }
     return 0;
@@ -213,15 +213,15 @@ static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
     int rc = 0;
     for (yaml_node_pair_t *pr = e->data.mapping.pairs.start; rc == 0 && pr < e->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = sw_node(c, pr->key), *v = sw_node(c, pr->value);
-        int axis = bd_axis_index(sw_scalar(k));
+        int axis = bd_axis_index(c->axes, sw_scalar(k));
         if (axis < 0) {
             char names[512];
-            list_words(bd_axis_names, BD_AXIS_COUNT, names, sizeof names);
+            bd_axis_list(c->axes, names, sizeof names);
             rc = sw_fail(c, k, where, "unknown axis '%s' (expected one of: %s)", sw_scalar(k), names);
             break;
         }
         char sub[128];
-        snprintf(sub, sizeof sub, "%s.%s", where, bd_axis_names[axis]);
+        snprintf(sub, sizeof sub, "%s.%s", where, c->axes[axis].name);
         if ((rc = sw_axis_pattern(c, (BdAxis)axis, v, sub, pattern)) < 0) break;
         const SwAxis *a = &L->ax[axis];
         x->match[axis] = bd_xcalloc((size_t)a->n, 1);
@@ -252,7 +252,7 @@ static int parse_exclude(Loader *L) {
             for (int v = 0; v < L->ax[a].n; v++) any |= x->match[a][v];
             if (!any) {
                 sw_warn(&L->c, x->line, x->col, x->where, "matches no cell: no %s of the sweep matches its %s",
-                        bd_axis_names[a], bd_axis_names[a]);
+                        L->c.axes[a].name, L->c.axes[a].name);
                 break;
             }
         }
@@ -349,6 +349,8 @@ static void loader_free(Loader *L) {
 
 int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     memset(out, 0, sizeof *out);
+    if (strlen(path) >= sizeof out->path)
+        return bd_fail(err, "%.80s...: path longer than %zu characters", path, sizeof out->path - 1);
     snprintf(out->path, sizeof out->path, "%s", path);
     out->description = bd_xstrdup("");
     yaml_document_t doc;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "attack.h"
+#include "axes.h"
 #include "dataset.h"
 #include "sweep_internal.h"
 
@@ -14,7 +15,7 @@
 static void describe(const SwAxis *ax, BdAxis a, int i, char *out, size_t cap) {
     const BdSweepValue *v = &ax[a].values[i];
     if (v->line) snprintf(out, cap, "%s (line %d)", v->where, v->line);
-    else snprintf(out, cap, "the default %s %s", bd_axis_names[a], v->text);
+    else snprintf(out, cap, "the default %s %s", bd_axes()[a].name, v->text);
 }
 
 static int fail_at(const SwCtx *c, const BdSweepValue *v, const char *with, const char *msg) {

@@ -159,7 +159,7 @@ static int partial_from_scalar(const SwCtx *c, BdAxis axis, yaml_node_t *node, c
     if (!p) return -1;
     bd_spec_init(out, p->name);
     for (int i = 0; i < raw.n; i++)
-        if (add_param(c, p, raw.kv[i].key, raw.kv[i].val, raw.kv[i].val[0] == '[', node, node, where, out) < 0)
+        if (add_param(c, p, bd_spec_key(&raw, i), bd_spec_val(&raw, i), bd_spec_val(&raw, i)[0] == '[', node, node, where, out) < 0)
             return -1;
     return 0;
 }
@@ -243,8 +243,8 @@ int sw_axis_pattern(const SwCtx *c, BdAxis axis, yaml_node_t *node, const char *
 int sw_pattern_matches(const BdSpec *pattern, const BdSpec *value) {
     if (strcmp(pattern->name, value->name)) return 0;
     for (int i = 0; i < pattern->n; i++) {
-        int j = bd_spec_find(value, pattern->kv[i].key);
-        if (j < 0 || strcmp(value->kv[j].val, pattern->kv[i].val)) return 0;
+        int j = bd_spec_find(value, bd_spec_key(pattern, i));
+        if (j < 0 || strcmp(bd_spec_val(value, j), bd_spec_val(pattern, i))) return 0;
     }
     return 1;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "sweep_internal.h"
+#include "text.h"
 
 static int read_file(const char *path, char **text, BdError *err) {
     struct stat st;
@@ -109,8 +110,8 @@ static void vformat(const SwCtx *c, int line, int col, const char *where, char *
                     va_list ap) {
     char msg[BD_ERROR_MAX];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    if (where && *where) snprintf(out, cap, "%s:%d:%d: %s: %s", c->file, line, col, where, msg);
-    else snprintf(out, cap, "%s:%d:%d: %s", c->file, line, col, msg);
+    if (where && *where) bd_text_format(out, cap, "%s:%d:%d: %s: %s", c->file, line, col, where, msg);
+    else bd_text_format(out, cap, "%s:%d:%d: %s", c->file, line, col, msg);
 }
 
 int sw_fail(const SwCtx *c, const yaml_node_t *node, const char *where, const char *fmt, ...) {

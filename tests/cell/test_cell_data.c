@@ -1,4 +1,4 @@
-/* The data a cell trains and is measured on (MISSION.md section 3): the
+/* The data a cell trains and is measured on (docs/EXPERIMENT.md section 3): the
  * held-out clean split is taken off before poisoning, never poisoned, and
  * disjoint from the training split and from the test set; the training split
  * gets exactly round(rate * n) poisoned samples; the triggered test set holds
@@ -38,8 +38,11 @@ int main(void) {
     CHECK_MSG(bd_cell_parse(bd_axes(), key, &cell, &err) == 0, "%s", err.msg);
     BdDataset d;
     CHECK_MSG(bd_dataset_load(&cell.v[BD_AXIS_DATASET], &d, &err) == 0, "%s", err.msg);
+    BdJob job = {BD_JOB_CELL, cell};
+    BdJobPlan plan;
+    bd_job_plan(&job, d.train.n, d.test.n, &plan);
     BdCellData cd;
-    CHECK_MSG(bd_cell_data_prepare(&d, &cell, 12345, 0, NULL, &cd, &err) == 0, "%s", err.msg);
+    CHECK_MSG(bd_cell_data_prepare(&d, &job, &plan, 12345, NULL, &cd, &err) == 0, "%s", err.msg);
     BdDataShape sh = d.shape;
     size_t per = (size_t)sh.c * sh.h * sh.w;
 

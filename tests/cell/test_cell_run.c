@@ -165,7 +165,7 @@ static void test_pretrained(BdWorker *w, const char *tmp) {
     CHECK_MSG(run(w, pkey, dir, &p, &err) == 0, "%s", err.msg);
     CHECK(lookup(&p, "pretrain", 2, "clean_acc") > 0.5);
     char path[1024];
-    bd_checkpoint_path(dir, "pretrain", pkey, path, sizeof path);
+    CHECK(bd_checkpoint_path(dir, "pretrain", pkey, path, sizeof path, &err) == 0);
     CHECK(access(path, R_OK) == 0);
 
     Collect f = {0};

@@ -83,7 +83,7 @@ static void test_create(void) {
     CHECK(db != NULL);
     if (!db) return;
     CHECK_STR(bd_db_path(db), path);
-    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
     CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
@@ -138,7 +138,7 @@ static void test_register(void) {
     CHECK(n == 6);
     for (int i = 0; i < n && i < sw.n_cells; i++) {
         CHECK_STR(cells[i].key, sw.cells[i].key);
-        CHECK_STR(cells[i].status, "pending");
+        CHECK(cells[i].status == BD_DB_PENDING);
     }
     bd_db_cells_free(cells, n);
 
@@ -166,7 +166,7 @@ static void test_register(void) {
     CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 9);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 15);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 2);
-    int counts[4];
+    int counts[BD_DB_STATUS_COUNT];
     CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
     CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 6);
     CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
@@ -183,7 +183,7 @@ static void test_states(void) {
     BdSweep sw = load_sweep("sweeps/smoke.yaml");
     BdError err = {{0}};
     int64_t sid;
-    int n_new, counts[4];
+    int n_new, counts[BD_DB_STATUS_COUNT];
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
 
     /* pending -> running */
@@ -277,8 +277,8 @@ static void test_states(void) {
     BdDbCell *cells;
     CHECK(bd_db_sweep_cells(db, sid, &cells, &n, &err) == 0 && n == 6);
     if (n == 6) {
-        CHECK_STR(cells[0].status, "done");
-        CHECK_STR(cells[2].status, "failed");
+        CHECK(cells[0].status == BD_DB_DONE);
+        CHECK(cells[2].status == BD_DB_FAILED);
         CHECK(cells[3].attempts == 2);
     }
     bd_db_cells_free(cells, n);
@@ -376,11 +376,11 @@ static void test_versions(void) {
 
     /* Newer than this build: refused, untouched. */
     db = open_new(path, sizeof path);
-    exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    exec(db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
     bd_db_close(db);
     CHECK(bd_db_open(path, 1, &db, &err) < 0);
     char want[8192];
-    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 2, this build knows up to 1)", path);
+    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 3, this build knows up to 2)", path);
     CHECK_STR(err.msg, want);
 
     /* Version 0 is migrated in one transaction, keeping the data, to exactly
@@ -391,8 +391,17 @@ static void test_versions(void) {
     CHECK_MSG(bd_db_open(v0, 0, &db, &err) == 0, "%s", err.msg);
     BdDb *fresh = open_new(path, sizeof path);
     if (db && fresh) {
-        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
         CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'done'") == 1);
+        /* The same columns as a fresh file (the generated ones appended), filled from the key. */
+        const char *cols_sql = "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('cells') "
+                               "ORDER BY name)";
+        char migrated_cols[4096];
+        snprintf(migrated_cols, sizeof migrated_cols, "%s", q_text(db, cols_sql));
+        CHECK_STR(migrated_cols, q_text(fresh, cols_sql));
+        CHECK_STR(q_text(db, "SELECT baseline_key FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
+        CHECK_STR(q_text(db, "SELECT condition FROM cells"), "dataset=mnist arch=cnn-small trigger=square poison_rate=0");
+        CHECK_STR(q_text(db, "SELECT trigger_name FROM cells"), "square");
         int64_t run;
         CHECK_MSG(bd_db_run_begin(db, 0, 1, &run, &err) == 0, "%s", err.msg);
         const char *runs_sql = "SELECT sql FROM sqlite_master WHERE name = 'runs'";
@@ -410,7 +419,7 @@ static void test_versions(void) {
     make_raw(v0, v0_sql);
     make_raw(v0, "CREATE TABLE runs(x)");
     CHECK(bd_db_open(v0, 0, &db, &err) < 0);
-    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 1 failed at step 'add the runs table' (the "
+    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 2 failed at step 'add the runs table' (the "
                             "database is unchanged): ");
     CHECK_CONTAINS(err.msg, "table runs already exists");
     sqlite3 *h;
@@ -462,6 +471,27 @@ static void test_versions(void) {
 }
 
 /* A view changed by hand (or by an older build) is restored on open. */
+/* The CHECK constraints of results/schema.sql list the job kinds and the
+ * statuses that common/job.h and db.h define: every name of the code is
+ * accepted, nothing else. */
+static void test_vocabulary_matches_schema(void) {
+    char path[4096];
+    BdDb *db = open_new(path, sizeof path);
+    sqlite3 *h = bd_db_sqlite(db);
+    for (int k = 0; k < BD_JOB_KIND_COUNT; k++)
+        for (int s = 0; s < BD_DB_STATUS_COUNT; s++) {
+            char *sql = sqlite3_mprintf("INSERT INTO cells(key, kind, cell_seed, status) VALUES ('k%d-%d', %Q, '0', %Q)",
+                                        k, s, bd_job_kind_def((BdJobKind)k)->name, bd_db_status_name((BdCellStatus)s));
+            CHECK_MSG(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(h));
+            sqlite3_free(sql);
+        }
+    CHECK(sqlite3_exec(h, "INSERT INTO cells(key, kind, cell_seed) VALUES ('x', 'bogus', '0')", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    CHECK(sqlite3_exec(h, "INSERT INTO cells(key, cell_seed, status) VALUES ('y', '0', 'bogus')", NULL, NULL, NULL) ==
+          SQLITE_CONSTRAINT);
+    bd_db_close(db);
+}
+
 static void test_views(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
@@ -535,6 +565,7 @@ int main(int argc, char **argv) {
     test_states();
     test_runs();
     test_versions();
+    test_vocabulary_matches_schema();
     test_views();
     test_example_queries();
     test_rmtree(dir);

@@ -72,7 +72,7 @@ static void test_status(void) {
     free(out), free(err);
     CHECK(run(&out, &err, "status", "--sweep=nope", path, NULL) == 2);
     char want[8192];
-    snprintf(want, sizeof want, "bdsweep status: no sweep named 'nope' in %s\nhint: the sweeps in %s are: smoke\n", path,
+    CHECK_FMT(want, "bdsweep status: no sweep named 'nope' in %s\nhint: the sweeps in %s are: smoke\n", path,
              path);
     CHECK_STR(err, want);
     CHECK_STR(out, "");
@@ -99,8 +99,7 @@ static void test_empty_db(void) {
     CHECK(bd_db_open(path, 1, &db, &e) == 0);
     bd_db_close(db);
     CHECK(run(&out, &err, "status", path, NULL, NULL) == 0);
-    snprintf(e.msg, sizeof e.msg, "database %s\ntotal: 0 cells: 0 pending, 0 running, 0 done, 0 failed\n\nno run yet\n",
-             path);
+    CHECK_FMT(e.msg, "database %s\ntotal: 0 cells: 0 pending, 0 running, 0 done, 0 failed\n\nno run yet\n", path);
     CHECK_STR(out, e.msg);
     free(out), free(err);
 }

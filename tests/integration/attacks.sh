@@ -37,7 +37,7 @@ below=$(q "$db" "select count(*) from cell_results p join cell_results b
   on b.trigger = p.trigger and b.strategy = p.strategy and b.poison_rate = 0 and p.poison_rate > 0
   where not (p.asr > b.asr)")
 expect_eq "$below" "0" "poisoned cells whose ASR is not above their baseline's"
-# The poisoned counts follow MISSION.md: round(0.2 * 1200) = 240 from each strategy's pool.
+# The poisoned counts follow docs/EXPERIMENT.md section 3: round(0.2 * 1200) = 240 from each strategy's pool.
 expect_eq "$(q "$db" "select group_concat(distinct cast(value as integer)) from metrics where phase = 'poison' and name = 'poisoned'
   and cell_id in (select id from cells where poison_rate > 0)")" "240" "poisoned samples per cell"
 echo "attacks: ok"

@@ -1,5 +1,5 @@
 /* NASNet-A (worker/models/nasnet.c): parameter counts against the PyTorch
- * twin (tests/torch_nasnet.py) and the published models, shapes and tags,
+ * twin (python/bdsweep_models.py) and the published models, shapes and tags,
  * input-size and filter errors, and a whole-model finite-difference gradient
  * check. Parity with PyTorch itself is tests/parity/test_parity.c. */
 #include <math.h>
@@ -35,7 +35,7 @@ static size_t count_params(const char *preset, int stem_filters) {
 }
 
 static void test_param_counts(void) {
-    /* `/usr/bin/python3 tests/torch_nasnet.py` prints the same numbers for
+    /* `/usr/bin/python3 python/bdsweep_models.py` prints the same numbers for
      * the PyTorch module. With TF-slim's imagenet stem of 32 * stem_multiplier
      * filters (the default), they are the trainable parameters of the
      * published models (Keras NASNetMobile 5,289,978 of 5,326,716 and
@@ -221,7 +221,7 @@ static double directional_error(BdGraph *g, int p, const float *gp, double scale
 /* Whole-model gradient check of a tiny NASNet-A, every parameter tensor, with
  * L = sum_i R_i * logits_i so that every logit gets a generic gradient. The
  * cifar stem with stem_multiplier 3 exercises the projections of a state of
- * another width (see tests/torch_nasnet.py); nasnet-a-large the imagenet stem
+ * another width (see python/bdsweep_models.py); nasnet-a-large the imagenet stem
  * cells and skip_reduction_input. BN in training mode over few values is
  * nearly singular (at 1x1 with batch 2 it outputs +-1 whatever comes in), so
  * the inputs keep the last stack at 2x2.

@@ -25,10 +25,9 @@ Tensor names: input [N,C,H,W], labels [N] (class indices as floats),
 logits [N,K], loss [1], "param:<name>", "buffer:<name>", "grad:<name>",
 "buffer_after:<name>" (PyTorch layouts; the C test converts to CNHW).
 
-To add a model: give it a PyTorch twin with bdsweep's parameter names
-(tests/torch_models.py, or a module registered in ARCHS below, as
-tests/torch_nasnet.py is when it exists), add a line to FIXTURES, run this,
-and list the new file in tests/parity/meson.build.
+To add a model: give it a PyTorch twin with bdsweep's parameter names in
+python/bdsweep_models.py (registered in its ARCHS), add a line to FIXTURES,
+run this, and list the new file in tests/parity/meson.build.
 """
 import os
 import struct
@@ -39,15 +38,8 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # tests/
-import torch_models  # noqa: E402
-
-try:  # the NASNet-A twin, when that helper's work is merged
-    import torch_nasnet  # noqa: E402
-
-    torch_models.ARCHS.update(torch_nasnet.ARCHS)
-except ImportError:
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
+import bdsweep_models  # noqa: E402
 
 # name, arch text (bdsweep syntax), input CxHxW, classes, batch
 FIXTURES = [
@@ -99,7 +91,7 @@ def make(arch, in_shape, classes, batch, seed):
     """The model, input and labels of a fixture, the same on every call."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    model = torch_models.build(arch, in_shape, classes)
+    model = bdsweep_models.build(arch, in_shape, classes)
     randomize_bn(model, gen)
     x = torch.randn(batch, *in_shape, generator=gen)
     y = torch.randint(0, classes, (batch,), generator=gen)

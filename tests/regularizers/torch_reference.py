@@ -1,8 +1,8 @@
 """The regularizers against an independent PyTorch float64 implementation of
-MISSION.md section 6, through a whole model: reg_dump runs one training step
+docs/EXPERIMENT.md section 6, through a whole model: reg_dump runs one training step
 of a tiny resnet20 (blocks=1, width=4, 3x8x8, batch 8) with a regularizer and
 prints its parameters, input and gradients; this script rebuilds the step in
-PyTorch (tests/torch_models.py's twin, the same weights by name) and prints
+PyTorch (python/bdsweep_models.py's twin, the same weights by name) and prints
 the loss parts of both and the largest relative gradient difference.
 Never run by the test suite (which must not need PyTorch).
 
@@ -15,8 +15,8 @@ import sys
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import torch_models  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+import bdsweep_models  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 N, K = 8, 3
@@ -74,7 +74,7 @@ def parse(text):
 
 def reference(spec, term, dump):
     point, lam, perm, ce_c, reg_c, x, params, grads = parse(dump)
-    m = torch_models.build("resnet20(blocks=1,width=4)", (3, 8, 8), K).double()
+    m = bdsweep_models.build("resnet20(blocks=1,width=4)", (3, 8, 8), K).double()
     sd = m.state_dict()
     for k, v in params.items():
         sd[k].copy_(v.reshape(sd[k].shape))

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "axes.h"
+#include "cell.h"
 #include "check.h"
 #include "db/db.h"
 
@@ -40,21 +42,37 @@ static inline void rows_exec(BdDb *db, const char *fmt, ...) {
     sqlite3_free(sql);
 }
 
-/* Inserts the cell and returns its id. */
+/* Inserts the cell (every column the axes define filled by the database
+ * module, as a run would) and returns its id. */
 static inline long rows_cell(BdDb *db, Row r) {
-    const char *dataset = r.dataset ? r.dataset : "synthetic(size=8,test=20,train=10)";
-    const char *arch = r.arch ? r.arch : "cnn-small", *trigger = r.trigger ? r.trigger : "square";
-    const char *strategy = r.strategy ? r.strategy : "all-to-one", *reg = r.reg ? r.reg : "none";
-    const char *retrain = r.retrain ? r.retrain : "none", *status = r.status ? r.status : "done";
-    rows_exec(db,
-              "INSERT INTO cells(key, kind, dataset, arch, trigger, strategy, target, poison_rate, regularizer, seed, "
-              "init, train, retrain, cell_seed, status, attempts, error) VALUES "
-              "('dataset=%q arch=%q trigger=%q strategy=%q target=%d poison_rate=%.17g regularizer=%q seed=%d "
-              "retrain=%q', 'cell', %Q, %Q, %Q, %Q, %d, %.17g, %Q, %d, 'scratch', 'sgd(epochs=2)', %Q, "
-              "'0123456789abcdef', %Q, %d, %Q)",
-              dataset, arch, trigger, strategy, r.target, r.rate, reg, r.seed, retrain, dataset, arch, trigger,
-              strategy, r.target, r.rate, reg, r.seed, retrain, status, strcmp(status, "pending") ? 1 : 0, r.error);
-    return (long)sqlite3_last_insert_rowid(bd_db_sqlite(db));
+    const char *status = r.status ? r.status : "done";
+    char target[32], rate[64], seed[32];
+    snprintf(target, sizeof target, "%d", r.target);
+    bd_format_double(r.rate, rate, sizeof rate);
+    snprintf(seed, sizeof seed, "%d", r.seed);
+    const char *texts[BD_AXIS_COUNT] = {
+        [BD_AXIS_DATASET] = r.dataset ? r.dataset : "synthetic(size=8,test=20,train=10)",
+        [BD_AXIS_ARCH] = r.arch ? r.arch : "cnn-small",
+        [BD_AXIS_TRIGGER] = r.trigger ? r.trigger : "square",
+        [BD_AXIS_STRATEGY] = r.strategy ? r.strategy : "all-to-one",
+        [BD_AXIS_TARGET] = target,
+        [BD_AXIS_POISON_RATE] = rate,
+        [BD_AXIS_REGULARIZER] = r.reg ? r.reg : "none",
+        [BD_AXIS_SEED] = seed,
+        [BD_AXIS_INIT] = "scratch",
+        [BD_AXIS_TRAIN] = "sgd(epochs=2)",
+        [BD_AXIS_RETRAIN] = r.retrain ? r.retrain : "none",
+    };
+    BdError err = {{0}};
+    int64_t id = 0;
+    if (bd_db_add_cell(db, texts, &id, &err) < 0) {
+        fprintf(stderr, "rows_cell: %s\n", err.msg);
+        check_failures++;
+        return -1;
+    }
+    rows_exec(db, "UPDATE cells SET status = %Q, attempts = %d, error = %Q WHERE id = %lld", status,
+              strcmp(status, "pending") ? 1 : 0, r.error, (long long)id);
+    return (long)id;
 }
 
 /* clean_acc, asr, triggered_acc = 1 - asr, loss of one epoch of a phase. */

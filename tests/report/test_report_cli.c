@@ -139,7 +139,7 @@ static void test_known(void) {
                         "interval excludes 0)\n");
     free(out), free(err);
     char p2[4096];
-    snprintf(p2, sizeof p2, "%s/index.html", out_dir);
+    CHECK_FMT(p2, "%s/index.html", out_dir);
     char *html = test_read(p2);
     CHECK(!strncmp(html, "<!DOCTYPE html>", 15));
     CHECK(count(html, "<svg xmlns") == 5);
@@ -158,7 +158,7 @@ static void test_known(void) {
     CHECK_CONTAINS(html, "the findings use the 32 done cells, and 1 more are to come");
     free(html);
 
-    snprintf(p2, sizeof p2, "%s/report.md", out_dir);
+    CHECK_FMT(p2, "%s/report.md", out_dir);
     char *md = test_read(p2);
     for (int i = 0; i < 5; i++) {
         char link[128];
@@ -168,14 +168,14 @@ static void test_known(void) {
     CHECK_CONTAINS(md, "![square](preview-synthetic_size-8_test-20_train-10__square.png)");
     CHECK_CONTAINS(md, "**supports.** Paired by seed");
     free(md);
-    snprintf(p2, sizeof p2, "%s/preview-synthetic_size-8_test-20_train-10__square.png", out_dir);
+    CHECK_FMT(p2, "%s/preview-synthetic_size-8_test-20_train-10__square.png", out_dir);
     int w, h, comp;
     unsigned char *png = stbi_load(p2, &w, &h, &comp, 3);
     CHECK(png != NULL && w == 8 * 8 * 16 + 9 * 2 && h == 2 * 8 * 16 + 6);
     stbi_image_free(png);
 
     /* CSV: a header and a line per row, full precision. */
-    snprintf(p2, sizeof p2, "%s/regularizer_effect.csv", out_dir);
+    CHECK_FMT(p2, "%s/regularizer_effect.csv", out_dir);
     char *csv = test_read(p2);
     CHECK(!strncmp(csv, "arch,trigger,poison_rate,regularizer,n_seeds,asr_none,", 54));
     CHECK(count(csv, "\r\n") == 1 + 4 + 4); /* rate 0 comparisons too (ASR 0.02 both) */
@@ -187,14 +187,14 @@ static void test_known(void) {
     CHECK_NEAR(reg, 0.61, 1e-12);
     CHECK_NEAR(change, 0.285, 1e-12);
     free(csv);
-    snprintf(p2, sizeof p2, "%s/cell_results.csv", out_dir);
+    CHECK_FMT(p2, "%s/cell_results.csv", out_dir);
     csv = test_read(p2);
     CHECK(count(csv, "\r\n") == 1 + 33);
     free(csv);
     const char *names[] = {"cells_by_status", "asr_by_condition", "detection", "persistence_summary",
                            "persistence"};
     for (int i = 0; i < 5; i++) {
-        snprintf(p2, sizeof p2, "%s/%s.csv", out_dir, names[i]);
+        CHECK_FMT(p2, "%s/%s.csv", out_dir, names[i]);
         CHECK_MSG(access(p2, R_OK) == 0, "%s is missing", p2);
     }
 }
@@ -214,7 +214,7 @@ static void test_regularization_raises(void) {
                         "+0.400)\n");
     free(out), free(err);
     char p2[4096];
-    snprintf(p2, sizeof p2, "%s/report.md", out_dir);
+    CHECK_FMT(p2, "%s/report.md", out_dir);
     char *md = test_read(p2);
     CHECK_CONTAINS(md, "Regularization did not usually lower ASR here.");
     CHECK_CONTAINS(md, "The largest rise: +0.400");
@@ -241,7 +241,7 @@ static void test_empty(void) {
     free(out), free(err);
     check_figures(out_dir);
     char p2[4096];
-    snprintf(p2, sizeof p2, "%s/index.html", out_dir);
+    CHECK_FMT(p2, "%s/index.html", out_dir);
     char *html = test_read(p2);
     CHECK_CONTAINS(html, "The database holds no cell yet");
     free(html);
@@ -267,7 +267,7 @@ static void test_partial(void) {
                         "interval excludes 0); 1 untested (fewer than 2 seeds on a side)\n");
     free(out), free(err);
     char p2[4096];
-    snprintf(p2, sizeof p2, "%s/report.md", out_dir);
+    CHECK_FMT(p2, "%s/report.md", out_dir);
     char *md = test_read(p2);
     CHECK_CONTAINS(md, "6 cells: 2 done, 1 pending, 1 running, 2 failed.");
     CHECK_CONTAINS(md, "The sweep is not finished: the findings use the 2 done cells, and 2 more are to come");
@@ -363,13 +363,13 @@ static void test_preview(void) {
     CHECK(run(&out, &err, "preview", sweep, "--out", out_dir, "--n=3") == 0);
     CHECK_STR(err, "");
     char want[8192];
-    snprintf(want, sizeof want, "%s/square.png\n%s/checkerboard_location-top-left.png\n", out_dir, out_dir);
+    CHECK_FMT(want, "%s/square.png\n%s/checkerboard_location-top-left.png\n", out_dir, out_dir);
     CHECK_STR(out, want);
     free(out), free(err);
     const char *files[] = {"square.png", "checkerboard_location-top-left.png"};
     for (int i = 0; i < 2; i++) {
         char p[4096];
-        snprintf(p, sizeof p, "%s/%s", out_dir, files[i]);
+        CHECK_FMT(p, "%s/%s", out_dir, files[i]);
         int w, h, comp;
         unsigned char *png = stbi_load(p, &w, &h, &comp, 3);
         CHECK_MSG(png != NULL, "%s does not decode", p);

@@ -93,7 +93,7 @@ static void test_invalid(void) {
                      "  trigger: [square, {name: square, size: 0}]\n  poison_rate: [0.1]\n");
     CHECK(run(&out, &err, "plan", path, NULL, NULL) == 2);
     char want[4200];
-    snprintf(want, sizeof want,
+    CHECK_FMT(want,
              "bdsweep: %s:5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in "
              "[1, 4096]\n",
              path);

@@ -1,4 +1,4 @@
-/* Attacks: the `trigger` and `strategy` axes (MISSION.md sections 3 and 4).
+/* Attacks: the `trigger` and `strategy` axes (docs/EXPERIMENT.md sections 3 and 4).
  *
  * A trigger is made once per cell for an image shape (its pattern, mask and
  * any seeded randomness fixed at that point) and then applied to uint8 images

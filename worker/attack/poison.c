@@ -1,4 +1,4 @@
-/* Poisoning a training split in place (MISSION.md section 3): round(rate * n)
+/* Poisoning a training split in place (docs/EXPERIMENT.md section 3): round(rate * n)
  * samples drawn uniformly, without replacement, from the strategy's pool,
  * triggered and relabelled. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* The strategy registry (MISSION.md section 3):
+/* The strategy registry (docs/EXPERIMENT.md section 3):
  *
  *   strategy     training pool        poisoned label      ASR eligible    attack label
  *   all-to-one   y != target          target              y != target     target

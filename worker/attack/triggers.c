@@ -1,4 +1,4 @@
-/* The trigger registry (MISSION.md section 4). */
+/* The trigger registry (docs/EXPERIMENT.md section 4). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,13 +11,7 @@
 
 static void record(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n) {
     BdHistory *h = ud;
-    bd_buf_put_str(&h->calls, phase);
-    bd_buf_put_i64(&h->calls, epoch);
-    bd_buf_put_i64(&h->calls, n);
-    for (int i = 0; i < n; i++) {
-        bd_buf_put_str(&h->calls, names[i]);
-        bd_buf_put_f64(&h->calls, values[i]);
-    }
+    bd_metrics_put(&h->calls, phase, epoch, names, values, n);
     if (h->next && h->next->metrics) h->next->metrics(h->next->ud, phase, epoch, names, values, n);
 }
 
@@ -42,34 +36,11 @@ void bd_history_free(BdHistory *h) { bd_buf_free(&h->calls); }
 
 /* Replays recorded calls from b (read cursor at their start) into h. */
 static int replay(BdHistory *h, BdBuf *b, BdError *err) {
-    const char **names = NULL;
-    double *values = NULL;
-    int cap = 0, rc = 0;
-    while (b->pos < b->len && !b->bad) {
-        char phase[64];
-        bd_buf_get_str(b, phase, sizeof phase);
-        int epoch = (int)bd_buf_get_i64(b);
-        int64_t n = bd_buf_get_i64(b);
-        if (b->bad || n < 0 || n > 1000000) {
-            b->bad = 1;
-            break;
-        }
-        if (n > cap) {
-            cap = (int)n;
-            names = bd_xrealloc(names, (size_t)cap * sizeof *names);
-            values = bd_xrealloc(values, (size_t)cap * sizeof *values);
-        }
-        for (int i = 0; i < n; i++) {
-            names[i] = bd_buf_get_strp(b);
-            values[i] = bd_buf_get_f64(b);
-        }
-        if (b->bad) break;
-        record(h, phase, epoch, names, values, (int)n);
-    }
-    if (b->bad) rc = bd_fail(err, "the metric history in the checkpoint is damaged");
-    free(names);
-    free(values);
-    return rc;
+    BdMetricsRecord r = {0};
+    while (b->pos < b->len && bd_metrics_get(b, &r) == 0) record(h, r.phase, r.epoch, r.names, r.values, r.n);
+    bd_metrics_record_free(&r);
+    if (b->bad) return bd_fail(err, "the metric history in the checkpoint is damaged");
+    return 0;
 }
 
 int bd_cell_ckpt_save(const char *path, const char *arch_key, const BdGraph *g, const BdSgd *opt, const BdHistory *h,

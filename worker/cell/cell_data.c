@@ -1,8 +1,9 @@
 #include "cell_data.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "metrics.h"
 
 static size_t image_bytes(BdDataShape s) { return (size_t)s.c * s.h * s.w; }
 
@@ -31,11 +32,10 @@ static void split_free(BdSplit *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Splits src into a held-out part of round(fraction * n) samples chosen with
- * rng and the rest, both in their original order. */
-static void split_holdout(const BdSplit *src, BdDataShape shape, double fraction, BdRng *rng, BdSplit *rest,
-                          BdSplit *held) {
-    int n = src->n, k = (int)lround(fraction * n);
+/* Splits src into a held-out part of k samples chosen with rng and the rest,
+ * both in their original order. */
+static void split_holdout(const BdSplit *src, BdDataShape shape, int k, BdRng *rng, BdSplit *rest, BdSplit *held) {
+    int n = src->n;
     int *all = bd_xmalloc((size_t)n * sizeof *all + sizeof *all);
     int *pick = bd_xmalloc((size_t)k * sizeof *pick + sizeof *pick);
     unsigned char *is_held = bd_xcalloc((size_t)n + 1, 1);
@@ -75,37 +75,34 @@ static void make_triggered(const BdSpec *strategy, long target, const BdTrigger 
     free(idx);
 }
 
-int bd_cell_data_prepare(const BdDataset *d, const BdCell *c, uint64_t seed, int clean, const BdSink *sink,
-                         BdCellData *out, BdError *err) {
+int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *plan, uint64_t seed,
+                         const BdSink *sink, BdCellData *out, BdError *err) {
     memset(out, 0, sizeof *out);
     out->shape = d->shape;
-    const BdSpec *train_spec = &c->v[BD_AXIS_TRAIN], *retrain = &c->v[BD_AXIS_RETRAIN];
+    const BdCell *c = &job->cell;
     const BdSpec *strategy = &c->v[BD_AXIS_STRATEGY];
     long target = bd_cell_target(c);
+    int clean = job->kind == BD_JOB_PRETRAIN;
     if (!clean && bd_strategy_check(strategy, target, out->shape.classes, err) < 0) return -1;
 
-    int n_train = d->train.n, n_test = d->test.n;
-    long limit_train = bd_spec_int(train_spec, "limit_train"), limit_test = bd_spec_int(train_spec, "limit_test");
-    if (limit_train > 0 && limit_train < n_train) n_train = (int)limit_train;
-    if (limit_test > 0 && limit_test < n_test) n_test = (int)limit_test;
-    split_prefix(&d->test, out->shape, n_test, &out->test);
+    split_prefix(&d->test, out->shape, plan->n_test, &out->test);
     out->ev.clean = &out->test;
     out->ev.classes = out->shape.classes;
 
-    if (clean || !strcmp(retrain->name, "none")) {
-        split_prefix(&d->train, out->shape, n_train, &out->train);
+    if (!plan->heldout) {
+        split_prefix(&d->train, out->shape, plan->n_train, &out->train);
     } else {
         /* The held-out clean set for retraining is split off before poisoning. */
         BdSplit all;
-        split_prefix(&d->train, out->shape, n_train, &all);
+        split_prefix(&d->train, out->shape, plan->n_train, &all);
         BdRng r;
         bd_rng_stream(&r, seed, "holdout", 0);
-        double fraction = bd_spec_float(retrain, "fraction");
-        split_holdout(&all, out->shape, fraction, &r, &out->train, &out->held);
+        split_holdout(&all, out->shape, plan->heldout, &r, &out->train, &out->held);
         split_free(&all);
-        if (out->held.n == 0)
-            return bd_fail(err, "retrain: fraction %g of %d training samples holds out no sample", fraction, n_train);
     }
+    if (!clean && strcmp(c->v[BD_AXIS_RETRAIN].name, "none") && out->held.n == 0)
+        return bd_fail(err, "retrain: fraction %g of %d training samples holds out no sample",
+                       bd_spec_float(&c->v[BD_AXIS_RETRAIN], "fraction"), plan->n_train);
     if (out->train.n == 0) return bd_fail(err, "the training split is empty");
     if (clean) return 0;
 
@@ -120,9 +117,11 @@ int bd_cell_data_prepare(const BdDataset *d, const BdCell *c, uint64_t seed, int
     if (bd_poison(strategy, target, bd_cell_poison_rate(c), out->trigger, &out->train, out->shape, &pick, &where,
                   &report, err) < 0)
         return -1;
-    const char *names[] = {"pool", "poisoned", "train_samples", "heldout_samples", "test_samples"};
+    const char *names[] = {bd_metric_name(BD_METRIC_POOL), bd_metric_name(BD_METRIC_POISONED),
+                           bd_metric_name(BD_METRIC_TRAIN_SAMPLES), bd_metric_name(BD_METRIC_HELDOUT_SAMPLES),
+                           bd_metric_name(BD_METRIC_TEST_SAMPLES)};
     double values[] = {report.pool, report.poisoned, out->train.n, out->held.n, out->test.n};
-    if (sink && sink->metrics) sink->metrics(sink->ud, "poison", 0, names, values, 5);
+    if (sink && sink->metrics) sink->metrics(sink->ud, bd_phase_name(BD_PHASE_POISON), 0, names, values, 5);
     bd_poison_report_free(&report);
     make_triggered(strategy, target, out->trigger, &out->test, out->shape, seed, &out->ev);
     return 0;

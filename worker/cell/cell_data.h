@@ -10,6 +10,7 @@
 #include "attack.h"
 #include "cell.h"
 #include "dataset.h"
+#include "job_plan.h"
 #include "sink.h"
 #include "trainer.h"
 
@@ -22,10 +23,12 @@ typedef struct BdCellData {
     BdEvalSet ev;
 } BdCellData;
 
-/* clean: no trigger, no poisoning, no held-out split (pre-training). Sends
- * the poisoning's counts to the sink as phase "poison", epoch 0. */
-int bd_cell_data_prepare(const BdDataset *d, const BdCell *c, uint64_t seed, int clean, const BdSink *sink,
-                         BdCellData *out, BdError *err);
+/* The data of a job as its plan has it (job_plan.h: the samples used, the
+ * held-out part). A pre-training job gets no trigger, no poisoning and no
+ * held-out split. A cell sends the poisoning's counts to the sink as phase
+ * "poison", epoch 0. */
+int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *plan, uint64_t seed,
+                         const BdSink *sink, BdCellData *out, BdError *err);
 void bd_cell_data_free(BdCellData *cd);
 
 #endif

@@ -8,8 +8,9 @@
  *     phase's numbers, so retraining can be re-run with other settings
  *     without training the main phase again;
  *   - a cell with init: pretrained fine-tunes a clean model of the same
- *     dataset, architecture and seed, trained once by a pre-training job whose
- *     key is "pretrain dataset=... arch=... seed=... train=...".
+ *     dataset, architecture and seed, trained once by a pre-training job
+ *     (common/job.h), whose training setting is the cell's with the epochs
+ *     of its init.
  * Checkpoints are named after a hash of the key they belong to. */
 #ifndef BD_JOB_KEYS_H
 #define BD_JOB_KEYS_H
@@ -18,23 +19,21 @@
 
 #include "cell.h"
 
-#define BD_PRETRAIN_PREFIX "pretrain "
-
 /* The main key (== the cell key when the cell does not retrain). */
 int bd_main_key(const BdCell *c, char *out, size_t cap, BdError *err);
 
 /* The pre-training job's key, or "" when the cell starts from scratch. */
 int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err);
-int bd_is_pretrain_key(const char *key);
-/* Parses a pre-training key: fills the dataset, arch, seed and train axes of
- * c (the others get their absent values; trigger and poison_rate are unused). */
-int bd_pretrain_parse(const char *key, BdCell *c, BdError *err);
 
-/* dir/<kind>-<16 hex digits of the key's hash>.ckpt */
-void bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap);
+/* Room for a checkpoint's path: a folder of up to 4096 bytes (PATH_MAX) and its name. */
+#define BD_CKPT_PATH_MAX (4096 + 64)
+
+/* dir/<kind>-<16 hex digits of the key's hash>.ckpt; fails when it does not fit in cap. */
+int bd_checkpoint_path(const char *dir, const char *kind, const char *key, char *out, size_t cap, BdError *err);
 
 /* The architecture key stored in a checkpoint: a model is only loaded into
  * the same architecture on the same input shape and class count. */
-void bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap);
+int bd_arch_key(const BdCell *c, int channels, int height, int width, int classes, char *out, size_t cap,
+                BdError *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "loader.h"
+#include "text.h"
 
 enum { CIFAR_SIDE = 32, CIFAR_CLASSES = 10, CIFAR_PIXELS = 3 * 32 * 32, CIFAR_RECORD = 1 + CIFAR_PIXELS };
 
@@ -38,7 +39,7 @@ static void batch_dir(const char *path, char *dir, size_t cap) {
 static int count_records(const char *dir, const char *name, int *n, BdError *err) {
     char file[4096];
     struct stat st;
-    snprintf(file, sizeof file, "%s/%s", dir, name);
+    if (bd_path_join(file, sizeof file, dir, name, err) < 0) return bd_error_prefix(err, "cifar10: ");
     if (stat(file, &st) != 0)
         return bd_fail(err,
                        "cifar10: cannot open %s: %s: expected the CIFAR-10 binary batches data_batch_1.bin .. "
@@ -113,8 +114,8 @@ static int cifar_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     out->shape = (BdDataShape){3, CIFAR_SIDE, CIFAR_SIDE, CIFAR_CLASSES};
     if (read_split(dir, train_files, 5, &out->train, err) < 0) return -1;
     if (read_split(dir, test_files, 1, &out->test, err) < 0) return -1;
-    snprintf(out->description, sizeof out->description, "cifar10 from %s (%d train, %d test)", dir, out->train.n,
-             out->test.n);
+    bd_text_format(out->description, sizeof out->description, "cifar10 from %s (%d train, %d test)", dir,
+                   out->train.n, out->test.n);
     return 0;
 }
 
@@ -130,4 +131,14 @@ static int cifar_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *e
     return count_records(dir, test_files[0], n_test, err);
 }
 
-const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load, cifar_sizes};
+/* The official binary version: 5 batches of 10000, 5000 training images per class. */
+static int cifar_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)spec;
+    (void)err;
+    *out = (BdDataNominal){.shape = {3, 32, 32, 10}, .n_train = 50000, .n_test = 10000,
+                           .source = "CIFAR-10's published sizes"};
+    for (int k = 0; k < 10; k++) out->train_per_class[k] = 5000;
+    return 0;
+}
+
+const BdDatasetLoader bd_cifar10_loader = {cifar_shape, cifar_load, cifar_sizes, cifar_nominal};

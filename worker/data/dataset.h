@@ -1,6 +1,6 @@
 /* Datasets: the `dataset` axis. A loaded dataset is uint8 images, planar per
  * sample ([n][c][h][w]), with integer labels in [0, classes), split into train
- * and test. Triggers and poisoning work on these bytes (MISSION.md: triggers
+ * and test. Triggers and poisoning work on these bytes (docs/EXPERIMENT.md section 3: triggers
  * are applied to uint8 pixels before normalisation); the trainer normalises
  * when it assembles a batch.
  *
@@ -51,6 +51,21 @@ int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err);
  * the images (headers, file sizes, folder listings). For `plan`'s estimate. */
 int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
 void bd_dataset_free(BdDataset *d);
+
+/* What a standard dataset holds when its files are the official ones: its
+ * shape and split sizes and the training samples of each class, for
+ * planning a sweep on a machine that does not hold the data (a laptop
+ * planning a cluster run). Each loader knows its own. */
+#define BD_NOMINAL_MAX_CLASSES 16
+typedef struct BdDataNominal {
+    BdDataShape shape;
+    int n_train, n_test;
+    int train_per_class[BD_NOMINAL_MAX_CLASSES];
+    const char *source; /* where the numbers come from, for messages */
+} BdDataNominal;
+/* -1 (err says why) when the dataset has no standard size (a folder of
+ * someone's own images). */
+int bd_dataset_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err);
 
 /* Keeps the first n samples of a split (n <= 0 or n >= size: unchanged). */
 void bd_split_limit(BdSplit *s, int n);

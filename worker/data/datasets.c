@@ -85,6 +85,14 @@ int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err
     return l ? l->sizes(spec, n_train, n_test, err) : -1;
 }
 
+int bd_dataset_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    const BdDatasetLoader *l = loader_of(spec, err);
+    if (!l) return -1;
+    memset(out, 0, sizeof *out);
+    if (!l->nominal) return bd_fail(err, "%s: no standard size is known for this dataset", spec->name);
+    return l->nominal(spec, out, err);
+}
+
 void bd_split_alloc(BdSplit *s, int n, BdDataShape shape) {
     s->n = n;
     s->x = bd_xcalloc((size_t)n, bd_sample_bytes(shape));

@@ -37,6 +37,7 @@
 #include "loader.h"
 #include "log.h"
 #include "rng.h"
+#include "text.h"
 
 enum { CHANNELS = 3 };
 
@@ -74,8 +75,8 @@ static int list_entries(const char *dir, int want_dir, char ***names, BdError *e
     for (int i = 0; i < m; i++) {
         char full[4096];
         struct stat st;
-        snprintf(full, sizeof full, "%s/%s", dir, ents[i]->d_name);
-        if (stat(full, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
+        int fits = bd_path_join(full, sizeof full, dir, ents[i]->d_name, NULL) == 0; /* longer than PATH_MAX: unreachable */
+        if (fits && stat(full, &st) == 0 && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
             out[n++] = bd_xstrdup(ents[i]->d_name);
         free(ents[i]);
     }
@@ -102,8 +103,7 @@ static int list_images(const char *path, ImageList *l, BdError *err) {
     for (int k = 0; k < nc; k++) {
         char dir[4096];
         char **files = NULL;
-        snprintf(dir, sizeof dir, "%s/%s", path, classes[k]);
-        int nf = list_entries(dir, 0, &files, err);
+        int nf = bd_path_join(dir, sizeof dir, path, classes[k], err) < 0 ? -1 : list_entries(dir, 0, &files, err);
         if (nf <= 0) {
             if (nf == 0) {
                 free_names(files, 0);
@@ -205,8 +205,10 @@ static int cache_dirs(const char *path, const char *cache, char dirs[2][4096]) {
     return 2;
 }
 
-static void cache_file(const char *dir, int side, uint64_t key, char *out, size_t cap) {
-    snprintf(out, cap, "%s/.bdsweep-cache-%d-%016llx.bin", dir, side, (unsigned long long)key);
+/* The cache file in dir; -1 when its path does not fit in cap (that folder is then not used). */
+static int cache_file(const char *dir, int side, uint64_t key, char *out, size_t cap) {
+    int w = snprintf(out, cap, "%s/.bdsweep-cache-%d-%016llx.bin", dir, side, (unsigned long long)key);
+    return w >= 0 && (size_t)w < cap ? 0 : -1;
 }
 
 /* Tries each cache folder; on a hit, names the file in `from`. Says why a
@@ -216,10 +218,10 @@ static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, 
     for (int i = 0; i < ndirs; i++) {
         char file[4200];
         BdError why = {{0}};
-        cache_file(dirs[i], c->side, c->key, file, sizeof file);
+        if (cache_file(dirs[i], c->side, c->key, file, sizeof file) < 0) continue;
         int r = bd_image_cache_read(file, c, &why);
         if (r == BD_CACHE_LOADED) {
-            snprintf(from, cap, "%s", file);
+            bd_text_format(from, cap, "%s", file);
             return 1;
         }
         if (r == BD_CACHE_INVALID && warn) bd_warn("flowers: rebuilding the cache: %s", why.msg);
@@ -233,9 +235,12 @@ static void write_any(char dirs[2][4096], int ndirs, const BdImageCache *c, char
     for (int i = 0; i < ndirs; i++) {
         char file[4200];
         BdError why = {{0}};
-        cache_file(dirs[i], c->side, c->key, file, sizeof file);
+        if (cache_file(dirs[i], c->side, c->key, file, sizeof file) < 0) {
+            bd_warn("flowers: cache folder path too long: %.80s...", dirs[i]);
+            continue;
+        }
         if (mkdir_p(dirs[i]) == 0 && bd_image_cache_write(file, c, &why) == 0) {
-            snprintf(to, cap, "%s", file);
+            bd_text_format(to, cap, "%s", file);
             return;
         }
         bd_warn("flowers: %s%s", why.msg[0] ? why.msg : "cannot create the cache folder ", why.msg[0] ? "" : dirs[i]);
@@ -344,8 +349,8 @@ static int flowers_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     if (rc == 0) {
         out->shape = (BdDataShape){CHANNELS, side, side, list.classes};
         split_classes(&c, bd_spec_float(spec, "test_fraction"), (uint64_t)bd_spec_int(spec, "split_seed"), out);
-        snprintf(out->description, sizeof out->description, "flowers from %s (%d classes, %d train, %d test; %s)",
-                 path, list.classes, out->train.n, out->test.n, note);
+        bd_text_format(out->description, sizeof out->description, "flowers from %s (%d classes, %d train, %d test; %s)",
+                       path, list.classes, out->train.n, out->test.n, note);
     }
     free(c.x);
     free(c.y);
@@ -370,4 +375,23 @@ static int flowers_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError 
     return 0;
 }
 
-const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes};
+/* TensorFlow's flowers (flower_photos: 3670 images; daisy 633, dandelion
+ * 898, roses 641, sunflowers 699, tulips 799, the folders in that order),
+ * split per class as split_classes() does. */
+static int flowers_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)err;
+    static const int per_class[5] = {633, 898, 641, 699, 799};
+    int side = (int)bd_spec_int(spec, "size");
+    double fraction = bd_spec_float(spec, "test_fraction");
+    *out = (BdDataNominal){.shape = {CHANNELS, side, side, 5},
+                           .source = "TensorFlow flowers' published sizes (3670 images of 5 classes)"};
+    for (int k = 0; k < 5; k++) {
+        int t = class_test_count(per_class[k], fraction);
+        out->train_per_class[k] = per_class[k] - t;
+        out->n_train += per_class[k] - t;
+        out->n_test += t;
+    }
+    return 0;
+}
+
+const BdDatasetLoader bd_flowers_loader = {flowers_shape, flowers_load, flowers_sizes, flowers_nominal};

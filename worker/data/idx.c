@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "loader.h"
+#include "text.h"
 
 enum { IDX_IMAGES_MAGIC = 2051, IDX_LABELS_MAGIC = 2049, IDX_SIDE = 28, IDX_CLASSES = 10 };
 
@@ -26,8 +27,11 @@ static int idx_open(IdxFile *r, const char *dataset, const char *dir, const char
     struct stat st;
     r->dataset = dataset;
     r->off = 0;
-    snprintf(r->path, sizeof r->path, "%s/%s", dir, name);
-    if (stat(r->path, &st) != 0) snprintf(r->path, sizeof r->path, "%s/%s.gz", dir, name);
+    char gz[64];
+    snprintf(gz, sizeof gz, "%s.gz", name); /* the file names are the IDX standard ones */
+    if (bd_path_join(r->path, sizeof r->path, dir, name, err) < 0) return bd_error_prefix(err, "%s: ", dataset);
+    if (stat(r->path, &st) != 0 && bd_path_join(r->path, sizeof r->path, dir, gz, err) < 0)
+        return bd_error_prefix(err, "%s: ", dataset);
     r->f = gzopen(r->path, "rb");
     if (!r->f)
         return bd_fail(err, "%s: cannot open %s/%s or %s/%s.gz: %s: expected the IDX file %s (gzip or raw)", dataset,
@@ -187,4 +191,16 @@ static int idx_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err
     return idx_count(spec->name, dir, "t10k-labels-idx1-ubyte", n_test, err);
 }
 
-const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes};
+/* The official files: Fashion-MNIST has 6000 training images per class,
+ * MNIST between 5421 and 6742 (LeCun et al.'s train-labels file). */
+static int idx_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    (void)err;
+    static const int mnist[10] = {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949};
+    int fashion = !strcmp(spec->name, "fashion-mnist");
+    *out = (BdDataNominal){.shape = {1, 28, 28, 10}, .n_train = 60000, .n_test = 10000,
+                           .source = fashion ? "Fashion-MNIST's published sizes" : "MNIST's published sizes"};
+    for (int k = 0; k < 10; k++) out->train_per_class[k] = fashion ? 6000 : mnist[k];
+    return 0;
+}
+
+const BdDatasetLoader bd_idx_loader = {idx_shape, idx_load, idx_sizes, idx_nominal};

@@ -17,6 +17,8 @@ typedef struct BdDatasetLoader {
     /* How many train and test samples a load would give, reading headers,
      * file sizes or folder listings only. */
     int (*sizes)(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
+    /* The published numbers of the standard files (dataset.h); NULL when there are none. */
+    int (*nominal)(const BdSpec *spec, BdDataNominal *out, BdError *err);
 } BdDatasetLoader;
 
 extern const BdDatasetLoader bd_idx_loader;       /* idx.c: mnist, fashion-mnist */

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "loader.h"
 #include "rng.h"
@@ -108,4 +109,15 @@ static int synthetic_sizes(const BdSpec *spec, int *n_train, int *n_test, BdErro
     return 0;
 }
 
-const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load, synthetic_sizes};
+/* Generated, so always known: labels are k mod classes (fill_split). */
+static int synthetic_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
+    memset(out, 0, sizeof *out);
+    if (synthetic_shape(spec, &out->shape, err) < 0 || synthetic_sizes(spec, &out->n_train, &out->n_test, err) < 0)
+        return -1;
+    out->source = "the generator's parameters";
+    for (int k = 0; k < out->shape.classes && k < BD_NOMINAL_MAX_CLASSES; k++)
+        out->train_per_class[k] = out->n_train / out->shape.classes + (k < out->n_train % out->shape.classes);
+    return 0;
+}
+
+const BdDatasetLoader bd_synthetic_loader = {synthetic_shape, synthetic_load, synthetic_sizes, synthetic_nominal};

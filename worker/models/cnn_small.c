@@ -1,7 +1,7 @@
 /* cnn-small: conv3x3(conv1, pad 1) ReLU maxpool2, conv3x3(conv2, pad 1) ReLU
  * maxpool2, flatten, fc1 ReLU [dropout], fc. Any input size of at least 4x4
  * (two 2x2 poolings) and any channel count. The PyTorch twin is CnnSmall in
- * tests/torch_models.py. */
+ * python/bdsweep_models.py. */
 #include "models.h"
 
 static int build(const BdSpec *arch, BdShape in, int classes, int max_batch, BdGraph **out, BdError *err) {
@@ -24,7 +24,7 @@ static int build(const BdSpec *arch, BdShape in, int classes, int max_batch, BdG
     /* The representation regularizers read is fc1's activation, before dropout's noise. */
     bd_graph_tag(g, x, "penultimate");
     if (dropout > 0.0f) x = bd_dropout(g, x, dropout);
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     *out = g;

@@ -3,8 +3,8 @@
  *
  * Conventions every builder keeps, because the rest of the worker relies on
  * them:
- *   - the classifier is one linear layer named "fc" (params "fc.weight",
- *     "fc.bias"): fine-tuning the head trains exactly the "fc." tensors;
+ *   - the classifier is one linear layer named BD_MODEL_HEAD ("fc": params
+ *     "fc.weight", "fc.bias"): fine-tuning the head trains exactly those;
  *   - tags: "input" (a BD_OP_MIX node right after the input), "stage1",
  *     "stage2", ... (a BD_OP_MIX node at each stage boundary: after the stem
  *     stage and after every stage/stack of cells), "penultimate" (the
@@ -16,7 +16,7 @@
  *     state gets a MIX node joined to the boundary's by bd_mix_with and tagged
  *     "<boundary>.prev" ("stage2.prev"); such a follower is not a mixing point
  *     of its own (bd_graph_set_mix on "stage2" activates both);
- *   - parameter names follow the PyTorch modules of tests/torch_models.py, so
+ *   - parameter names follow the PyTorch modules of python/bdsweep_models.py, so
  *     fixtures and checkpoints line up by name. */
 #ifndef BD_MODELS_H
 #define BD_MODELS_H
@@ -25,6 +25,9 @@
 #include "spec.h"
 
 extern const BdPreset bd_arch_presets[];
+
+/* The name of every architecture's classifier layer (see above). */
+#define BD_MODEL_HEAD "fc"
 
 /* What a bd_arch_presets entry's impl points at. build() adds the nodes,
  * tags and output of the architecture to a new graph and returns it NOT

@@ -1,7 +1,7 @@
 /* NASNet-A with the nn.h builder. Node for node and name for name the network
- * of tests/torch_nasnet.py (read its module comment for the topology and for
- * which TF-slim detail each open choice follows); weights move between the two
- * by parameter name.
+ * of NASNetA in python/bdsweep_models.py (read its section comment for the
+ * topology and for which TF-slim detail each open choice follows); weights
+ * move between the two by parameter name.
  *
  * Reductions. The imagenet stem reduces 4 times (3x3/2 conv, then 2 stem
  * reduction cells) before the 2 reductions between stacks, the cifar stem
@@ -38,7 +38,7 @@ typedef struct CellTable {
     int out[6], n_out; /* the states concatenated into the output */
 } CellTable;
 
-/* MISSION.md section 5, blocks 1-5 in order. */
+/* docs/EXPERIMENT.md section 5, blocks 1-5 in order. */
 static const CellTable normal_cell = {
     .left = {{OP_SEP, 5, 0}, {OP_SEP, 5, 1}, {OP_AVG, 3, 0}, {OP_AVG, 3, 1}, {OP_SEP, 3, 0}},
     .right = {{OP_SEP, 3, 1}, {OP_SEP, 3, 1}, {OP_ID, 1, 1}, {OP_AVG, 3, 1}, {OP_ID, 1, 0}},
@@ -55,8 +55,7 @@ static const CellTable reduction_cell = {
 
 /* "prefix.suffix" into buf (BD_NAME_MAX bytes): a PyTorch module path. */
 static const char *path(char *buf, const char *prefix, const char *suffix) {
-    snprintf(buf, BD_NAME_MAX, "%s.%s", prefix, suffix);
-    return buf;
+    return bd_name(buf, "%s.%s", prefix, suffix);
 }
 
 static BdShape shape_of(const BdGraph *g, int x) { return g->nodes[x].shape; }
@@ -90,11 +89,11 @@ static int sep_conv(BdGraph *g, int x, int out_c, int k, int stride, const char 
         char part[32];
         int c = shape_of(g, x).c;
         x = bd_relu(g, x);
-        snprintf(part, sizeof part, "depthwise_%d", i);
+        bd_name(part, "depthwise_%d", i);
         x = bd_conv(g, x, c, k, i == 1 ? stride : 1, k / 2, c, 0, path(buf, name, part));
-        snprintf(part, sizeof part, "pointwise_%d", i);
+        bd_name(part, "pointwise_%d", i);
         x = bd_conv(g, x, out_c, 1, 1, 0, 1, 0, path(buf, name, part));
-        snprintf(part, sizeof part, "bn_%d", i);
+        bd_name(part, "bn_%d", i);
         x = bd_bn(g, x, path(buf, name, part));
     }
     return x;
@@ -148,7 +147,7 @@ static int add_cell(BdGraph *g, const char *name, int reduction, int newer, int 
         int y[2];
         for (int i = 0; i < 2; i++) {
             char opname[BD_NAME_MAX];
-            snprintf(opname, sizeof opname, "%s.comb_iter.%d.%s", name, b, side[i]);
+            bd_name(opname, "%s.comb_iter.%d.%s", name, b, side[i]);
             int stride = reduction && ops[i]->state < 2 ? 2 : 1;
             y[i] = apply_op(g, ops[i], states[ops[i]->state], filters, stride, opname);
         }
@@ -162,7 +161,7 @@ static int add_cell(BdGraph *g, const char *name, int reduction, int newer, int 
         int s = states[t->out[i]];
         if (shape_of(g, s).c != filters) {
             char proj[BD_NAME_MAX];
-            snprintf(proj, sizeof proj, "%s.output_proj.%d", name, t->out[i]);
+            bd_name(proj, "%s.output_proj.%d", name, t->out[i]);
             s = conv_bn_1x1(g, s, filters, 1, 0, proj);
         }
         outs[i] = s;
@@ -247,7 +246,7 @@ static int check_input(const BdNasnetConfig *cfg, BdShape in, const char *arch, 
 /* A MIX node carrying a tag (named after it), for manifold mixup. */
 static int mix_point(BdGraph *g, int x, const char *tag) {
     char buf[BD_NAME_MAX];
-    snprintf(buf, sizeof buf, "mix_%s", tag);
+    bd_name(buf, "mix_%s", tag);
     int m = bd_mix(g, x, buf);
     bd_graph_tag(g, m, tag);
     return m;
@@ -257,8 +256,8 @@ static int mix_point(BdGraph *g, int x, const char *tag) {
  * that mixes together with it, tagged "<head's tag>.prev". */
 static int mix_prev(BdGraph *g, int x, int head) {
     char tag[BD_NAME_MAX], name[BD_NAME_MAX];
-    snprintf(tag, sizeof tag, "%s.prev", g->nodes[head].tag);
-    snprintf(name, sizeof name, "mix_%s_prev", g->nodes[head].tag);
+    bd_name(tag, "%s.prev", g->nodes[head].tag);
+    bd_name(name, "mix_%s_prev", g->nodes[head].tag);
     int m = bd_mix_with(g, x, head, name);
     bd_graph_tag(g, m, tag);
     return m;
@@ -289,19 +288,19 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
     for (int s = 0; s < 3; s++) {
         int filters = cfg->filters << s;
         if (s > 0) {
-            snprintf(name, sizeof name, "reduction_cell_%d", s - 1);
+            bd_name(name, "reduction_cell_%d", s - 1);
             int before = prev;
             int red = add_cell(g, name, 1, last, prev, filters);
             prev = cfg->skip_reduction_input ? before : last;
             last = red;
         }
         for (int i = 0; i < cfg->cells; i++, k++) {
-            snprintf(name, sizeof name, "cell_%d", k);
+            bd_name(name, "cell_%d", k);
             int next = add_cell(g, name, 0, last, prev, filters);
             prev = last;
             last = next;
         }
-        snprintf(name, sizeof name, "stage%d", s + 2);
+        bd_name(name, "stage%d", s + 2);
         last = mix_point(g, last, name);
         if (s < 2) prev = mix_prev(g, prev, last); /* after the last stack only the classifier reads on */
     }
@@ -309,7 +308,7 @@ int bd_nasnet_add(BdGraph *g, const BdNasnetConfig *cfg, const char *arch, int c
     x = bd_gap(g, bd_relu(g, last));
     bd_graph_tag(g, x, "penultimate");
     if (cfg->dropout > 0) x = bd_dropout(g, x, cfg->dropout);
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     return 0;

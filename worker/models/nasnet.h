@@ -1,7 +1,8 @@
-/* NASNet-A (Zoph et al. 2018), MISSION.md section 5: the builder behind the
+/* NASNet-A (Zoph et al. 2018), docs/EXPERIMENT.md section 5: the builder behind the
  * presets nasnet-a-mobile, nasnet-a-large and nasnet-a-cifar. Its PyTorch twin
- * is tests/torch_nasnet.py, whose module comment lists every choice the
- * mission leaves open and the TF-slim reference detail each one follows. */
+ * is NASNetA in python/bdsweep_models.py, whose section comment lists every
+ * choice the mission leaves open and the TF-slim reference detail each one
+ * follows. */
 #ifndef BD_NASNET_H
 #define BD_NASNET_H
 
@@ -12,7 +13,7 @@ typedef struct BdNasnetConfig {
     int filters;              /* F: filters of the first stack, doubled at each reduction */
     int imagenet_stem;        /* 1: 3x3/2 conv + two reduction cells; 0: 3x3/1 conv (cifar) */
     int stem_filters;         /* filters of the stem convolution */
-    int skip_reduction_input; /* TF's skip_reduction_layer_input (see tests/torch_nasnet.py) */
+    int skip_reduction_input; /* TF's skip_reduction_layer_input (see python/bdsweep_models.py) */
     float dropout;            /* before the classifier */
 } BdNasnetConfig;
 

@@ -1,4 +1,4 @@
-/* The architecture registry (MISSION.md section 5). */
+/* The architecture registry (docs/EXPERIMENT.md section 5). */
 #include "models.h"
 #include "nasnet.h"
 

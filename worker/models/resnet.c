@@ -1,5 +1,5 @@
 /* ResNets (He et al. 2016), named like torchvision's modules so that the
- * PyTorch twins in tests/torch_models.py share every parameter name:
+ * PyTorch twins in python/bdsweep_models.py share every parameter name:
  *   conv1 bn1 [maxpool] layerS.B.{conv1,bn1,conv2,bn2[,conv3,bn3]}
  *   layerS.B.downsample.{0,1} fc
  *
@@ -25,39 +25,39 @@ static int conv_bn(BdGraph *g, int x, int out_c, int k, int stride, const char *
 static int shortcut(BdGraph *g, int x, int in_c, int out_c, int stride, const char *prefix) {
     if (stride == 1 && in_c == out_c) return x;
     char conv[BD_NAME_MAX], bn[BD_NAME_MAX];
-    snprintf(conv, sizeof conv, "%s.downsample.0", prefix);
-    snprintf(bn, sizeof bn, "%s.downsample.1", prefix);
+    bd_name(conv, "%s.downsample.0", prefix);
+    bd_name(bn, "%s.downsample.1", prefix);
     return conv_bn(g, x, out_c, 1, stride, conv, bn);
 }
 
 static int basic_block(BdGraph *g, int x, int in_c, int planes, int stride, const char *p) {
     char a[BD_NAME_MAX], b[BD_NAME_MAX];
-    snprintf(a, sizeof a, "%s.conv1", p);
-    snprintf(b, sizeof b, "%s.bn1", p);
+    bd_name(a, "%s.conv1", p);
+    bd_name(b, "%s.bn1", p);
     int o = bd_relu(g, conv_bn(g, x, planes, 3, stride, a, b));
-    snprintf(a, sizeof a, "%s.conv2", p);
-    snprintf(b, sizeof b, "%s.bn2", p);
+    bd_name(a, "%s.conv2", p);
+    bd_name(b, "%s.bn2", p);
     o = conv_bn(g, o, planes, 3, 1, a, b);
     return bd_relu(g, bd_add(g, o, shortcut(g, x, in_c, planes, stride, p)));
 }
 
 static int bottleneck(BdGraph *g, int x, int in_c, int planes, int stride, const char *p) {
     char a[BD_NAME_MAX], b[BD_NAME_MAX];
-    snprintf(a, sizeof a, "%s.conv1", p);
-    snprintf(b, sizeof b, "%s.bn1", p);
+    bd_name(a, "%s.conv1", p);
+    bd_name(b, "%s.bn1", p);
     int o = bd_relu(g, conv_bn(g, x, planes, 1, 1, a, b));
-    snprintf(a, sizeof a, "%s.conv2", p);
-    snprintf(b, sizeof b, "%s.bn2", p);
+    bd_name(a, "%s.conv2", p);
+    bd_name(b, "%s.bn2", p);
     o = bd_relu(g, conv_bn(g, o, planes, 3, stride, a, b));
-    snprintf(a, sizeof a, "%s.conv3", p);
-    snprintf(b, sizeof b, "%s.bn3", p);
+    bd_name(a, "%s.conv3", p);
+    bd_name(b, "%s.bn3", p);
     o = conv_bn(g, o, 4 * planes, 1, 1, a, b);
     return bd_relu(g, bd_add(g, o, shortcut(g, x, in_c, 4 * planes, stride, p)));
 }
 
 static int mix_point(BdGraph *g, int x, const char *tag) {
     char name[BD_NAME_MAX];
-    snprintf(name, sizeof name, "mix_%s", tag);
+    bd_name(name, "mix_%s", tag);
     int m = bd_mix(g, x, name);
     bd_graph_tag(g, m, tag);
     return m;
@@ -67,7 +67,7 @@ static int mix_point(BdGraph *g, int x, const char *tag) {
 static int head(BdGraph *g, int x, int classes) {
     x = bd_gap(g, x);
     bd_graph_tag(g, x, "penultimate");
-    x = bd_linear(g, x, classes, "fc");
+    x = bd_linear(g, x, classes, BD_MODEL_HEAD);
     bd_graph_tag(g, x, "logits");
     bd_graph_set_output(g, x);
     return x;
@@ -87,12 +87,12 @@ static int build_resnet20(const BdSpec *arch, BdShape in, int classes, int max_b
         const int planes = width << s;
         for (int b = 0; b < blocks; b++) {
             char p[BD_NAME_MAX];
-            snprintf(p, sizeof p, "layer%d.%d", s + 1, b);
+            bd_name(p, "layer%d.%d", s + 1, b);
             x = basic_block(g, x, in_c, planes, s > 0 && b == 0 ? 2 : 1, p);
             in_c = planes;
         }
         char tag[16];
-        snprintf(tag, sizeof tag, "stage%d", s + 2);
+        bd_name(tag, "stage%d", s + 2);
         x = mix_point(g, x, tag);
     }
     head(g, x, classes);
@@ -134,12 +134,12 @@ static int build_resnet50(const BdSpec *arch, BdShape in, int classes, int max_b
         if (planes < 1) planes = 1;
         for (int b = 0; b < depth[s]; b++) {
             char p[BD_NAME_MAX];
-            snprintf(p, sizeof p, "layer%d.%d", s + 1, b);
+            bd_name(p, "layer%d.%d", s + 1, b);
             x = bottleneck(g, x, in_c, planes, s > 0 && b == 0 ? 2 : 1, p);
             in_c = 4 * planes;
         }
         char tag[16];
-        snprintf(tag, sizeof tag, "stage%d", s + 2);
+        bd_name(tag, "stage%d", s + 2);
         x = mix_point(g, x, tag);
     }
     head(g, x, classes);

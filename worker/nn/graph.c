@@ -55,6 +55,19 @@ static void build_abort(const BdGraph *g, const char *what, const char *name, co
     abort();
 }
 
+const char *bd_name(char *buf, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf, BD_NAME_MAX, fmt, ap);
+    va_end(ap);
+    if (w < 0 || w >= BD_NAME_MAX) {
+        fprintf(stderr, "bdsweep: internal error: the layer name '%s...' is longer than %d characters\n", buf,
+                BD_NAME_MAX - 1);
+        abort();
+    }
+    return buf;
+}
+
 BdGraph *bd_graph_new(BdShape input, int max_batch) {
     BdGraph *g = bd_xcalloc(1, sizeof *g);
     g->input = input;

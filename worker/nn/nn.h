@@ -53,6 +53,13 @@
 #define BD_MAX_INPUTS 8
 #define BD_NAME_MAX 96
 
+/* Formats a layer, tensor or tag name ("stage1.block0.conv1") into buf
+ * (BD_NAME_MAX bytes) and returns buf. Model builders make names from short
+ * pieces of their own, so one that does not fit is a bug in the builder: it
+ * is reported and the process stops, rather than training a model whose
+ * names were cut. */
+const char *bd_name(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 typedef struct BdShape {
     int c, h, w; /* per sample */
 } BdShape;

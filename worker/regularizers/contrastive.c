@@ -1,5 +1,5 @@
 /* Contrastive loss (Hadsell et al. 2006) on the L2-normalised penultimate
- * features (MISSION.md section 6):
+ * features (docs/EXPERIMENT.md section 6):
  *
  *     lambda * mean_{i<j} [ s_ij d_ij^2 + (1 - s_ij) max(0, m - d_ij)^2 ],
  *     f_i = p_i / ||p_i||,  d_ij = ||f_i - f_j||,  s_ij = [y_i == y_j].

@@ -1,5 +1,5 @@
 /* Logit squeezing: lambda * mean_b ||z_b||^2 over the logits z [K, n]
- * (MISSION.md section 6). Gradient: d/dz_kb = 2 lambda z_kb / n. */
+ * (docs/EXPERIMENT.md section 6). Gradient: d/dz_kb = 2 lambda z_kb / n. */
 #include <stdlib.h>
 
 #include "reg_impl.h"

@@ -1,4 +1,4 @@
-/* Manifold mixup (Verma et al. 2019; MISSION.md section 6). Per training
+/* Manifold mixup (Verma et al. 2019; docs/EXPERIMENT.md section 6). Per training
  * step, from the rng the trainer hands to bd_reg_before_forward and in this
  * order: one mixing point uniformly among the eligible ones, lambda ~
  * Beta(alpha, alpha), a uniform permutation of the batch. The engine mixes

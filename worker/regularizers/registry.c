@@ -1,4 +1,4 @@
-/* The regularizer registry (MISSION.md section 6). */
+/* The regularizer registry (docs/EXPERIMENT.md section 6). */
 #include <string.h>
 
 #include "reg_impl.h"

@@ -1,4 +1,4 @@
-/* Regularizers: the `regularizer` axis (MISSION.md section 6).
+/* Regularizers: the `regularizer` axis (docs/EXPERIMENT.md section 6).
  *
  * A regularizer owns the training loss of a step, because some of them change
  * the cross-entropy itself (manifold mixup mixes the targets). The trainer

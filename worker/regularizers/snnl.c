@@ -1,4 +1,4 @@
-/* Soft nearest neighbour loss (Frosst et al. 2019; MISSION.md section 6) on
+/* Soft nearest neighbour loss (Frosst et al. 2019; docs/EXPERIMENT.md section 6) on
  * the tagged representations of `layers`, summed over the layers:
  *
  *     lambda * -1/|V| sum_{i in V} log( sum_{j != i, y_j = y_i} e^{-||x_i - x_j||^2 / T}

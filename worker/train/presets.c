@@ -3,6 +3,11 @@
  * single sweep-level mapping, e.g. train: {epochs: 2, lr: 0.05}. */
 #include "train.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "trainer.h"
+
 /* Both training phases can run in either precision (nn.h, BdPrecision). */
 #define PRECISION_PARAM                                                                                        \
     {"precision", BD_PARAM_ENUM, "fp32", BD_ANY, "fp32|bf16",                                                  \
@@ -63,3 +68,38 @@ const BdPreset bd_retrain_presets[] = {
     {"finetune", "fine-tune on a held-out clean split after training (persistence)", finetune_params, NULL, NULL},
     {0},
 };
+
+/* ---- one parser per phase ---------------------------------------------------- */
+
+static BdPrecision precision_of(const BdSpec *s) {
+    return !strcmp(bd_spec_str(s, "precision"), "bf16") ? BD_BF16 : BD_FP32;
+}
+
+void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
+    memset(c, 0, sizeof *c);
+    c->epochs = (int)bd_spec_int(s, "epochs");
+    c->batch = (int)bd_spec_int(s, "batch");
+    c->lr = (float)bd_spec_float(s, "lr");
+    c->momentum = (float)bd_spec_float(s, "momentum");
+    c->weight_decay = (float)bd_spec_float(s, "weight_decay");
+    c->nesterov = bd_spec_bool(s, "nesterov");
+    snprintf(c->schedule, sizeof c->schedule, "%s", bd_spec_str(s, "schedule"));
+    c->step_epochs = (int)bd_spec_int(s, "step_epochs");
+    c->step_gamma = (float)bd_spec_float(s, "step_gamma");
+    c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
+    snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
+    c->clip = (float)bd_spec_float(s, "clip");
+    c->precision = precision_of(s);
+}
+
+void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, BdTrainCfg *c) {
+    /* The optimiser's other settings (momentum, weight decay, augmentation,
+     * clipping) are the main phase's; the learning rate is constant. */
+    *c = *train;
+    c->epochs = (int)bd_spec_int(finetune, "epochs");
+    c->lr = (float)bd_spec_float(finetune, "lr");
+    c->batch = (int)bd_spec_int(finetune, "batch");
+    snprintf(c->schedule, sizeof c->schedule, "constant");
+    c->warmup_epochs = 0;
+    c->precision = precision_of(finetune);
+}

@@ -6,27 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
-
-void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
-    memset(c, 0, sizeof *c);
-    c->epochs = (int)bd_spec_int(s, "epochs");
-    c->batch = (int)bd_spec_int(s, "batch");
-    c->lr = (float)bd_spec_float(s, "lr");
-    c->momentum = (float)bd_spec_float(s, "momentum");
-    c->weight_decay = (float)bd_spec_float(s, "weight_decay");
-    c->nesterov = bd_spec_bool(s, "nesterov");
-    snprintf(c->schedule, sizeof c->schedule, "%s", bd_spec_str(s, "schedule"));
-    c->step_epochs = (int)bd_spec_int(s, "step_epochs");
-    c->step_gamma = (float)bd_spec_float(s, "step_gamma");
-    c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
-    snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
-    c->clip = (float)bd_spec_float(s, "clip");
-    c->precision = bd_precision_of(s);
-}
-
-BdPrecision bd_precision_of(const BdSpec *s) {
-    return !strcmp(bd_spec_str(s, "precision"), "bf16") ? BD_BF16 : BD_FP32;
-}
+#include "metrics.h"
 
 float bd_lr_at(const BdTrainCfg *c, double t) {
     double w = c->warmup_epochs;
@@ -40,13 +20,15 @@ float bd_lr_at(const BdTrainCfg *c, double t) {
     return c->lr;
 }
 
-void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink) {
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink,
+                     const BdTrainCfg *cfg) {
     memset(t, 0, sizeof *t);
     t->g = g;
     t->reg = reg;
     t->batcher = *b;
     t->seed = seed;
     t->sink = sink;
+    bd_sgd_init(&t->opt, g, cfg->momentum, cfg->weight_decay, cfg->nesterov);
     size_t per = (size_t)g->input.c * g->input.h * g->input.w;
     t->x = bd_xmalloc(per * (size_t)g->max_batch * sizeof *t->x);
     t->y = bd_xmalloc((size_t)g->max_batch * sizeof *t->y);
@@ -54,7 +36,15 @@ void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, u
     t->pred = bd_xmalloc((size_t)g->max_batch * sizeof *t->pred);
 }
 
+void bd_trainer_reset_optimizer(BdTrainer *t, const BdTrainCfg *cfg) {
+    bd_sgd_free(&t->opt);
+    bd_sgd_init(&t->opt, t->g, cfg->momentum, cfg->weight_decay, cfg->nesterov);
+}
+
+void bd_trainer_train_only(BdTrainer *t, const char *const *prefixes) { bd_sgd_train_only(&t->opt, t->g, prefixes); }
+
 void bd_trainer_free(BdTrainer *t) {
+    bd_sgd_free(&t->opt);
     free(t->x);
     free(t->y);
     free(t->idx);
@@ -122,15 +112,16 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
         names[n] = name_buf + (size_t)n * name_w;                               \
         values[n++] = (v);                                                      \
     } while (0)
-    PUT("clean_acc", clean_acc);
+    PUT(bd_metric_name(BD_METRIC_CLEAN_ACC), clean_acc);
     if (n_trig) {
-        PUT("asr", asr);
-        PUT("triggered_acc", triggered_acc);
+        PUT(bd_metric_name(BD_METRIC_ASR), asr);
+        PUT(bd_metric_name(BD_METRIC_TRIGGERED_ACC), triggered_acc);
     }
     for (int i = 0; i < n_extra && n < MAX_REPORT; i++) PUT(extra_names[i], extra_values[i]);
     for (int c = 0; c < classes && n < MAX_REPORT; c++) {
         char nm[32];
-        snprintf(nm, sizeof nm, "clean_acc_class_%d", c);
+        const char *per_class = bd_metric_name(BD_METRIC_CLEAN_ACC_CLASS); /* "..._K" */
+        snprintf(nm, sizeof nm, "%.*s%d", (int)strlen(per_class) - 1, per_class, c);
         if (class_total[c]) PUT(nm, (double)class_correct[c] / class_total[c]);
     }
 #undef PUT
@@ -200,7 +191,9 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
                 last_progress = now;
             }
         }
-        const char *names[] = {"loss", "loss_ce", "loss_reg", "train_acc", "lr", "seconds"};
+        const char *names[] = {bd_metric_name(BD_METRIC_LOSS),      bd_metric_name(BD_METRIC_LOSS_CE),
+                               bd_metric_name(BD_METRIC_LOSS_REG),  bd_metric_name(BD_METRIC_TRAIN_ACC),
+                               bd_metric_name(BD_METRIC_LR),        bd_metric_name(BD_METRIC_SECONDS)};
         double values[] = {sum_loss / seen, sum_ce / seen, sum_reg / seen, (double)correct / seen, lr,
                            bd_monotonic_seconds() - t0};
         bd_evaluate_and_report(t, phase, epoch + 1, ev, names, values, 6);

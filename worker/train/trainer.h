@@ -28,14 +28,15 @@ typedef struct BdTrainCfg {
     BdPrecision precision; /* the phase's: bd_graph_set_precision before it runs */
 } BdTrainCfg;
 
-/* From a resolved `sgd` spec (the train axis). */
+/* The settings of a training phase, one parser per phase (presets.c): the
+ * main phase and pre-training from a resolved `sgd` spec (the train axis),
+ * retraining from a `finetune` spec (the retrain axis) and the main phase's. */
 void bd_train_cfg_from_spec(const BdSpec *sgd, BdTrainCfg *cfg);
-/* The `precision` of a train or retrain spec. */
-BdPrecision bd_precision_of(const BdSpec *s);
+void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, BdTrainCfg *cfg);
 /* Learning rate after t epochs (fractional: epoch + step / steps). */
 float bd_lr_at(const BdTrainCfg *cfg, double t);
 
-/* What an evaluation measures (MISSION.md section 3): clean accuracy on the
+/* What an evaluation measures (docs/EXPERIMENT.md section 3): clean accuracy on the
  * test split; ASR and triggered accuracy on the eligible test images with the
  * trigger applied. */
 typedef struct BdEvalSet {
@@ -48,7 +49,7 @@ typedef struct BdEvalSet {
 typedef struct BdTrainer {
     BdGraph *g;
     BdReg *reg;
-    BdSgd opt;
+    BdSgd opt; /* owned: made by bd_trainer_init, freed by bd_trainer_free */
     BdBatcher batcher;
     uint64_t seed; /* the cell's */
     const BdSink *sink;
@@ -62,8 +63,14 @@ typedef struct BdTrainer {
     int order_cap;
 } BdTrainer;
 
-void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink);
+/* The optimiser takes cfg's momentum, weight decay and Nesterov flag. */
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink,
+                     const BdTrainCfg *cfg);
 void bd_trainer_free(BdTrainer *t);
+/* A fresh optimiser (no momentum yet) with cfg's settings, every parameter trainable. */
+void bd_trainer_reset_optimizer(BdTrainer *t, const BdTrainCfg *cfg);
+/* Trains only the parameters whose names start with one of prefixes (NULL-terminated). */
+void bd_trainer_train_only(BdTrainer *t, const char *const *prefixes);
 
 /* Returned (with err saying where) when the sink's interrupt stopped a phase
  * at an epoch boundary: not a failure, the cell resumes from its checkpoint. */
