@@ -41,6 +41,7 @@ static void usage(FILE *f) {
             "  --threads N       OpenBLAS and oneDNN threads (default 1, as a worker runs)\n"
             "  --precision P     fp32 (default) or bf16 (mixed precision, the oneDNN engine)\n"
             "  --engine E        onednn (the default where built with it) or openblas\n"
+            "  --profile         also print where the time goes, per kind of layer (stderr)\n"
             "  --steps N         timed training steps and evaluation forwards (default 20)\n"
             "  --warmup N        untimed steps first (default 3)\n"
             "  --classes N       classifier outputs (default 10)\n"
@@ -84,6 +85,48 @@ static int threads_now(void) {
     return n;
 }
 
+/* The layer kind a node's time is added to: the op, convolutions by kind. */
+static void kind_of(const BdGraph *g, const BdNode *nd, char *out, size_t cap) {
+    if (nd->op != BD_OP_CONV) {
+        static const char *const names[] = {
+            [BD_OP_INPUT] = "input",     [BD_OP_CONV] = "conv",       [BD_OP_BN] = "batchnorm",   [BD_OP_RELU] = "relu",
+            [BD_OP_MAXPOOL] = "maxpool", [BD_OP_AVGPOOL] = "avgpool", [BD_OP_GAP] = "gap",        [BD_OP_FLATTEN] = "flatten",
+            [BD_OP_LINEAR] = "linear",   [BD_OP_ADD] = "add",         [BD_OP_CONCAT] = "concat",  [BD_OP_DROPOUT] = "dropout",
+            [BD_OP_SHIFT] = "shift",     [BD_OP_MIX] = "mix",         [BD_OP_IDENTITY] = "identity"};
+        snprintf(out, cap, "%s%s", names[nd->op], nd->relu_into ? "+relu" : "");
+        return;
+    }
+    const int cin = g->nodes[nd->in[0]].shape.c;
+    snprintf(out, cap, "conv %dx%d%s%s%s", nd->k, nd->k, nd->stride > 1 ? "/2" : "",
+             nd->groups > 1 ? (nd->groups == cin ? " depthwise" : " grouped") : "", nd->relu_into ? "+relu" : "");
+}
+
+/* Seconds per step by layer kind: training forward, backward, evaluation forward. */
+static void print_profile(const BdGraph *g, const double *prof, int steps) {
+    enum { MAXK = 64 };
+    char names[MAXK][48];
+    double t[MAXK][3] = {{0}}, total[3] = {0};
+    int nk = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        char k[48];
+        kind_of(g, &g->nodes[i], k, sizeof k);
+        int at = 0;
+        while (at < nk && strcmp(names[at], k)) at++;
+        if (at == nk && nk < MAXK) snprintf(names[nk++], sizeof names[0], "%s", k);
+        if (at == MAXK) continue;
+        const double f = prof[3 * i], e = prof[3 * i + 1], b = prof[3 * i + 2];
+        t[at][0] += f, t[at][1] += b, t[at][2] += e;
+        total[0] += f, total[1] += b, total[2] += e;
+    }
+    fprintf(stderr, "%-24s %10s %10s %10s   (ms per step of %d; %% of training)\n", "layer", "forward", "backward",
+            "eval", steps);
+    for (int k = 0; k < nk; k++)
+        fprintf(stderr, "%-24s %10.3f %10.3f %10.3f   %5.1f%%\n", names[k], 1e3 * t[k][0] / steps, 1e3 * t[k][1] / steps,
+                1e3 * t[k][2] / steps, 100 * (t[k][0] + t[k][1]) / (total[0] + total[1]));
+    fprintf(stderr, "%-24s %10.3f %10.3f %10.3f\n", "all layers", 1e3 * total[0] / steps, 1e3 * total[1] / steps,
+            1e3 * total[2] / steps);
+}
+
 static int parse_int(const char *opt, const char *v, int min, int *out) {
     char *end;
     errno = 0;
@@ -99,7 +142,7 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 int bd_cmd_bench(int argc, char **argv) {
     const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none", *prec_text = "fp32";
     const char *engine_text = bd_engine_name(bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF);
-    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
+    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10, profile = 0;
     static const char *const known[] = {"--arch",    "--input",       "--batch",     "--threads", "--steps",
                                         "--warmup",  "--classes",     "--regularizer", "--precision", "--engine",
                                         NULL};
@@ -108,6 +151,10 @@ int bd_cmd_bench(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
         }
         int k = 0;
         while (known[k] && strcmp(known[k], a)) k++;
@@ -191,8 +238,10 @@ int bd_cmd_bench(int argc, char **argv) {
     float loss = 0.0f;
     double t_train = 0.0, t_eval = 0.0;
     int threads_seen = threads_now();
+    double *prof = profile ? bd_xcalloc(3 * (size_t)g->n_nodes, sizeof *prof) : NULL;
     for (int phase = 0; phase < 2; phase++) {
         const int n = phase ? steps : warmup;
+        g->profile = phase ? prof : NULL; /* the timed steps only */
         double t0 = now();
         for (int s = 0; s < n; s++) {
             BdLossParts parts;
@@ -210,6 +259,9 @@ int bd_cmd_bench(int argc, char **argv) {
         const int t = threads_now();
         if (t > threads_seen) threads_seen = t;
     }
+    g->profile = NULL;
+    if (prof) print_profile(g, prof, steps);
+    free(prof);
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);

@@ -209,7 +209,9 @@ void bd_dnnl_forward(BdGraph *g) {
     }
     for (int i = 0; i < g->n_nodes; i++) {
         d->nodes[i].view_fresh = 0;
+        const double t0 = bd_profile_start(g);
         impls[g->nodes[i].op]->forward(g, i);
+        bd_profile_stop(g, i, 0, t0);
     }
 }
 
@@ -226,10 +228,11 @@ static void merge_view_grad(BdGraph *g, int i) {
 
 void bd_dnnl_backward(BdGraph *g) {
     for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const double t0 = bd_profile_start(g);
         merge_view_grad(g, i);
         BdNode *nd = &g->nodes[i];
-        if (i == 0 || !nd->grad_live || !nd->needs_grad) continue;
-        impls[nd->op]->backward(g, i);
+        if (i > 0 && nd->grad_live && nd->needs_grad) impls[nd->op]->backward(g, i);
+        bd_profile_stop(g, i, 1, t0);
     }
     BdNode *in = &g->nodes[0];
     if (g->input_grad && in->grad_live) {

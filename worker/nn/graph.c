@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dnnl_engine.h"
 #include "ops.h"
@@ -390,6 +391,12 @@ int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err) {
     return g->dnnl ? bd_dnnl_prepare(g, n, err) : 0;
 }
 
+double bd_profile_clock(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 const char *bd_precision_name(BdPrecision p) { return p == BD_BF16 ? "bf16" : "fp32"; }
 
 const char *bd_engine_name(BdEngine e) { return e == BD_ENGINE_DNNL ? "onednn" : "openblas"; }
@@ -425,7 +432,9 @@ void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t s
     } else {
         for (int i = 0; i < g->n_nodes; i++) {
             BdNode *nd = &g->nodes[i];
+            const double t0 = bd_profile_start(g);
             bd_op_impls[nd->op].forward(g, nd);
+            bd_profile_stop(g, i, 0, t0);
         }
     }
     g->x = NULL;
@@ -458,7 +467,9 @@ void bd_graph_backward(BdGraph *g) {
     for (int i = g->n_nodes - 1; i > 0; i--) {
         BdNode *nd = &g->nodes[i];
         if (!nd->grad_live || !nd->needs_grad) continue; /* no gradient reached it, or none is wanted */
+        const double t0 = bd_profile_start(g);
         bd_op_impls[nd->op].backward(g, nd);
+        bd_profile_stop(g, i, 1, t0);
     }
 }
 

@@ -180,6 +180,8 @@ typedef struct BdGraph {
     int all_views;          /* 1: every node gets a canonical view with the oneDNN engine (tests) */
     struct BdDnnl *dnnl;    /* the oneDNN engine's primitives and memory (NULL with the reference engine) */
     const float *x;         /* the input of the running forward */
+    double *profile;        /* NULL, or [3 * n_nodes]: seconds spent in each node's training forward,
+                               evaluation forward and backward, added up (bdsweep bench --profile) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;

@@ -42,6 +42,13 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
                     BdLayout *L);
 
 static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
+
+/* g->profile: the time of node i's forward (by mode) or backward (slot 2). */
+double bd_profile_clock(void);
+static inline double bd_profile_start(const BdGraph *g) { return g->profile ? bd_profile_clock() : 0.0; }
+static inline void bd_profile_stop(BdGraph *g, int i, int backward, double t0) {
+    if (g->profile) g->profile[3 * i + (backward ? 2 : g->mode == BD_TRAIN ? 0 : 1)] += bd_profile_clock() - t0;
+}
 static inline size_t bd_plane(BdShape s) { return (size_t)s.h * (size_t)s.w; }
 static inline size_t bd_numel(BdShape s, int n) { return (size_t)s.c * (size_t)n * bd_plane(s); }
 static inline float *bd_param_ptr(BdGraph *g, int p) { return g->params + g->param_info[p].off; }
