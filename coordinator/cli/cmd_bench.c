@@ -30,7 +30,9 @@ static void usage(FILE *f) {
             "weight decay 5e-4) and\n"
             "evaluation forwards on random data, and prints one line of key=value pairs:\n"
             "arch batch input threads precision engine isa classes steps params flops_per_img\n"
-            "train_img_per_s eval_img_per_s gflops (achieved while training) peak_rss_mb\n"
+            "train_img_per_s eval_img_per_s gflops eval_gflops (achieved training and\n"
+            "evaluating) train_cpu_img_per_s eval_cpu_img_per_s (the same from the\n"
+            "process's CPU time: less noisy on a shared machine) peak_rss_mb\n"
             "threads_seen (the most threads the process had while it ran).\n"
             "\n"
             "options:\n"
@@ -52,11 +54,16 @@ static void usage(FILE *f) {
             "example: bdsweep bench --arch cnn-small --input 1x28x28 --batch 64 --threads 1\n");
 }
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+/* The process's CPU time: what the run cost this process, whatever else
+ * the machine was doing (on a shared machine wall time also counts the
+ * moments another process had the core). */
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* Peak resident memory in MB: VmHWM, which exec resets (getrusage's
  * ru_maxrss would still include the parent's peak when a big process such as
@@ -236,13 +243,13 @@ int bd_cmd_bench(int argc, char **argv) {
     for (int i = 0; i < batch; i++) y[i] = (int)bd_rng_below(&r, (uint64_t)classes);
 
     float loss = 0.0f;
-    double t_train = 0.0, t_eval = 0.0;
+    double t_train = 0.0, t_eval = 0.0, c_train = 0.0, c_eval = 0.0;
     int threads_seen = threads_now();
     double *prof = profile ? bd_xcalloc(3 * (size_t)g->n_nodes, sizeof *prof) : NULL;
     for (int phase = 0; phase < 2; phase++) {
         const int n = phase ? steps : warmup;
         g->profile = phase ? prof : NULL; /* the timed steps only */
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         for (int s = 0; s < n; s++) {
             BdLossParts parts;
             bd_reg_before_forward(reg, g, batch, &r);
@@ -252,10 +259,10 @@ int bd_cmd_bench(int argc, char **argv) {
             bd_graph_backward(g);
             bd_sgd_step(&opt, g, 0.01f);
         }
-        if (phase) t_train = now() - t0;
-        t0 = now();
+        if (phase) t_train = now() - t0, c_train = cpu_now() - c0;
+        t0 = now(), c0 = cpu_now();
         for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
-        if (phase) t_eval = now() - t0;
+        if (phase) t_eval = now() - t0, c_eval = cpu_now() - c0;
         const int t = threads_now();
         if (t > threads_seen) threads_seen = t;
     }
@@ -268,10 +275,12 @@ int bd_cmd_bench(int argc, char **argv) {
     const char *isa = bd_engine_isa(engine);
     printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d precision=%s engine=%s isa=%s "
            "classes=%d steps=%d params=%zu flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f "
-           "peak_rss_mb=%.0f threads_seen=%d loss=%.4f\n",
+           "eval_gflops=%.2f train_cpu_img_per_s=%.1f eval_cpu_img_per_s=%.1f peak_rss_mb=%.0f threads_seen=%d "
+           "loss=%.4f\n",
            arch_text, reg_text, batch, input_canon, threads, bd_precision_name(precision), bd_engine_name(engine),
            isa[0] ? isa : "-", classes, steps, bd_graph_param_count(g), flops, imgs / t_train, imgs / t_eval,
-           flops * imgs / t_train / 1e9, peak_rss_mb(), threads_seen, (double)loss);
+           flops * imgs / t_train / 1e9, bd_graph_flops(g, 0) * imgs / t_eval / 1e9, imgs / c_train * threads,
+           imgs / c_eval * threads, peak_rss_mb(), threads_seen, (double)loss);
     if (precision == BD_BF16 && bd_engine_bf16() != BD_BF16_NATIVE)
         fprintf(stderr, "bdsweep bench: %s\n", bd_bf16_note());
     free(x);

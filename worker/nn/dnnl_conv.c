@@ -2,7 +2,21 @@
  * included), with the ReLU after them fused when it is their only reader:
  * a post-op forward, its backward in place on the shared gradient before
  * the convolution's (plan.c, BdNode.relu_into). The reference beside it is
- * op_conv.c. */
+ * op_conv.c.
+ *
+ * Evaluation. With fixed statistics a batch norm is an affine map per
+ * channel, and a convolution whose only reader is one computes it too: the
+ * BN folded into its weights (w * gamma / sqrt(var + eps)) and a bias, the
+ * ReLU after the BN as a post-op, and an add after the BN as a binary
+ * post-op when the add's other input is ready before the convolution runs
+ * (a residual block's identity shortcut, or its projection's BN then taking
+ * the main path's as the ready one), its ReLU after that. The folded nodes
+ * do nothing in evaluation (DnNode.folded) and the convolution writes the
+ * last one's output. Training never folds; a backward after a folded
+ * evaluation forward would find intermediate outputs stale and refuses. */
+#include <math.h>
+#include <string.h>
+
 #include "conv.h"
 #include "dnnl_impl.h"
 
@@ -18,6 +32,93 @@ static dnnl_memory_desc_t weights_md(const ConvGeom *G, dnnl_data_type_t dt, dnn
         dnnl_memory_desc_init_by_tag(&md, 5, d, dt, tag == dnnl_format_tag_any ? tag : dnnl_goihw);
     }
     return md;
+}
+
+/* The chain a convolution c computes in evaluation: *bn (its BN, or -1:
+ * none), *add and *other (the add after that BN and the add's other input,
+ * or -1). Nothing the rest of the worker reads is skipped: no tagged node,
+ * no output, no view. */
+static void fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
+    *bn = *add = *other = -1;
+    const BdNode *cn = &g->nodes[c];
+    const int b = g->dnnl->nodes[c].consumer;
+    if (g->all_views || cn->relu_into || cn->tag[0] || c == g->output || b < 0 || g->nodes[b].op != BD_OP_BN ||
+        g->nodes[b].tag[0] || b == g->output)
+        return;
+    *bn = b;
+    const int a = g->dnnl->nodes[b].consumer;
+    if (g->nodes[b].relu_into || a < 0 || g->nodes[a].op != BD_OP_ADD || g->nodes[a].tag[0] || a == g->output) return;
+    const int o = g->nodes[a].in[0] == b ? g->nodes[a].in[1] : g->nodes[a].in[0];
+    if (o == b || o >= c) return; /* x + x, or the other input is not ready when the convolution runs */
+    *add = a;
+    *other = o;
+}
+
+/* fwd_eval of a folding convolution: bias and post-ops, weights from DN_FOLD. */
+static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *err) {
+    int bn, add, other;
+    fold_chain(g, i, &bn, &add, &other);
+    if (bn < 0) return 0;
+    const BdNode *nd = &g->nodes[i];
+    const int n = s->n, last = add >= 0 ? add : bn;
+    DnOp *op = &s->ops[i];
+    const dnnl_memory_desc_t src = dn_md_act(g, nd->in[0], n), dst = dn_md_act(g, i, n);
+    const dnnl_memory_desc_t wany = weights_md(G, g->dnnl->dt, dnnl_format_tag_any), wuser = weights_md(G, dnnl_f32, 0);
+    const dnnl_memory_desc_t bias = dn_md_x(G->cout);
+    const dnnl_dims_t strides = {G->s, G->s}, pad = {G->p, G->p};
+    dnnl_convolution_desc_t d;
+    DN_TRY(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src, &wany, &bias,
+                                              &dst, strides, pad, pad));
+    dnnl_primitive_attr_t a = dn_attr(0, 0);
+    dnnl_post_ops_t po;
+    dnnl_post_ops_create(&po);
+    if (add >= 0) dnnl_post_ops_append_binary(po, dnnl_binary_add, &dst);
+    if (g->nodes[last].relu_into) dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    dnnl_primitive_attr_set_post_ops(a, po);
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_primitive_desc_create(&pd, &d, a, g->dnnl->eng, NULL);
+    dnnl_primitive_attr_destroy(a);
+    dnnl_memory_t w = NULL;
+    if (st == dnnl_success) {
+        dnnl_memory_t folded = dn_shared(s, g, &wuser, DN_FOLD, 0);
+        const dnnl_memory_desc_t *pmd = dn_pd_md(pd, dnnl_query_weights_md);
+        memset(&op->wfold, 0, sizeof op->wfold);
+        w = folded;
+        if (!dnnl_memory_desc_equal(&wuser, pmd)) {
+            w = dn_shared(s, g, pmd, DN_WEIGHTS, 0);
+            st = dn_reorder(s, g, folded, w, 0, &op->wfold);
+        }
+    }
+    if (st == dnnl_success) st = dn_prim(s, g, pd, &op->fwd_eval);
+    dnnl_primitive_desc_destroy(pd);
+    DN_TRY(st);
+    dn_arg(&op->fwd_eval, DNNL_ARG_SRC, dn_mem(s, g, &src, dn_node(g, nd->in[0])->data));
+    dn_arg(&op->fwd_eval, DNNL_ARG_WEIGHTS, w);
+    dn_arg(&op->fwd_eval, DNNL_ARG_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
+    dn_arg(&op->fwd_eval, DNNL_ARG_DST, dn_mem(s, g, &dst, dn_node(g, last)->data));
+    if (add >= 0)
+        dn_arg(&op->fwd_eval, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+               dn_mem(s, g, &dst, dn_node(g, other)->data));
+    dn_node(g, bn)->folded = 1;
+    if (add >= 0) dn_node(g, add)->folded = 1;
+    return 0;
+}
+
+/* The folded weights (DN_FOLD, PyTorch's layout) and bias (DN_PTMP):
+ * a = gamma / sqrt(running_var + eps), w' = a w, b' = beta + a (b - running_mean). */
+static void fold_weights(BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i], *bn = &g->nodes[g->dnnl->nodes[i].consumer];
+    const float *w = bd_param_ptr(g, nd->w_param), *cb = nd->bias ? bd_param_ptr(g, nd->b_param) : NULL;
+    const float *gamma = bd_param_ptr(g, bn->w_param), *beta = bd_param_ptr(g, bn->b_param);
+    const float *rm = bd_buffer_ptr(g, bn->rm_buf), *rv = bd_buffer_ptr(g, bn->rv_buf);
+    float *fw = (float *)(void *)g->dnnl->bufs[DN_FOLD].p, *fb = (float *)(void *)g->dnnl->bufs[DN_PTMP].p;
+    const size_t per = g->param_info[nd->w_param].len / (size_t)nd->shape.c;
+    for (int o = 0; o < nd->shape.c; o++) {
+        const float a = (float)(gamma[o] / sqrt((double)rv[o] + DN_BN_EPS));
+        for (size_t j = 0; j < per; j++) fw[(size_t)o * per + j] = a * w[(size_t)o * per + j];
+        fb[o] = beta[o] + a * ((cb ? cb[o] : 0.0f) - rm[o]);
+    }
 }
 
 /* x [n, H, W, Cin], W, b -> y [n, OH, OW, Cout] (NHWC); forward, backward
@@ -99,13 +200,21 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
         dn_arg(&op->pre, DNNL_ARG_DIFF_DST, dy);
         dn_arg(&op->pre, DNNL_ARG_DIFF_SRC, dy);
     }
-    return 0;
+    return fold_make(g, i, s, &G, err);
 }
 
 /* Convolutions and linear layers (dnnl_linear.c) run the same way.
- * The weights in the primitive's layout, then y = conv(x, W) + b [, ReLU]. */
+ * The weights in the primitive's layout, then y = conv(x, W) + b [, ReLU];
+ * in evaluation a folding convolution computes its BN [, add] [, ReLU] too. */
 void dn_weighted_forward(BdGraph *g, int i) {
     DnOp *op = dn_op(g, i);
+    if (g->mode != BD_TRAIN && op->fwd_eval.prim) {
+        fold_weights(g, i);
+        dn_run(g, &op->wfold);
+        dn_run(g, &op->fwd_eval);
+        g->dnnl->folded_forward = 1;
+        return;
+    }
     dn_run(g, &op->wfwd);
     dn_run(g, &op->fwd);
 }

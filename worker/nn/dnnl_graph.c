@@ -133,8 +133,16 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         aux[i] = impls[g->nodes[i].op]->aux_bytes ? impls[g->nodes[i].op]->aux_bytes(g, i) : 0;
         BdNode *nd = &g->nodes[i];
         d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
+        d->nodes[i].consumer = -2; /* none yet */
         if (d->nodes[i].view) views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
     }
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < g->nodes[i].n_in; k++) {
+            DnNode *p = &d->nodes[g->nodes[i].in[k]];
+            p->consumer = p->consumer == -2 ? i : -1;
+        }
+    for (int i = 0; i < N; i++)
+        if (d->nodes[i].consumer == -2) d->nodes[i].consumer = -1;
     bd_plan_layout(g, act, act, aux, &L);
     d->arena_bytes = L.total;
     d->arena = alloc_bytes(L.total);
@@ -207,6 +215,7 @@ void bd_dnnl_forward(BdGraph *g) {
             d->cur = find_set(d, g->n);
         }
     }
+    d->folded_forward = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         d->nodes[i].view_fresh = 0;
         const double t0 = bd_profile_start(g);
@@ -227,6 +236,9 @@ static void merge_view_grad(BdGraph *g, int i) {
 }
 
 void bd_dnnl_backward(BdGraph *g) {
+    if (g->dnnl->folded_forward)
+        die("%s", "backward after an evaluation forward that folded batch norms into convolutions: their outputs "
+                  "were not kept (train mode, or BdGraph.all_views, keeps them)");
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const double t0 = bd_profile_start(g);
         merge_view_grad(g, i);

@@ -30,9 +30,9 @@
  *
  * Scratch. Every primitive runs with a user scratchpad, one buffer shared by
  * all (DN_SCRATCH); weights in a primitive's layout (DN_WEIGHTS), an input
- * gradient on its way to be added to another (DN_TMP) and parameter
- * gradients on their way into g->grads (DN_PTMP) share one buffer each: ops
- * run one at a time. Memory objects over them are bound after a set is made,
+ * gradient on its way to be added to another (DN_TMP), parameter gradients
+ * on their way into g->grads (DN_PTMP) and weights with a batch norm folded
+ * in (DN_FOLD) share one buffer each: ops run one at a time. Memory objects over them are bound after a set is made,
  * when the buffers have their final size (dn_bind). */
 #ifndef BD_NN_DNNL_IMPL_H
 #define BD_NN_DNNL_IMPL_H
@@ -43,6 +43,7 @@
 #include "ops.h"
 
 #define DN_MAX_ARGS 12
+#define DN_BN_EPS 1e-5f /* torch.nn.BatchNorm2d's */
 
 /* A primitive and its arguments: one thing a step executes (prim NULL: nothing). */
 typedef struct DnExec {
@@ -58,13 +59,14 @@ typedef struct DnOp {
     DnExec bwd_w;                  /* parameter gradients */
     DnExec wfwd, wbwd, dw;         /* params -> forward / backward-data weight layouts; weight gradient += into g->grads */
     DnExec pre;                    /* before the backward: the fused ReLU's backward, in place */
+    DnExec wfold;                  /* evaluation: weights with the BN folded in (DN_FOLD) -> fwd_eval's layout */
     DnExec *part;                  /* concat: [3 * n_in]: forward, backward, backward adding, per input */
     DnExec view_out, view_in, view_in_acc, view_back; /* canonical views: out, grad -> diff (written, added), diff -> grad */
     dnnl_memory_t dx;              /* where bwd/bwd_eval write the input gradient (retargeted to DN_TMP to add) */
     dnnl_memory_t user;            /* the input node: the caller's x */
 } DnOp;
 
-enum { DN_SCRATCH, DN_WEIGHTS, DN_TMP, DN_PTMP, DN_N_BUFS };
+enum { DN_SCRATCH, DN_WEIGHTS, DN_TMP, DN_PTMP, DN_FOLD, DN_N_BUFS };
 
 typedef struct DnShared {
     dnnl_memory_t mem;
@@ -94,6 +96,8 @@ typedef struct DnNode {
     int view;            /* has canonical views (nd->out, nd->grad) */
     int view_fresh;      /* nd->out holds this forward's output */
     int view_grad_live;  /* nd->grad holds a contribution not yet added into diff */
+    int consumer;        /* the node that reads this one, when exactly one does (else -1) */
+    int folded;          /* BN or add computed by a convolution in evaluation (dnnl_conv.c) */
 } DnNode;
 
 typedef struct DnBuf {
@@ -111,6 +115,7 @@ struct BdDnnl {
     char *arena, *views;
     size_t arena_bytes, views_bytes;
     DnBuf bufs[DN_N_BUFS];
+    int folded_forward;  /* the last forward was an evaluation with batch norms folded (dnnl_conv.c) */
 };
 
 /* What each op implements (dnnl_graph.c holds the table). aux_bytes and

@@ -6,7 +6,6 @@
  * unbiased one as PyTorch. The reference beside it is op_norm.c. */
 #include "dnnl_impl.h"
 
-#define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1
 
 static unsigned flags_of(const BdNode *nd, int global) {
@@ -21,7 +20,7 @@ static dnnl_status_t fwd_pd(BdGraph *g, int i, int n, int global, dnnl_primitive
     const dnnl_memory_desc_t md = dn_md_act(g, i, n);
     dnnl_batch_normalization_desc_t d;
     dnnl_status_t st =
-        dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_training, &md, BN_EPS, flags_of(&g->nodes[i], global));
+        dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_training, &md, DN_BN_EPS, flags_of(&g->nodes[i], global));
     if (st != dnnl_success) return st;
     dnnl_primitive_attr_t a = dn_attr(0, 0);
     st = dnnl_primitive_desc_create(pd, &d, a, g->dnnl->eng, NULL);
@@ -56,7 +55,7 @@ static int bn_make(BdGraph *g, int i, DnSet *s, BdError *err) {
         dnnl_batch_normalization_desc_t d;
         st = fwd_pd(g, i, n, k, &fpd[k]);
         if (st == dnnl_success)
-            st = dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &md, &md, BN_EPS, flags_of(nd, k));
+            st = dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &md, &md, DN_BN_EPS, flags_of(nd, k));
         if (st == dnnl_success) st = dnnl_primitive_desc_create(&bpd[k], &d, a, g->dnnl->eng, fpd[k]);
     }
     dnnl_primitive_attr_destroy(a);
@@ -112,7 +111,7 @@ static void bn_forward(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i];
     DnOp *op = dn_op(g, i);
     if (g->mode != BD_TRAIN) {
-        dn_run(g, &op->fwd_eval);
+        if (!dn_node(g, i)->folded) dn_run(g, &op->fwd_eval); /* else its convolution did it */
         return;
     }
     dn_run(g, &op->fwd);

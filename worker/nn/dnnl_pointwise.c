@@ -99,8 +99,12 @@ static int add_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     return 0;
 }
 
-/* a, b [n, H, W, C] -> y = a + b (fused: max(a + b, 0), into the ReLU's output) */
-static void add_forward(BdGraph *g, int i) { dn_run(g, &dn_op(g, i)->fwd); }
+/* a, b [n, H, W, C] -> y = a + b (fused: max(a + b, 0), into the ReLU's
+ * output); in evaluation a convolution may have done it (dnnl_conv.c) */
+static void add_forward(BdGraph *g, int i) {
+    if (g->mode != BD_TRAIN && dn_node(g, i)->folded) return;
+    dn_run(g, &dn_op(g, i)->fwd);
+}
 
 /* da (+)= dy, db (+)= dy (fused: masked by the ReLU's output) */
 static void add_backward(BdGraph *g, int i) {
