@@ -4,6 +4,13 @@
  * the convolution's (plan.c, BdNode.relu_into). The reference beside it is
  * op_conv.c.
  *
+ * Depthwise weight gradients. oneDNN 2.6's depthwise backward-weights kernel
+ * takes kernels up to 3 wide on maps at least as tall as the kernel; others
+ * (NASNet's 5x5 and 7x7, maps down to 1x1) get its generic grouped
+ * convolution, ~0.2-1 ms a call where the engine's own NHWC loop
+ * (bd_nhwc_dw_dweights: channels innermost) takes microseconds. So every
+ * depthwise convolution computes its weight gradient with that loop.
+ *
  * Evaluation. With fixed statistics a batch norm is an affine map per
  * channel, and a convolution whose only reader is one computes it too: the
  * BN folded into its weights (w * gamma / sqrt(var + eps)) and a bias, the
@@ -121,6 +128,45 @@ static void fold_weights(BdGraph *g, int i) {
     }
 }
 
+/* The own depthwise weight gradient's scratch in DN_TMP: a float
+ * accumulator per sample and a double one over the batch, [K*K][C] each. */
+static size_t dw_scratch(const ConvGeom *G) { return (size_t)G->k * G->k * G->cout * (sizeof(float) + sizeof(double)); }
+
+/* dW [C, 1, K, K] += sum over the batch of the NHWC loop's per-sample sums
+ * (float within a sample, double across), db += sum dy */
+static void dw_weights_backward(BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i];
+    const ConvGeom G = bd_conv_geom(g, nd);
+    const size_t kk = (size_t)G.k * G.k, C = (size_t)G.cout, es = g->dnnl->dt_size;
+    const size_t xs = G.hw * C * es, ys = G.P * C * es;
+    double *total = (double *)(void *)g->dnnl->bufs[DN_TMP].p;
+    float *acc = (float *)(void *)(total + kk * C);
+    const char *x = dn_node(g, nd->in[0])->data, *dy = dn_node(g, i)->diff;
+    memset(total, 0, kk * C * sizeof *total);
+    for (int b = 0; b < g->n; b++) {
+        memset(acc, 0, kk * C * sizeof *acc);
+        if (g->dnnl->dt == dnnl_bf16)
+            bd_nhwc_dw_dweights_bf16((const void *)(x + b * xs), (const void *)(dy + b * ys), G.h, G.w, G.cout, G.k,
+                                     G.s, G.p, G.oh, G.ow, acc);
+        else
+            bd_nhwc_dw_dweights_f32((const void *)(x + b * xs), (const void *)(dy + b * ys), G.h, G.w, G.cout, G.k,
+                                    G.s, G.p, G.oh, G.ow, acc);
+        for (size_t t = 0; t < kk * C; t++) total[t] += acc[t];
+    }
+    float *dw = bd_pgrad_ptr(g, nd->w_param);
+    for (size_t c = 0; c < C; c++)
+        for (size_t t = 0; t < kk; t++) dw[c * kk + t] += (float)total[t * C + c];
+    if (!nd->bias) return;
+    float *db = bd_pgrad_ptr(g, nd->b_param);
+    for (size_t c = 0; c < C; c++) {
+        double s = 0;
+        for (size_t p = 0; p < (size_t)g->n * G.P; p++)
+            s += g->dnnl->dt == dnnl_bf16 ? (double)bd_bf16_value(((const uint16_t *)(const void *)dy)[p * C + c])
+                                          : ((const float *)(const void *)dy)[p * C + c];
+        db[c] += (float)s;
+    }
+}
+
 /* x [n, H, W, Cin], W, b -> y [n, OH, OW, Cout] (NHWC); forward, backward
  * weights and backward data, the last always (the input's need of a
  * gradient can change after finalize: bd_graph_set_input_grad). */
@@ -146,11 +192,12 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
         dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wany, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&bpd, &bd, plain, g->dnnl->eng, fpd);
     }
-    if (st == dnnl_success) {
+    if (st == dnnl_success && !G.depthwise) {
         dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &dwany,
                                                     nd->bias ? &bias : NULL, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&wpd, &wd, plain, g->dnnl->eng, fpd);
     }
+    if (G.depthwise) dn_need(g, DN_TMP, dw_scratch(&G));
     if (st == dnnl_success && nd->relu_into) {
         /* the fused ReLU's backward from its output, in place */
         dnnl_eltwise_desc_t ef, eb;
@@ -168,11 +215,11 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dnnl_memory_t dy = dn_mem(s, g, &dst, dn_node(g, i)->diff), wf = NULL, wb = NULL, dwp = NULL;
     if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(fpd, dnnl_query_weights_md), &op->wfwd, &wf);
     if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(bpd, dnnl_query_weights_md), &op->wbwd, &wb);
-    if (st == dnnl_success)
+    if (st == dnnl_success && wpd)
         st = dn_weights_out(s, g, &wuser, dw, dn_pd_md(wpd, dnnl_query_diff_weights_md), &op->dw, &dwp);
     if (st == dnnl_success) st = dn_prim(s, g, fpd, &op->fwd);
     if (st == dnnl_success) st = dn_prim(s, g, bpd, &op->bwd);
-    if (st == dnnl_success) st = dn_prim(s, g, wpd, &op->bwd_w);
+    if (st == dnnl_success && wpd) st = dn_prim(s, g, wpd, &op->bwd_w);
     if (st == dnnl_success && ebpd) st = dn_prim(s, g, ebpd, &op->pre);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
@@ -188,13 +235,13 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dn_arg(&op->bwd, DNNL_ARG_DIFF_DST, dy);
     dn_arg(&op->bwd, DNNL_ARG_WEIGHTS, wb);
     dn_arg(&op->bwd, DNNL_ARG_DIFF_SRC, op->dx);
-    dn_arg(&op->bwd_w, DNNL_ARG_SRC, x);
-    dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
-    dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
-    if (nd->bias) {
-        dn_arg(&op->fwd, DNNL_ARG_BIAS, dn_mem(s, g, &bias, bd_param_ptr(g, nd->b_param)));
-        dn_arg(&op->bwd_w, DNNL_ARG_DIFF_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
+    if (op->bwd_w.prim) {
+        dn_arg(&op->bwd_w, DNNL_ARG_SRC, x);
+        dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
+        dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
+        if (nd->bias) dn_arg(&op->bwd_w, DNNL_ARG_DIFF_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
     }
+    if (nd->bias) dn_arg(&op->fwd, DNNL_ARG_BIAS, dn_mem(s, g, &bias, bd_param_ptr(g, nd->b_param)));
     if (op->pre.prim) {
         dn_arg(&op->pre, DNNL_ARG_DST, y);
         dn_arg(&op->pre, DNNL_ARG_DIFF_DST, dy);
@@ -224,11 +271,15 @@ void dn_weighted_backward(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i];
     DnOp *op = dn_op(g, i);
     if (nd->relu_into) dn_run(g, &op->pre);
-    dn_run(g, &op->bwd_w);
-    dn_run(g, &op->dw);
-    if (nd->bias)
-        bd_vec_put(bd_pgrad_ptr(g, nd->b_param), (const float *)(void *)g->dnnl->bufs[DN_PTMP].p,
-                   (size_t)nd->shape.c, 1);
+    if (!op->bwd_w.prim && nd->op == BD_OP_CONV) {
+        dw_weights_backward(g, i); /* depthwise */
+    } else {
+        dn_run(g, &op->bwd_w);
+        dn_run(g, &op->dw);
+        if (nd->bias)
+            bd_vec_put(bd_pgrad_ptr(g, nd->b_param), (const float *)(void *)g->dnnl->bufs[DN_PTMP].p,
+                       (size_t)nd->shape.c, 1);
+    }
     if (!g->nodes[nd->in[0]].needs_grad) return;
     dn_run(g, &op->wbwd);
     dn_run_grad(g, i, &op->bwd);

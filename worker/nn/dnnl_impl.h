@@ -160,6 +160,8 @@ dnnl_primitive_attr_t dn_attr(int relu, int sum);
  * pd (pd is kept alive by the primitive), and records its scratchpad size. */
 dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *ptr);
 dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off);
+/* A shared buffer must hold at least `bytes` (an op's own scratch). */
+void dn_need(BdGraph *g, int buf, size_t bytes);
 dnnl_status_t dn_prim(DnSet *s, BdGraph *g, const_dnnl_primitive_desc_t pd, DnExec *e);
 void *dn_block(DnSet *s, size_t bytes); /* zeroed */
 /* e's arguments. Primitives made by dn_prim already have their scratchpad. */

@@ -3,8 +3,22 @@
  * ReLU after it fused (dnnl_fuse_norm_relu: a bit mask kept in the
  * workspace for backward) when it is its only reader. oneDNN gives the
  * biased batch variance; the running statistics are updated here, with the
- * unbiased one as PyTorch. The reference beside it is op_norm.c. */
+ * unbiased one as PyTorch. The reference beside it is op_norm.c.
+ *
+ * oneDNN 2.6 has JIT batch norms for NHWC only when the channel count is a
+ * multiple of 16 (and, for a fused ReLU or bf16, with AVX-512 kernels only
+ * then); other counts (NASNet's 11, 22, 44, 88) get its generic C++ code,
+ * 10-20x slower on these shapes (bench/README.md). Those run on the
+ * engine's own NHWC loops (kernels.h, bd_nhwc_*), the same arithmetic. */
+#include <math.h>
+
 #include "dnnl_impl.h"
+
+/* Whether node i runs on the engine's own loops rather than oneDNN's. */
+static int own_loops(const BdGraph *g, int i) { return g->nodes[i].shape.c % 16 != 0; }
+
+/* The own loops' scratch in DN_TMP: acc [2C] doubles, then part [3C], a, b [C] floats. */
+static size_t own_scratch(int C) { return 2 * (size_t)C * sizeof(double) + 5 * (size_t)C * sizeof(float); }
 
 #define BN_MOMENTUM 0.1
 
@@ -37,13 +51,18 @@ static size_t ws_bytes(BdGraph *g, int i, int n) {
     return b;
 }
 
-/* aux: batch mean [C], batch variance [C], the fused ReLU's mask */
+/* aux: batch mean [C], batch variance [C], the fused ReLU's mask (oneDNN's) */
 static size_t bn_aux_bytes(BdGraph *g, int i) {
-    return 2 * (size_t)g->nodes[i].shape.c * sizeof(float) + ws_bytes(g, i, g->max_batch);
+    return 2 * (size_t)g->nodes[i].shape.c * sizeof(float) + (own_loops(g, i) ? 0 : ws_bytes(g, i, g->max_batch));
 }
 
 static int bn_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     const BdNode *nd = &g->nodes[i];
+    if (own_loops(g, i)) {
+        dn_need(g, DN_TMP, own_scratch(nd->shape.c));
+        dn_need(g, DN_PTMP, 2 * (size_t)nd->shape.c * sizeof(float));
+        return 0;
+    }
     const int n = s->n, C = nd->shape.c, in = nd->in[0];
     DnOp *op = &s->ops[i];
     DnNode *dn = dn_node(g, i);
@@ -105,16 +124,76 @@ static int bn_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     return 0;
 }
 
+/* The own loops' forward: the batch's (training) or the running statistics. */
+static void own_forward(BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i];
+    const int C = nd->shape.c, bf16 = g->dnnl->dt == dnnl_bf16;
+    const size_t m = (size_t)g->n * bd_plane(nd->shape);
+    const void *x = dn_node(g, nd->in[0])->data;
+    void *y = dn_node(g, i)->data;
+    double *acc = (double *)(void *)g->dnnl->bufs[DN_TMP].p;
+    float *part = (float *)(void *)(acc + 2 * C), *a = part + 3 * C, *b = a + C;
+    float *mean = (float *)(void *)dn_node(g, i)->aux, *var = mean + C;
+    if (g->mode == BD_TRAIN) {
+        if (bf16) bd_nhwc_moments_bf16(x, m, C, mean, var, part, acc);
+        else bd_nhwc_moments_f32(x, m, C, mean, var, part, acc);
+    } else {
+        mean = bd_buffer_ptr(g, nd->rm_buf);
+        var = bd_buffer_ptr(g, nd->rv_buf);
+    }
+    const float *gamma = bd_param_ptr(g, nd->w_param), *beta = bd_param_ptr(g, nd->b_param);
+    for (int c = 0; c < C; c++) {
+        a[c] = (float)(gamma[c] / sqrt((double)var[c] + DN_BN_EPS));
+        b[c] = beta[c] - mean[c] * a[c];
+    }
+    if (bf16) bd_nhwc_affine_bf16(y, x, m, C, a, b, nd->relu_into != 0);
+    else bd_nhwc_affine_f32(y, x, m, C, a, b, nd->relu_into != 0);
+}
+
+/* The own loops' backward into DN_PTMP's dgamma, dbeta; dx (+)= ... (as op_norm.c). */
+static void own_backward(BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i];
+    const int C = nd->shape.c, bf16 = g->dnnl->dt == dnnl_bf16, train = g->mode == BD_TRAIN;
+    const size_t m = (size_t)g->n * bd_plane(nd->shape);
+    const void *x = dn_node(g, nd->in[0])->data, *dy = dn_node(g, i)->diff;
+    const void *z = nd->relu_into ? dn_node(g, i)->data : NULL; /* the fused ReLU's output masks dy */
+    double *sdy = (double *)(void *)g->dnnl->bufs[DN_TMP].p, *sdyx = sdy + C;
+    float *part = (float *)(void *)(sdy + 2 * C), *a = part + 2 * C, *cx = part, *d = a + C;
+    const float *mean = train ? (const float *)(void *)dn_node(g, i)->aux : bd_buffer_ptr(g, nd->rm_buf);
+    const float *var = train ? mean + C : bd_buffer_ptr(g, nd->rv_buf);
+    if (bf16) bd_nhwc_bn_sums_bf16(dy, z, x, m, C, mean, part, sdy, sdyx);
+    else bd_nhwc_bn_sums_f32(dy, z, x, m, C, mean, part, sdy, sdyx);
+    float *dgamma = (float *)(void *)g->dnnl->bufs[DN_PTMP].p, *dbeta = dgamma + C;
+    const float *gamma = bd_param_ptr(g, nd->w_param);
+    for (int c = 0; c < C; c++) {
+        const double invstd = 1.0 / sqrt((double)var[c] + DN_BN_EPS), sdyxhat = sdyx[c] * invstd;
+        dgamma[c] = (float)sdyxhat;
+        dbeta[c] = (float)sdy[c];
+        const double ac = gamma[c] * invstd;
+        a[c] = (float)ac;
+        cx[c] = train ? (float)(-ac * invstd * sdyxhat / (double)m) : 0.0f;
+        d[c] = train ? (float)(-ac * sdy[c] / (double)m) : 0.0f;
+    }
+    int acc = 0;
+    void *dx = dn_grad_into(g, i, 0, &acc);
+    if (!dx) return;
+    if (bf16) bd_nhwc_bn_dx_bf16(dx, dy, z, x, m, C, a, cx, mean, d, acc);
+    else bd_nhwc_bn_dx_f32(dx, dy, z, x, m, C, a, cx, mean, d, acc);
+}
+
 /* x [n, H, W, C] -> y = gamma * (x - mean) / sqrt(var + eps) + beta [, ReLU];
  * training: batch statistics, and the running ones updated */
 static void bn_forward(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i];
     DnOp *op = dn_op(g, i);
     if (g->mode != BD_TRAIN) {
-        if (!dn_node(g, i)->folded) dn_run(g, &op->fwd_eval); /* else its convolution did it */
+        if (dn_node(g, i)->folded) return; /* its convolution did it */
+        if (own_loops(g, i)) own_forward(g, i);
+        else dn_run(g, &op->fwd_eval);
         return;
     }
-    dn_run(g, &op->fwd);
+    if (own_loops(g, i)) own_forward(g, i);
+    else dn_run(g, &op->fwd);
     const int C = nd->shape.c;
     const double m = (double)g->n * (double)bd_plane(nd->shape);
     const float *mean = (const float *)(void *)dn_node(g, i)->aux, *var = mean + C;
@@ -130,7 +209,8 @@ static void bn_forward(BdGraph *g, int i) {
 static void bn_backward(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i];
     DnOp *op = dn_op(g, i);
-    dn_run_grad(g, i, g->mode == BD_TRAIN ? &op->bwd : &op->bwd_eval);
+    if (own_loops(g, i)) own_backward(g, i);
+    else dn_run_grad(g, i, g->mode == BD_TRAIN ? &op->bwd : &op->bwd_eval);
     const float *d = (const float *)(void *)g->dnnl->bufs[DN_PTMP].p;
     const size_t C = (size_t)nd->shape.c;
     bd_vec_put(bd_pgrad_ptr(g, nd->w_param), d, C, 1);

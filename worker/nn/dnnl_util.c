@@ -84,11 +84,14 @@ dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *p
     return m;
 }
 
+void dn_need(BdGraph *g, int buf, size_t bytes) {
+    DnBuf *b = &g->dnnl->bufs[buf];
+    if (b->need < bytes) b->need = bytes;
+}
+
 dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off) {
     dnnl_memory_t m = dn_mem(s, g, md, NULL);
-    DnBuf *b = &g->dnnl->bufs[buf];
-    const size_t end = off + dnnl_memory_desc_get_size(md);
-    if (b->need < end) b->need = end;
+    dn_need(g, buf, off + dnnl_memory_desc_get_size(md));
     DnShared *sh = push((void **)&s->shared, &s->n_shared, &s->cap_shared, sizeof *sh);
     sh->mem = m;
     sh->buf = buf;

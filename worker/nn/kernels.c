@@ -99,6 +99,16 @@ DISPATCH(bd_bf16_put_scaled)
 DISPATCH(bd_bf16_relu_back)
 DISPATCH(bd_bf16_mul)
 DISPATCH(bd_bf16_lerp)
+DISPATCH(bd_nhwc_moments_f32)
+DISPATCH(bd_nhwc_affine_f32)
+DISPATCH(bd_nhwc_bn_sums_f32)
+DISPATCH(bd_nhwc_bn_dx_f32)
+DISPATCH(bd_nhwc_dw_dweights_f32)
+DISPATCH(bd_nhwc_moments_bf16)
+DISPATCH(bd_nhwc_affine_bf16)
+DISPATCH(bd_nhwc_bn_sums_bf16)
+DISPATCH(bd_nhwc_bn_dx_bf16)
+DISPATCH(bd_nhwc_dw_dweights_bf16)
 
 #else
 
