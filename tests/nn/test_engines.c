@@ -16,6 +16,7 @@
 #include "axes.h"
 #include "check.h"
 #include "models.h"
+#include "optim.h"
 #include "rng.h"
 
 static double rel(const float *a, const float *b, size_t n) {
@@ -39,11 +40,13 @@ static int depth(const BdGraph *g) {
 }
 
 typedef struct Step {
-    float *logits, *eval, *grads, *buffers, *tagged;
+    float *logits, *eval, *stepped, *grads, *buffers, *tagged;
 } Step;
 
-/* One training step (mixing at "stage1", a gradient on "penultimate") and
- * an evaluation forward; what each left behind. */
+/* One training step (mixing at "stage1", a gradient on "penultimate"), an
+ * evaluation forward, an SGD step and another evaluation (which must see the
+ * new weights: the oneDNN engine keeps evaluation weights between
+ * evaluations); what each left behind. */
 static Step run(BdGraph *g, const float *x, const int *y, int n, int K) {
     Step s;
     const int mix = bd_graph_find_tag(g, "stage1"), pen = bd_graph_find_tag(g, "penultimate");
@@ -69,12 +72,20 @@ static Step run(BdGraph *g, const float *x, const int *y, int n, int K) {
     bd_graph_forward(g, x, n, BD_EVAL, 0);
     s.eval = malloc((size_t)K * n * sizeof *s.eval);
     memcpy(s.eval, bd_graph_out(g, g->output), (size_t)K * n * sizeof *s.eval);
+    BdSgd o;
+    bd_sgd_init(&o, g, 0.9f, 5e-4f, 0);
+    bd_sgd_step(&o, g, 0.02f);
+    bd_sgd_free(&o);
+    bd_graph_forward(g, x, n, BD_EVAL, 0);
+    s.stepped = malloc((size_t)K * n * sizeof *s.stepped);
+    memcpy(s.stepped, bd_graph_out(g, g->output), (size_t)K * n * sizeof *s.stepped);
     return s;
 }
 
 static void step_free(Step *s) {
     free(s->logits);
     free(s->eval);
+    free(s->stepped);
     free(s->grads);
     free(s->buffers);
     free(s->tagged);
@@ -122,6 +133,8 @@ static void compare(const char *arch, BdShape in, int n) {
         Step got = run(g, x, y, n, K);
         const double tol = bf16 ? fwd_bf16 : 1e-4;
         const double e_logits = rel(got.logits, want.logits, lk), e_eval = rel(got.eval, want.eval, lk);
+        /* after the step (the evaluation weights made again): fp32 only, a bf16 step moved its own way */
+        const double e_step = bf16 ? 0 : rel(got.stepped, want.stepped, lk);
         const double e_tag = rel(got.tagged, want.tagged, lp), e_buf = rel(got.buffers, want.buffers, g->n_buffers);
         double e_grad = 0, e_all = rel(got.grads, want.grads, g->n_params);
         for (int t = 0; t < g->n_param_info && !bf16; t++) {
@@ -133,8 +146,8 @@ static void compare(const char *arch, BdShape in, int n) {
         printf("%-44s %s: logits %.2g, evaluation %.2g, penultimate %.2g, running stats %.2g, gradients %.2g", arch,
                bf16 ? "bf16" : "fp32", e_logits, e_eval, e_tag, e_buf, e_all);
         printf(bf16 ? "\n" : " (worst tensor %.2g)\n", e_grad);
-        CHECK_MSG(e_logits <= tol && e_eval <= tol && e_tag <= tol && e_buf <= tol, "%s %s: forward off (tol %.3g)",
-                  arch, bf16 ? "bf16" : "fp32", tol);
+        CHECK_MSG(e_logits <= tol && e_eval <= tol && e_step <= tol && e_tag <= tol && e_buf <= tol,
+                  "%s %s: forward off (tol %.3g)", arch, bf16 ? "bf16" : "fp32", tol);
         CHECK_MSG(!bf16 || e_all <= 0.6, "%s bf16: gradients %.3g from fp32", arch, e_all);
         step_free(&got);
         bd_graph_free(g);

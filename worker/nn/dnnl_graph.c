@@ -44,19 +44,27 @@ static void set_free(DnSet *s) {
     free(s);
 }
 
-/* Grows the shared buffers to what every set needs and points every memory
- * object over them at them. */
-static void bind(BdDnnl *d) {
-    for (int b = 0; b < DN_N_BUFS; b++)
-        if (d->bufs[b].need > d->bufs[b].bytes) {
-            free(d->bufs[b].p);
-            d->bufs[b].bytes = d->bufs[b].need;
-            d->bufs[b].p = alloc_bytes(d->bufs[b].bytes);
-            memset(d->bufs[b].p, 0, d->bufs[b].bytes);
-        }
+static void grow(DnBuf *b) {
+    if (b->need <= b->bytes) return;
+    free(b->p);
+    b->bytes = b->need;
+    b->p = alloc_bytes(b->bytes);
+    memset(b->p, 0, b->bytes);
+}
+
+/* Grows the shared buffers (and every node's evaluation weights) to what
+ * every set needs and points every memory object over them at them. */
+static void bind(BdGraph *g) {
+    BdDnnl *d = g->dnnl;
+    for (int b = 0; b < DN_N_BUFS; b++) grow(&d->bufs[b]);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const size_t had = d->nodes[i].ewts.bytes;
+        grow(&d->nodes[i].ewts);
+        if (d->nodes[i].ewts.bytes != had) d->nodes[i].ewts_set = NULL; /* moved: make them again */
+    }
     for (DnSet *s = d->sets; s; s = s->next)
         for (int k = 0; k < s->n_shared; k++)
-            dnnl_memory_set_data_handle(s->shared[k].mem, d->bufs[s->shared[k].buf].p + s->shared[k].off);
+            dnnl_memory_set_data_handle(s->shared[k].mem, s->shared[k].buf->p + s->shared[k].off);
 }
 
 static DnSet *find_set(BdDnnl *d, int n) {
@@ -99,7 +107,7 @@ static int make_set(BdGraph *g, int n, BdError *err) {
     s->next = d->sets;
     d->sets = s;
     d->cur = was ? was : s;
-    bind(d);
+    bind(g);
     return 0;
 }
 
@@ -186,6 +194,7 @@ void bd_dnnl_free(BdGraph *g) {
         set_free(s);
     }
     for (int b = 0; b < DN_N_BUFS; b++) free(d->bufs[b].p);
+    for (int i = 0; d->nodes && i < g->n_nodes; i++) free(d->nodes[i].ewts.p);
     if (d->stream) dnnl_stream_destroy(d->stream);
     if (d->eng) dnnl_engine_destroy(d->eng);
     free(d->arena);
@@ -200,6 +209,7 @@ size_t bd_dnnl_bytes(const BdGraph *g) {
     const BdDnnl *d = g->dnnl;
     size_t b = d->arena_bytes + d->views_bytes;
     for (int k = 0; k < DN_N_BUFS; k++) b += d->bufs[k].bytes;
+    for (int i = 0; i < g->n_nodes; i++) b += d->nodes[i].ewts.bytes;
     return b;
 }
 

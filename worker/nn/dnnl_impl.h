@@ -59,7 +59,8 @@ typedef struct DnOp {
     DnExec bwd_w;                  /* parameter gradients */
     DnExec wfwd, wbwd, dw;         /* params -> forward / backward-data weight layouts; weight gradient += into g->grads */
     DnExec pre;                    /* before the backward: the fused ReLU's backward, in place */
-    DnExec wfold;                  /* evaluation: weights with the BN folded in (DN_FOLD) -> fwd_eval's layout */
+    DnExec weval;                  /* evaluation: the weights (params, or DN_FOLD's folded ones) -> DnNode.ewts */
+    int fold;                      /* fwd_eval computes the BN [and add] after the convolution too */
     DnExec *part;                  /* concat: [3 * n_in]: forward, backward, backward adding, per input */
     DnExec view_out, view_in, view_in_acc, view_back; /* canonical views: out, grad -> diff (written, added), diff -> grad */
     dnnl_memory_t dx;              /* where bwd/bwd_eval write the input gradient (retargeted to DN_TMP to add) */
@@ -68,9 +69,15 @@ typedef struct DnOp {
 
 enum { DN_SCRATCH, DN_WEIGHTS, DN_TMP, DN_PTMP, DN_FOLD, DN_N_BUFS };
 
+typedef struct DnBuf {
+    char *p;
+    size_t bytes, need;
+} DnBuf;
+
+/* A memory object over a buffer that grows while sets are made (dn_bind). */
 typedef struct DnShared {
     dnnl_memory_t mem;
-    int buf;
+    DnBuf *buf;
     size_t off;
 } DnShared;
 
@@ -98,12 +105,13 @@ typedef struct DnNode {
     int view_grad_live;  /* nd->grad holds a contribution not yet added into diff */
     int consumer;        /* the node that reads this one, when exactly one does (else -1) */
     int folded;          /* BN or add computed by a convolution in evaluation (dnnl_conv.c) */
+    /* Convolutions and linear layers: the evaluation forward's weights, kept
+     * from one evaluation to the next (made for set ewts_set at parameter
+     * version ewts_version). */
+    DnBuf ewts;
+    const struct DnSet *ewts_set;
+    uint64_t ewts_version;
 } DnNode;
-
-typedef struct DnBuf {
-    char *p;
-    size_t bytes, need;
-} DnBuf;
 
 struct BdDnnl {
     dnnl_engine_t eng;
@@ -160,6 +168,8 @@ dnnl_primitive_attr_t dn_attr(int relu, int sum);
  * pd (pd is kept alive by the primitive), and records its scratchpad size. */
 dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *ptr);
 dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off);
+/* ... over node i's evaluation weights (DnNode.ewts). */
+dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md);
 /* A shared buffer must hold at least `bytes` (an op's own scratch). */
 void dn_need(BdGraph *g, int buf, size_t bytes);
 dnnl_status_t dn_prim(DnSet *s, BdGraph *g, const_dnnl_primitive_desc_t pd, DnExec *e);
@@ -184,9 +194,14 @@ dnnl_status_t dn_weights_out(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *use
 
 /* ---- dnnl_conv.c: convolutions and linear layers run alike ---------------------- */
 
-/* wfwd, fwd / pre, bwd_w, dw, the bias gradient from DN_PTMP, wbwd, bwd */
+/* wfwd, fwd (evaluation: weval when needed, fwd_eval) / pre, bwd_w, dw,
+ * the bias gradient from DN_PTMP, wbwd, bwd */
 void dn_weighted_forward(BdGraph *g, int i);
 void dn_weighted_backward(BdGraph *g, int i);
+/* fwd_eval and weval of a layer that folds nothing: its forward primitive
+ * again, over the node's evaluation weights (made from the user memory of
+ * the parameters). After fwd's arguments are set. */
+dnnl_status_t dn_eval_plain(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *user_md, float *params);
 
 /* ---- dnnl_graph.c: gradients -------------------------------------------------- */
 

@@ -54,6 +54,7 @@ static int linear_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
     dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
     dn_arg(&op->bwd_w, DNNL_ARG_DIFF_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
+    DN_TRY(dn_eval_plain(s, g, i, &wuser, w));
     return 0;
 }
 

@@ -89,14 +89,23 @@ void dn_need(BdGraph *g, int buf, size_t bytes) {
     if (b->need < bytes) b->need = bytes;
 }
 
-dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off) {
+static dnnl_memory_t over(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, DnBuf *b, size_t off) {
     dnnl_memory_t m = dn_mem(s, g, md, NULL);
-    dn_need(g, buf, off + dnnl_memory_desc_get_size(md));
+    const size_t end = off + dnnl_memory_desc_get_size(md);
+    if (b->need < end) b->need = end;
     DnShared *sh = push((void **)&s->shared, &s->n_shared, &s->cap_shared, sizeof *sh);
     sh->mem = m;
-    sh->buf = buf;
+    sh->buf = b;
     sh->off = off;
     return m;
+}
+
+dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off) {
+    return over(s, g, md, &g->dnnl->bufs[buf], off);
+}
+
+dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md) {
+    return over(s, g, md, &g->dnnl->nodes[i].ewts, 0);
 }
 
 void *dn_block(DnSet *s, size_t bytes) {

@@ -427,6 +427,7 @@ void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t s
         }
     }
     g->x = x;
+    if (mode == BD_TRAIN) bd_graph_params_changed(g); /* the running statistics move; params may have been set */
     if (g->dnnl) {
         bd_dnnl_forward(g);
     } else {
@@ -439,6 +440,8 @@ void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t s
     }
     g->x = NULL;
 }
+
+void bd_graph_params_changed(BdGraph *g) { g->params_version++; }
 
 float *bd_graph_out(BdGraph *g, int node) { return g->dnnl ? bd_dnnl_out(g, node) : g->nodes[node].out; }
 

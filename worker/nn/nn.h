@@ -180,6 +180,7 @@ typedef struct BdGraph {
     int all_views;          /* 1: every node gets a canonical view with the oneDNN engine (tests) */
     struct BdDnnl *dnnl;    /* the oneDNN engine's primitives and memory (NULL with the reference engine) */
     const float *x;         /* the input of the running forward */
+    uint64_t params_version; /* changes whenever parameters or buffers may have (bd_graph_params_changed) */
     double *profile;        /* NULL, or [3 * n_nodes]: seconds spent in each node's training forward,
                                evaluation forward and backward, added up (bdsweep bench --profile) */
 
@@ -285,6 +286,14 @@ float *bd_graph_grad(BdGraph *g, int node);
  * the last forward (gradient checks: a finite difference across a kink
  * measures no derivative). */
 uint64_t bd_graph_kinks(const BdGraph *g);
+
+/* The parameters or buffers changed. The oneDNN engine keeps evaluation
+ * weights (in its kernels' layouts, batch norms folded in) from one
+ * evaluation forward to the next until this is called; the optimiser,
+ * bd_graph_init_params, checkpoint loads and every training forward call
+ * it. Whoever writes g->params or g->buffers by hand and then evaluates
+ * without a training forward in between must call it. */
+void bd_graph_params_changed(BdGraph *g);
 
 /* Zeros every activation gradient and every parameter gradient. */
 void bd_graph_zero_grads(BdGraph *g);
