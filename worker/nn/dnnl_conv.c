@@ -61,7 +61,8 @@ static void fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
     *other = o;
 }
 
-/* fwd_eval of a folding convolution: bias and post-ops, weights from DN_FOLD. */
+/* fwd_eval of a folding convolution: bias and post-ops, weights from DN_FOLD
+ * into the node's evaluation weights. Nothing (op->fold 0) when it folds nothing. */
 static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *err) {
     int bn, add, other;
     fold_chain(g, i, &bn, &add, &other);
@@ -88,14 +89,8 @@ static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *er
     dnnl_primitive_attr_destroy(a);
     dnnl_memory_t w = NULL;
     if (st == dnnl_success) {
-        dnnl_memory_t folded = dn_shared(s, g, &wuser, DN_FOLD, 0);
-        const dnnl_memory_desc_t *pmd = dn_pd_md(pd, dnnl_query_weights_md);
-        memset(&op->wfold, 0, sizeof op->wfold);
-        w = folded;
-        if (!dnnl_memory_desc_equal(&wuser, pmd)) {
-            w = dn_shared(s, g, pmd, DN_WEIGHTS, 0);
-            st = dn_reorder(s, g, folded, w, 0, &op->wfold);
-        }
+        w = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md));
+        st = dn_reorder(s, g, dn_shared(s, g, &wuser, DN_FOLD, 0), w, 0, &op->weval);
     }
     if (st == dnnl_success) st = dn_prim(s, g, pd, &op->fwd_eval);
     dnnl_primitive_desc_destroy(pd);
@@ -109,6 +104,7 @@ static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *er
                dn_mem(s, g, &dst, dn_node(g, other)->data));
     dn_node(g, bn)->folded = 1;
     if (add >= 0) dn_node(g, add)->folded = 1;
+    op->fold = 1;
     return 0;
 }
 
@@ -247,19 +243,45 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
         dn_arg(&op->pre, DNNL_ARG_DIFF_DST, dy);
         dn_arg(&op->pre, DNNL_ARG_DIFF_SRC, dy);
     }
-    return fold_make(g, i, s, &G, err);
+    if (fold_make(g, i, s, &G, err) < 0) return -1;
+    if (!op->fold) DN_TRY(dn_eval_plain(s, g, i, &wuser, w));
+    return 0;
+}
+
+dnnl_status_t dn_eval_plain(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *user_md, float *params) {
+    DnOp *op = &s->ops[i];
+    const_dnnl_primitive_desc_t pd;
+    dnnl_status_t st = dnnl_primitive_get_primitive_desc(op->fwd.prim, &pd);
+    if (st != dnnl_success) return st;
+    dnnl_memory_t ev = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md));
+    st = dn_reorder(s, g, dn_mem(s, g, user_md, params), ev, 0, &op->weval);
+    if (st == dnnl_success) st = dn_prim(s, g, pd, &op->fwd_eval);
+    if (st != dnnl_success) return st;
+    for (int k = 0; k < op->fwd.nargs; k++) {
+        const int arg = op->fwd.args[k].arg;
+        if (arg != DNNL_ARG_SCRATCHPAD) dn_arg(&op->fwd_eval, arg, arg == DNNL_ARG_WEIGHTS ? ev : op->fwd.args[k].memory);
+    }
+    return dnnl_success;
 }
 
 /* Convolutions and linear layers (dnnl_linear.c) run the same way.
- * The weights in the primitive's layout, then y = conv(x, W) + b [, ReLU];
- * in evaluation a folding convolution computes its BN [, add] [, ReLU] too. */
+ * Training: the weights in the primitive's layout (DN_WEIGHTS), then
+ * y = conv(x, W) + b [, ReLU]. Evaluation: over the node's kept evaluation
+ * weights, made again only when the parameters changed (or another batch
+ * size's primitive runs); a folding convolution computes its BN [, add]
+ * [, ReLU] too. */
 void dn_weighted_forward(BdGraph *g, int i) {
     DnOp *op = dn_op(g, i);
-    if (g->mode != BD_TRAIN && op->fwd_eval.prim) {
-        fold_weights(g, i);
-        dn_run(g, &op->wfold);
+    if (g->mode != BD_TRAIN) {
+        DnNode *dn = dn_node(g, i);
+        if (dn->ewts_set != g->dnnl->cur || dn->ewts_version != g->params_version) {
+            if (op->fold) fold_weights(g, i);
+            dn_run(g, &op->weval);
+            dn->ewts_set = g->dnnl->cur;
+            dn->ewts_version = g->params_version;
+        }
         dn_run(g, &op->fwd_eval);
-        g->dnnl->folded_forward = 1;
+        if (op->fold) g->dnnl->folded_forward = 1;
         return;
     }
     dn_run(g, &op->wfwd);
