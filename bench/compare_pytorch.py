@@ -105,15 +105,21 @@ def torch_worker(arch, inp, batch, threads, steps, warmup, layout, precision):
 
 
 def torch_isa():
-    """oneDNN's instruction set inside PyTorch (its verbose info line) and ATen's CPU capability."""
+    """oneDNN's instruction set inside PyTorch (its verbose info line), the
+    kernel of a channels_last convolution, and ATen's own CPU capability."""
     code = ("import torch\n"
             "print([l for l in torch.__config__.show().splitlines() if 'CPU capability' in l][0].strip())\n"
-            "with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):\n"
-            "    torch.nn.functional.conv2d(torch.randn(1, 16, 8, 8), torch.randn(16, 16, 3, 3))\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    isa = re.search(r"onednn_verbose,info,cpu,isa:([^\n]*)", p.stdout + p.stderr)
-    aten = p.stdout.strip().splitlines()[0] if p.stdout.strip() else "?"
-    return f"oneDNN isa: {isa.group(1).strip() if isa else '?'}; ATen {aten}"
+            "cl = torch.channels_last\n"
+            "torch.nn.functional.conv2d(torch.randn(8, 16, 16, 16).to(memory_format=cl),\n"
+            "                           torch.randn(16, 16, 3, 3).to(memory_format=cl))\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, DNNL_VERBOSE="1"))
+    out = p.stdout + p.stderr
+    isa = re.search(r"onednn_verbose,info,cpu,isa:([^\n]*)", out)
+    conv = re.search(r"onednn_verbose,exec,cpu,convolution,([^,]*)", out)
+    aten = next((l.strip() for l in p.stdout.splitlines() if "CPU capability" in l), "?")
+    return (f"oneDNN isa: {isa.group(1).strip() if isa else '?'} (a channels_last conv: "
+            f"{conv.group(1) if conv else '?'}); ATen {aten}")
 
 
 def run_torch(arch, inp, batch, threads, steps, warmup, layout, precision):
