@@ -41,11 +41,11 @@ static dnnl_memory_desc_t weights_md(const ConvGeom *G, dnnl_data_type_t dt, dnn
     return md;
 }
 
-/* The chain a convolution c computes in evaluation: *bn (its BN, or -1:
+/* The chain a convolution c computes in evaluation (dnnl_impl.h): *bn (its BN, or -1:
  * none), *add and *other (the add after that BN and the add's other input,
  * or -1). Nothing the rest of the worker reads is skipped: no tagged node,
  * no output, no view. */
-static void fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
+void dn_fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
     *bn = *add = *other = -1;
     const BdNode *cn = &g->nodes[c];
     const int b = g->dnnl->nodes[c].consumer;
@@ -65,7 +65,7 @@ static void fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
  * into the node's evaluation weights. Nothing (op->fold 0) when it folds nothing. */
 static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *err) {
     int bn, add, other;
-    fold_chain(g, i, &bn, &add, &other);
+    dn_fold_chain(g, i, &bn, &add, &other);
     if (bn < 0) return 0;
     const BdNode *nd = &g->nodes[i];
     const int n = s->n, last = add >= 0 ? add : bn;

@@ -133,6 +133,7 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
 
     /* The arena: every output, gradient and op scratch (plan.c's layout). */
     size_t *sizes = bd_xcalloc((size_t)N * 5, sizeof *sizes), views = 0, biggest = 0;
+    int *born = bd_xcalloc((size_t)N, sizeof *born);
     size_t *act = sizes, *aux = sizes + N;
     BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
     for (int i = 0; i < N; i++) {
@@ -149,9 +150,19 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
             DnNode *p = &d->nodes[g->nodes[i].in[k]];
             p->consumer = p->consumer == -2 ? i : -1;
         }
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < N; i++) {
         if (d->nodes[i].consumer == -2) d->nodes[i].consumer = -1;
-    bd_plan_layout(g, act, act, aux, &L);
+        born[i] = i;
+    }
+    /* an evaluation writes a folded chain's last output at its convolution */
+    for (int c = 0; c < N; c++) {
+        int bn = -1, add = -1, other = -1;
+        if (g->nodes[c].op == BD_OP_CONV) dn_fold_chain(g, c, &bn, &add, &other);
+        const int last = add >= 0 ? add : bn;
+        if (last >= 0 && born[last] > c) born[last] = c;
+    }
+    bd_plan_layout(g, act, act, aux, born, &L);
+    free(born);
     d->arena_bytes = L.total;
     d->arena = alloc_bytes(L.total);
     memset(d->arena, 0, L.total); /* the first step pays no page faults; no buffer holds garbage */

@@ -194,6 +194,9 @@ dnnl_status_t dn_weights_out(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *use
 
 /* ---- dnnl_conv.c: convolutions and linear layers run alike ---------------------- */
 
+/* The BN, add and the add's other input that convolution c computes in
+ * evaluation, each -1 when none (*bn -1: c folds nothing). */
+void dn_fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other);
 /* wfwd, fwd (evaluation: weval when needed, fwd_eval) / pre, bwd_w, dw,
  * the bias gradient from DN_PTMP, wbwd, bwd */
 void dn_weighted_forward(BdGraph *g, int i);

@@ -3,14 +3,17 @@
  * each gives its own buffer sizes).
  *
  * Memory: one arena holds every node's output, its gradient and its scratch
- * (BN statistics, dropout mask, max-pool argmax). Outputs all stay (backward
- * reads them); gradients do not need to: the gradient of node i is written
- * first by the backward of its last consumer and read last by its own, so
- * it lives only during that stretch of the backward pass, and nodes whose
- * stretches do not overlap share a buffer (greedy, first come in backward
- * order). The input, the output and tagged nodes keep buffers of their own:
- * the loss and regularizers write those before backward, and callers read
- * the input's gradient after it. A BN or add fused with the ReLU after it
+ * (BN statistics, dropout mask, max-pool argmax). Outputs that a backward
+ * reads (a ReLU's, and the inputs of convolutions, linear layers and batch
+ * norms) stay until backward; the others (a BN's before an add, an add's,
+ * a pooling's, ...) live only from their write to their last reader in the
+ * forward pass, and nodes whose stretches do not overlap share a buffer.
+ * Gradients do the same over the backward pass: the gradient of node i is
+ * written first by the backward of its last consumer and read last by its
+ * own (greedy, first come first served in each pass: share()). The input,
+ * the output and tagged nodes keep buffers of their own: the loss and
+ * regularizers read and write those around backward, and callers read the
+ * input's gradient after it. A BN or add fused with the ReLU after it
  * writes that ReLU's output and takes that ReLU's gradient, so it needs
  * neither buffer. No allocation happens after finalize. */
 #include <stdio.h>
@@ -105,91 +108,145 @@ void bd_plan_fusions(BdGraph *g) {
     free(consumers);
 }
 
-typedef struct Pool {
-    size_t size;  /* bytes, grows while the plan is made */
-    int free_at;  /* the last backward step (node index) its current owner is read at */
-    size_t off;
-} Pool;
-
-enum { GRAD_OWN, GRAD_POOLED, GRAD_BORROWED };
-
 /* Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 vector). */
 static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
-void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
-                    BdLayout *L) {
-    const int N = g->n_nodes;
-    int *last_consumer = bd_xcalloc((size_t)N, sizeof *last_consumer), *kind = bd_xcalloc((size_t)N, sizeof *kind);
-    int *pool_of = bd_xcalloc((size_t)N, sizeof *pool_of), *order = bd_xcalloc((size_t)N, sizeof *order);
-    Pool *pools = bd_xcalloc((size_t)N + 1, sizeof *pools);
-    for (int i = 0; i < N; i++) last_consumer[i] = -1;
-    for (int j = 0; j < N; j++)
-        for (int k = 0; k < g->nodes[j].n_in; k++)
-            if (last_consumer[g->nodes[j].in[k]] < j) last_consumer[g->nodes[j].in[k]] = j;
+typedef struct Pool {
+    size_t size;    /* bytes, grows while the plan is made */
+    long busy_till; /* the last moment its current owner is used at */
+    size_t off;
+} Pool;
 
-    /* Which gradients share: everything but the input, the output, tagged
-     * nodes and nodes nothing consumes; fused producers borrow their ReLU's. */
-    int n_order = 0;
-    for (int i = 0; i < N; i++) {
-        const BdNode *nd = &g->nodes[i];
-        if (nd->relu_into) kind[i] = GRAD_BORROWED;
-        else if (i == 0 || i == g->output || nd->tag[0] || last_consumer[i] < 0 || !g->reuse_grads) kind[i] = GRAD_OWN;
-        else {
-            kind[i] = GRAD_POOLED;
-            order[n_order++] = i;
-        }
-    }
-    /* In backward order of first writes: the latest last consumer first
-     * (insertion sort: graphs have hundreds of nodes). */
-    for (int a = 1; a < n_order; a++) {
-        int v = order[a], b = a - 1;
-        while (b >= 0 && last_consumer[order[b]] < last_consumer[v]) {
-            order[b + 1] = order[b];
-            b--;
-        }
-        order[b + 1] = v;
-    }
+/* Greedy sharing of buffers between items that are never alive at the same
+ * time: item k (of order[], sorted by from[]) lives from from[k] to to[k]
+ * (moments of one pass, in its direction) and needs need[k] bytes; it takes
+ * a pool whose owner is done, the smallest one that fits, else the largest
+ * one (which grows). Fills pool_of[], returns the number of pools. */
+static int share(const int *order, int n, const long *from, const long *to, const size_t *need, int *pool_of,
+                 Pool *pools) {
     int n_pools = 0;
-    for (int a = 0; a < n_order; a++) {
-        const int i = order[a];
-        const BdNode *nd = &g->nodes[i];
-        const size_t need = align64(grad_bytes[i]);
-        /* read last at its own backward, or, for a fused ReLU, at its producer's */
-        const int read_at = nd->fused ? nd->in[0] : i, first_write = last_consumer[i];
+    for (int a = 0; a < n; a++) {
+        const int k = order[a];
         int best = -1;
         for (int p = 0; p < n_pools; p++) {
-            if (pools[p].free_at <= first_write) continue; /* still in use */
+            if (pools[p].busy_till >= from[k]) continue; /* still in use */
             if (best < 0) best = p;
             else {
-                /* the smallest pool that fits, else the largest one (it grows) */
-                const int fits = pools[p].size >= need, best_fits = pools[best].size >= need;
+                const int fits = pools[p].size >= need[k], best_fits = pools[best].size >= need[k];
                 if ((fits && (!best_fits || pools[p].size < pools[best].size)) ||
                     (!fits && !best_fits && pools[p].size > pools[best].size))
                     best = p;
             }
         }
         if (best < 0) best = n_pools++;
-        if (pools[best].size < need) pools[best].size = need;
-        pools[best].free_at = read_at;
-        pool_of[i] = best;
+        if (pools[best].size < need[k]) pools[best].size = need[k];
+        pools[best].busy_till = to[k];
+        pool_of[k] = best;
     }
+    return n_pools;
+}
 
-    /* The layout: outputs, own gradients, scratch, then the pools. */
+/* Sorts order[0..n) by key ascending (insertion sort: graphs have hundreds of nodes). */
+static void sort_by(int *order, int n, const long *key) {
+    for (int a = 1; a < n; a++) {
+        int v = order[a], b = a - 1;
+        while (b >= 0 && key[order[b]] > key[v]) {
+            order[b + 1] = order[b];
+            b--;
+        }
+        order[b + 1] = v;
+    }
+}
+
+/* Whether some backward reads node i's output: a ReLU's (its mask, also
+ * when a producer computed it), and the input of every convolution, linear
+ * layer and batch norm. No other op's backward looks at values: pooling
+ * keeps its argmax, dropout its mask, adds, concats, shifts, mixes and
+ * flattens only move gradients. */
+static int read_by_backward(const BdGraph *g, int i) {
+    if (g->nodes[i].op == BD_OP_RELU) return 1;
+    for (int j = i + 1; j < g->n_nodes; j++)
+        for (int k = 0; k < g->nodes[j].n_in; k++)
+            if (g->nodes[j].in[k] == i &&
+                (g->nodes[j].op == BD_OP_CONV || g->nodes[j].op == BD_OP_LINEAR || g->nodes[j].op == BD_OP_BN))
+                return 1;
+    return 0;
+}
+
+enum { OWN, POOLED, BORROWED };
+
+void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
+                    const int *born, BdLayout *L) {
+    const int N = g->n_nodes;
+    int *last_consumer = bd_xcalloc((size_t)N, sizeof *last_consumer);
+    int *out_kind = bd_xcalloc((size_t)N, sizeof *out_kind), *grad_kind = bd_xcalloc((size_t)N, sizeof *grad_kind);
+    int *out_pool = bd_xcalloc((size_t)N, sizeof *out_pool), *grad_pool = bd_xcalloc((size_t)N, sizeof *grad_pool);
+    int *order = bd_xcalloc((size_t)N, sizeof *order);
+    long *from = bd_xcalloc((size_t)N, sizeof *from), *to = bd_xcalloc((size_t)N, sizeof *to);
+    size_t *need = bd_xcalloc((size_t)N, sizeof *need);
+    Pool *out_pools = bd_xcalloc((size_t)N + 1, sizeof *out_pools), *grad_pools = bd_xcalloc((size_t)N + 1, sizeof *grad_pools);
+    for (int i = 0; i < N; i++) last_consumer[i] = -1;
+    for (int j = 0; j < N; j++)
+        for (int k = 0; k < g->nodes[j].n_in; k++)
+            if (last_consumer[g->nodes[j].in[k]] < j) last_consumer[g->nodes[j].in[k]] = j;
+
+    /* Outputs that no backward reads live only in the forward pass, from
+     * their first write (born: an evaluation may write one early) to their
+     * last reader, and share. What the caller reads (the input, the output,
+     * tagged nodes, every node with all_views) stays. */
+    int n_order = 0;
+    for (int i = 0; i < N; i++) {
+        const BdNode *nd = &g->nodes[i];
+        if (nd->relu_into) out_kind[i] = BORROWED;
+        else if (i == 0 || i == g->output || nd->tag[0] || g->all_views || read_by_backward(g, i)) out_kind[i] = OWN;
+        else {
+            out_kind[i] = POOLED;
+            from[i] = born ? born[i] : i;
+            to[i] = last_consumer[i] > i ? last_consumer[i] : i;
+            need[i] = align64(out_bytes[i]);
+            order[n_order++] = i;
+        }
+    }
+    sort_by(order, n_order, from);
+    const int n_out_pools = share(order, n_order, from, to, need, out_pool, out_pools);
+
+    /* Gradients: the gradient of node i is written first by the backward of
+     * its last consumer and read last by its own (a fused ReLU's, by its
+     * producer's), moments of the backward pass counted downwards; everything
+     * but the input, the output, tagged nodes and nodes nothing consumes
+     * shares; fused producers borrow their ReLU's. */
+    n_order = 0;
+    for (int i = 0; i < N; i++) {
+        const BdNode *nd = &g->nodes[i];
+        if (nd->relu_into) grad_kind[i] = BORROWED;
+        else if (i == 0 || i == g->output || nd->tag[0] || last_consumer[i] < 0 || !g->reuse_grads) grad_kind[i] = OWN;
+        else {
+            grad_kind[i] = POOLED;
+            from[i] = -(long)last_consumer[i];
+            to[i] = -(long)(nd->fused ? nd->in[0] : i);
+            need[i] = align64(grad_bytes[i]);
+            order[n_order++] = i;
+        }
+    }
+    sort_by(order, n_order, from);
+    const int n_grad_pools = share(order, n_order, from, to, need, grad_pool, grad_pools);
+
+    /* The layout: own outputs, own gradients, scratch, then the pools. */
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         L->out[i] = total;
-        if (!g->nodes[i].relu_into) total += align64(out_bytes[i]);
+        if (out_kind[i] == OWN) total += align64(out_bytes[i]);
         L->grad[i] = total;
-        if (kind[i] == GRAD_OWN) total += align64(grad_bytes[i]);
+        if (grad_kind[i] == OWN) total += align64(grad_bytes[i]);
         L->aux[i] = total;
         total += align64(aux_bytes[i]);
     }
-    for (int p = 0; p < n_pools; p++) {
-        pools[p].off = total;
-        total += pools[p].size;
+    for (int p = 0; p < n_out_pools; p++) out_pools[p].off = total, total += out_pools[p].size;
+    for (int p = 0; p < n_grad_pools; p++) grad_pools[p].off = total, total += grad_pools[p].size;
+    for (int i = 0; i < N; i++) {
+        if (out_kind[i] == POOLED) L->out[i] = out_pools[out_pool[i]].off;
+        if (grad_kind[i] == POOLED) L->grad[i] = grad_pools[grad_pool[i]].off;
     }
-    for (int i = 0; i < N; i++)
-        if (kind[i] == GRAD_POOLED) L->grad[i] = pools[pool_of[i]].off;
     /* Fused producers write their ReLU's output and read its gradient. */
     for (int i = 0; i < N; i++)
         if (g->nodes[i].relu_into) {
@@ -198,10 +255,16 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
         }
     L->total = total;
     free(last_consumer);
-    free(kind);
-    free(pool_of);
+    free(out_kind);
+    free(grad_kind);
+    free(out_pool);
+    free(grad_pool);
     free(order);
-    free(pools);
+    free(from);
+    free(to);
+    free(need);
+    free(out_pools);
+    free(grad_pools);
 }
 
 void bd_plan_memory(BdGraph *g) {
@@ -227,7 +290,7 @@ void bd_plan_memory(BdGraph *g) {
         }
         aux[i] *= sizeof(float);
     }
-    bd_plan_layout(g, out, out, aux, &L);
+    bd_plan_layout(g, out, out, aux, NULL, &L);
     const size_t total = L.total / sizeof(float);
     g->arena = bd_alloc_floats(total);
     g->arena_floats = total;
