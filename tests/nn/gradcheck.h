@@ -141,8 +141,9 @@ static int gradcheck(BdGraph *g, float *x, int n, const GcOpts *o, const char *n
         c.s = malloc(lh * sizeof(float));
         gc_fill_normal(c.s, lh, 4321);
     }
-    /* analytic */
+    /* analytic (the kinks of this forward read before backward, which may reuse their memory) */
     bd_graph_forward(g, x, n, BD_TRAIN, o->step_seed);
+    c.branches = bd_graph_kinks(g);
     bd_graph_zero_grads(g);
     float *dout = bd_graph_grad(g, g->output);
     for (size_t i = 0; i < lo; i++) dout[i] += c.r[i];
@@ -151,7 +152,6 @@ static int gradcheck(BdGraph *g, float *x, int n, const GcOpts *o, const char *n
         for (size_t i = 0; i < lh; i++) dh[i] += c.s[i];
     }
     bd_graph_backward(g);
-    c.branches = bd_graph_kinks(g);
     size_t lx = (size_t)g->input.c * n * g->input.h * g->input.w;
     float *gx = malloc(lx * sizeof(float));
     memcpy(gx, bd_graph_grad(g, 0), lx * sizeof(float));

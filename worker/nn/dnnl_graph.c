@@ -161,7 +161,7 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         const int last = add >= 0 ? add : bn;
         if (last >= 0 && born[last] > c) born[last] = c;
     }
-    bd_plan_layout(g, act, act, aux, born, &L);
+    bd_plan_layout(g, act, act, aux, born, 1, &L);
     free(born);
     d->arena_bytes = L.total;
     d->arena = alloc_bytes(L.total);

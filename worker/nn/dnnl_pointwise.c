@@ -106,18 +106,25 @@ static void add_forward(BdGraph *g, int i) {
     dn_run(g, &dn_op(g, i)->fwd);
 }
 
-/* da (+)= dy, db (+)= dy (fused: masked by the ReLU's output) */
+/* da (+)= dy, db (+)= dy (fused: dy masked by the ReLU's output, in place);
+ * an input that shares this node's gradient buffer (grad_of) has it already */
 static void add_backward(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i];
     const DnNode *dn = dn_node(g, i);
     const size_t len = numel(g, i);
+    if (nd->relu_into) {
+        if (bf16(g)) bd_bf16_relu_mask((void *)dn->diff, (const void *)dn->data, len);
+        else bd_vec_relu_mask((void *)dn->diff, (const void *)dn->data, len);
+    }
     for (int k = 0; k < 2; k++) {
+        BdNode *x = &g->nodes[nd->in[k]];
+        if (x->grad_of == i) {
+            x->grad_live = x->needs_grad;
+            continue;
+        }
         int acc = 0;
         char *dx = dn_grad_into(g, i, k, &acc);
-        if (!dx) continue;
-        if (!nd->relu_into) dn_put(g, dx, dn->diff, len, acc);
-        else if (bf16(g)) bd_bf16_relu_back((void *)dx, (const void *)dn->diff, (const void *)dn->data, len, acc);
-        else bd_vec_relu_back((void *)dx, (const void *)dn->diff, (const void *)dn->data, len, acc);
+        if (dx) dn_put(g, dx, dn->diff, len, acc);
     }
 }
 
@@ -164,8 +171,8 @@ static void concat_backward(BdGraph *g, int i) {
 const DnImpl dn_concat_impl = {NULL, concat_make, concat_forward, concat_backward};
 
 /* ---- shift: y[h][w] = x[h+1][w+1], 0 on the last row and column --------------------------
- * The interior is a reorder between sub-tensors; the border of y is never
- * written, so it keeps the zeros the arena starts with. */
+ * The interior is a reorder between sub-tensors, the border zeros each time
+ * (the buffer is shared with other nodes' outputs: plan.c). */
 
 static int shift_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     const BdShape sh = g->nodes[i].shape;
@@ -185,7 +192,17 @@ static int shift_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     return 0;
 }
 
-static void shift_forward(BdGraph *g, int i) { dn_run(g, &dn_op(g, i)->fwd); }
+static void shift_forward(BdGraph *g, int i) {
+    const BdShape sh = g->nodes[i].shape;
+    const size_t px = (size_t)sh.c * g->dnnl->dt_size, row = px * (size_t)sh.w;
+    char *y = dn_node(g, i)->data;
+    for (int b = 0; b < g->n; b++) {
+        char *yb = y + (size_t)b * sh.h * row;
+        for (int h = 0; h + 1 < sh.h; h++) memset(yb + (size_t)h * row + row - px, 0, px);
+        memset(yb + (size_t)(sh.h - 1) * row, 0, row);
+    }
+    dn_run(g, &dn_op(g, i)->fwd);
+}
 
 /* dx[h+1][w+1] (+)= dy[h][w]; a fresh dx is zero elsewhere */
 static void shift_backward(BdGraph *g, int i) {

@@ -46,6 +46,8 @@ void bd_maxpool2x2(const float *x, int h, int w, size_t planes, float *y, int *i
 void bd_vec_relu(float *y, const float *x, size_t len);
 /* dx (+)= y > 0 ? dy : 0. */
 void bd_vec_relu_back(float *dx, const float *dy, const float *y, size_t len, int accumulate);
+/* dy = y > 0 ? dy : 0, in place (the gradient through a ReLU whose output is y). */
+void bd_vec_relu_mask(float *dy, const float *y, size_t len);
 /* y = x * m (dropout) ; dx (+)= dy * m. */
 void bd_vec_mul(float *y, const float *x, const float *m, size_t len, int accumulate);
 /* y = a * x + b * z (mixup). */
@@ -62,6 +64,7 @@ static inline float bd_bf16_value(uint16_t h) {
 void bd_bf16_put(uint16_t *dst, const uint16_t *src, size_t len, int accumulate);
 void bd_bf16_put_scaled(uint16_t *dst, const uint16_t *src, float s, size_t len, int accumulate);
 void bd_bf16_relu_back(uint16_t *dx, const uint16_t *dy, const uint16_t *y, size_t len, int accumulate);
+void bd_bf16_relu_mask(uint16_t *dy, const uint16_t *y, size_t len);
 void bd_bf16_mul(uint16_t *y, const uint16_t *x, const float *m, size_t len, int accumulate);
 void bd_bf16_lerp(uint16_t *y, const uint16_t *x, const uint16_t *z, float a, float b, size_t len);
 

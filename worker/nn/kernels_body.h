@@ -262,6 +262,10 @@ void KN(bd_vec_relu_back)(float *restrict dx, const float *restrict dy, const fl
         for (size_t i = 0; i < len; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+void KN(bd_vec_relu_mask)(float *restrict dy, const float *restrict y, size_t len) {
+    for (size_t i = 0; i < len; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 void KN(bd_vec_mul)(float *restrict y, const float *restrict x, const float *restrict m, size_t len,
                           int accumulate) {
     if (accumulate)
@@ -319,6 +323,10 @@ void KN(bd_bf16_relu_back)(uint16_t *restrict dx, const uint16_t *restrict dy, c
         }
     else
         for (size_t i = 0; i < len; i++) dx[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
+}
+
+void KN(bd_bf16_relu_mask)(uint16_t *restrict dy, const uint16_t *restrict y, size_t len) {
+    for (size_t i = 0; i < len; i++) dy[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
 }
 
 void KN(bd_bf16_mul)(uint16_t *restrict y, const uint16_t *restrict x, const float *restrict m, size_t len,

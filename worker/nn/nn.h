@@ -137,6 +137,10 @@ typedef struct BdNode {
      * fused marks the ReLU. Tagged nodes and the output are never fused.
      * The oneDNN engine fuses a convolution -> ReLU the same way. */
     int relu_into, fused;
+    /* A node read only by an add has the add's gradient for its own (the
+     * add's backward passes its gradient on unchanged): grad_of is that add
+     * (0: none), set by finalize with reuse_grads. */
+    int grad_of;
 } BdNode;
 
 typedef struct BdDnnl BdDnnl; /* the oneDNN engine's state (dnnl_impl.h) */

@@ -3,19 +3,22 @@
  * each gives its own buffer sizes).
  *
  * Memory: one arena holds every node's output, its gradient and its scratch
- * (BN statistics, dropout mask, max-pool argmax). Outputs that a backward
- * reads (a ReLU's, and the inputs of convolutions, linear layers and batch
- * norms) stay until backward; the others (a BN's before an add, an add's,
- * a pooling's, ...) live only from their write to their last reader in the
- * forward pass, and nodes whose stretches do not overlap share a buffer.
- * Gradients do the same over the backward pass: the gradient of node i is
- * written first by the backward of its last consumer and read last by its
- * own (greedy, first come first served in each pass: share()). The input,
- * the output and tagged nodes keep buffers of their own: the loss and
- * regularizers read and write those around backward, and callers read the
- * input's gradient after it. A BN or add fused with the ReLU after it
- * writes that ReLU's output and takes that ReLU's gradient, so it needs
- * neither buffer. No allocation happens after finalize. */
+ * (BN statistics, dropout mask, max-pool argmax). On one timeline of the
+ * forward pass then the backward pass, each output lives from its write to
+ * its last reader: a later layer in the forward pass, or a backward (a
+ * ReLU's output is read by its own backward, the input of a convolution,
+ * linear layer or batch norm by theirs); each gradient from the backward of
+ * its last consumer, which writes it first, to its own. Buffers whose
+ * stretches do not overlap share memory (share(): a BN's output before an
+ * add lives for a moment, and the memory of the last layers' outputs serves
+ * gradients once their backward has run, as PyTorch's caching allocator
+ * hands it on). The input, the output and tagged nodes keep buffers of
+ * their own (the loss and regularizers read and write those around
+ * backward, callers read the input's gradient after it) unless the engine
+ * gives the caller copies (the oneDNN engine's views). A BN, add or
+ * convolution fused with the ReLU after it writes that ReLU's output and
+ * takes that ReLU's gradient; an input read only by an add takes the add's
+ * gradient (grad_of). No allocation happens after finalize. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +93,8 @@ static int absorbs_relu(const BdGraph *g, BdOpType op) {
 }
 
 /* The peephole fusions: a producer and the ReLU after it run as one op when
- * nothing else reads the producer's output. */
+ * nothing else reads the producer's output; and which add inputs share the
+ * add's gradient (BdNode.grad_of). */
 void bd_plan_fusions(BdGraph *g) {
     int *consumers = bd_xcalloc((size_t)g->n_nodes, sizeof *consumers);
     for (int i = 0; i < g->n_nodes; i++)
@@ -105,166 +109,180 @@ void bd_plan_fusions(BdGraph *g) {
         p->relu_into = i;
         r->fused = 1;
     }
+    /* An add hands its (masked, when fused) gradient to both inputs: an
+     * input nothing else reads can take the add's buffer as its own. */
+    for (int i = 0; i < g->n_nodes && g->reuse_grads; i++) {
+        const BdNode *a = &g->nodes[i];
+        /* (a fused add masks its ReLU's gradient in place: not one the caller reads) */
+        if (a->op != BD_OP_ADD || (a->relu_into && (g->nodes[a->relu_into].tag[0] || a->relu_into == g->output)))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            const int x = a->in[k];
+            BdNode *xn = &g->nodes[x];
+            if (x > 0 && x != g->output && consumers[x] == 1 && !xn->tag[0] && !xn->relu_into) xn->grad_of = i;
+        }
+    }
     free(consumers);
 }
 
 /* Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 vector). */
 static size_t align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
-typedef struct Pool {
-    size_t size;    /* bytes, grows while the plan is made */
-    long busy_till; /* the last moment its current owner is used at */
-    size_t off;
-} Pool;
-
-/* Greedy sharing of buffers between items that are never alive at the same
- * time: item k (of order[], sorted by from[]) lives from from[k] to to[k]
- * (moments of one pass, in its direction) and needs need[k] bytes; it takes
- * a pool whose owner is done, the smallest one that fits, else the largest
- * one (which grows). Fills pool_of[], returns the number of pools. */
-static int share(const int *order, int n, const long *from, const long *to, const size_t *need, int *pool_of,
-                 Pool *pools) {
-    int n_pools = 0;
+/* Buffers shared by items never alive at once: item k of items[0..n) lives
+ * from from[k] to to[k] (moments of one pass, in its direction) and needs
+ * need[k] bytes. Each gets an offset in one region, the region's size is
+ * returned: the biggest items first, each at the lowest offset where it
+ * overlaps no placed item that is alive at the same time (best fit by
+ * decreasing size). */
+static size_t share(const int *items, int n, const long *from, const long *to, const size_t *need, size_t *off) {
+    int *byneed = bd_xcalloc((size_t)n + 1, sizeof *byneed), *placed = bd_xcalloc((size_t)n + 1, sizeof *placed);
+    for (int a = 0; a < n; a++) byneed[a] = items[a];
+    for (int a = 1; a < n; a++) { /* insertion sort, biggest first: graphs have hundreds of nodes */
+        int v = byneed[a], b = a - 1;
+        while (b >= 0 && need[byneed[b]] < need[v]) byneed[b + 1] = byneed[b], b--;
+        byneed[b + 1] = v;
+    }
+    size_t total = 0;
     for (int a = 0; a < n; a++) {
-        const int k = order[a];
-        int best = -1;
-        for (int p = 0; p < n_pools; p++) {
-            if (pools[p].busy_till >= from[k]) continue; /* still in use */
-            if (best < 0) best = p;
-            else {
-                const int fits = pools[p].size >= need[k], best_fits = pools[best].size >= need[k];
-                if ((fits && (!best_fits || pools[p].size < pools[best].size)) ||
-                    (!fits && !best_fits && pools[p].size > pools[best].size))
-                    best = p;
+        const int k = byneed[a];
+        /* the placed items alive with k, by offset */
+        int m = 0;
+        for (int b = 0; b < a; b++) {
+            const int j = byneed[b];
+            if (from[j] <= to[k] && from[k] <= to[j]) {
+                int c = m++;
+                while (c > 0 && off[placed[c - 1]] > off[j]) placed[c] = placed[c - 1], c--;
+                placed[c] = j;
             }
         }
-        if (best < 0) best = n_pools++;
-        if (pools[best].size < need[k]) pools[best].size = need[k];
-        pools[best].busy_till = to[k];
-        pool_of[k] = best;
-    }
-    return n_pools;
-}
-
-/* Sorts order[0..n) by key ascending (insertion sort: graphs have hundreds of nodes). */
-static void sort_by(int *order, int n, const long *key) {
-    for (int a = 1; a < n; a++) {
-        int v = order[a], b = a - 1;
-        while (b >= 0 && key[order[b]] > key[v]) {
-            order[b + 1] = order[b];
-            b--;
+        size_t at = 0;
+        for (int c = 0; c < m; c++) {
+            const int j = placed[c];
+            if (off[j] >= at + need[k]) break; /* the gap before j fits */
+            if (off[j] + need[j] > at) at = off[j] + need[j];
         }
-        order[b + 1] = v;
+        off[k] = at;
+        if (at + need[k] > total) total = at + need[k];
     }
+    free(byneed);
+    free(placed);
+    return total;
 }
 
-/* Whether some backward reads node i's output: a ReLU's (its mask, also
- * when a producer computed it), and the input of every convolution, linear
- * layer and batch norm. No other op's backward looks at values: pooling
- * keeps its argmax, dropout its mask, adds, concats, shifts, mixes and
- * flattens only move gradients. */
-static int read_by_backward(const BdGraph *g, int i) {
-    if (g->nodes[i].op == BD_OP_RELU) return 1;
+/* The lowest node whose backward reads node i's output, or -1: a ReLU's
+ * output is read by its own backward (and by the producer it is fused
+ * into), the input of every convolution, linear layer and batch norm by
+ * theirs. No other op's backward looks at values: pooling keeps its argmax,
+ * dropout its mask, adds, concats, shifts, mixes and flattens only move
+ * gradients. */
+static int backward_reader(const BdGraph *g, int i) {
+    const BdNode *nd = &g->nodes[i];
+    int r = nd->op == BD_OP_RELU ? (nd->fused ? nd->in[0] : i) : -1;
     for (int j = i + 1; j < g->n_nodes; j++)
         for (int k = 0; k < g->nodes[j].n_in; k++)
-            if (g->nodes[j].in[k] == i &&
+            if (g->nodes[j].in[k] == i && (r < 0 || j < r) &&
                 (g->nodes[j].op == BD_OP_CONV || g->nodes[j].op == BD_OP_LINEAR || g->nodes[j].op == BD_OP_BN))
-                return 1;
-    return 0;
+                r = j;
+    return r;
 }
 
-enum { OWN, POOLED, BORROWED };
+enum { OWN, SHARED, BORROWED };
 
 void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
-                    const int *born, BdLayout *L) {
+                    const int *born, int views, BdLayout *L) {
     const int N = g->n_nodes;
-    int *last_consumer = bd_xcalloc((size_t)N, sizeof *last_consumer);
-    int *out_kind = bd_xcalloc((size_t)N, sizeof *out_kind), *grad_kind = bd_xcalloc((size_t)N, sizeof *grad_kind);
-    int *out_pool = bd_xcalloc((size_t)N, sizeof *out_pool), *grad_pool = bd_xcalloc((size_t)N, sizeof *grad_pool);
-    int *order = bd_xcalloc((size_t)N, sizeof *order);
-    long *from = bd_xcalloc((size_t)N, sizeof *from), *to = bd_xcalloc((size_t)N, sizeof *to);
-    size_t *need = bd_xcalloc((size_t)N, sizeof *need);
-    Pool *out_pools = bd_xcalloc((size_t)N + 1, sizeof *out_pools), *grad_pools = bd_xcalloc((size_t)N + 1, sizeof *grad_pools);
+    /* One timeline: node i's forward at moment i, its backward at 2N-1-i;
+     * 2N is after backward. Items 0..N-1 are outputs, N..2N-1 gradients. */
+    const long T = 2 * (long)N, END = T;
+    int *last_consumer = bd_xcalloc((size_t)N, sizeof *last_consumer), *owner = bd_xcalloc((size_t)N, sizeof *owner);
+    int *kind = bd_xcalloc(2 * (size_t)N, sizeof *kind), *items = bd_xcalloc(2 * (size_t)N, sizeof *items);
+    long *from = bd_xcalloc(2 * (size_t)N, sizeof *from), *to = bd_xcalloc(2 * (size_t)N, sizeof *to);
+    size_t *need = bd_xcalloc(2 * (size_t)N, sizeof *need), *off = bd_xcalloc(2 * (size_t)N, sizeof *off);
     for (int i = 0; i < N; i++) last_consumer[i] = -1;
     for (int j = 0; j < N; j++)
         for (int k = 0; k < g->nodes[j].n_in; k++)
             if (last_consumer[g->nodes[j].in[k]] < j) last_consumer[g->nodes[j].in[k]] = j;
+    /* The node whose gradient buffer each node's is: its own, its ReLU's
+     * (fused producers), its add's (grad_of, that add's in turn). */
+    for (int i = N - 1; i >= 0; i--) {
+        const BdNode *nd = &g->nodes[i];
+        owner[i] = nd->relu_into ? owner[nd->relu_into] : nd->grad_of ? owner[nd->grad_of] : i;
+    }
 
-    /* Outputs that no backward reads live only in the forward pass, from
-     * their first write (born: an evaluation may write one early) to their
-     * last reader, and share. What the caller reads (the input, the output,
-     * tagged nodes, every node with all_views) stays. */
-    int n_order = 0;
+    int n = 0;
     for (int i = 0; i < N; i++) {
         const BdNode *nd = &g->nodes[i];
-        if (nd->relu_into) out_kind[i] = BORROWED;
-        else if (i == 0 || i == g->output || nd->tag[0] || g->all_views || read_by_backward(g, i)) out_kind[i] = OWN;
+        const int caller = i == 0 || i == g->output || nd->tag[0], reader = backward_reader(g, i);
+        /* The output: from its first write (born: an evaluation may write one
+         * early) to its last reader, in the forward pass or in backward.
+         * What the caller reads (the input, the output, tagged nodes, every
+         * node with all_views) has a buffer of its own, or, with views, lives
+         * to the end of the forward pass (the views are made then; the
+         * output's, to the end). */
+        if (nd->relu_into) kind[i] = BORROWED;
+        else if ((caller && !views) || g->all_views) kind[i] = OWN;
         else {
-            out_kind[i] = POOLED;
+            kind[i] = SHARED;
             from[i] = born ? born[i] : i;
-            to[i] = last_consumer[i] > i ? last_consumer[i] : i;
+            to[i] = reader >= 0 ? T - 1 - reader : last_consumer[i] > i ? last_consumer[i] : i;
+            if (caller && to[i] < N) to[i] = i == g->output ? END : N;
             need[i] = align64(out_bytes[i]);
-            order[n_order++] = i;
+            items[n++] = i;
         }
-    }
-    sort_by(order, n_order, from);
-    const int n_out_pools = share(order, n_order, from, to, need, out_pool, out_pools);
-
-    /* Gradients: the gradient of node i is written first by the backward of
-     * its last consumer and read last by its own (a fused ReLU's, by its
-     * producer's), moments of the backward pass counted downwards; everything
-     * but the input, the output, tagged nodes and nodes nothing consumes
-     * shares; fused producers borrow their ReLU's. */
-    n_order = 0;
-    for (int i = 0; i < N; i++) {
-        const BdNode *nd = &g->nodes[i];
-        if (nd->relu_into) grad_kind[i] = BORROWED;
-        else if (i == 0 || i == g->output || nd->tag[0] || last_consumer[i] < 0 || !g->reuse_grads) grad_kind[i] = OWN;
+        /* The gradient: written first by the backward of its last consumer
+         * (the output's by the caller, before backward), read last by the
+         * lowest backward of the nodes sharing it (the input's after
+         * backward); what the caller writes and reads has a buffer of its
+         * own unless that goes through views. */
+        const int k = N + i;
+        if (owner[i] != i) kind[k] = BORROWED;
+        else if ((caller && !views) || (last_consumer[i] < 0 && i != g->output) || !g->reuse_grads) kind[k] = OWN;
         else {
-            grad_kind[i] = POOLED;
-            from[i] = -(long)last_consumer[i];
-            to[i] = -(long)(nd->fused ? nd->in[0] : i);
-            need[i] = align64(grad_bytes[i]);
-            order[n_order++] = i;
+            kind[k] = SHARED;
+            from[k] = last_consumer[i] >= 0 ? T - 1 - last_consumer[i] : N;
+            to[k] = i == 0 ? END : T - 1 - i;
+            need[k] = align64(grad_bytes[i]);
+            items[n++] = k;
         }
     }
-    sort_by(order, n_order, from);
-    const int n_grad_pools = share(order, n_order, from, to, need, grad_pool, grad_pools);
+    for (int i = 0; i < N; i++) {
+        /* a fused ReLU's output is written by its producer (or, in an evaluation, earlier still) */
+        const int o = g->nodes[i].relu_into ? g->nodes[i].relu_into : i;
+        const long w = born ? born[i] : i;
+        if (kind[o] == SHARED && w < from[o]) from[o] = w;
+        if (kind[N + owner[i]] == SHARED && T - 1 - i > to[N + owner[i]]) to[N + owner[i]] = T - 1 - i;
+    }
+    const size_t region = share(items, n, from, to, need, off);
 
-    /* The layout: own outputs, own gradients, scratch, then the pools. */
+    /* The layout: own outputs, own gradients and scratch, then the shared region. */
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         L->out[i] = total;
-        if (out_kind[i] == OWN) total += align64(out_bytes[i]);
+        if (kind[i] == OWN) total += align64(out_bytes[i]);
         L->grad[i] = total;
-        if (grad_kind[i] == OWN) total += align64(grad_bytes[i]);
+        if (kind[N + i] == OWN) total += align64(grad_bytes[i]);
         L->aux[i] = total;
         total += align64(aux_bytes[i]);
     }
-    for (int p = 0; p < n_out_pools; p++) out_pools[p].off = total, total += out_pools[p].size;
-    for (int p = 0; p < n_grad_pools; p++) grad_pools[p].off = total, total += grad_pools[p].size;
     for (int i = 0; i < N; i++) {
-        if (out_kind[i] == POOLED) L->out[i] = out_pools[out_pool[i]].off;
-        if (grad_kind[i] == POOLED) L->grad[i] = grad_pools[grad_pool[i]].off;
+        if (kind[i] == SHARED) L->out[i] = total + off[i];
+        if (kind[N + i] == SHARED) L->grad[i] = total + off[N + i];
     }
-    /* Fused producers write their ReLU's output and read its gradient. */
-    for (int i = 0; i < N; i++)
-        if (g->nodes[i].relu_into) {
-            L->out[i] = L->out[g->nodes[i].relu_into];
-            L->grad[i] = L->grad[g->nodes[i].relu_into];
-        }
+    total += region;
+    /* Fused producers write their ReLU's output; borrowed gradients are their owners'. */
+    for (int i = 0; i < N; i++) {
+        if (g->nodes[i].relu_into) L->out[i] = L->out[g->nodes[i].relu_into];
+        L->grad[i] = L->grad[owner[i]];
+    }
     L->total = total;
     free(last_consumer);
-    free(out_kind);
-    free(grad_kind);
-    free(out_pool);
-    free(grad_pool);
-    free(order);
+    free(owner);
+    free(kind);
+    free(items);
     free(from);
     free(to);
     free(need);
-    free(out_pools);
-    free(grad_pools);
+    free(off);
 }
 
 void bd_plan_memory(BdGraph *g) {
@@ -290,7 +308,7 @@ void bd_plan_memory(BdGraph *g) {
         }
         aux[i] *= sizeof(float);
     }
-    bd_plan_layout(g, out, out, aux, NULL, &L);
+    bd_plan_layout(g, out, out, aux, NULL, 0, &L);
     const size_t total = L.total / sizeof(float);
     g->arena = bd_alloc_floats(total);
     g->arena_floats = total;
