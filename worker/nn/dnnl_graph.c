@@ -39,6 +39,7 @@ static void set_free(DnSet *s) {
     free(s->prims);
     free(s->mems);
     free(s->shared);
+    free(s->aliases);
     free(s->blocks);
     free(s->ops);
     free(s);
@@ -91,6 +92,10 @@ static int make_views(BdGraph *g, int i, DnSet *s, BdError *err) {
 
 static int make_set(BdGraph *g, int n, BdError *err) {
     BdDnnl *d = g->dnnl;
+    /* memory objects over a mixing node's output are made over its own
+     * buffer (dn_mem records them); they follow it from the next forward on */
+    for (int i = 0; i < g->n_nodes; i++)
+        if (d->nodes[i].own) d->nodes[i].data = d->nodes[i].own;
     DnSet *s = bd_xcalloc(1, sizeof *s);
     s->n = n;
     s->ops = bd_xcalloc((size_t)g->n_nodes, sizeof *s->ops);
@@ -132,13 +137,14 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
     d->nodes = bd_xcalloc((size_t)N, sizeof *d->nodes);
 
     /* The arena: every output, gradient and op scratch (plan.c's layout). */
-    size_t *sizes = bd_xcalloc((size_t)N * 5, sizeof *sizes), views = 0, biggest = 0;
+    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), views = 0, biggest = 0;
     int *born = bd_xcalloc((size_t)N, sizeof *born);
     size_t *act = sizes, *aux = sizes + N;
     BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
     for (int i = 0; i < N; i++) {
         act[i] = dn_act_bytes(g, i, g->max_batch);
         if (act[i] > biggest) biggest = act[i];
+        if (g->nodes[i].op == BD_OP_MIX) views += align64(act[i]); /* their own outputs sit with the views */
         aux[i] = impls[g->nodes[i].op]->aux_bytes ? impls[g->nodes[i].op]->aux_bytes(g, i) : 0;
         BdNode *nd = &g->nodes[i];
         d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
@@ -161,7 +167,10 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         const int last = add >= 0 ? add : bn;
         if (last >= 0 && born[last] > c) born[last] = c;
     }
-    bd_plan_layout(g, act, act, aux, born, 1, &L);
+    size_t *out_act = sizes + 5 * N; /* the arena holds no mixing node's output */
+    for (int i = 0; i < N; i++) out_act[i] = g->nodes[i].op == BD_OP_MIX ? 0 : act[i];
+    const BdPlanOpts opts = {born, 1, 1};
+    bd_plan_layout(g, out_act, act, aux, &opts, &L);
     free(born);
     d->arena_bytes = L.total;
     d->arena = alloc_bytes(L.total);
@@ -185,6 +194,10 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
             nd->out = (float *)(void *)v;
             nd->grad = (float *)(void *)(v + b);
             v += 2 * b;
+        }
+        if (nd->op == BD_OP_MIX) {
+            dn->data = dn->own = v;
+            v += align64(act[i]);
         }
     }
     free(sizes);

@@ -22,6 +22,12 @@
  * comes (bd_graph_grad). Their memory is allocated but not touched until
  * used, so views nobody reads cost no resident memory.
  *
+ * Mixing points. A manifold-mixup node is an identity but in the steps that
+ * mix at it: then its output is its own buffer, otherwise its input's
+ * (DnNode.data switches, and the memory objects over it follow), so a step
+ * that does not mix copies nothing, and a sweep that never mixes never
+ * touches the buffers (they sit with the views).
+ *
  * Batch sizes. oneDNN primitives are made for one shape. A DnSet holds the
  * primitives and memory objects of one batch size, over the same buffers
  * (a smaller batch uses the first n samples of every buffer, which in NHWC
@@ -81,6 +87,13 @@ typedef struct DnShared {
     size_t off;
 } DnShared;
 
+/* A memory object over mixing node `node`'s output, and where it points now. */
+typedef struct DnAlias {
+    dnnl_memory_t mem;
+    int node;
+    char *at;
+} DnAlias;
+
 /* Everything of one batch size; freed as a whole. */
 typedef struct DnSet {
     int n;
@@ -91,6 +104,8 @@ typedef struct DnSet {
     int n_mems, cap_mems;
     DnShared *shared;
     int n_shared, cap_shared;
+    struct DnAlias *aliases; /* memory objects over a mixing node's output */
+    int n_aliases, cap_aliases;
     void **blocks; /* other allocations (concat parts) */
     int n_blocks, cap_blocks;
     struct DnSet *next;
@@ -104,6 +119,7 @@ typedef struct DnNode {
     int view_fresh;      /* nd->out holds this forward's output */
     int view_grad_live;  /* nd->grad holds a contribution not yet added into diff */
     int consumer;        /* the node that reads this one, when exactly one does (else -1) */
+    char *own;           /* a mixing node's own output buffer: data is it when the node mixes, else its input's */
     int folded;          /* BN or add computed by a convolution in evaluation (dnnl_conv.c) */
     /* Convolutions and linear layers: the evaluation forward's weights, kept
      * from one evaluation to the next (made for set ewts_set at parameter
@@ -174,6 +190,9 @@ dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_des
 void dn_need(BdGraph *g, int buf, size_t bytes);
 dnnl_status_t dn_prim(DnSet *s, BdGraph *g, const_dnnl_primitive_desc_t pd, DnExec *e);
 void *dn_block(DnSet *s, size_t bytes); /* zeroed */
+/* Mixing node i's output is its own buffer (own) or its input's; the
+ * current set's memory objects over it follow. */
+void dn_mix_alias(BdGraph *g, int i, int own);
 /* e's arguments. Primitives made by dn_prim already have their scratchpad. */
 void dn_arg(DnExec *e, int arg, dnnl_memory_t m);
 /* A reorder src -> dst (dst = src + dst with sum), made into e. */

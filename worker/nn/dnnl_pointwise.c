@@ -229,17 +229,16 @@ static void identity_backward(BdGraph *g, int i) {
 
 const DnImpl dn_identity_impl = {NULL, NULL, identity_forward, identity_backward};
 
-/* ---- manifold mixup: y[b] = lambda x[b] + (1 - lambda) x[perm[b]], a sample a block ------------ */
+/* ---- manifold mixup: y[b] = lambda x[b] + (1 - lambda) x[perm[b]], a sample a block ------------
+ * Not mixing, the output is the input's buffer (dnnl_impl.h, mixing points). */
 
 static void mix_forward(BdGraph *g, int i) {
     BdNode *nd = &g->nodes[i];
+    nd->mixed = g->mode == BD_TRAIN && g->mix_node >= 0 && g->nodes[g->mix_node].mix_head == nd->mix_head;
+    dn_mix_alias(g, i, nd->mixed); /* not mixing: its output is its input's */
+    if (!nd->mixed) return;
     const char *x = dn_node(g, nd->in[0])->data;
     char *y = dn_node(g, i)->data;
-    nd->mixed = g->mode == BD_TRAIN && g->mix_node >= 0 && g->nodes[g->mix_node].mix_head == nd->mix_head;
-    if (!nd->mixed) {
-        identity_forward(g, i);
-        return;
-    }
     const size_t per = bd_numel(nd->shape, 1), bytes = per * g->dnnl->dt_size;
     const float lam = nd->p = g->mix_lambda; /* backward uses the lambda this forward used */
     for (int b = 0; b < g->n; b++) {

@@ -81,7 +81,26 @@ dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *p
         abort();
     }
     *(dnnl_memory_t *)push((void **)&s->mems, &s->n_mems, &s->cap_mems, sizeof m) = m;
+    /* over a mixing node's output: it follows where that output is (dn_mix_alias) */
+    for (int i = 0; ptr && i < g->n_nodes; i++)
+        if (g->dnnl->nodes[i].own == ptr) {
+            DnAlias *a = push((void **)&s->aliases, &s->n_aliases, &s->cap_aliases, sizeof *a);
+            a->mem = m;
+            a->node = i;
+            a->at = ptr;
+        }
     return m;
+}
+
+void dn_mix_alias(BdGraph *g, int i, int own) {
+    DnNode *dn = dn_node(g, i);
+    dn->data = own ? dn->own : dn_node(g, g->nodes[i].in[0])->data;
+    DnSet *s = g->dnnl->cur;
+    for (int k = 0; k < s->n_aliases; k++)
+        if (s->aliases[k].node == i && s->aliases[k].at != dn->data) {
+            dnnl_memory_set_data_handle(s->aliases[k].mem, dn->data);
+            s->aliases[k].at = dn->data;
+        }
 }
 
 void dn_need(BdGraph *g, int buf, size_t bytes) {

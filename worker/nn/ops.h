@@ -34,17 +34,19 @@ float *bd_alloc_floats(size_t n);    /* 64-byte aligned, or the process dies */
 /* Where each node's output, gradient and scratch go in an arena, in bytes
  * (both engines: each gives its own sizes). Outputs and gradients share by
  * liveness as plan.c describes; a fused producer gets its ReLU's output and
- * gradient. born[i] (NULL: i) is the first node of the forward pass to
- * write node i's output (the oneDNN engine's evaluation writes some early).
- * views: the caller reads and writes the input, output and tagged nodes
- * through copies of their own (the oneDNN engine), so their buffers can
- * share too. */
+ * gradient. */
 typedef struct BdLayout {
     size_t *out, *grad, *aux; /* [n_nodes] offsets */
     size_t total;
 } BdLayout;
+/* What an engine does that the plan must know (NULL: none of it). */
+typedef struct BdPlanOpts {
+    const int *born; /* [n_nodes]: the first node of the forward pass to write node i's output (NULL: i) */
+    int views;       /* the caller reads and writes the input, output and tagged nodes through copies */
+    int mix_aliases; /* a mixing node's output may be its input's buffer (and is not in the arena) */
+} BdPlanOpts;
 void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
-                    const int *born, int views, BdLayout *L);
+                    const BdPlanOpts *o, BdLayout *L);
 
 static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
 

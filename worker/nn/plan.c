@@ -174,22 +174,28 @@ static size_t share(const int *items, int n, const long *from, const long *to, c
  * into), the input of every convolution, linear layer and batch norm by
  * theirs. No other op's backward looks at values: pooling keeps its argmax,
  * dropout its mask, adds, concats, shifts, mixes and flattens only move
- * gradients. */
-static int backward_reader(const BdGraph *g, int i) {
+ * gradients. With mix_aliases (the oneDNN engine) a mixing node's output
+ * may be its input's buffer, so its readers count as its input's. */
+static int backward_reader(const BdGraph *g, int i, int mix_aliases) {
     const BdNode *nd = &g->nodes[i];
     int r = nd->op == BD_OP_RELU ? (nd->fused ? nd->in[0] : i) : -1;
     for (int j = i + 1; j < g->n_nodes; j++)
-        for (int k = 0; k < g->nodes[j].n_in; k++)
-            if (g->nodes[j].in[k] == i && (r < 0 || j < r) &&
-                (g->nodes[j].op == BD_OP_CONV || g->nodes[j].op == BD_OP_LINEAR || g->nodes[j].op == BD_OP_BN))
-                r = j;
+        for (int k = 0; k < g->nodes[j].n_in; k++) {
+            if (g->nodes[j].in[k] != i) continue;
+            const BdOpType op = g->nodes[j].op;
+            /* a mixing node that is its input's buffer: its readers read that input */
+            const int via = op == BD_OP_MIX && mix_aliases ? backward_reader(g, j, 1) : -1;
+            const int rj = op == BD_OP_CONV || op == BD_OP_LINEAR || op == BD_OP_BN ? j : via;
+            if (rj >= 0 && (r < 0 || rj < r)) r = rj;
+        }
     return r;
 }
 
 enum { OWN, SHARED, BORROWED };
 
 void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
-                    const int *born, int views, BdLayout *L) {
+                    const BdPlanOpts *o, BdLayout *L) {
+    const int *born = o ? o->born : NULL, views = o && o->views, mix_aliases = o && o->mix_aliases;
     const int N = g->n_nodes;
     /* One timeline: node i's forward at moment i, its backward at 2N-1-i;
      * 2N is after backward. Items 0..N-1 are outputs, N..2N-1 gradients. */
@@ -202,6 +208,15 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
     for (int j = 0; j < N; j++)
         for (int k = 0; k < g->nodes[j].n_in; k++)
             if (last_consumer[g->nodes[j].in[k]] < j) last_consumer[g->nodes[j].in[k]] = j;
+    /* the last reader of a node's output in forward: through a mixing node that is its buffer */
+    long *out_end = bd_xcalloc((size_t)N, sizeof *out_end);
+    for (int i = N - 1; i >= 0; i--) {
+        out_end[i] = last_consumer[i] > i ? last_consumer[i] : i;
+        /* (a mixing node's view is made after the forward pass, from its input's buffer) */
+        if (mix_aliases && g->nodes[i].op == BD_OP_MIX && (g->nodes[i].tag[0] || i == g->output)) out_end[i] = N;
+        for (int j = i + 1; mix_aliases && j < N; j++)
+            if (g->nodes[j].op == BD_OP_MIX && g->nodes[j].in[0] == i && out_end[j] > out_end[i]) out_end[i] = out_end[j];
+    }
     /* The node whose gradient buffer each node's is: its own, its ReLU's
      * (fused producers), its add's (grad_of, that add's in turn). */
     for (int i = N - 1; i >= 0; i--) {
@@ -212,7 +227,7 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
     int n = 0;
     for (int i = 0; i < N; i++) {
         const BdNode *nd = &g->nodes[i];
-        const int caller = i == 0 || i == g->output || nd->tag[0], reader = backward_reader(g, i);
+        const int caller = i == 0 || i == g->output || nd->tag[0], reader = backward_reader(g, i, mix_aliases);
         /* The output: from its first write (born: an evaluation may write one
          * early) to its last reader, in the forward pass or in backward.
          * What the caller reads (the input, the output, tagged nodes, every
@@ -224,7 +239,7 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
         else {
             kind[i] = SHARED;
             from[i] = born ? born[i] : i;
-            to[i] = reader >= 0 ? T - 1 - reader : last_consumer[i] > i ? last_consumer[i] : i;
+            to[i] = reader >= 0 ? T - 1 - reader : out_end[i];
             if (caller && to[i] < N) to[i] = i == g->output ? END : N;
             need[i] = align64(out_bytes[i]);
             items[n++] = i;
@@ -276,6 +291,7 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
     }
     L->total = total;
     free(last_consumer);
+    free(out_end);
     free(owner);
     free(kind);
     free(items);
@@ -308,7 +324,7 @@ void bd_plan_memory(BdGraph *g) {
         }
         aux[i] *= sizeof(float);
     }
-    bd_plan_layout(g, out, out, aux, NULL, 0, &L);
+    bd_plan_layout(g, out, out, aux, NULL, &L);
     const size_t total = L.total / sizeof(float);
     g->arena = bd_alloc_floats(total);
     g->arena_floats = total;
