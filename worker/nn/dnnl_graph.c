@@ -122,42 +122,37 @@ int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
 
 /* ---- the plan ------------------------------------------------------------------------ */
 
-int bd_dnnl_finalize(BdGraph *g, BdError *err) {
-    const int N = g->n_nodes;
-    BdDnnl *d = bd_xcalloc(1, sizeof *d);
-    g->dnnl = d;
-    if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
-        dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags) != dnnl_success) {
-        bd_dnnl_free(g);
-        return bd_fail(err, "oneDNN engine: no CPU engine");
-    }
-    const int bf16 = g->precision == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
-    d->dt = bf16 ? dnnl_bf16 : dnnl_f32;
-    d->dt_size = bf16 ? 2 : 4;
-    d->nodes = bd_xcalloc((size_t)N, sizeof *d->nodes);
-
-    /* The arena: every output, gradient and op scratch (plan.c's layout). */
-    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), views = 0, biggest = 0;
-    int *born = bd_xcalloc((size_t)N, sizeof *born);
-    size_t *act = sizes, *aux = sizes + N;
-    BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
-    for (int i = 0; i < N; i++) {
-        act[i] = dn_act_bytes(g, i, g->max_batch);
-        if (act[i] > biggest) biggest = act[i];
-        if (g->nodes[i].op == BD_OP_MIX) views += align64(act[i]); /* their own outputs sit with the views */
-        aux[i] = impls[g->nodes[i].op]->aux_bytes ? impls[g->nodes[i].op]->aux_bytes(g, i) : 0;
-        BdNode *nd = &g->nodes[i];
-        d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
-        d->nodes[i].consumer = -2; /* none yet */
-        if (d->nodes[i].view) views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
-    }
-    for (int i = 0; i < N; i++)
+/* Who reads each node, when exactly one node does (DnNode.consumer). */
+static void find_consumers(BdGraph *g) {
+    DnNode *d = g->dnnl->nodes;
+    for (int i = 0; i < g->n_nodes; i++) d[i].consumer = -2; /* none yet */
+    for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_in; k++) {
-            DnNode *p = &d->nodes[g->nodes[i].in[k]];
+            DnNode *p = &d[g->nodes[i].in[k]];
             p->consumer = p->consumer == -2 ? i : -1;
         }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (d[i].consumer == -2) d[i].consumer = -1;
+}
+
+/* The arena (plan.c's layout of every output, gradient and op scratch) and,
+ * apart, the canonical views and the mixing nodes' own outputs. */
+static void plan_memory(BdGraph *g) {
+    const int N = g->n_nodes;
+    BdDnnl *d = g->dnnl;
+    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), views = 0, biggest = 0;
+    size_t *act = sizes, *in_arena = sizes + N, *aux = sizes + 2 * N;
+    BdLayout L = {sizes + 3 * N, sizes + 4 * N, sizes + 5 * N, 0};
+    int *born = bd_xcalloc((size_t)N, sizeof *born);
     for (int i = 0; i < N; i++) {
-        if (d->nodes[i].consumer == -2) d->nodes[i].consumer = -1;
+        const BdNode *nd = &g->nodes[i];
+        act[i] = dn_act_bytes(g, i, g->max_batch);
+        if (act[i] > biggest) biggest = act[i];
+        in_arena[i] = nd->op == BD_OP_MIX ? 0 : act[i];
+        if (nd->op == BD_OP_MIX) views += align64(act[i]);
+        aux[i] = impls[nd->op]->aux_bytes ? impls[nd->op]->aux_bytes(g, i) : 0;
+        d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
+        if (d->nodes[i].view) views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
         born[i] = i;
     }
     /* an evaluation writes a folded chain's last output at its convolution */
@@ -167,16 +162,14 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         const int last = add >= 0 ? add : bn;
         if (last >= 0 && born[last] > c) born[last] = c;
     }
-    size_t *out_act = sizes + 5 * N; /* the arena holds no mixing node's output */
-    for (int i = 0; i < N; i++) out_act[i] = g->nodes[i].op == BD_OP_MIX ? 0 : act[i];
     const BdPlanOpts opts = {born, 1, 1};
-    bd_plan_layout(g, out_act, act, aux, &opts, &L);
-    free(born);
+    bd_plan_layout(g, in_arena, act, aux, &opts, &L);
     d->arena_bytes = L.total;
     d->arena = alloc_bytes(L.total);
     memset(d->arena, 0, L.total); /* the first step pays no page faults; no buffer holds garbage */
-    /* The views are written only when used (bd_graph_out/grad): untouched,
-     * their pages cost no resident memory. */
+    /* The views and the mixing nodes' own outputs are written only when used
+     * (bd_graph_out/grad, a step that mixes): untouched, their pages cost no
+     * resident memory. */
     d->views_bytes = views;
     d->views = alloc_bytes(views);
     char *v = d->views;
@@ -200,8 +193,25 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
             v += align64(act[i]);
         }
     }
-    free(sizes);
     d->bufs[DN_TMP].need = biggest;
+    free(sizes);
+    free(born);
+}
+
+int bd_dnnl_finalize(BdGraph *g, BdError *err) {
+    BdDnnl *d = bd_xcalloc(1, sizeof *d);
+    g->dnnl = d;
+    if (dnnl_engine_create(&d->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags) != dnnl_success) {
+        bd_dnnl_free(g);
+        return bd_fail(err, "oneDNN engine: no CPU engine");
+    }
+    const int bf16 = g->precision == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
+    d->dt = bf16 ? dnnl_bf16 : dnnl_f32;
+    d->dt_size = bf16 ? 2 : 4;
+    d->nodes = bd_xcalloc((size_t)g->n_nodes, sizeof *d->nodes);
+    find_consumers(g);
+    plan_memory(g);
     if (make_set(g, g->max_batch, err) < 0) {
         bd_dnnl_free(g);
         return -1;
