@@ -41,12 +41,13 @@ static int depth(const BdGraph *g) {
 
 typedef struct Step {
     float *logits, *eval, *stepped, *grads, *buffers, *tagged;
+    int again_same; /* the second evaluation after the step gave the first's logits */
 } Step;
 
 /* One training step (mixing at "stage1", a gradient on "penultimate"), an
- * evaluation forward, an SGD step and another evaluation (which must see the
- * new weights: the oneDNN engine keeps evaluation weights between
- * evaluations); what each left behind. */
+ * evaluation forward, an SGD step and two more evaluations (the first must
+ * see the new weights, the second give the same with the weights the oneDNN
+ * engine kept); what each left behind. */
 static Step run(BdGraph *g, const float *x, const int *y, int n, int K) {
     Step s;
     const int mix = bd_graph_find_tag(g, "stage1"), pen = bd_graph_find_tag(g, "penultimate");
@@ -79,6 +80,8 @@ static Step run(BdGraph *g, const float *x, const int *y, int n, int K) {
     bd_graph_forward(g, x, n, BD_EVAL, 0);
     s.stepped = malloc((size_t)K * n * sizeof *s.stepped);
     memcpy(s.stepped, bd_graph_out(g, g->output), (size_t)K * n * sizeof *s.stepped);
+    bd_graph_forward(g, x, n, BD_EVAL, 0);
+    s.again_same = !memcmp(s.stepped, bd_graph_out(g, g->output), (size_t)K * n * sizeof *s.stepped);
     return s;
 }
 
@@ -149,6 +152,8 @@ static void compare(const char *arch, BdShape in, int n) {
         CHECK_MSG(e_logits <= tol && e_eval <= tol && e_step <= tol && e_tag <= tol && e_buf <= tol,
                   "%s %s: forward off (tol %.3g)", arch, bf16 ? "bf16" : "fp32", tol);
         CHECK_MSG(!bf16 || e_all <= 0.6, "%s bf16: gradients %.3g from fp32", arch, e_all);
+        CHECK_MSG(got.again_same, "%s %s: a second evaluation of the same weights differs", arch,
+                  bf16 ? "bf16" : "fp32");
         step_free(&got);
         bd_graph_free(g);
     }

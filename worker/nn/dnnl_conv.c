@@ -61,6 +61,11 @@ void dn_fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
     *other = o;
 }
 
+/* The folded bias at the start of a folding convolution's evaluation
+ * weights (DnNode.ewts), the weights after it: both kept until the
+ * parameters change. */
+static size_t fold_bias_bytes(const ConvGeom *G) { return ((size_t)G->cout * sizeof(float) + 63) & ~(size_t)63; }
+
 /* fwd_eval of a folding convolution: bias and post-ops, weights from DN_FOLD
  * into the node's evaluation weights. Nothing (op->fold 0) when it folds nothing. */
 static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *err) {
@@ -89,7 +94,7 @@ static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *er
     dnnl_primitive_attr_destroy(a);
     dnnl_memory_t w = NULL;
     if (st == dnnl_success) {
-        w = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md));
+        w = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md), fold_bias_bytes(G));
         st = dn_reorder(s, g, dn_shared(s, g, &wuser, DN_FOLD, 0), w, 0, &op->weval);
     }
     if (st == dnnl_success) st = dn_prim(s, g, pd, &op->fwd_eval);
@@ -97,7 +102,7 @@ static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *er
     DN_TRY(st);
     dn_arg(&op->fwd_eval, DNNL_ARG_SRC, dn_mem(s, g, &src, dn_node(g, nd->in[0])->data));
     dn_arg(&op->fwd_eval, DNNL_ARG_WEIGHTS, w);
-    dn_arg(&op->fwd_eval, DNNL_ARG_BIAS, dn_shared(s, g, &bias, DN_PTMP, 0));
+    dn_arg(&op->fwd_eval, DNNL_ARG_BIAS, dn_eval_weights(s, g, i, &bias, 0));
     dn_arg(&op->fwd_eval, DNNL_ARG_DST, dn_mem(s, g, &dst, dn_node(g, last)->data));
     if (add >= 0)
         dn_arg(&op->fwd_eval, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
@@ -108,14 +113,15 @@ static int fold_make(BdGraph *g, int i, DnSet *s, const ConvGeom *G, BdError *er
     return 0;
 }
 
-/* The folded weights (DN_FOLD, PyTorch's layout) and bias (DN_PTMP):
+/* The folded weights (DN_FOLD, PyTorch's layout, on their way into the
+ * evaluation weights) and bias (kept in front of them):
  * a = gamma / sqrt(running_var + eps), w' = a w, b' = beta + a (b - running_mean). */
 static void fold_weights(BdGraph *g, int i) {
     const BdNode *nd = &g->nodes[i], *bn = &g->nodes[g->dnnl->nodes[i].consumer];
     const float *w = bd_param_ptr(g, nd->w_param), *cb = nd->bias ? bd_param_ptr(g, nd->b_param) : NULL;
     const float *gamma = bd_param_ptr(g, bn->w_param), *beta = bd_param_ptr(g, bn->b_param);
     const float *rm = bd_buffer_ptr(g, bn->rm_buf), *rv = bd_buffer_ptr(g, bn->rv_buf);
-    float *fw = (float *)(void *)g->dnnl->bufs[DN_FOLD].p, *fb = (float *)(void *)g->dnnl->bufs[DN_PTMP].p;
+    float *fw = (float *)(void *)g->dnnl->bufs[DN_FOLD].p, *fb = (float *)(void *)g->dnnl->nodes[i].ewts.p;
     const size_t per = g->param_info[nd->w_param].len / (size_t)nd->shape.c;
     for (int o = 0; o < nd->shape.c; o++) {
         const float a = (float)(gamma[o] / sqrt((double)rv[o] + DN_BN_EPS));
@@ -253,7 +259,7 @@ dnnl_status_t dn_eval_plain(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_
     const_dnnl_primitive_desc_t pd;
     dnnl_status_t st = dnnl_primitive_get_primitive_desc(op->fwd.prim, &pd);
     if (st != dnnl_success) return st;
-    dnnl_memory_t ev = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md));
+    dnnl_memory_t ev = dn_eval_weights(s, g, i, dn_pd_md(pd, dnnl_query_weights_md), 0);
     st = dn_reorder(s, g, dn_mem(s, g, user_md, params), ev, 0, &op->weval);
     if (st == dnnl_success) st = dn_prim(s, g, pd, &op->fwd_eval);
     if (st != dnnl_success) return st;

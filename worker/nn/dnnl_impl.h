@@ -121,7 +121,8 @@ typedef struct DnNode {
     int consumer;        /* the node that reads this one, when exactly one does (else -1) */
     char *own;           /* a mixing node's own output buffer: data is it when the node mixes, else its input's */
     int folded;          /* BN or add computed by a convolution in evaluation (dnnl_conv.c) */
-    /* Convolutions and linear layers: the evaluation forward's weights, kept
+    /* Convolutions and linear layers: the evaluation forward's weights (and
+     * a folding convolution's bias), kept
      * from one evaluation to the next (made for set ewts_set at parameter
      * version ewts_version). */
     DnBuf ewts;
@@ -184,8 +185,8 @@ dnnl_primitive_attr_t dn_attr(int relu, int sum);
  * pd (pd is kept alive by the primitive), and records its scratchpad size. */
 dnnl_memory_t dn_mem(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, void *ptr);
 dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int buf, size_t off);
-/* ... over node i's evaluation weights (DnNode.ewts). */
-dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md);
+/* ... over node i's evaluation weights (DnNode.ewts), off bytes in. */
+dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md, size_t off);
 /* A shared buffer must hold at least `bytes` (an op's own scratch). */
 void dn_need(BdGraph *g, int buf, size_t bytes);
 dnnl_status_t dn_prim(DnSet *s, BdGraph *g, const_dnnl_primitive_desc_t pd, DnExec *e);

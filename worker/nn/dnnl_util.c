@@ -123,8 +123,8 @@ dnnl_memory_t dn_shared(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *md, int 
     return over(s, g, md, &g->dnnl->bufs[buf], off);
 }
 
-dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md) {
-    return over(s, g, md, &g->dnnl->nodes[i].ewts, 0);
+dnnl_memory_t dn_eval_weights(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *md, size_t off) {
+    return over(s, g, md, &g->dnnl->nodes[i].ewts, off);
 }
 
 void *dn_block(DnSet *s, size_t bytes) {

@@ -63,7 +63,6 @@ static inline float bd_bf16_value(uint16_t h) {
 }
 void bd_bf16_put(uint16_t *dst, const uint16_t *src, size_t len, int accumulate);
 void bd_bf16_put_scaled(uint16_t *dst, const uint16_t *src, float s, size_t len, int accumulate);
-void bd_bf16_relu_back(uint16_t *dx, const uint16_t *dy, const uint16_t *y, size_t len, int accumulate);
 void bd_bf16_relu_mask(uint16_t *dy, const uint16_t *y, size_t len);
 void bd_bf16_mul(uint16_t *y, const uint16_t *x, const float *m, size_t len, int accumulate);
 void bd_bf16_lerp(uint16_t *y, const uint16_t *x, const uint16_t *z, float a, float b, size_t len);

@@ -313,19 +313,8 @@ void KN(bd_bf16_put_scaled)(uint16_t *restrict dst, const uint16_t *restrict src
         for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(s * KN(bf16_in)(src[i]));
 }
 
-void KN(bd_bf16_relu_back)(uint16_t *restrict dx, const uint16_t *restrict dy, const uint16_t *restrict y,
-                           size_t len, int accumulate) {
-    /* y > 0: sign bit clear and not zero */
-    if (accumulate)
-        for (size_t i = 0; i < len; i++) {
-            const float d = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0.0f : KN(bf16_in)(dy[i]);
-            dx[i] = KN(bf16_out)(KN(bf16_in)(dx[i]) + d);
-        }
-    else
-        for (size_t i = 0; i < len; i++) dx[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
-}
-
 void KN(bd_bf16_relu_mask)(uint16_t *restrict dy, const uint16_t *restrict y, size_t len) {
+    /* y > 0: sign bit clear and not zero */
     for (size_t i = 0; i < len; i++) dy[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
 }
 
