@@ -17,6 +17,20 @@ void bd_axis_list(const BdAxisDef *axes, char *out, size_t cap) {
         o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", axes[i].name);
 }
 
+unsigned bd_axes_attack_mask(const BdAxisDef *axes) {
+    unsigned m = 0;
+    for (int i = 0; i < BD_AXIS_COUNT; i++)
+        if (axes[i].attack) m |= 1u << i;
+    return m;
+}
+
+unsigned bd_axes_poisoning_mask(const BdAxisDef *axes) {
+    unsigned m = 0;
+    for (int i = 0; i < BD_AXIS_COUNT; i++)
+        if (axes[i].poisoning) m |= 1u << i;
+    return m;
+}
+
 const char *bd_axis_sql_type(const BdAxisDef *a) {
     return a->kind == BD_AXIS_PRESETS ? "TEXT" : a->kind == BD_AXIS_INT ? "INTEGER" : "REAL";
 }

@@ -46,6 +46,10 @@ typedef enum {
 typedef struct BdMetricDef {
     const char *name;    /* as stored; "clean_acc_class_K" for the per-class one */
     unsigned phases;     /* bit per BdPhase it is reported in */
+    /* Measured against an attack (a model evaluated against several attacks,
+     * a clean model, reports it once per attack, tagged with the attack's
+     * key); 0: a number of the model itself. */
+    int per_attack;
     const char *meaning; /* one sentence for the docs */
 } BdMetricDef;
 

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,9 @@ void bd_param_names(const BdPreset *p, char *out, size_t cap) {
 }
 
 void bd_format_double(double v, char *out, size_t cap) {
+    /* (UBSan's null checks around strtod below otherwise give gcc a path
+     * with out == NULL into snprintf, which -Werror=format-truncation refuses.) */
+    if (!out || !cap) return;
     if (v == 0.0) v = 0.0; /* -0 and 0 are the same value in a key */
     /* Whole numbers as integers ("40", not "4e+01"), while they are exact. */
     if (v == floor(v) && fabs(v) < 1e15) {
@@ -308,6 +312,8 @@ static void range_text(const BdParamDef *d, char *out, size_t cap) {
     else bd_text_format(out, cap, "in [%s, %s]", lo, hi);
 }
 
+/* 0 with *x; -1 when raw is not an integer; -2 when it is one that a long
+ * cannot hold (1e20, 99999999999999999999). */
 static int parse_int(const char *raw, long *x) {
     char *end;
     errno = 0;
@@ -315,11 +321,12 @@ static int parse_int(const char *raw, long *x) {
     if (end != raw && !*end && !errno) return 0;
     /* YAML writers sometimes give 4.0 for 4: accept integral reals. */
     double d = strtod(raw, &end);
-    if (end != raw && !*end && isfinite(d) && d == (double)(long)d) {
-        *x = (long)d;
-        return 0;
-    }
-    return -1;
+    if (end == raw || *end || !isfinite(d) || d != floor(d)) return -1;
+    /* Compared as doubles first: converting one outside long's range is
+     * undefined behaviour. -(double)LONG_MIN is 2^63 exactly. */
+    if (d < (double)LONG_MIN || d >= -(double)LONG_MIN) return -2;
+    *x = (long)d;
+    return 0;
 }
 
 int bd_text_needs_quotes(const char *v) {
@@ -367,15 +374,18 @@ static int list_item_canon(void *ud, int index, const char *item) {
     char tmp[BD_SPEC_VAL_MAX];
     if (c->def->type == BD_PARAM_INT_LIST) {
         long x;
-        if (parse_int(item, &x) < 0) {
+        int rc = parse_int(item, &x);
+        if (rc == -1) {
             c->failed = 1;
             return bd_fail(c->err, "element %d ('%s') is not an integer", index + 1, item);
         }
-        if ((double)x < c->def->min || (double)x > c->def->max) {
-            char r[128];
+        if (rc == -2 || (double)x < c->def->min || (double)x > c->def->max) {
+            char r[128], v[64];
             range_text(c->def, r, sizeof r);
+            if (rc == -2) snprintf(v, sizeof v, "%s", item);
+            else snprintf(v, sizeof v, "%ld", x);
             c->failed = 1;
-            return bd_fail(c->err, "element %d (%ld) is out of range: expected %s", index + 1, x, r);
+            return bd_fail(c->err, "element %d (%s) is out of range: expected %s", index + 1, v, r);
         }
         snprintf(tmp, sizeof tmp, "%ld", x);
     } else {
@@ -400,7 +410,12 @@ int bd_param_canonical(const BdParamDef *def, const char *raw, char *out, size_t
     switch (def->type) {
     case BD_PARAM_INT: {
         long x;
-        if (parse_int(raw, &x) < 0) return bd_fail(err, "'%s' is not an integer", raw);
+        int rc = parse_int(raw, &x);
+        if (rc == -1) return bd_fail(err, "'%s' is not an integer", raw);
+        if (rc == -2) {
+            range_text(def, r, sizeof r);
+            return bd_fail(err, "%s is out of range: expected an integer %s", raw, r);
+        }
         if ((double)x < def->min || (double)x > def->max) {
             range_text(def, r, sizeof r);
             return bd_fail(err, "%ld is out of range: expected an integer %s", x, r);

@@ -101,7 +101,18 @@ typedef struct BdAxisDef {
      *     <control_name>_condition (that cell's condition). */
     int replicate;
     const char *control, *control_name;
+    /* attack: the axis describes the attack a cell is measured against
+     * (trigger, strategy, target) — what the triggered test images are;
+     * poisoning: the axis says how much of the training set the attack
+     * poisons (poison rate; at its control value the model is clean). A clean
+     * model depends on every other axis only, so it is trained once and
+     * evaluated against every attack of the sweep (common/job.h). */
+    int attack, poisoning;
 } BdAxisDef;
+
+/* Bit 1u << a of every axis a of the table with attack (or poisoning) set. */
+unsigned bd_axes_attack_mask(const BdAxisDef *axes);
+unsigned bd_axes_poisoning_mask(const BdAxisDef *axes);
 
 /* The SQL type of an axis' column: TEXT for presets, INTEGER or REAL. */
 const char *bd_axis_sql_type(const BdAxisDef *a);

@@ -97,9 +97,11 @@ int bd_buf_check(const BdBuf *b, const char *what, BdError *err) {
     return 0;
 }
 
-void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *attack, const char *const *names,
+                    const double *values, int n) {
     bd_buf_put_str(b, phase);
     bd_buf_put_i64(b, epoch);
+    bd_buf_put_str(b, attack);
     bd_buf_put_i64(b, n);
     for (int i = 0; i < n; i++) {
         bd_buf_put_str(b, names[i]);
@@ -110,6 +112,7 @@ void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *const *n
 int bd_metrics_get(BdBuf *b, BdMetricsRecord *r) {
     r->phase = bd_buf_get_strp(b);
     r->epoch = (int)bd_buf_get_i64(b);
+    r->attack = bd_buf_get_strp(b);
     int64_t n = bd_buf_get_i64(b);
     r->n = 0;
     if (b->bad || n < 0 || n > BD_METRICS_MAX) {
@@ -134,4 +137,54 @@ void bd_metrics_record_free(BdMetricsRecord *r) {
     free(r->names);
     free(r->values);
     memset(r, 0, sizeof *r);
+}
+
+void bd_buf_put_blob(BdBuf *b, const void *data, size_t len) {
+    bd_buf_put_i64(b, (int64_t)len);
+    bd_buf_put_bytes(b, data, len);
+}
+
+const unsigned char *bd_buf_get_blob(BdBuf *b, size_t *len) {
+    int64_t n = bd_buf_get_i64(b);
+    *len = 0;
+    if (b->bad || n < 0 || (uint64_t)n > b->len - b->pos) {
+        b->bad = 1;
+        return NULL;
+    }
+    const unsigned char *p = b->data + b->pos;
+    b->pos += (size_t)n;
+    *len = (size_t)n;
+    return p;
+}
+
+void bd_job_order_put(BdBuf *b, int64_t job, const char *key, const char *ckpt_dir, double deadline,
+                      const char *const *attacks, int n_attacks) {
+    bd_buf_put_i64(b, job);
+    bd_buf_put_str(b, key);
+    bd_buf_put_str(b, ckpt_dir ? ckpt_dir : "");
+    bd_buf_put_f64(b, deadline);
+    bd_buf_put_i64(b, n_attacks);
+    for (int i = 0; i < n_attacks; i++) bd_buf_put_str(b, attacks[i]);
+}
+
+int bd_job_order_get(BdBuf *b, BdJobOrder *o) {
+    memset(o, 0, sizeof *o);
+    o->job = bd_buf_get_i64(b);
+    o->key = bd_buf_get_strp(b);
+    o->ckpt_dir = bd_buf_get_strp(b);
+    o->deadline = bd_buf_get_f64(b);
+    int64_t n = bd_buf_get_i64(b);
+    if (b->bad || n < 0 || n > BD_METRICS_MAX) {
+        b->bad = 1;
+        return -1;
+    }
+    o->attacks = bd_xcalloc((size_t)n + 1, sizeof *o->attacks);
+    for (int i = 0; i < n; i++) o->attacks[i] = bd_buf_get_strp(b);
+    o->n_attacks = (int)n;
+    return b->bad ? -1 : 0;
+}
+
+void bd_job_order_free(BdJobOrder *o) {
+    free(o->attacks);
+    memset(o, 0, sizeof *o);
 }

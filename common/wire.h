@@ -3,13 +3,18 @@
  * The conversation, all point-to-point:
  *
  *   worker -> 0   BD_MSG_READY     host name                    (asks for work)
- *   0 -> worker   BD_MSG_JOB       job id, cell key, ckpt dir, deadline (or BD_MSG_STOP)
+ *   0 -> worker   BD_MSG_JOB       a job order (below)          (or BD_MSG_STOP)
  *   worker -> 0   BD_MSG_PROGRESS  job id, phase, epoch, epochs, step, steps
- *   worker -> 0   BD_MSG_METRICS   job id, phase, epoch, n x (name, value)
- *   worker -> 0   BD_MSG_DONE      job id, wall seconds, info text
+ *   worker -> 0   BD_MSG_METRICS   job id, a metrics record (below)
+ *   worker -> 0   BD_MSG_DONE      job id, wall seconds, params, GFLOP per image,
+ *                                  every metrics record of the job
  *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
  *   worker -> 0   BD_MSG_STOPPED   job id, wall seconds, where it stopped
  *
+ * The metrics of a job stream to rank 0 as they come (a reader sees a cell's
+ * curve while it trains), and come again, all of them, with DONE: rank 0
+ * stores them together with the job's new state in one transaction, so no
+ * job is done without every number it produced.
  * The deadline (Unix time, 0 for none) is when the run's --time-limit ends:
  * a cell past it stops at its next epoch boundary (its checkpoint written)
  * and reports STOPPED, and rank 0 puts it back to pending for the next run.
@@ -69,24 +74,46 @@ const char *bd_buf_get_strp(BdBuf *b);
 int bd_buf_check(const BdBuf *b, const char *what, BdError *err);
 
 /* ---- one metrics record ------------------------------------------------------
- * The numbers of one evaluation (a phase, an epoch, n named values), as the
- * worker sends them to rank 0 and as a checkpoint keeps the history of a job:
- *     str phase, i64 epoch, i64 n, n x (str name, f64 value)
+ * The numbers of one evaluation (a phase, an epoch, the attack they were
+ * measured against or "" for the model's own, n named values), as the worker
+ * sends them to rank 0 and as a checkpoint keeps the history of a job:
+ *     str phase, i64 epoch, str attack, i64 n, n x (str name, f64 value)
  * One encoder, one decoder. */
 #define BD_METRICS_MAX 100000
 
 typedef struct BdMetricsRecord {
-    const char *phase; /* pointers into the buffer read from */
+    const char *phase, *attack; /* pointers into the buffer read from */
     int epoch, n;
     const char **names; /* [n], owned by the record */
     double *values;     /* [n], owned by the record */
     int cap;
 } BdMetricsRecord;
 
-void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *const *names, const double *values, int n);
+void bd_metrics_put(BdBuf *b, const char *phase, int epoch, const char *attack, const char *const *names,
+                    const double *values, int n);
 /* Reads the next record into r (reusing its arrays); -1 (b->bad set) when
  * the buffer is short or the count is impossible. */
 int bd_metrics_get(BdBuf *b, BdMetricsRecord *r);
 void bd_metrics_record_free(BdMetricsRecord *r);
+
+/* ---- a job order ----------------------------------------------------------------
+ *     i64 job id, str key, str checkpoint folder ("" none), f64 deadline,
+ *     i64 n, n x str attack     (the attacks a clean model is measured against) */
+typedef struct BdJobOrder {
+    int64_t job;
+    const char *key, *ckpt_dir; /* pointers into the buffer read from */
+    double deadline;
+    int n_attacks;
+    const char **attacks; /* [n_attacks], owned by the order */
+} BdJobOrder;
+
+void bd_job_order_put(BdBuf *b, int64_t job, const char *key, const char *ckpt_dir, double deadline,
+                      const char *const *attacks, int n_attacks);
+int bd_job_order_get(BdBuf *b, BdJobOrder *o);
+void bd_job_order_free(BdJobOrder *o);
+
+/* Length-prefixed bytes (i64 n, n bytes); get gives a pointer into the buffer. */
+void bd_buf_put_blob(BdBuf *b, const void *data, size_t len);
+const unsigned char *bd_buf_get_blob(BdBuf *b, size_t *len);
 
 #endif

@@ -12,31 +12,34 @@
 -- | `asr_after_retrain`, `clean_acc_after_retrain` | `asr` and `clean_acc` of phase `retrain` at epoch `retrain_epochs` |
 -- | `baseline` | `same-seed` (the cell of `baseline_key` is done), `other-seeds` (it is not, and the mean over the done cells of `baseline_condition` is used), NULL (no baseline is done) |
 -- | `baseline_asr`, `baseline_clean_acc` | the baseline's `asr` and `clean_acc` (or those means). For a cell of rate 0, its own numbers. |
--- | `retrain_epochs_to_neutralise` | the first retrain epoch (1..K) whose `asr` ≤ `baseline_asr` + 0.05 (+1e-9 for the rounding of fractions such as 0.07 = 0.02 + 0.05); NULL if no epoch gets there, if the cell does not retrain, or if it has no baseline. A cell whose ASR was already that low before retraining gets 1: select `asr > baseline_asr + 0.05` to keep only backdoors that took hold. |
+-- | `retrain_epochs_to_neutralise` | the first retrain epoch (1..K) from which `asr` stays ≤ `baseline_asr` + 0.05 through the last retrain epoch K (+1e-9 for the rounding of fractions such as 0.07 = 0.02 + 0.05): one more than the last epoch above that threshold. A backdoor that dips below it and comes back is not neutralised. NULL if ASR is above it at epoch K, if the cell does not retrain, or if it has no baseline. A cell whose ASR was already that low before retraining gets 1: select `asr >= baseline_asr + 0.5` (`bdsweep report`'s `--took-hold`) to keep only backdoors that took hold. |
 --
--- The final-epoch metrics are correlated sub-queries on the primary key of
--- `metrics` (cell_id, phase, epoch, name), so the view stays fast on large files.
+-- A cell's numbers are those of its model (`model_id`: itself when its data is
+-- poisoned, the clean model of its seed at rate 0) — the model's own and those
+-- measured against the cell's attack (see `cell_metrics`). The final-epoch
+-- metrics are correlated sub-queries on the primary key of `metrics`
+-- (cell_id, phase, epoch, name, attack), so the view stays fast on large files.
 CREATE VIEW cell_results AS
 WITH f AS (
 SELECT
   c.id AS cell_id, c.*,
   CASE WHEN c.strategy LIKE 'one-to-one(%' AND instr(c.strategy, 'source=') > 0
        THEN CAST(substr(c.strategy, instr(c.strategy, 'source=') + 7) AS INTEGER) END AS source,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'train'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'train'
      AND m.epoch = c.epochs AND m.name = 'loss') AS train_loss,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'train'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'train'
      AND m.epoch = c.epochs AND m.name = 'clean_acc') AS clean_acc,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'train'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'train'
      AND m.epoch = c.epochs AND m.name = 'asr') AS asr,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'train'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'train'
      AND m.epoch = c.epochs AND m.name = 'triggered_acc') AS triggered_acc,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'retrain'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'retrain'
      AND m.epoch = c.retrain_epochs AND m.name = 'asr') AS asr_after_retrain,
-  (SELECT m.value FROM metrics m WHERE m.cell_id = c.id AND m.phase = 'retrain'
+  (SELECT m.value FROM metrics m WHERE m.cell_id = c.model_id AND m.attack IN ('', c.attack) AND m.phase = 'retrain'
      AND m.epoch = c.retrain_epochs AND m.name = 'clean_acc') AS clean_acc_after_retrain
 FROM (SELECT cells.*,
-        (SELECT MAX(epoch) FROM metrics WHERE metrics.cell_id = cells.id AND metrics.phase = 'train') AS epochs,
-        (SELECT MAX(epoch) FROM metrics WHERE metrics.cell_id = cells.id AND metrics.phase = 'retrain')
+        (SELECT MAX(epoch) FROM metrics WHERE metrics.cell_id = cells.model_id AND metrics.phase = 'train') AS epochs,
+        (SELECT MAX(epoch) FROM metrics WHERE metrics.cell_id = cells.model_id AND metrics.phase = 'retrain')
           AS retrain_epochs
       FROM cells WHERE kind = 'cell') AS c
 ),
@@ -52,6 +55,10 @@ LEFT JOIN b AS bs ON bs.key = f.baseline_key
 LEFT JOIN bg ON bg.condition = f.baseline_condition
 )
 SELECT r.*,
-  (SELECT MIN(m.epoch) FROM metrics m WHERE m.cell_id = r.cell_id AND m.phase = 'retrain'
-     AND m.name = 'asr' AND m.value <= r.baseline_asr + 0.05 + 1e-9) AS retrain_epochs_to_neutralise
+  -- The epoch after the last one above the threshold (1 when none is), so
+  -- that a dip below it that does not last does not count.
+  CASE WHEN r.retrain_epochs IS NOT NULL AND r.baseline_asr IS NOT NULL THEN
+    (SELECT NULLIF(COALESCE(MAX(m.epoch), 0) + 1, r.retrain_epochs + 1) FROM metrics m
+     WHERE m.cell_id = r.model_id AND m.attack IN ('', r.attack) AND m.phase = 'retrain' AND m.name = 'asr'
+       AND (m.value IS NULL OR m.value > r.baseline_asr + 0.05 + 1e-9)) END AS retrain_epochs_to_neutralise
 FROM r;

@@ -40,16 +40,19 @@ ORDER BY arch, regularizer;
 -- The failed cells and why (re-run them with: bdsweep run SWEEP.yaml --retry-failed).
 SELECT id, attempts, host, error, key FROM cells WHERE status = 'failed' ORDER BY id;
 
--- The training curve of one cell (here cell 1): one row per epoch, a column
--- per metric (view `epoch_metrics`).
+-- The training curve of one cell (here the first done one; put its id from
+-- cell_results): one row per epoch, a column per metric (view `epoch_metrics`).
 SELECT epoch, loss, clean_acc, asr
 FROM epoch_metrics
-WHERE cell_id = 1 AND phase = 'train'
+WHERE cell_id = (SELECT MIN(cell_id) FROM cell_results WHERE status = 'done') AND phase = 'train'
 ORDER BY epoch;
 
 -- Finding 2: groups of poisoned cells against their clean baselines, with the
--- 95% Welch interval of the clean-accuracy difference (view `detection`).
-SELECT arch, trigger, poison_rate, regularizer, n_poisoned, n_clean,
-       ROUND(clean_acc_diff, 4) AS diff, ROUND(ci_low, 4) AS ci_low, ROUND(ci_high, 4) AS ci_high, detectable
+-- 95% interval of the clean-accuracy difference the report uses: paired (each
+-- poisoned seed against its own seed's baseline) where the seeds pair, else
+-- Welch's (view `detection`).
+SELECT arch, trigger, poison_rate, regularizer, n_poisoned, n_clean, n_pairs, interval,
+       ROUND(interval_diff, 4) AS diff, ROUND(interval_low, 4) AS lo, ROUND(interval_high, 4) AS hi,
+       interval_detectable AS detectable
 FROM detection
-ORDER BY detectable DESC, clean_acc_diff;
+ORDER BY interval_detectable DESC, interval_diff;

@@ -37,13 +37,15 @@ static int check_failures;
         }                                                                                        \
     } while (0)
 
-/* Checks that a string contains a fragment (error messages). */
+/* Checks that a string contains a fragment (error messages). A NULL string
+ * fails the check instead of crashing it (and UBSan's null checks give gcc
+ * a NULL path into the fprintf, which -Werror=format-overflow refuses). */
 #define CHECK_CONTAINS(hay, needle)                                                             \
     do {                                                                                        \
         const char *h_ = (hay), *n_ = (needle);                                                 \
-        if (!strstr(h_, n_)) {                                                                  \
+        if (!h_ || !n_ || !strstr(h_, n_)) {                                                    \
             fprintf(stderr, "%s:%d: check failed: '%s' should contain '%s'\n", __FILE__, __LINE__, \
-                    h_, n_);                                                                    \
+                    h_ ? h_ : "(null)", n_ ? n_ : "(null)");                                    \
             check_failures++;                                                                   \
         }                                                                                       \
     } while (0)

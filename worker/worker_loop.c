@@ -24,13 +24,13 @@ static void send_buf(const BdBuf *b, BdMsgType type) {
     MPI_Send(b->data, (int)b->len, MPI_BYTE, 0, (int)type, MPI_COMM_WORLD);
 }
 
-static void sink_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
-                         int n) {
+static void sink_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                         const double *values, int n) {
     MpiSink *s = ud;
     bd_exit_if_orphaned(s->parent);
     bd_buf_reset(&s->buf);
     bd_buf_put_i64(&s->buf, s->job);
-    bd_metrics_put(&s->buf, phase, epoch, names, values, n);
+    bd_metrics_put(&s->buf, phase, epoch, attack, names, values, n);
     send_buf(&s->buf, BD_MSG_METRICS);
 }
 
@@ -98,19 +98,20 @@ int bd_worker_loop(int threads) {
             bd_log(BD_LOG_ERROR, "worker: unexpected message %d from rank 0", tag);
             MPI_Abort(MPI_COMM_WORLD, BD_EXIT_INFRA);
         }
-        ms.job = bd_buf_get_i64(&in);
-        char *key = bd_xstrdup(bd_buf_get_strp(&in));
-        char *ckpt = bd_xstrdup(bd_buf_get_strp(&in));
-        ms.deadline = bd_buf_get_f64(&in);
+        BdJobOrder order;
         BdError err = {{0}};
-        if (bd_buf_check(&in, "job", &err) < 0) {
+        if (bd_job_order_get(&in, &order) < 0) {
+            bd_buf_check(&in, "job", &err);
             bd_log(BD_LOG_ERROR, "worker: %s", err.msg);
             MPI_Abort(MPI_COMM_WORLD, BD_EXIT_INFRA);
         }
+        ms.job = order.job;
+        ms.deadline = order.deadline;
 
         double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
-        int rc = bd_cell_run(&w, key, ckpt[0] ? ckpt : NULL, &sink, &out, &err);
+        int rc = bd_cell_run(&w, order.key, order.attacks, order.n_attacks, order.ckpt_dir[0] ? order.ckpt_dir : NULL,
+                             &sink, &out, &err);
         double wall = bd_monotonic_seconds() - t0;
 
         bd_buf_reset(&ms.buf);
@@ -119,6 +120,7 @@ int bd_worker_loop(int threads) {
         if (rc == 0) {
             bd_buf_put_i64(&ms.buf, out.params);
             bd_buf_put_f64(&ms.buf, out.gflops_per_image);
+            bd_buf_put_blob(&ms.buf, out.history.data, out.history.len);
             send_buf(&ms.buf, BD_MSG_DONE);
         } else if (rc == BD_INTERRUPTED) {
             bd_buf_put_str(&ms.buf, err.msg);
@@ -127,8 +129,8 @@ int bd_worker_loop(int threads) {
             bd_buf_put_str(&ms.buf, err.msg);
             send_buf(&ms.buf, BD_MSG_FAILED);
         }
-        free(key);
-        free(ckpt);
+        bd_cell_outcome_free(&out);
+        bd_job_order_free(&order);
     }
     bd_buf_free(&ms.buf);
     bd_buf_free(&in);

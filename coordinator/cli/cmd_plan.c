@@ -1,6 +1,6 @@
 /* bdsweep plan SWEEP.yaml: validate and expand a sweep without MPI or a
  * database, one canonical cell key per line (with what the cell costs),
- * then the estimate for the whole sweep, then "N cells". */
+ * then the estimate for the whole sweep, then "N cells, M models to train". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,10 @@ static void usage(FILE *f) {
             "whole cell (training, evaluations after every epoch, retraining); then a\n"
             "comment line with the sweep's total compute and the core-hours it takes at\n"
             "G GFLOP/s per core (default %.0f, what `bdsweep bench` measures here); then a\n"
-            "last line `N cells`. Needs neither MPI nor a database. A dataset whose image\n"
+            "last line `N cells, M models to train`. A cell of poison rate 0 (or whose rate\n"
+            "poisons no sample) is measured on the clean model of its seed, trained once\n"
+            "for every attack of the sweep: its comment says so, and the compute counts\n"
+            "each model once. Needs neither MPI nor a database. A dataset whose image\n"
             "shape cannot be known on this machine (a flowers folder that exists only on\n"
             "the cluster) is a warning here; `run` refuses it.\n"
             "\n"
@@ -37,24 +40,50 @@ static void usage(FILE *f) {
             DEFAULT_GFLOPS_PER_CORE);
 }
 
-static void print_with_cost(const BdSweep *sw, double gflops_per_core) {
+/* The cells as they are walked, never all in memory: a grid of 10^7 cells
+ * takes seconds and no memory per cell. */
+static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core, BdError *err) {
     BdSweepCost cost;
-    bd_sweep_cost(sw, &cost);
-    for (int i = 0; i < sw->n_cells; i++) {
-        const BdCellCost *c = &cost.cells[i];
-        if (c->known)
-            printf("%s\t# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s\n", sw->cells[i].key, c->params,
-                   c->train_gflop, c->total_gflop, c->nominal ? " (data not here: standard sizes assumed)" : "");
-        else
-            printf("%s\t# cost unknown here: %s\n", sw->cells[i].key, c->why);
+    bd_sweep_cost_begin(sw, &cost);
+    BdSweepWalk *w = bd_sweep_walk_begin();
+    /* Consecutive cells mostly cost the same: format the comment again only
+     * when it changes (printf of three numbers per line would be most of
+     * the time). */
+    BdCellCost c, last;
+    char comment[512] = "";
+    int rc, first = 1, i = 0;
+    while ((rc = bd_sweep_walk_next(sw, w, err)) == 1) {
+        if (keys_only) {
+            puts(w->cell.key);
+            continue;
+        }
+        bd_sweep_cost_cell(&cost, sw, w, i++, &c);
+        if (first || memcmp(&c, &last, sizeof c)) {
+            char shared[64] = "";
+            if (c.shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c.shared_by);
+            else if (c.clean) snprintf(shared, sizeof shared, " (its seed's clean model)");
+            if (c.known)
+                snprintf(comment, sizeof comment, "# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s%s", c.params,
+                         c.train_gflop, c.total_gflop, shared,
+                         c.nominal ? " (data not here: standard sizes assumed)" : "");
+            else
+                snprintf(comment, sizeof comment, "# cost unknown here: %s", c.why);
+            last = c;
+            first = 0;
+        }
+        printf("%s\t%s\n", w->cell.key, comment);
     }
+    bd_sweep_walk_end(w);
+    bd_sweep_cost_end(&cost);
+    if (rc < 0 || keys_only) return rc;
     double hours = cost.total_gflop / gflops_per_core / 3600.0;
-    printf("# compute: %.3g GFLOP (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core", cost.total_gflop,
-           cost.pretrain_gflop, hours, gflops_per_core);
+    int models = bd_sweep_models_count(&sw->models);
+    printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",
+           cost.total_gflop, models, cost.pretrain_gflop, hours, gflops_per_core);
     if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
     if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
     printf("\n");
-    bd_sweep_cost_free(&cost);
+    return 0;
 }
 
 int bd_cmd_plan(int argc, char **argv) {
@@ -97,15 +126,18 @@ int bd_cmd_plan(int argc, char **argv) {
     }
     BdSweep sw;
     BdError err = {{0}};
-    if (bd_sweep_load(path, 0, &sw, &err) < 0) {
+    if (bd_sweep_load(path, BD_SWEEP_NO_CELLS, &sw, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }
-    if (keys_only)
-        for (int i = 0; i < sw.n_cells; i++) puts(sw.cells[i].key);
-    else
-        print_with_cost(&sw, gflops_per_core);
-    printf("%d cells\n", sw.n_cells); /* the contract's last line, whatever N */
+    if (print_cells(&sw, keys_only, gflops_per_core, &err) < 0) {
+        fprintf(stderr, "bdsweep: %s\n", err.msg);
+        bd_sweep_free(&sw);
+        return BD_EXIT_USAGE;
+    }
+    /* The contract's last line, whatever N: the cells, and the models they need. */
+    int models = bd_sweep_models_count(&sw.models);
+    printf("%d cells, %d model%s to train\n", sw.n_cells, models, models == 1 ? "" : "s");
     bd_sweep_free(&sw);
     if (fflush(stdout) != 0) {
         perror("bdsweep plan: writing the plan");

@@ -1,4 +1,5 @@
-/* bdsweep report PATH.db --out DIR [--csv] [--sweep NAME]: the paper's four
+/* bdsweep report PATH.db --out DIR [--csv] [--sweep NAME] [--equivalence-margin
+ * M] [--took-hold H]: the paper's four
  * findings for a results database, as a self-contained HTML page, a Markdown
  * file with SVG figures, and (--csv) CSV tables. coordinator/report/ builds
  * it; this file reads the command line and prints the summary. */
@@ -14,6 +15,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: bdsweep report PATH.db --out DIR [--csv] [--sweep NAME] [--previews N | --no-previews]\n"
+            "                      [--equivalence-margin M] [--took-hold H]\n"
             "\n"
             "Answers the paper's four questions for a results database, with the numbers\n"
             "for and against each:\n"
@@ -21,10 +23,14 @@ static void usage(FILE *f) {
             "  2. is a poisoned model hard to detect by its clean accuracy alone?\n"
             "  3. does regularization usually lower attack success, but not always?\n"
             "  4. do a few epochs of clean fine-tuning neutralise the backdoor?\n"
-            "A finding the database cannot speak to says so and what to add to the sweep.\n"
+            "Each ends in a verdict: supports, partly supports, contradicts or cannot tell\n"
+            "(results/README.md, \"How each finding is judged\", states every rule); a\n"
+            "finding the data cannot decide says so, and what to add to the sweep (how\n"
+            "many seeds, for instance).\n"
             "Works on a partial database (pending, running or failed cells) and says\n"
             "what is missing. Reads the database in one transaction: a report made\n"
-            "while a run writes shows one consistent moment.\n"
+            "while a run writes shows one consistent moment. Works on read-only\n"
+            "storage and on a --publish snapshot.\n"
             "\n"
             "Writes into DIR (created if needed; files of the same names are replaced):\n"
             "  index.html            self-contained page: findings, figures (inline SVG),\n"
@@ -33,7 +39,7 @@ static void usage(FILE *f) {
             "  report.md             the same in Markdown, linking the files below\n"
             "  fig-a-asr-heatmap.svg         mean ASR by architecture x trigger, per rate\n"
             "  fig-b-asr-vs-rate.svg         ASR against poison rate, per architecture\n"
-            "  fig-c-detection.svg           clean accuracy, poisoned - clean, Welch 95%% CI\n"
+            "  fig-c-detection.svg           clean accuracy, poisoned - clean, 95%% CI\n"
             "  fig-d-regularizer-effect.svg  change in ASR and clean accuracy per regularizer\n"
             "  fig-e-persistence.svg         ASR and clean accuracy per retraining epoch\n"
             "  preview-<trigger>.png clean vs triggered test images, per trigger (when its\n"
@@ -48,13 +54,21 @@ static void usage(FILE *f) {
             "                   database held nothing else\n"
             "  --previews N     test images per trigger preview (default 8)\n"
             "  --no-previews    do not load datasets for the trigger previews\n"
+            "  --equivalence-margin M\n"
+            "                   the clean-accuracy difference that does not matter\n"
+            "                   (default %g): finding 2 supports \"hard to detect\" only\n"
+            "                   where a group's 95%% interval lies within +-M, and\n"
+            "                   finding 4 allows retraining to cost at most M\n"
+            "  --took-hold H    finding 4 counts a backdoor as taken hold when its ASR\n"
+            "                   is at least H above its baseline's (default %g)\n"
             "\n"
             "At the end it prints the path of index.html and the four findings, one line\n"
             "each. The numbers come from the views cell_results, detection,\n"
             "regularizer_effect and persistence (results/README.md documents them).\n"
             "\n"
             "exit status: 0; 1 when the report cannot be written; 2 when the command\n"
-            "line is wrong, or the database is missing or not bdsweep's.\n");
+            "line is wrong, or the database is missing, damaged or not bdsweep's.\n",
+            BD_REPORT_EQUIVALENCE_MARGIN, BD_REPORT_TOOK_HOLD);
 }
 
 static int bad(const char *msg, const char *arg) {
@@ -77,9 +91,19 @@ static const char *option(int argc, char **argv, int *i, const char *name, int *
     return argv[++*i];
 }
 
+/* A number in (lo, hi), or (lo, hi] with hi_included. */
+static int real_in(const char *text, double lo, double hi, int hi_included, double *out) {
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v > lo) || v > hi || (!hi_included && v == hi)) return -1;
+    *out = v;
+    return 0;
+}
+
 int bd_cmd_report(int argc, char **argv) {
     const char *path = NULL, *out = NULL, *sweep = NULL, *v;
     int csv = 0, previews = 8;
+    double margin = BD_REPORT_EQUIVALENCE_MARGIN, took_hold = BD_REPORT_TOOK_HOLD;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int missing = 0;
@@ -96,6 +120,11 @@ int bd_cmd_report(int argc, char **argv) {
             long n = strtol(v, &end, 10);
             if (end == v || *end || n < 1 || n > 64) return bad("--previews needs a count from 1 to 64, got", v);
             previews = (int)n;
+        } else if ((v = option(argc, argv, &i, "--equivalence-margin", &missing))) {
+            if (real_in(v, 0, 1, 0, &margin) < 0)
+                return bad("--equivalence-margin needs an accuracy difference above 0 and below 1, got", v);
+        } else if ((v = option(argc, argv, &i, "--took-hold", &missing))) {
+            if (real_in(v, 0, 1, 1, &took_hold) < 0) return bad("--took-hold needs an ASR above 0, at most 1, got", v);
         } else if (missing) {
             fprintf(stderr, "bdsweep report: %s needs a value\nhint: bdsweep report --help\n", a);
             return BD_EXIT_USAGE;
@@ -115,11 +144,11 @@ int bd_cmd_report(int argc, char **argv) {
 
     BdDb *db;
     BdError err = {{0}};
-    if (bd_db_open(path, 0, &db, &err) < 0) {
+    if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep report: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }
-    BdReportOptions o = {out, sweep, csv, previews};
+    BdReportOptions o = {out, sweep, csv, previews, margin, took_hold};
     BdReportSummary s;
     int rc = bd_report_write(db, &o, &s, &err);
     bd_db_close(db);

@@ -22,7 +22,9 @@ static void usage(FILE *f) {
             "\n"
             "  --sweep NAME   only the cells of the sweep(s) named NAME\n"
             "\n"
-            "exit status: 0, or 2 when the database is missing or not bdsweep's.\n");
+            "Works on read-only storage and on a --publish snapshot.\n"
+            "\n"
+            "exit status: 0, or 2 when the database is missing, damaged or not bdsweep's.\n");
 }
 
 /* 45s, 3m12s, 2h05m, 3d04h */
@@ -78,7 +80,9 @@ static void print_counts(const char *label, int total, const int c[4]) {
 static int show_counts(const Status *s) {
     static const char *const names[4] = {"pending", "running", "done", "failed"};
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT c.status, COUNT(*) FROM cells c WHERE " SELECTED " GROUP BY c.status", &st) < 0) return -1;
+    if (prepare(s, "SELECT c.status, COUNT(*) FROM cells c WHERE c.kind = 'cell' AND " SELECTED " GROUP BY c.status",
+                &st) < 0)
+        return -1;
     int c[4] = {0}, total = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < 4; i++)
@@ -87,6 +91,18 @@ static int show_counts(const Status *s) {
     }
     if (finish(s, st, rc) < 0) return -1;
     print_counts(s->sweep ? "selected: " : "total: ", total, c);
+    /* The jobs that train models no single cell owns (common/job.h). */
+    if (prepare(s,
+                "SELECT SUM(c.kind = 'clean'), SUM(c.kind = 'clean' AND c.status = 'done'), SUM(c.kind = 'pretrain'), "
+                "  SUM(c.kind = 'pretrain' AND c.status = 'done') FROM cells c WHERE c.kind <> 'cell' AND " SELECTED,
+                &st) < 0)
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) + sqlite3_column_int(st, 2) > 0)
+        printf("models shared by cells: %d clean model%s (%d done), %d pre-training job%s (%d done)\n",
+               sqlite3_column_int(st, 0), sqlite3_column_int(st, 0) == 1 ? "" : "s", sqlite3_column_int(st, 1),
+               sqlite3_column_int(st, 2), sqlite3_column_int(st, 2) == 1 ? "" : "s", sqlite3_column_int(st, 3));
+    if (finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) < 0) return -1;
 
     /* Per sweep name: a cell shared by two submissions of a name counts once. */
     if (prepare(s,
@@ -95,7 +111,7 @@ static int show_counts(const Status *s) {
                 "  SUM(c.status = 'failed') "
                 "FROM (SELECT DISTINCT s.name, sc.cell_id FROM sweeps s JOIN sweep_cells sc ON sc.sweep_id = s.id "
                 "      WHERE ?1 IS NULL OR s.name = ?1) d "
-                "JOIN cells c ON c.id = d.cell_id "
+                "JOIN cells c ON c.id = d.cell_id AND c.kind = 'cell' "
                 "JOIN (SELECT name, COUNT(*) AS submissions, MAX(submitted_at) AS last FROM sweeps GROUP BY name) x "
                 "  ON x.name = d.name "
                 "GROUP BY d.name ORDER BY d.name",
@@ -153,7 +169,7 @@ static int show_failed(const Status *s) {
     sqlite3_stmt *st;
     if (prepare(s,
                 "SELECT c.key, c.attempts, c.error, c.host, c.finished_at FROM cells c "
-                "WHERE c.status = 'failed' AND " SELECTED " ORDER BY c.id",
+                "WHERE c.status = 'failed' AND c.kind = 'cell' AND " SELECTED " ORDER BY c.id",
                 &st) < 0)
         return -1;
     int n = 0, rc;
@@ -172,7 +188,7 @@ static int show_running(const Status *s) {
     if (prepare(s,
                 "SELECT c.key, c.rank, c.host, c.started_at, "
                 "  (julianday('now') - julianday(c.started_at)) * 86400.0 FROM cells c "
-                "WHERE c.status = 'running' AND " SELECTED " ORDER BY c.started_at",
+                "WHERE c.status = 'running' AND c.kind = 'cell' AND " SELECTED " ORDER BY c.started_at",
                 &st) < 0)
         return -1;
     int n = 0, rc;
@@ -282,7 +298,7 @@ int bd_cmd_status(int argc, char **argv) {
     }
     BdDb *db;
     BdError err = {{0}};
-    if (bd_db_open(path, 0, &db, &err) < 0) {
+    if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep status: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }

@@ -34,6 +34,10 @@ int bd_db_cell_columns(BdCellColumn cols[BD_DB_MAX_COLUMNS]) {
         cols[n] = (BdCellColumn){.sql_type = "TEXT", .role = BD_COL_PRESET_NAME, .axis = a};
         snprintf(cols[n++].name, sizeof cols[0].name, "%s_name", axes[a].name);
     }
+    if (bd_axes_attack_mask(axes)) {
+        cols[n] = (BdCellColumn){.sql_type = "TEXT", .role = BD_COL_ATTACK, .axis = -1};
+        snprintf(cols[n++].name, sizeof cols[0].name, "attack");
+    }
     if (any_replicate) {
         cols[n] = (BdCellColumn){.sql_type = "TEXT", .role = BD_COL_CONDITION, .axis = -1};
         snprintf(cols[n++].name, sizeof cols[0].name, "condition");
@@ -83,11 +87,12 @@ int bd_db_bind_cell_columns(BdDb *db, sqlite3_stmt *st, int first, BdJobKind kin
     BdCellColumn cols[BD_DB_MAX_COLUMNS];
     int n = bd_db_cell_columns(cols);
     char key[BD_KEY_MAX];
+    unsigned has = bd_job_kind_axes(axes, kind); /* a job's other axes are NULL */
     for (int i = 0; i < n; i++) {
         const BdCellColumn *c = &cols[i];
         int p = first + i;
         if (c->role == BD_COL_AXIS || c->role == BD_COL_PRESET_NAME) {
-            const char *t = texts[c->axis];
+            const char *t = has & (1u << c->axis) ? texts[c->axis] : NULL;
             if (!t) sqlite3_bind_null(st, p);
             else if (c->role == BD_COL_PRESET_NAME) sqlite3_bind_text(st, p, t, (int)strcspn(t, "("), SQLITE_TRANSIENT);
             else if (axes[c->axis].kind == BD_AXIS_INT) sqlite3_bind_int64(st, p, strtoll(t, NULL, 10));
@@ -100,6 +105,11 @@ int bd_db_bind_cell_columns(BdDb *db, sqlite3_stmt *st, int first, BdJobKind kin
             sqlite3_bind_null(st, p);
             continue;
         }
+        if (c->role == BD_COL_ATTACK) {
+            if (bd_attack_key(axes, texts, key, sizeof key, err) < 0) return -1;
+            sqlite3_bind_text(st, p, key, -1, SQLITE_TRANSIENT);
+            continue;
+        }
         const char *t[BD_AXIS_COUNT];
         memcpy(t, texts, sizeof t);
         if (c->role != BD_COL_CONDITION) t[c->axis] = db->control[c->axis];
@@ -110,11 +120,12 @@ int bd_db_bind_cell_columns(BdDb *db, sqlite3_stmt *st, int first, BdJobKind kin
     return 0;
 }
 
-/* The names of the columns `cells` has, into names[0..*n). */
-static int table_columns(BdDb *db, char (*names)[64], int cap, int *n, BdError *err) {
+/* The names of the columns `table` has, into names[0..*n). */
+static int table_columns(BdDb *db, const char *table, char (*names)[64], int cap, int *n, BdError *err) {
     sqlite3_stmt *st;
     *n = 0;
-    if (bd_db_prepare(db, "SELECT name FROM pragma_table_info('cells')", &st, err) < 0) return -1;
+    if (bd_db_prepare(db, "SELECT name FROM pragma_table_info(?1)", &st, err) < 0) return -1;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW && *n < cap)
         snprintf(names[(*n)++], 64, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
@@ -130,7 +141,7 @@ static int has_column(char (*names)[64], int n, const char *name) {
 int bd_db_missing_cell_columns(BdDb *db, BdError *err) {
     char names[256][64];
     int n_names, missing = 0;
-    if (table_columns(db, names, 256, &n_names, err) < 0) return -1;
+    if (table_columns(db, "cells", names, 256, &n_names, err) < 0) return -1;
     BdCellColumn cols[BD_DB_MAX_COLUMNS];
     int n = bd_db_cell_columns(cols);
     for (int i = 0; i < n; i++) missing += !has_column(names, n_names, cols[i].name);
@@ -139,7 +150,7 @@ int bd_db_missing_cell_columns(BdDb *db, BdError *err) {
 
 int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err) {
     if (bd_job_parse(bd_axes(), key, job, err) < 0) return -1;
-    unsigned mask = bd_job_kind_def(job->kind)->axes;
+    unsigned mask = bd_job_kind_axes(bd_axes(), job->kind);
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
         t[a] = NULL;
         if (!(mask & (1u << a))) continue;
@@ -188,22 +199,35 @@ static int refill(BdDb *db, const BdCellColumn *cols, int n, BdError *err) {
     return status;
 }
 
-int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err) {
+/* Adds the generated columns `table` lacks; *added says how many. */
+static int add_missing(BdDb *db, const char *table, int *added, BdError *err) {
     *added = 0;
     char names[256][64];
     int n_names;
-    if (table_columns(db, names, 256, &n_names, err) < 0) return -1;
+    if (table_columns(db, table, names, 256, &n_names, err) < 0) return -1;
     BdCellColumn cols[BD_DB_MAX_COLUMNS];
     int n = bd_db_cell_columns(cols);
     for (int i = 0; i < n; i++) {
         if (has_column(names, n_names, cols[i].name)) continue;
         char sql[256];
-        if (snprintf(sql, sizeof sql, "ALTER TABLE cells ADD COLUMN %s %s", cols[i].name, cols[i].sql_type) >=
+        if (snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, cols[i].name, cols[i].sql_type) >=
             (int)sizeof sql)
             return bd_fail(err, "internal error: column name '%s' too long", cols[i].name);
         if (bd_db_exec(db, sql, err) < 0) return -1;
         (*added)++;
     }
+    return 0;
+}
+
+int bd_db_add_cell_columns(BdDb *db, const char *table, BdError *err) {
+    int added;
+    return add_missing(db, table, &added, err);
+}
+
+int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err) {
+    BdCellColumn cols[BD_DB_MAX_COLUMNS];
+    int n = bd_db_cell_columns(cols);
+    if (add_missing(db, "cells", added, err) < 0) return -1;
     if ((*added || refill_all) && refill(db, cols, n, err) < 0) return -1;
     return bd_db_exec(db, "CREATE INDEX IF NOT EXISTS cells_condition ON cells(condition)", err);
 }

@@ -9,6 +9,7 @@
 #include "db_sql.h"
 #include "metrics.h"
 #include "strbuf.h"
+#include "streams.h"
 
 static const char *column_meaning(const BdCellColumn *c, char *buf, size_t cap) {
     const BdAxisDef *a = c->axis >= 0 ? &bd_axes()[c->axis] : NULL;
@@ -18,6 +19,9 @@ static const char *column_meaning(const BdCellColumn *c, char *buf, size_t cap) 
                  a->help);
         break;
     case BD_COL_PRESET_NAME: snprintf(buf, cap, "the %s's preset without its parameters", a->label); break;
+    case BD_COL_ATTACK:
+        snprintf(buf, cap, "the key of the cell's attack (trigger, strategy, target): what its model is measured against");
+        break;
     case BD_COL_CONDITION: snprintf(buf, cap, "the key without the seed: cells with the same condition are replicates"); break;
     case BD_COL_CONTROL_KEY:
         snprintf(buf, cap, "the key of the same cell with %s %s (all else equal, the same seed)", a->label, a->control);
@@ -82,6 +86,21 @@ char *bd_db_schema_markdown(void) {
                 first = 0;
             }
         bd_str_printf(&s, " | %s |\n", d->meaning);
+    }
+    bd_str_puts(&s, "\n### Random streams\n\n"
+                    "Each source of randomness of a job has its own stream, seeded from a hash of the stream's name "
+                    "and the canonical texts of the axes it depends on, nothing else (cells with `streams` = 2):\n\n"
+                    "| stream | depends on | draws |\n|---|---|---|\n");
+    for (int k = 0; k < BD_STREAM_COUNT; k++) {
+        const BdStreamDef *d = bd_stream_def((BdStream)k);
+        bd_str_printf(&s, "| `%s` |", d->name);
+        for (int a = 0, first = 1; a < BD_AXIS_COUNT; a++)
+            if (d->axes & (1u << a)) {
+                bd_str_printf(&s, "%s`%s`", first ? " " : ", ", bd_axes()[a].name);
+                if (a == BD_AXIS_RETRAIN && d->main_retrain) bd_str_puts(&s, " (its held-out fraction only)");
+                first = 0;
+            }
+        bd_str_printf(&s, " | %s |\n", d->draws);
     }
     int nv;
     BdDbView *v = bd_db_views_make(&nv);

@@ -10,6 +10,7 @@
 struct BdDb {
     sqlite3 *h;
     char path[4096];
+    int readonly; /* the connection cannot write the file (read-only storage, or opened immutable) */
     /* The canonical texts of the axes' absent and control values, for the
      * generated columns (db_columns.c); filled on first use. */
     int design_ready;
@@ -32,17 +33,21 @@ int bd_db_create_tables(BdDb *db, BdError *err);
 typedef struct BdDbMigration {
     int from;
     const char *what; /* for messages: "add the runs table" */
+    /* What SQL alone cannot do (rebuilding a table to change a constraint,
+     * filling columns from the keys); may be NULL. Runs after the SQL. */
+    int (*run)(BdDb *db, BdError *err);
 } BdDbMigration;
 extern const BdDbMigration bd_db_migrations[]; /* in order, terminated by what == NULL */
 int bd_db_migrate_step(BdDb *db, const BdDbMigration *m, BdError *err);
 
 /* ---- db_columns.c: the columns the axes table defines ----------------------- */
 
-#define BD_DB_MAX_COLUMNS (3 * BD_AXIS_COUNT + 1)
+#define BD_DB_MAX_COLUMNS (3 * BD_AXIS_COUNT + 2)
 
 typedef enum {
     BD_COL_AXIS,              /* <axis>: the value's canonical text, or its number */
     BD_COL_PRESET_NAME,       /* <axis>_name: the preset without its parameters */
+    BD_COL_ATTACK,            /* attack: the key of a grid cell's attack axes (common/job.h) */
     BD_COL_CONDITION,         /* condition: the key without the replicate axes */
     BD_COL_CONTROL_KEY,       /* <control>_key */
     BD_COL_CONTROL_CONDITION, /* <control>_condition */
@@ -69,6 +74,8 @@ int bd_db_sync_cell_columns(BdDb *db, int refill_all, int *added, BdError *err);
 /* The canonical texts of the axis values of a job's key: texts[a] for the
  * axes of its kind, NULL in t[a] for the others. */
 int bd_db_job_texts(const char *key, BdJob *job, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err);
+/* Adds every generated column to `table` (a copy of cells being rebuilt). */
+int bd_db_add_cell_columns(BdDb *db, const char *table, BdError *err);
 /* How many generated columns `cells` lacks (reads only). */
 int bd_db_missing_cell_columns(BdDb *db, BdError *err);
 
@@ -87,12 +94,22 @@ typedef struct BdDbView {
 BdDbView *bd_db_views_make(int *n);
 void bd_db_views_free(BdDbView *v, int n);
 
+/* ---- db_check.c -------------------------------------------------------------- */
+
+/* 0 when PRAGMA quick_check finds the file intact; else -1 with a message
+ * that says the file is damaged and what to do about it. */
+int bd_db_check_intact(BdDb *db, BdError *err);
+/* The message for a damaged file, with SQLite's finding; returns -1. */
+int bd_db_damaged(BdDb *db, BdError *err, const char *finding);
+
 /* ---- helpers (db_open.c) ---------------------------------------------------- */
 
 /* "PATH: what: <sqlite message>"; returns -1. */
 int bd_db_fail(BdDb *db, BdError *err, const char *what);
 int bd_db_exec(BdDb *db, const char *sql, BdError *err);
 int bd_db_prepare(BdDb *db, const char *sql, sqlite3_stmt **st, BdError *err);
+/* Whether the file is in WAL mode (PRAGMA journal_mode answers 'wal'). */
+int bd_db_in_wal_mode(BdDb *db);
 /* BEGIN IMMEDIATE (takes the write lock at once, waiting up to the busy timeout). */
 int bd_db_begin(BdDb *db, BdError *err);
 int bd_db_commit(BdDb *db, BdError *err);

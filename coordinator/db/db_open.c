@@ -1,6 +1,8 @@
-/* Opening the results database: what is this file, create or migrate its
- * schema, the connection's settings, the views. Nothing is written to a file
- * before we know it is ours (or empty and we were asked to create it). */
+/* Opening the results database: what is this file, is it intact, create or
+ * migrate its schema, the connection's settings, the views. Nothing is
+ * written to a file before we know it is ours (or empty and we were asked to
+ * create it) and undamaged; a reader writes nothing it does not have to, and
+ * works on read-only storage. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +67,13 @@ static int mkdir_parents(const char *path, BdError *err) {
     return 0;
 }
 
+/* A page SQLite could not parse while reading the schema. */
+static int damaged(BdDb *db, BdError *err) {
+    char finding[300];
+    snprintf(finding, sizeof finding, "SQLite: %s", sqlite3_errmsg(db->h));
+    return bd_db_damaged(db, err, finding);
+}
+
 /* The names of the tables in the file, comma-separated; -1 when the file is
  * not a SQLite database. */
 static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta, BdError *err) {
@@ -74,9 +83,10 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
     names[0] = '\0';
     int rc = sqlite3_prepare_v2(db->h, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st,
                                 NULL);
-    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return damaged(db, err);
     if (rc != SQLITE_OK) return bd_db_fail(db, err, "reading the list of tables");
     size_t o = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -86,9 +96,10 @@ static int list_tables(BdDb *db, char *names, size_t cap, int *n, int *has_meta,
         (*n)++;
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+    if (rc == SQLITE_NOTADB)
         return bd_fail(err, "%s is not a SQLite database (%s): expected a results database written by bdsweep",
                        db->path, sqlite3_errmsg(db->h));
+    if (rc == SQLITE_CORRUPT) return damaged(db, err);
     if (rc != SQLITE_DONE) return bd_db_fail(db, err, "reading the list of tables");
     return 0;
 }
@@ -167,6 +178,22 @@ static int migrate(BdDb *db, BdError *err) {
     return bd_db_commit(db, err);
 }
 
+/* The views as TEMP views of this connection, for a file we cannot write
+ * whose views are not this build's. All of them, so that a view naming
+ * another finds ours (TEMP objects come first in name lookup). */
+static int temp_views(BdDb *db, const BdDbView *views, int n, BdError *err) {
+    static const char create[] = "CREATE VIEW ";
+    for (int i = 0; i < n; i++) {
+        if (strncmp(views[i].sql, create, sizeof create - 1))
+            return bd_fail(err, "internal error: view %s does not start with '%s'", views[i].name, create);
+        char *temp = sqlite3_mprintf("CREATE TEMP VIEW %s", views[i].sql + sizeof create - 1);
+        int rc = bd_db_exec(db, temp, err);
+        sqlite3_free(temp);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
 /* Recreates a view only when its stored text differs from ours, so opening a
  * database (status, report) writes nothing in the usual case. */
 static int ensure_views(BdDb *db, BdError *err) {
@@ -183,6 +210,10 @@ static int ensure_views(BdDb *db, BdError *err) {
                    !strcmp((const char *)sqlite3_column_text(st, 0), views[i].sql);
         sqlite3_finalize(st);
         if (same) continue;
+        if (db->readonly) {
+            rc = temp_views(db, views, n, err);
+            break;
+        }
         char drop[128];
         snprintf(drop, sizeof drop, "DROP VIEW IF EXISTS %s", views[i].name);
         if (bd_db_begin(db, err) < 0) rc = -1;
@@ -198,13 +229,16 @@ static int ensure_views(BdDb *db, BdError *err) {
 static int ensure_cell_columns(BdDb *db, BdError *err) {
     int missing = bd_db_missing_cell_columns(db, err), added;
     if (missing <= 0) return missing;
+    if (db->readonly)
+        return bd_fail(err, "%s lacks %d column(s) of cells that this build's axes define, and cannot be written "
+                            "here (read-only storage): open it once where it is writable (bdsweep status adds them), "
+                            "or read it with the bdsweep that wrote it", db->path, missing);
     if (bd_db_begin(db, err) < 0) return -1;
     if (bd_db_sync_cell_columns(db, 0, &added, err) < 0) return bd_db_rollback(db);
     return bd_db_commit(db, err);
 }
 
-/* Whether the file is already in WAL mode (then opening it writes nothing). */
-static int in_wal_mode(BdDb *db) {
+int bd_db_in_wal_mode(BdDb *db) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) != SQLITE_OK) return 0;
     int wal = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
@@ -215,12 +249,16 @@ static int in_wal_mode(BdDb *db) {
 
 /* ---- open and close ------------------------------------------------------------------ */
 
-static int open_checked(BdDb *db, int create, BdError *err) {
+enum { OPEN_CREATE, OPEN_EXISTING, OPEN_READ };
+
+static int open_checked(BdDb *db, int how, BdError *err) {
     char names[512];
     int n, has_meta, version;
     if (list_tables(db, names, sizeof names, &n, &has_meta, err) < 0) return -1;
+    /* Before the first write of any kind (schema, migration, journal mode, views). */
+    if (bd_db_check_intact(db, err) < 0) return -1;
     if (n == 0) {
-        if (!create)
+        if (how != OPEN_CREATE)
             return bd_fail(err, "%s is an empty database, not a bdsweep results database (bdsweep run creates one)",
                            db->path);
         if (create_schema(db, err) < 0) return -1;
@@ -233,44 +271,106 @@ static int open_checked(BdDb *db, int create, BdError *err) {
     if (version > BD_DB_SCHEMA_VERSION)
         return bd_fail(err, "%s was written by a newer bdsweep (schema %d, this build knows up to %d)", db->path,
                        version, BD_DB_SCHEMA_VERSION);
+    if (version < BD_DB_SCHEMA_VERSION && db->readonly)
+        return bd_fail(err, "%s has schema %d, older than this build's %d, and cannot be written here (read-only "
+                            "storage): open it once where it is writable (bdsweep status migrates it), or read it with "
+                            "the bdsweep that wrote it", db->path, version, BD_DB_SCHEMA_VERSION);
     if (version < BD_DB_SCHEMA_VERSION && migrate(db, err) < 0) return -1;
-    /* WAL lets sqlite3 readers query while rank 0 writes; FULL survives power
-     * loss. journal_mode answers with the mode it could set (a file system
-     * without shared memory keeps 'delete', which is correct, only slower). */
-    if (!in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    /* The writer (a run) uses WAL: sqlite3 readers query while rank 0 writes.
+     * journal_mode answers with the mode it could set (a file system without
+     * shared memory keeps 'delete', which is correct, only slower). A reader
+     * leaves the mode alone: a finished run left the file in rollback mode
+     * so that it can be read from read-only storage (bd_db_finish_run). */
+    if (how != OPEN_READ && !bd_db_in_wal_mode(db) && bd_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0) return -1;
+    /* FULL survives power loss. */
     if (bd_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 || bd_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
         return -1;
     if (ensure_cell_columns(db, err) < 0) return -1;
     return ensure_views(db, err);
 }
 
-int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
+/* 'file:' URI of a path, for ?immutable=1: everything but unreserved
+ * characters percent-encoded (a '?' or '#' in a folder name stays a name). */
+static void file_uri(const char *path, const char *query, char *out, size_t cap) {
+    size_t o = (size_t)snprintf(out, cap, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < cap; p++) {
+        if (strchr("/._-~", *p) || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "%%%02X", *p);
+    }
+    snprintf(out + o, cap - o, "?%s", query);
+}
+
+static int connect(BdDb *db, const char *name, int flags, BdError *err) {
+    if (sqlite3_open_v2(name, &db->h, flags, NULL) != SQLITE_OK)
+        return bd_fail(err, "%s: cannot open the database: %s", db->path,
+                       db->h ? sqlite3_errmsg(db->h) : "out of memory");
+    sqlite3_extended_result_codes(db->h, 0);
+    sqlite3_busy_timeout(db->h, 10000);
+    return 0;
+}
+
+/* A reader (status, report) must work on read-only storage too. A file in
+ * rollback-journal mode (what a finished run leaves) opens read-only as it
+ * is. A WAL file needs its -shm file, which SQLite cannot create in a
+ * read-only folder: when the log is empty or gone, every row is in the file
+ * itself and nobody is writing it (a writer would have created -shm), so it
+ * is opened immutable (no locks, no -shm). A non-empty log cannot be read
+ * without -shm: refused, saying what to do. */
+static int connect_reader(BdDb *db, BdError *err) {
+    if (connect(db, db->path, SQLITE_OPEN_READWRITE, err) < 0) return -1;
+    int rc = sqlite3_exec(db->h, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc == SQLITE_CANTOPEN) {
+        char wal[4200], uri[3 * sizeof db->path + 32];
+        struct stat st;
+        snprintf(wal, sizeof wal, "%s-wal", db->path);
+        if (stat(wal, &st) == 0 && st.st_size > 0)
+            return bd_fail(err, "%s: its write-ahead log %s holds results not yet in the database file, and SQLite "
+                                "cannot read it here (read-only storage, no -shm file): copy both files to writable "
+                                "storage and read the copy, or run `sqlite3 %s 'PRAGMA journal_mode = DELETE'` where "
+                                "the file is writable", db->path, wal, db->path);
+        sqlite3_close_v2(db->h);
+        db->h = NULL;
+        file_uri(db->path, "immutable=1", uri, sizeof uri);
+        if (connect(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err) < 0) return -1;
+    }
+    return 0;
+}
+
+static int open_db(const char *path, int how, BdDb **out, BdError *err) {
     *out = NULL;
     if (strlen(path) >= sizeof((BdDb *)0)->path)
         return bd_fail(err, "%.80s...: database path longer than %zu characters", path, sizeof((BdDb *)0)->path - 1);
     struct stat st;
     int exists = stat(path, &st) == 0;
-    if (!exists && !create)
+    if (!exists && how != OPEN_CREATE)
         return bd_fail(err, "%s: no such database: expected a results database written by bdsweep run", path);
     if (exists && !S_ISREG(st.st_mode)) return bd_fail(err, "%s is not a file: expected a results database", path);
     if (!exists && mkdir_parents(path, err) < 0) return -1;
     BdDb *db = bd_xcalloc(1, sizeof *db);
     snprintf(db->path, sizeof db->path, "%s", path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
-        bd_fail(err, "%s: cannot open the database: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
-        bd_db_close(db);
-        return -1;
-    }
-    sqlite3_extended_result_codes(db->h, 0);
-    sqlite3_busy_timeout(db->h, 10000);
-    if (open_checked(db, create, err) < 0) {
+    int rc = how == OPEN_READ ? connect_reader(db, err)
+                              : connect(db, path, SQLITE_OPEN_READWRITE | (how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
+                                        err);
+    /* SQLite falls back to read-only when it cannot open the file for writing. */
+    if (rc == 0) db->readonly = sqlite3_db_readonly(db->h, "main") == 1;
+    if (rc == 0 && db->readonly && how != OPEN_READ)
+        rc = bd_fail(err, "%s cannot be written here (read-only storage, or no permission to write it): a run needs "
+                          "a writable database (--db)", path);
+    if (rc < 0 || open_checked(db, how, err) < 0) {
         bd_db_close(db);
         return -1;
     }
     *out = db;
     return 0;
 }
+
+int bd_db_open(const char *path, int create, BdDb **out, BdError *err) {
+    return open_db(path, create ? OPEN_CREATE : OPEN_EXISTING, out, err);
+}
+
+int bd_db_open_read(const char *path, BdDb **out, BdError *err) { return open_db(path, OPEN_READ, out, err); }
 
 void bd_db_close(BdDb *db) {
     if (!db) return;

@@ -6,8 +6,8 @@
  *                       call C: they must work from the plain sqlite3 CLI)
  *   conditions          one row per condition (the cells that differ only by
  *                       their seed) with its axis values (the axes table)
- *   epoch_metrics       one row per job, phase and epoch, a column per metric
- *                       (common/metrics.h)
+ *   epoch_metrics       one row per cell, phase and epoch, a column per metric
+ *                       (common/metrics.h), from the hand-written cell_metrics
  *   metric_definitions  the metric table itself
  *
  * Every other view is hand-written SQL in the SQL files of results/, embedded at build
@@ -56,7 +56,7 @@ static char *epoch_metrics(void) {
         const char *name = bd_metric_name((BdMetric)m);
         bd_str_printf(&s, ",\n  MAX(CASE WHEN name = '%s' THEN value END) AS %s", name, name);
     }
-    bd_str_puts(&s, "\nFROM metrics GROUP BY cell_id, phase, epoch");
+    bd_str_puts(&s, "\nFROM cell_metrics GROUP BY cell_id, phase, epoch");
     return bd_str_take(&s);
 }
 
@@ -117,16 +117,17 @@ BdDbView *bd_db_views_make(int *n) {
                         "`_name` column, the `_condition` pairing columns (`baseline_condition`, ...), and "
                         "`cells` (how many cells of the grid it holds). The views that summarise groups of "
                         "seeds join it for their axis columns.\n", 0};
-    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
-                        "### `epoch_metrics` — the curves\n\n"
-                        "One row per job, phase and epoch (`cell_id, phase, epoch`), a column per metric of "
-                        "the metric table below (the per-class accuracies are left out: query `metrics` for "
-                        "them); NULL where the metric was not reported.\n", 0};
     v[k++] = (BdDbView){"metric_definitions", metric_definitions(),
                         "### `metric_definitions` — the metric table\n\n"
                         "`name, phases, meaning` of every metric a job reports (the table below).\n", 0};
     for (int i = 0; i < n_files; i++)
         v[k++] = (BdDbView){bd_sql_views[i].name, statement_of(bd_sql_views[i].text), bd_sql_views[i].text, 1};
+    /* After cell_metrics, which it reads. */
+    v[k++] = (BdDbView){"epoch_metrics", epoch_metrics(),
+                        "### `epoch_metrics` — the curves\n\n"
+                        "One row per cell of the grid, phase and epoch (`cell_id, phase, epoch`), a column per "
+                        "metric of the metric table below, from `cell_metrics` (the per-class accuracies are "
+                        "left out: query `cell_metrics` for them); NULL where the metric was not reported.\n", 0};
     *n = k;
     return v;
 }

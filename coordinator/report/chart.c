@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 #define TITLE_H 36.0 /* room for the figure title */
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -19,11 +21,15 @@ static double widest(const char *const *labels, int n, double size) {
     return w;
 }
 
-/* Text cut to fit width px at a font size. */
+/* Text shortened (between words) to fit width px at a font size. */
 static void fit(const char *text, double width, double size, char *out, size_t cap) {
     int chars = (int)(width / (0.6 * size));
-    bd_svg_ellipsize(text ? text : "", chars < 2 ? 2 : chars, out, cap);
+    bd_svg_shorten(text ? text : "", chars < 2 ? 2 : chars, out, cap);
 }
+
+/* The width a note under a plot needs (notes are never cut: they say what
+ * the figure shows, e.g. how many seeds). */
+static double note_width(const char *note) { return note ? bd_svg_text_width(note, 10) + 24 : 0; }
 
 static void note_line(BdStr *b, double x, double y, const char *note) {
     if (!note) return;
@@ -33,17 +39,41 @@ static void note_line(BdStr *b, double x, double y, const char *note) {
 
 /* ---- heat map ------------------------------------------------------------------------ */
 
+/* Range and ticks of the values behind a heat-map cell: how much the
+ * seeds disagree is drawn in the cell itself (a mean of 0.53 from 0.07 and
+ * 0.99 reads "0.53" over "0.07–0.99", with a tick at each end). */
+static void heat_samples(BdStr *b, const BdHeatmap *h, const BdSamples *sm, double cx, double cy, double w,
+                         double cell_h, const char *ink) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < sm->n; k++)
+        if (isfinite(sm->v[k])) lo = fmin(lo, sm->v[k]), hi = fmax(hi, sm->v[k]);
+    if (!isfinite(lo)) return;
+    char text[64];
+    if (sm->n == 1) snprintf(text, sizeof text, "1 seed");
+    else snprintf(text, sizeof text, "%.2f\xE2\x80\x93%.2f", lo, hi);
+    BdTextStyle rs = {.size = 8.5, .anchor = BD_ANCHOR_MIDDLE, .middle = 1, .fill = ink};
+    bd_svg_text(b, cx + w / 2, cy + 26, &rs, text);
+    double y = cy + cell_h - 7, x0 = cx + 5, x1 = cx + w - 5;
+    bd_svg_line(b, x0, y, x1, y, ink, 0.6, NULL);
+    for (int k = 0; k < sm->n; k++) {
+        if (!isfinite(sm->v[k])) continue;
+        double x = x0 + clampd((sm->v[k] - h->lo) / (h->hi - h->lo), 0, 1) * (x1 - x0);
+        bd_svg_line(b, x, y - 3.5, x, y + 3.5, ink, 1.6, NULL);
+    }
+}
+
 void bd_chart_heatmap(BdStr *b, const BdHeatmap *h) {
-    const double cell_h = 30, gap = 28, fs = 10.5;
+    const double gap = 28, fs = 10.5;
     const BdHeatPanel *p0 = h->n_panels ? &h->panels[0] : NULL;
     int rows = p0 ? p0->rows : 0, cols = p0 ? p0->cols : 0;
+    double cell_h = p0 && p0->samples ? 44 : 30;
     double cell_w = p0 ? clampd(widest(p0->col_labels, cols, fs) + 10, 56, 150) : 56;
     double label_w = p0 ? fmin(widest(p0->row_labels, rows, fs), 260) + 12 : 60;
     double panel_w = cols * cell_w;
     double x0 = 16 + label_w, y0 = TITLE_H + 40; /* panel title + column labels above the cells */
     double width = x0 + h->n_panels * panel_w + (h->n_panels - 1) * gap + 90;
-    double height = y0 + rows * cell_h + 44;
-    if (width < 360) width = 360;
+    double height = y0 + rows * cell_h + 44 + (h->note ? 16 : 0);
+    width = fmax(fmax(width, 360), note_width(h->note));
     bd_svg_begin(b, width, height, h->title);
 
     BdTextStyle title_st = {.size = 11.5, .bold = 1, .anchor = BD_ANCHOR_MIDDLE};
@@ -69,16 +99,20 @@ void bd_chart_heatmap(BdStr *b, const BdHeatmap *h) {
         }
         for (int i = 0; i < p->rows; i++)
             for (int j = 0; j < p->cols; j++) {
-                double v = p->values[i * p->cols + j], cx = px + j * cell_w, cy = y0 + i * cell_h;
-                bd_svg_group_begin(b, p->tooltips ? p->tooltips[i * p->cols + j] : NULL);
+                int at = i * p->cols + j;
+                double v = p->values[at], cx = px + j * cell_w, cy = y0 + i * cell_h;
+                /* With the seeds drawn below it, the mean sits in the upper part. */
+                double vy = p->samples ? cy + 13 : cy + cell_h / 2;
+                bd_svg_group_begin(b, p->tooltips ? p->tooltips[at] : NULL);
                 if (isfinite(v)) {
                     char c[8], val[32];
                     bd_color_viridis((v - h->lo) / (h->hi - h->lo), c);
                     bd_svg_rect(b, cx, cy, cell_w, cell_h, c, "#ffffff");
                     snprintf(val, sizeof val, "%.2f", v);
-                    BdTextStyle vs = {.size = 10.5, .anchor = BD_ANCHOR_MIDDLE, .middle = 1,
-                                      .fill = bd_color_text_on(c)};
-                    bd_svg_text(b, cx + cell_w / 2, cy + cell_h / 2, &vs, val);
+                    const char *ink = bd_color_text_on(c);
+                    BdTextStyle vs = {.size = 10.5, .anchor = BD_ANCHOR_MIDDLE, .middle = 1, .fill = ink};
+                    bd_svg_text(b, cx + cell_w / 2, vy, &vs, val);
+                    if (p->samples) heat_samples(b, h, &p->samples[at], cx, cy, cell_w, cell_h, ink);
                 } else {
                     bd_svg_rect(b, cx, cy, cell_w, cell_h, "#f0f0f0", "#ffffff");
                     BdTextStyle vs = {.size = 10.5, .anchor = BD_ANCHOR_MIDDLE, .middle = 1, .fill = "#999"};
@@ -94,6 +128,7 @@ void bd_chart_heatmap(BdStr *b, const BdHeatmap *h) {
     }
     double bar_x = x0 + h->n_panels * panel_w + (h->n_panels - 1) * gap + 24;
     bd_svg_colorbar(b, bar_x, y0 + 4, 14, fmax(rows * cell_h - 8, 60), h->lo, h->hi, h->value_label);
+    note_line(b, 12, height - 8, h->note);
     bd_svg_end(b);
 }
 
@@ -120,7 +155,41 @@ static void data_range(const BdSeries *s, int n, int use_x, double *lo, double *
             if (!use_x && s[i].lo) v[1] = s[i].lo[k], v[2] = s[i].hi[k];
             for (int j = 0; j < 3; j++)
                 if (isfinite(v[j])) *lo = fmin(*lo, v[j]), *hi = fmax(*hi, v[j]);
+            if (use_x || !s[i].samples) continue;
+            for (int j = 0; j < s[i].samples[k].n; j++)
+                if (isfinite(s[i].samples[k].v[j]))
+                    *lo = fmin(*lo, s[i].samples[k].v[j]), *hi = fmax(*hi, s[i].samples[k].v[j]);
         }
+}
+
+/* The y range of a panel: its own, or, left to the data, the range of every
+ * panel of the same y label that is left to the data too, so that panels
+ * showing one metric can be compared by eye. */
+static void panel_y_range(const BdLineChart *c, const BdLinePanel *pn, double *ylo, double *yhi) {
+    *ylo = pn->y_lo, *yhi = pn->y_hi;
+    if (isfinite(*ylo) && isfinite(*yhi)) return;
+    double dlo = INFINITY, dhi = -INFINITY;
+    for (int q = 0; q < c->n_panels; q++) {
+        const BdLinePanel *o = &c->panels[q];
+        int same = o == pn || (!(isfinite(o->y_lo) && isfinite(o->y_hi)) && o->y_label && pn->y_label &&
+                               !strcmp(o->y_label, pn->y_label));
+        if (!same) continue;
+        data_range(o->series, o->n_series, 0, &dlo, &dhi);
+        if (isfinite(o->ref_y)) dlo = fmin(dlo, o->ref_y), dhi = fmax(dhi, o->ref_y);
+    }
+    if (!isfinite(dlo)) dlo = 0, dhi = 1;
+    if (!isfinite(*ylo)) *ylo = dlo;
+    if (!isfinite(*yhi)) *yhi = dhi;
+}
+
+/* The seeds behind a point: small open circles spread a little sideways so
+ * that equal values stay visible. */
+static void point_samples(BdStr *b, const BdScale *sy, double px, const BdSamples *sm, const char *col) {
+    for (int j = 0; j < sm->n; j++) {
+        if (!isfinite(sm->v[j])) continue;
+        double dx = (j - (sm->n - 1) / 2.0) * 2.5;
+        bd_svg_circle(b, px + dx, bd_scale(sy, sm->v[j]), 1.8, "none", col);
+    }
 }
 
 void bd_chart_lines(BdStr *b, const BdLineChart *c) {
@@ -131,7 +200,7 @@ void bd_chart_lines(BdStr *b, const BdLineChart *c) {
     BdLegendEntry legend[64];
     int n_legend = line_legend(c, legend, 64);
     double legend_w = bd_svg_legend_width(legend, n_legend);
-    double width = 10 + cols * (ml + pw + mr) + legend_w + 20;
+    double width = fmax(10 + cols * (ml + pw + mr) + legend_w + 20, note_width(c->note));
     double height = TITLE_H + grid_rows * (mt + ph + mb) + (c->note ? 18 : 4);
     double legend_h = n_legend * 17.0 + 8;
     if (height < TITLE_H + legend_h + 10) height = TITLE_H + legend_h + 10;
@@ -155,15 +224,8 @@ void bd_chart_lines(BdStr *b, const BdLineChart *c) {
     for (int p = 0; p < c->n_panels; p++) {
         const BdLinePanel *pn = &c->panels[p];
         double ox = 10 + (p % cols) * (ml + pw + mr) + ml, oy = TITLE_H + (p / cols) * (mt + ph + mb) + mt;
-        double ylo = pn->y_lo, yhi = pn->y_hi;
-        if (!isfinite(ylo) || !isfinite(yhi)) {
-            double dlo = INFINITY, dhi = -INFINITY;
-            data_range(pn->series, pn->n_series, 0, &dlo, &dhi);
-            if (isfinite(pn->ref_y)) dlo = fmin(dlo, pn->ref_y), dhi = fmax(dhi, pn->ref_y);
-            if (!isfinite(dlo)) dlo = 0, dhi = 1;
-            if (!isfinite(ylo)) ylo = dlo;
-            if (!isfinite(yhi)) yhi = dhi;
-        }
+        double ylo, yhi;
+        panel_y_range(c, pn, &ylo, &yhi);
         BdTicks yt;
         bd_ticks(&ylo, &yhi, 5, 1, &yt);
         BdScale sx = {xlo, xhi, ox, ox + pw}, sy = {ylo, yhi, oy + ph, oy};
@@ -200,14 +262,17 @@ void bd_chart_lines(BdStr *b, const BdLineChart *c) {
             }
             const char *col = bd_color_category(se->color);
             if (se->lo && se->hi) bd_svg_band(b, px, plo, phi, se->n, col, 0.15);
+            if (se->samples)
+                for (int k = 0; k < se->n; k++) point_samples(b, &sy, px[k], &se->samples[k], col);
             bd_svg_polyline(b, px, py, se->n, col, 2, bd_dash_category(se->color));
             for (int k = 0; k < se->n; k++) {
                 if (!isfinite(py[k])) continue;
-                char tip[600];
+                char tip[600], seeds[32] = "";
+                if (se->samples) snprintf(seeds, sizeof seeds, ", %d seeds", se->samples[k].n);
                 if (se->lo && isfinite(se->lo[k]))
-                    snprintf(tip, sizeof tip, "%s: x = %g, y = %.4f (%.4f to %.4f)", se->name, se->x[k], se->y[k],
-                             se->lo[k], se->hi[k]);
-                else snprintf(tip, sizeof tip, "%s: x = %g, y = %.4f", se->name, se->x[k], se->y[k]);
+                    bd_text_format(tip, sizeof tip, "%s: x = %g, y = %.4f (%.4f to %.4f%s)", se->name, se->x[k],
+                                   se->y[k], se->lo[k], se->hi[k], seeds);
+                else bd_text_format(tip, sizeof tip, "%s: x = %g, y = %.4f%s", se->name, se->x[k], se->y[k], seeds);
                 bd_svg_group_begin(b, tip);
                 bd_svg_circle(b, px[k], py[k], 3, col, "#ffffff");
                 bd_svg_group_end(b);
@@ -222,6 +287,32 @@ void bd_chart_lines(BdStr *b, const BdLineChart *c) {
 
 /* ---- intervals ------------------------------------------------------------------------ */
 
+/* The x range of a column: every value, bound and sample, within
+ * [-clip, +clip] when the chart is clipped. */
+static void interval_range(const BdIntervalChart *c, int k, double *lo, double *hi) {
+    *lo = 0, *hi = 0;
+    for (int i = 0; i < c->n_rows; i++) {
+        const BdIntervalRow *r = &c->rows[i];
+        double v[3] = {r->v[k], r->lo[k], r->hi[k]};
+        for (int j = 0; j < 3; j++)
+            if (isfinite(v[j])) *lo = fmin(*lo, v[j]), *hi = fmax(*hi, v[j]);
+        for (int j = 0; j < r->samples[k].n; j++)
+            if (isfinite(r->samples[k].v[j])) *lo = fmin(*lo, r->samples[k].v[j]), *hi = fmax(*hi, r->samples[k].v[j]);
+    }
+    if (c->clip > 0) *lo = fmax(*lo, -c->clip), *hi = fmin(*hi, c->clip);
+    if (*hi - *lo < 1e-9) *lo -= 0.01, *hi += 0.01;
+}
+
+/* A triangle at an axis' end, pointing out: the interval goes on beyond it. */
+static void clipped_end(BdStr *b, double x, double cy, int dir, const char *col, double beyond) {
+    char tip[128];
+    snprintf(tip, sizeof tip, "the interval goes on to %+.3f, beyond the axis (clipped)", beyond);
+    double xs[3] = {x + dir * 6, x, x}, ys[3] = {cy, cy - 4.5, cy + 4.5};
+    bd_svg_group_begin(b, tip);
+    bd_svg_polygon(b, xs, ys, 3, col, NULL);
+    bd_svg_group_end(b);
+}
+
 void bd_chart_intervals(BdStr *b, const BdIntervalChart *c) {
     const double row_h = 19, col_w = 300, gap = 36, fs = 10.5;
     double label_w = 40;
@@ -229,7 +320,7 @@ void bd_chart_intervals(BdStr *b, const BdIntervalChart *c) {
     label_w = fmin(label_w, 420) + 14;
     double legend_w = c->legend ? bd_svg_legend_width(c->legend, c->n_legend) + 16 : 0;
     double x0 = 12 + label_w, y0 = TITLE_H + 8, plot_h = fmax(c->n_rows, 1) * row_h;
-    double width = x0 + c->n_cols * col_w + (c->n_cols - 1) * gap + 16 + legend_w;
+    double width = fmax(x0 + c->n_cols * col_w + (c->n_cols - 1) * gap + 16 + legend_w, note_width(c->note));
     double height = y0 + plot_h + 44 + (c->note ? 16 : 0);
     if (c->legend) height = fmax(height, y0 + c->n_legend * 17.0 + 12);
     bd_svg_begin(b, width, height, c->title);
@@ -248,18 +339,23 @@ void bd_chart_intervals(BdStr *b, const BdIntervalChart *c) {
         bd_svg_group_end(b);
     }
     for (int k = 0; k < c->n_cols; k++) {
-        double lo = 0, hi = 0;
-        for (int i = 0; i < c->n_rows; i++) {
-            const BdIntervalRow *r = &c->rows[i];
-            double v[3] = {r->v[k], r->lo[k], r->hi[k]};
-            for (int j = 0; j < 3; j++)
-                if (isfinite(v[j])) lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
-        }
-        if (hi - lo < 1e-9) lo -= 0.01, hi += 0.01;
+        double lo, hi;
+        interval_range(c, k, &lo, &hi);
         BdTicks t;
         bd_ticks(&lo, &hi, 5, 1, &t);
+        if (c->clip > 0) { /* round ticks, but never beyond the metric's range */
+            lo = fmax(lo, -c->clip), hi = fmin(hi, c->clip);
+            int kept = 0;
+            for (int j = 0; j < t.n; j++)
+                if (t.v[j] >= lo - 1e-9 && t.v[j] <= hi + 1e-9) t.v[kept++] = t.v[j];
+            t.n = kept;
+        }
         double ox = x0 + k * (col_w + gap);
         BdScale sx = {lo, hi, ox + 6, ox + col_w - 6};
+        if (c->margin[k] > 0) {
+            double m0 = bd_scale(&sx, fmax(-c->margin[k], lo)), m1 = bd_scale(&sx, fmin(c->margin[k], hi));
+            bd_svg_rect(b, m0, y0, m1 - m0, plot_h, "#d9efe6", NULL);
+        }
         bd_svg_axis_bottom(b, &sx, &t, y0 + plot_h, y0);
         double zx = bd_scale(&sx, 0);
         bd_svg_line(b, zx, y0, zx, y0 + plot_h, "#888", 1.2, NULL);
@@ -276,14 +372,20 @@ void bd_chart_intervals(BdStr *b, const BdIntervalChart *c) {
                 bd_svg_group_end(b);
                 continue;
             }
-            double vx = bd_scale(&sx, r->v[k]);
+            double vx = bd_scale(&sx, clampd(r->v[k], lo, hi));
             if (c->bars) bd_svg_rect(b, zx, cy - 5, vx - zx, 10, col, NULL);
+            const char *wc = c->bars ? "#222" : col;
+            for (int j = 0; j < r->samples[k].n; j++)
+                if (isfinite(r->samples[k].v[j]))
+                    bd_svg_circle(b, bd_scale(&sx, clampd(r->samples[k].v[j], lo, hi)), cy, 2.2, "none",
+                                  c->bars ? "#222" : "#555");
             if (isfinite(r->lo[k]) && isfinite(r->hi[k])) {
-                double a = bd_scale(&sx, r->lo[k]), e = bd_scale(&sx, r->hi[k]);
-                const char *wc = c->bars ? "#222" : col;
+                double a = bd_scale(&sx, clampd(r->lo[k], lo, hi)), e = bd_scale(&sx, clampd(r->hi[k], lo, hi));
                 bd_svg_line(b, a, cy, e, cy, wc, 1.4, NULL);
-                bd_svg_line(b, a, cy - 4, a, cy + 4, wc, 1.4, NULL);
-                bd_svg_line(b, e, cy - 4, e, cy + 4, wc, 1.4, NULL);
+                if (r->lo[k] < lo) clipped_end(b, a, cy, -1, wc, r->lo[k]);
+                else bd_svg_line(b, a, cy - 4, a, cy + 4, wc, 1.4, NULL);
+                if (r->hi[k] > hi) clipped_end(b, e, cy, 1, wc, r->hi[k]);
+                else bd_svg_line(b, e, cy - 4, e, cy + 4, wc, 1.4, NULL);
             }
             if (!c->bars) bd_svg_circle(b, vx, cy, 3.5, col, "#ffffff");
             bd_svg_group_end(b);

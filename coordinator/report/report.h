@@ -19,11 +19,21 @@
 #include "db/db.h"
 #include "error.h"
 
+/* The thresholds of the verdicts that a user may set (results/README.md,
+ * "How each finding is judged"); the defaults are the report's. */
+#define BD_REPORT_EQUIVALENCE_MARGIN 0.02 /* accuracy: a difference within it does not matter */
+#define BD_REPORT_TOOK_HOLD 0.5           /* ASR above the baseline's by this much: the backdoor took hold */
+
 typedef struct BdReportOptions {
     const char *out_dir;
     const char *sweep; /* only the cells of the sweep(s) of this name; NULL: every cell */
     int csv;
     int preview_n; /* images per trigger preview; 0: no previews */
+    /* Finding 2: a clean-accuracy difference whose 95% interval lies within
+     * +-this is shown not to matter; finding 4: the clean-accuracy cost of
+     * retraining allowed. In (0, 1). */
+    double equivalence_margin;
+    double took_hold; /* finding 4, in (0, 1] */
 } BdReportOptions;
 
 enum { BD_FINDINGS = 4 };

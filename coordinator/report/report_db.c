@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "text.h"
 
 int rep_prepare(Rep *r, const char *sql, sqlite3_stmt **st) {
     if (sqlite3_prepare_v2(r->h, sql, -1, st, NULL) == SQLITE_OK) return 0;
@@ -48,14 +49,15 @@ const char *rep_text(sqlite3_stmt *st, int col) {
     return s ? s : "";
 }
 
-void rep_fmt(double v, int decimals, char *out, size_t cap) {
-    if (!isfinite(v)) snprintf(out, cap, "n/a");
-    else snprintf(out, cap, "%.*f", decimals, fabs(v) < 0.5 * pow(10, -decimals) ? 0.0 : v);
+void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap) {
+    if (lo > hi) bd_text_format(out, cap, "no %s", many);
+    else if (lo == hi) bd_text_format(out, cap, "%d %s", lo, lo == 1 ? one : many);
+    else bd_text_format(out, cap, "%d\xE2\x80\x93%d %s", lo, hi, many);
 }
 
 /* ---- labels ----------------------------------------------------------------------------- */
 
-static void axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap) {
+void rep_axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap) {
     if (axis == BD_AXIS_POISON_RATE) snprintf(out, cap, "rate %g", sqlite3_column_double(st, col));
     else if (axis == BD_AXIS_TARGET) snprintf(out, cap, "target %s", rep_text(st, col));
     else if (axis == BD_AXIS_SEED) snprintf(out, cap, "seed %s", rep_text(st, col));
@@ -71,7 +73,7 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
             int col = use ? rep_col(st, bd_axes()[a].name) : -1;
             if (col < 0) continue;
             char v[1024];
-            axis_value(st, col, a, v, sizeof v);
+            rep_axis_value(st, col, a, v, sizeof v);
             o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? " \xC2\xB7 " : "", v);
             if (o >= cap) return;
         }

@@ -99,6 +99,9 @@ int rep_col(sqlite3_stmt *st, const char *name);
 double rep_double(sqlite3_stmt *st, int col);
 const char *rep_text(sqlite3_stmt *st, int col);
 
+/* One axis value of a row for people: "rate 0.05", "target 3", "seed 2",
+ * a preset's canonical text as is. */
+void rep_axis_value(sqlite3_stmt *st, int col, int axis, char *out, size_t cap);
 /* A label made of the axis columns of the current row that vary in the
  * database (r->varies), except the axes in `skip` (a bit per BdAxis), joined
  * with " · ". Rates read "rate 0.05", targets "target 3". When nothing is
@@ -108,8 +111,9 @@ void rep_label(const Rep *r, sqlite3_stmt *st, unsigned skip, unsigned fallback,
 /* Names of the varying axes but those in skip, "regularizers, seeds", for
  * captions ("mean over seeds and regularizers"); "" when none. */
 void rep_varying_names(const Rep *r, unsigned skip, char *out, size_t cap);
-/* A number as short text: "%.2f"-ish for accuracies. */
-void rep_fmt(double v, int decimals, char *out, size_t cap);
+/* "2 seeds" or "2-3 seeds": how many replicates (or cells) there are, from
+ * the fewest and the most ("no seeds" when lo > hi). */
+void rep_count_phrase(int lo, int hi, const char *one, const char *many, char *out, size_t cap);
 
 /* Runs sql and keeps its result as a table (column names from the query). */
 int rep_table_query(Rep *r, const char *id, const char *title, const char *note, int in_report, const char *sql);
@@ -118,6 +122,9 @@ void rep_tables_free(Rep *r);
 /* ---- the parts ------------------------------------------------------------------------ */
 
 int rep_findings(Rep *r);    /* report_findings.c */
+/* The SQL condition on a row of cell_results that its backdoor took hold
+ * (finding 4: ASR at least --took-hold above the baseline's). */
+void rep_took_hold_sql(const Rep *r, char *out, size_t cap);
 int rep_figures(Rep *r);     /* report_figures.c */
 int rep_tables(Rep *r);      /* report_tables.c */
 int rep_previews(Rep *r);    /* report_previews.c */

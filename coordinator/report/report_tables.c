@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "text.h"
 
 /* The axis columns to show: those that vary, plus `always`, minus `skip`, in
  * axis order, comma-separated (with a trailing ", " when not empty). */
@@ -48,44 +49,50 @@ int rep_tables(Rep *r) {
 
     axis_columns(r, core, seed, cols, sizeof cols);
     snprintf(sql, sizeof sql,
-             "SELECT %sn_poisoned, n_clean, clean_acc_poisoned, clean_acc_clean, clean_acc_diff, ci_low, ci_high, "
-             "  welch_df, detectable, asr_poisoned, asr_clean FROM detection ORDER BY %s 1",
+             "SELECT %sn_poisoned, n_clean, n_pairs, interval, interval_diff, interval_low, interval_high, "
+             "  interval_detectable, clean_acc_poisoned, clean_acc_clean, clean_acc_diff, ci_low, ci_high, detectable, "
+             "  asr_poisoned, asr_clean FROM detection ORDER BY %s 1",
              cols, cols);
     if (rep_table_query(r, "detection", "Detection by clean accuracy (finding 2)",
-                        "clean_acc_diff = mean clean accuracy of the poisoned seeds minus that of the baselines; "
-                        "ci_low..ci_high its 95% Welch interval; detectable = 1 when it excludes 0, empty when a side "
-                        "has fewer than 2 seeds.",
+                        "interval: the 95% interval the verdict uses, 'paired' (n_pairs seeds, each poisoned cell "
+                        "minus the baseline of its own seed) or 'welch' (the poisoned seeds against all the baseline "
+                        "seeds, for cells not on paired streams); interval_diff..interval_high its difference and "
+                        "bounds (poisoned minus clean), interval_detectable = 1 when it excludes 0. clean_acc_diff, "
+                        "ci_low..ci_high and detectable are Welch's, over every seed.",
                         1, sql) < 0)
         return -1;
 
     axis_columns(r, core | AXIS_BIT(BD_AXIS_REGULARIZER), seed, cols, sizeof cols);
     snprintf(sql, sizeof sql,
-             "SELECT %sn_seeds, asr_none, asr_regularized, asr_change, asr_change_sd, clean_acc_none, "
-             "  clean_acc_regularized, clean_acc_change, clean_acc_change_sd FROM regularizer_effect ORDER BY %s 1",
+             "SELECT %sn_seeds, paired_streams, asr_none, asr_regularized, asr_change, asr_change_ci_low, "
+             "  asr_change_ci_high, clean_acc_none, clean_acc_regularized, clean_acc_change, "
+             "  clean_acc_change_ci_low, clean_acc_change_ci_high FROM regularizer_effect ORDER BY %s 1",
              cols, cols);
     if (rep_table_query(r, "regularizer_effect", "Effect of regularization (finding 3)",
                         "Each regularized cell paired by seed with its regularizer-none cell; changes are "
-                        "regularized minus none, mean and standard deviation over the paired seeds.",
+                        "regularized minus none: the mean over the paired seeds and its paired 95% interval "
+                        "(ci_low..ci_high; none with one seed).",
                         1, sql) < 0)
         return -1;
 
     axis_columns(r, core | AXIS_BIT(BD_AXIS_RETRAIN), seed, cols, sizeof cols);
+    char took[256], note[512];
+    rep_took_hold_sql(r, took, sizeof took);
     snprintf(sql, sizeof sql,
              "SELECT %sCOUNT(*) AS cells, MAX(retrain_epochs) AS retrain_epochs, AVG(asr) AS asr_before, "
              "  AVG(asr_after_retrain) AS asr_after, AVG(clean_acc) AS clean_acc_before, "
              "  AVG(clean_acc_after_retrain) AS clean_acc_after, AVG(baseline_asr) AS baseline_asr, "
-             "  SUM(baseline_asr IS NOT NULL AND asr > baseline_asr + 0.05 + 1e-9) AS took_hold, "
-             "  SUM(baseline_asr IS NOT NULL AND asr > baseline_asr + 0.05 + 1e-9 "
-             "      AND retrain_epochs_to_neutralise IS NOT NULL) AS neutralised, "
+             "  SUM(%s) AS took_hold, SUM(%s AND retrain_epochs_to_neutralise IS NOT NULL) AS neutralised, "
              "  AVG(retrain_epochs_to_neutralise) AS epochs_to_neutralise "
              "FROM cell_results WHERE status = 'done' AND poison_rate > 0 AND retrain <> 'none' "
              "  AND retrain_epochs IS NOT NULL GROUP BY condition ORDER BY %s MIN(cell_id)",
-             cols, cols);
-    if (rep_table_query(r, "persistence_summary", "Persistence under clean fine-tuning (finding 4)",
-                        "Means over seeds before and after retraining; took_hold: cells whose ASR exceeded the "
-                        "baseline's + 0.05 at the end of training; neutralised: of those, the ones whose ASR came "
-                        "back within 0.05 of the baseline during retraining.",
-                        1, sql) < 0)
+             cols, took, took, cols);
+    bd_text_format(note, sizeof note,
+                   "Means over seeds before and after retraining; took_hold: cells whose ASR was at least %g above "
+                   "the baseline's at the end of training; neutralised: of those, the ones whose ASR stayed within "
+                   "0.05 of the baseline's from some retraining epoch through the last.",
+                   r->o->took_hold);
+    if (rep_table_query(r, "persistence_summary", "Persistence under clean fine-tuning (finding 4)", note, 1, sql) < 0)
         return -1;
 
     if (r->o->csv) {

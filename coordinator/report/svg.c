@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 void bd_svg_begin(BdStr *b, double w, double h, const char *title) {
     bd_str_printf(b,
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
@@ -39,27 +41,49 @@ static int utf8_chars(const char *s) {
 
 double bd_svg_text_width(const char *text, double size) { return 0.6 * size * utf8_chars(text); }
 
-/* Byte offset of the k-th character of a UTF-8 string (its length if shorter). */
-static size_t utf8_offset(const char *s, int k) {
-    size_t i = 0;
-    int chars = 0;
-    for (; s[i]; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == k) break;
-    return i;
-}
+/* Where a label may be cut: after a space, a comma or an opening
+ * parenthesis, i.e. between words, between the parts of "a \xC2\xB7 b" and
+ * between the parameters of "square(location=top-left,size=4)". */
+static int cut_after(char c) { return c == ' ' || c == ',' || c == '('; }
 
 /* Too long a label loses its middle, not its end: row labels read
- * "architecture · regularizer", and the regularizer at the end is what tells
- * neighbouring rows apart. */
-void bd_svg_ellipsize(const char *text, int max_chars, char *out, size_t cap) {
+ * "architecture \xC2\xB7 regularizer", and the regularizer at the end is
+ * what tells neighbouring rows apart. Of the cuts that fit, one that keeps
+ * some of the end wins, then the one that keeps the most characters (the
+ * longer end on a tie). */
+void bd_svg_shorten(const char *text, int max_chars, char *out, size_t cap) {
     int n = utf8_chars(text);
-    if (n <= max_chars || max_chars < 2) {
-        snprintf(out, cap, "%s", text);
+    size_t len = strlen(text);
+    if (n <= max_chars) {
+        bd_text_format(out, cap, "%s", text);
         return;
     }
-    int keep = max_chars - 1, head = (keep + 1) / 2, tail = keep - head;
-    size_t h = utf8_offset(text, head), t = utf8_offset(text, n - tail);
-    snprintf(out, cap, "%.*s\xE2\x80\xA6%s", (int)h, text, text + t);
+    /* Cut points (byte offsets) and the characters before each. */
+    enum { MAX_CUTS = 256 };
+    size_t at[MAX_CUTS];
+    int before[MAX_CUTS], k = 0, chars = 0;
+    at[k] = 0, before[k++] = 0;
+    for (size_t i = 0; i < len && k < MAX_CUTS - 1; i++) {
+        if (((unsigned char)text[i] & 0xC0) != 0x80) chars++;
+        if (cut_after(text[i]) && i + 1 < len) at[k] = i + 1, before[k++] = chars;
+    }
+    at[k] = len, before[k++] = n;
+    int best_h = -1, best_t = -1, best = 0;
+    for (int with_end = 1; with_end >= 0 && best == 0; with_end--)
+        for (int h = 0; h < k; h++)
+            for (int t = h + 1; t < k - with_end; t++) {
+                int kept = before[h] + (n - before[t]);
+                if (kept + 1 > max_chars) continue;
+                if (kept > best || (kept == best && t < best_t)) best = kept, best_h = h, best_t = t;
+            }
+    /* Not even one part fits: keep the last one whole rather than cut a
+     * word (a single word is kept as it is). */
+    if (best == 0 && k == 2) {
+        bd_text_format(out, cap, "%s", text);
+        return;
+    }
+    if (best == 0) best_h = 0, best_t = k - 2;
+    bd_text_format(out, cap, "%.*s\xE2\x80\xA6%s", (int)at[best_h], text, text + at[best_t]);
 }
 
 static void num(BdStr *b, const char *name, double v) {
@@ -118,6 +142,15 @@ void bd_svg_circle(BdStr *b, double cx, double cy, double r, const char *fill, c
     num(b, "cy", cy);
     num(b, "r", r);
     bd_str_printf(b, " fill=\"%s\"", fill ? fill : "none");
+    if (stroke) bd_str_printf(b, " stroke=\"%s\"", stroke);
+    bd_str_puts(b, "/>\n");
+}
+
+void bd_svg_polygon(BdStr *b, const double *x, const double *y, int n, const char *fill, const char *stroke) {
+    bd_str_puts(b, "<polygon points=\"");
+    for (int k = 0; k < n; k++)
+        bd_str_printf(b, "%s%.2f,%.2f", k ? " " : "", isfinite(x[k]) ? x[k] : 0, isfinite(y[k]) ? y[k] : 0);
+    bd_str_printf(b, "\" fill=\"%s\"", fill ? fill : "none");
     if (stroke) bd_str_printf(b, " stroke=\"%s\"", stroke);
     bd_str_puts(b, "/>\n");
 }

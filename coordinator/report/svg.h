@@ -42,14 +42,19 @@ typedef struct BdTextStyle {
 /* The estimated width of text at a font size (about 0.6 em per character,
  * counting UTF-8 sequences as one character). */
 double bd_svg_text_width(const char *text, double size);
-/* text cut to at most max_chars characters, with an ellipsis when cut. */
-void bd_svg_ellipsize(const char *text, int max_chars, char *out, size_t cap);
+/* text shortened to at most max_chars characters by cutting out its middle
+ * (an ellipsis marks the cut), only between words and parameters (after a
+ * space, ',' or '('), never inside one: when no such cut fits, the last
+ * part is kept whole even if it is longer. */
+void bd_svg_shorten(const char *text, int max_chars, char *out, size_t cap);
 
 void bd_svg_text(BdStr *b, double x, double y, const BdTextStyle *st, const char *text);
 void bd_svg_line(BdStr *b, double x1, double y1, double x2, double y2, const char *stroke, double width,
                  const char *dash);
 void bd_svg_rect(BdStr *b, double x, double y, double w, double h, const char *fill, const char *stroke);
 void bd_svg_circle(BdStr *b, double cx, double cy, double r, const char *fill, const char *stroke);
+/* A closed shape through n points (markers such as triangles). */
+void bd_svg_polygon(BdStr *b, const double *x, const double *y, int n, const char *fill, const char *stroke);
 /* A polyline through n points; points whose y is NaN break the line. */
 void bd_svg_polyline(BdStr *b, const double *x, const double *y, int n, const char *stroke, double width,
                      const char *dash);

@@ -10,13 +10,21 @@
 #include "process.h"
 
 void co_free(Coordinator *co) {
+    for (int i = 0; co->serves && i < co->n_cells; i++) free(co->serves[i]);
+    free(co->serves);
+    free(co->n_serves);
     bd_db_cells_free(co->cells, co->n_cells);
     bd_queue_free(&co->queue);
     free(co->ids_sorted);
     free(co->ids_index);
     free(co->scratch);
     free(co->parked);
-    free(co->rank_cell);
+    for (int r = 0; co->runs && r < co->nranks; r++) {
+        free(co->runs[r].served);
+        free(co->runs[r].ids);
+        free(co->runs[r].attacks);
+    }
+    free(co->runs);
     free(co->rank_host);
     bd_progress_free(&co->progress);
     if (co->db) bd_db_close(co->db);
@@ -30,9 +38,22 @@ void co_report_db_error(Coordinator *co, const BdError *err) {
     co->db_broken = 1;
 }
 
+/* A --publish snapshot. A failure is a warning: the database itself is
+ * intact, and the next snapshot tries again. */
+static void co_publish(Coordinator *co, int at_end) {
+    co->last_publish = bd_monotonic_seconds();
+    BdError err = {{0}};
+    if (bd_db_publish(co->db, co->opt.publish, &err) == 0) return;
+    char msg[BD_ERROR_MAX + 64];
+    snprintf(msg, sizeof msg, "bdsweep: warning: %s", err.msg);
+    if (at_end) fprintf(stderr, "%s\n", msg);
+    else bd_progress_message(&co->progress, msg);
+}
+
 void co_heartbeat(Coordinator *co) {
     bd_exit_if_orphaned(co->parent);
     double now = bd_monotonic_seconds();
+    if (co->opt.publish && now - co->last_publish >= co->opt.publish_every) co_publish(co, 0);
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
     BdError err = {{0}};
@@ -48,6 +69,10 @@ int co_prepare(Coordinator *co, int nranks) {
         return BD_EXIT_USAGE;
     }
     const char *db_path = co->opt.db_path ? co->opt.db_path : co->sweep.db_path;
+    if (co->opt.publish && bd_db_publish_check(db_path, co->opt.publish, &err) < 0) {
+        fprintf(stderr, "bdsweep run: %s\n", err.msg);
+        return BD_EXIT_USAGE;
+    }
     if (bd_db_open(db_path, 1, &co->db, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_INFRA;
@@ -70,34 +95,34 @@ int co_prepare(Coordinator *co, int nranks) {
     }
     snprintf(co->ckpt_dir, sizeof co->ckpt_dir, "%.*s.ckpt", (int)n, db_path);
 
+    co_index_ids(co);
     int done = 0, failed = 0;
     for (int i = 0; i < co->n_cells; i++) {
+        if (co->cells[i].kind != BD_JOB_CELL) continue;
         if (co->cells[i].status == BD_DB_DONE) done++;
         else if (co->cells[i].status == BD_DB_FAILED) failed++;
     }
     co->nranks = nranks;
-    co->rank_cell = bd_xmalloc((size_t)nranks * sizeof *co->rank_cell);
+    co->runs = bd_xcalloc((size_t)nranks, sizeof *co->runs);
     co->rank_host = bd_xcalloc((size_t)nranks, sizeof *co->rank_host);
-    for (int r = 0; r < nranks; r++) co->rank_cell[r] = -1;
+    for (int r = 0; r < nranks; r++) co->runs[r].job = -1;
     unsigned varying = 0;
     for (int a = 0; a < BD_AXIS_COUNT; a++)
         if (co->sweep.axes[a].n > 1) varying |= 1u << a;
-    bd_progress_init(&co->progress, co->n_cells, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty,
+    bd_progress_init(&co->progress, co->n_grid, done, failed, nranks, co->opt.log_interval, co->opt.progress_tty,
                      varying);
     co->parked = bd_xcalloc((size_t)nranks, sizeof *co->parked);
     co->scratch = bd_xmalloc((size_t)co->n_cells * sizeof *co->scratch + sizeof(int));
-    co_index_ids(co);
     if (co_requeue_lost_models(co) < 0) return BD_EXIT_INFRA;
     int to_run = co_build_queue(co);
     if (to_run < 0) return BD_EXIT_INFRA;
-    char msg[8400], jobs[64] = "";
-    int n_pre = 0;
-    for (int i = 0; i < co->n_cells; i++) n_pre += co->cells[i].kind == BD_JOB_PRETRAIN;
-    if (n_pre) snprintf(jobs, sizeof jobs, " + %d pre-training job%s", n_pre, n_pre > 1 ? "s" : "");
+    char msg[8400];
+    int models = bd_sweep_models_count(&co->sweep.models);
     snprintf(msg, sizeof msg,
-             "bdsweep: sweep '%s': %d cells%s (%d new), %d done, %d failed%s, %d to run on %d %s; database %s",
-             co->sweep.name, co->n_cells - n_pre, jobs, n_new, done, failed,
-             failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", to_run,
+             "bdsweep: sweep '%s': %d cells on %d models (%d new rows), %d done, %d failed%s; %d job%s to run on %d "
+             "%s; database %s",
+             co->sweep.name, co->n_grid, models, n_new, done, failed,
+             failed && !co->opt.retry_failed ? " (not retried; --retry-failed)" : "", to_run, to_run == 1 ? "" : "s",
              nranks > 1 ? nranks - 1 : 1, nranks > 2 ? "workers" : "worker", db_path);
     bd_progress_message(&co->progress, msg);
     if (requeued) {
@@ -112,93 +137,137 @@ int co_prepare(Coordinator *co, int nranks) {
 
 int co_past_deadline(const Coordinator *co) { return co->deadline > 0 && bd_wall_time() >= co->deadline; }
 
-/* A cell the time limit stopped at an epoch boundary: back to pending, its
- * checkpoint written; the next run continues it. */
-void co_stop_cell(Coordinator *co, int rank, const char *where) {
-    int idx = co->rank_cell[rank];
-    if (idx < 0) return;
+static BdDbDispatch dispatch_of(const Coordinator *co, const CoRun *run) {
+    return (BdDbDispatch){co->cells[run->job].id, run->ids, run->attacks, run->n_served, run->reevaluate};
+}
+
+/* Sets the in-memory status of the rows a run moved; returns how many grid
+ * cells changed, and how many of those had failed before (retried). */
+static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to, int *were_failed) {
+    *were_failed = 0;
+    if (!run->reevaluate) co->cells[run->job].status = to;
+    int n = 0;
+    for (int k = 0; k < run->n_served; k++) {
+        BdDbCell *c = &co->cells[run->served[k]];
+        *were_failed += c->status == BD_DB_FAILED;
+        c->status = to;
+        n += c->kind == BD_JOB_CELL;
+    }
+    return n;
+}
+
+/* A job the time limit stopped at an epoch boundary: back to pending with its
+ * cells, its checkpoint written; the next run continues it. */
+void co_stop_job(Coordinator *co, int rank, const char *where) {
+    CoRun *run = &co->runs[rank];
+    if (run->job < 0) return;
     BdError err = {{0}};
-    if (bd_db_mark_stopped(co->db, co->cells[idx].id, &err) < 0) co_report_db_error(co, &err);
-    co->cells[idx].status = BD_DB_PENDING;
-    co->rank_cell[rank] = -1;
+    BdDbDispatch d = dispatch_of(co, run);
+    if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
+    int were_failed;
+    set_status(co, run, BD_DB_PENDING, &were_failed);
+    run->job = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_by_limit++;
     char msg[BD_ERROR_MAX + 128];
-    snprintf(msg, sizeof msg, "bdsweep: time limit: rank %d stopped its cell (%s); the next run continues it", rank,
+    snprintf(msg, sizeof msg, "bdsweep: time limit: rank %d stopped its job (%s); the next run continues it", rank,
              where);
     bd_progress_message(&co->progress, msg);
 }
 
-int co_start_cell(Coordinator *co, int idx, int rank) {
+int co_run_attacks(const Coordinator *co, int rank, const char **out) {
+    const CoRun *run = &co->runs[rank];
+    int n = 0;
+    if (run->job < 0 || co->cells[run->job].kind != BD_JOB_CLEAN) return 0;
+    /* Distinct: cells whose rates all poison nothing share their attack's numbers. */
+    for (int k = 0; k < run->n_served; k++) {
+        int seen = 0;
+        for (int i = 0; i < n && !seen; i++) seen = !strcmp(out[i], run->attacks[k]);
+        if (!seen) out[n++] = run->attacks[k];
+    }
+    return n;
+}
+
+int co_start_job(Coordinator *co, int idx, int rank) {
+    CoRun *run = &co->runs[rank];
+    if (!co_plan_run(co, idx, run)) return -1;
     BdError err = {{0}};
-    if (bd_db_mark_running(co->db, co->cells[idx].id, rank, co->rank_host[rank], &err) < 0) {
+    BdDbDispatch d = dispatch_of(co, run);
+    if (bd_db_job_start(co->db, &d, rank, co->rank_host[rank], &err) < 0) {
         co_report_db_error(co, &err);
+        run->job = -1;
         return -1;
     }
-    co->rank_cell[rank] = idx;
+    int were_failed;
+    set_status(co, run, BD_DB_RUNNING, &were_failed);
     bd_progress_started(&co->progress, rank, co->rank_host[rank], co->cells[idx].key);
     return 0;
 }
 
-void co_finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error) {
-    int idx = co->rank_cell[rank];
+void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const void *history, size_t len,
+                   const char *error) {
+    CoRun *run = &co->runs[rank];
+    int idx = run->job;
     if (idx < 0) return;
     BdError err = {{0}};
-    int was_failed = co->cells[idx].status == BD_DB_FAILED;
-    int rc = ok ? bd_db_mark_done(co->db, co->cells[idx].id, rep, &err)
-                : bd_db_mark_failed(co->db, co->cells[idx].id, rep->wall_seconds, error, &err);
-    if (rc < 0) co_report_db_error(co, &err);
-    co->cells[idx].status = ok ? BD_DB_DONE : BD_DB_FAILED;
-    co->rank_cell[rank] = -1;
-    bd_progress_finished(&co->progress, rank, ok, was_failed);
-    co_release_waiting(co, idx, ok, error);
+    BdDbDispatch d = dispatch_of(co, run);
+    int rc = ok ? bd_db_job_done(co->db, &d, rep, history, len, &err)
+                : bd_db_job_failed(co->db, &d, rep->wall_seconds, error, &err);
+    if (rc < 0) {
+        /* Nothing changed: the job and its cells stay running, for the next
+         * run to put back to pending. */
+        co_report_db_error(co, &err);
+        run->job = -1;
+        co->progress.ranks[rank].busy = 0;
+        return;
+    }
+    int were_failed, n = set_status(co, run, ok ? BD_DB_DONE : BD_DB_FAILED, &were_failed);
+    run->job = -1;
+    bd_progress_finished(&co->progress, rank, ok, n, were_failed);
+    if (!run->reevaluate) co_release_waiting(co, idx, ok, error);
     if (!ok) {
         char msg[BD_ERROR_MAX + 8400];
-        snprintf(msg, sizeof msg, "bdsweep: cell failed on rank %d: %s\n  cell: %s", rank, error, co->cells[idx].key);
+        snprintf(msg, sizeof msg, "bdsweep: job failed on rank %d (%d cell%s): %s\n  job: %s", rank, n,
+                 n == 1 ? "" : "s", error, co->cells[idx].key);
         bd_progress_message(&co->progress, msg);
     }
     bd_progress_draw(&co->progress, 1);
 }
 
-void co_store_metrics(Coordinator *co, int rank, const char *phase, int epoch, const char *const *names,
-                          const double *values, int n) {
-    int idx = co->rank_cell[rank];
-    if (idx < 0) return;
+void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r) {
+    CoRun *run = &co->runs[rank];
+    if (run->job < 0) return;
     BdError err = {{0}};
-    if (bd_db_add_metrics(co->db, co->cells[idx].id, phase, epoch, names, values, n, &err) < 0)
-        co_report_db_error(co, &err);
-    bd_progress_metrics(&co->progress, rank, names, values, n);
+    BdDbDispatch d = dispatch_of(co, run);
+    if (bd_db_job_metrics(co->db, &d, r, &err) < 0) co_report_db_error(co, &err);
+    bd_progress_metrics(&co->progress, rank, r->names, r->values, r->n);
 }
 
 int co_finish(Coordinator *co) {
     bd_progress_end(&co->progress);
     BdError err = {{0}};
+    /* The grid's cells decide: every one done is success. */
     int counts[BD_DB_STATUS_COUNT] = {0};
-    int status = BD_EXIT_OK;
-    if (bd_db_counts(co->db, co->sweep_id, counts, &err) < 0) {
-        fprintf(stderr, "bdsweep: %s\n", err.msg);
-        status = BD_EXIT_INFRA;
-    } else if (co->db_broken) {
-        status = BD_EXIT_INFRA;
-    } else if (co->stopped_by_limit && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != co->n_cells) {
-        status = BD_EXIT_RETRY; /* come back and continue */
-    } else if (counts[BD_DB_DONE] != co->n_cells) {
-        status = BD_EXIT_FAILED;
-    }
+    for (int i = 0; i < co->n_cells; i++)
+        if (co->cells[i].kind == BD_JOB_CELL) counts[co->cells[i].status]++;
+    int status = BD_EXIT_OK, n = co->n_grid;
+    if (co->db_broken) status = BD_EXIT_INFRA;
+    else if (co->stopped_by_limit && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n) status = BD_EXIT_RETRY;
+    else if (counts[BD_DB_DONE] != n) status = BD_EXIT_FAILED;
     if (status == BD_EXIT_RETRY)
         fprintf(stderr,
                 "bdsweep: the time limit stopped the run: %d of %d done, %d failed, %d left; run the same command "
                 "again to continue (stopped cells resume from their last epoch)\n",
-                counts[BD_DB_DONE], co->n_cells, counts[BD_DB_FAILED], co->n_cells - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
+                counts[BD_DB_DONE], n, counts[BD_DB_FAILED], n - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
     if (status == BD_EXIT_FAILED) {
-        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[BD_DB_DONE], co->n_cells,
+        fprintf(stderr, "bdsweep: %d of %d cells done, %d failed, %d not run; failed cells:\n", counts[BD_DB_DONE], n,
                 counts[BD_DB_FAILED], counts[BD_DB_PENDING] + counts[BD_DB_RUNNING]);
         int shown = 0;
         sqlite3_stmt *q = NULL;
         sqlite3 *h = bd_db_sqlite(co->db);
         if (sqlite3_prepare_v2(h,
                                "SELECT c.key, c.error FROM cells c JOIN sweep_cells s ON s.cell_id = c.id "
-                               "WHERE s.sweep_id = ? AND c.status = 'failed' ORDER BY c.id",
+                               "WHERE s.sweep_id = ? AND c.status = 'failed' AND c.kind = 'cell' ORDER BY c.id",
                                -1, &q, NULL) == SQLITE_OK) {
             sqlite3_bind_int64(q, 1, co->sweep_id);
             while (sqlite3_step(q) == SQLITE_ROW && shown < 20) {
@@ -215,5 +284,7 @@ int co_finish(Coordinator *co) {
                 co->sweep.name, co->opt.db_path ? co->opt.db_path : co->sweep.db_path);
     }
     if (bd_db_run_end(co->db, co->run_id, status, &err) < 0) fprintf(stderr, "bdsweep: %s\n", err.msg);
+    if (bd_db_finish_run(co->db, &err) < 0) fprintf(stderr, "bdsweep: warning: %s\n", err.msg);
+    if (co->opt.publish) co_publish(co, 1);
     return status;
 }

@@ -1,11 +1,15 @@
-/* Rank 0 of a run: validates the sweep, registers its cells, and hands them
- * out one at a time to whichever worker asks (a fast worker takes more); it
- * is the only process that writes the database. With one rank it trains the
- * cells itself.
+/* Rank 0 of a run: validates the sweep, registers its cells and the jobs that
+ * train their models, and hands the jobs out one at a time to whichever
+ * worker asks (a fast worker takes more); it is the only process that writes
+ * the database. With one rank it trains the jobs itself.
  *
- * Every state change of a cell (running, each epoch's metrics, done, failed,
- * stopped) is its own transaction, so killing the run at any instant loses at
- * most the cells that were running; the next run puts those back to pending.
+ * A job is a row that trains a model: a grid cell with poisoned data (its own
+ * model), a clean model (the model of every cell of rate 0 of its seed,
+ * measured against each of their attacks), or a pre-training job. Every
+ * state change of a job and the cells it serves (running, each epoch's
+ * metrics, done, failed, stopped) is one transaction, so killing the run at
+ * any instant loses at most the jobs that were running; the next run puts
+ * those back to pending.
  *
  *   coordinator.c        preparing a run, the cell state changes, the end
  *   work_list.c          which cells run, in what order, and who waits for whom
@@ -22,6 +26,18 @@
 #include "run_options.h"
 #include "sweep/sweep.h"
 
+/* What a rank runs: a job and the grid cells whose numbers it produces this
+ * time (all of a clean model's that are not done, or, when the clean model is
+ * done already, the cells that joined it since: reevaluate). */
+typedef struct CoRun {
+    int job;              /* index in cells; -1: the rank is idle */
+    int *served;          /* [n_served] indices in cells */
+    int64_t *ids;         /* [n_served] their ids */
+    const char **attacks; /* [n_served] their attacks (pointers into cells) */
+    int n_served, cap;
+    int reevaluate;
+} CoRun;
+
 typedef struct Coordinator {
     RunOptions opt;
     BdSweep sweep;
@@ -33,14 +49,18 @@ typedef struct Coordinator {
     int *ids_index;      /* ids_index[k]: index in cells of ids_sorted[k] */
     BdQueue queue;
     int *scratch;        /* room for n_cells indices */
+    int **serves;        /* [n_cells]: the grid cells whose model each row is (indices) */
+    int *n_serves;
+    int n_grid;          /* rows of kind 'cell': the cells of the grid */
     int *parked;         /* ranks that asked for work while everything left waits */
     int n_parked;
-    int *rank_cell; /* [nranks]: index of the cell a rank runs, -1 */
+    CoRun *runs; /* [nranks]: what each rank runs */
     char (*rank_host)[64];
     int nranks;
     char ckpt_dir[4200];
     BdProgress progress;
     double last_heartbeat;
+    double last_publish; /* of the last --publish snapshot; 0: none yet */
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     double deadline; /* Unix time after which no cell starts; 0: none */
     int stopped_by_limit; /* cells the time limit stopped or kept from starting */
@@ -60,13 +80,24 @@ void co_free(Coordinator *co);
 void co_report_db_error(Coordinator *co, const BdError *err);
 void co_heartbeat(Coordinator *co);
 int co_past_deadline(const Coordinator *co);
-int co_start_cell(Coordinator *co, int idx, int rank);
-void co_finish_cell(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error);
-void co_stop_cell(Coordinator *co, int rank, const char *where);
-void co_store_metrics(Coordinator *co, int rank, const char *phase, int epoch, const char *const *names,
-                   const double *values, int n);
+/* Starts job idx on rank with the cells it serves now; -1 (nothing to run:
+ * the cells went elsewhere, or the database failed: db_broken). */
+int co_start_job(Coordinator *co, int idx, int rank);
+/* The keys of the distinct attacks a rank's clean model is measured against
+ * into out (room for its served cells); returns how many (0 for any other job). */
+int co_run_attacks(const Coordinator *co, int rank, const char **out);
+/* The job on rank ended: done (with every metrics record of its history),
+ * failed, or stopped by the time limit. */
+void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const void *history, size_t len,
+                   const char *error);
+void co_stop_job(Coordinator *co, int rank, const char *where);
+void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r);
 /* work_list.c */
 void co_index_ids(Coordinator *co);
+/* Whether row idx trains a model (a job), and which grid cells it would
+ * serve if dispatched now (into run; reevaluate set for a done clean model). */
+int co_is_job(const Coordinator *co, int idx);
+int co_plan_run(const Coordinator *co, int idx, CoRun *run);
 int co_requeue_lost_models(Coordinator *co);
 int co_build_queue(Coordinator *co);
 void co_release_waiting(Coordinator *co, int idx, int ok, const char *error);

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cell_run.h"
@@ -10,10 +11,11 @@ typedef struct LocalSink {
     Coordinator *co;
 } LocalSink;
 
-static void local_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
-                          int n) {
+static void local_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                          const double *values, int n) {
     LocalSink *ls = ud;
-    co_store_metrics(ls->co, 0, phase, epoch, names, values, n);
+    BdMetricsRecord r = {phase, attack, epoch, n, (const char **)names, (double *)values, 0};
+    co_store_metrics(ls->co, 0, &r);
     co_heartbeat(ls->co);
     bd_progress_draw(&ls->co->progress, 0);
 }
@@ -46,15 +48,22 @@ void co_run_locally(Coordinator *co) {
         }
         int idx = bd_queue_pop(&co->queue);
         if (idx < 0) break;
-        if (co_start_cell(co, idx, 0) < 0) break;
+        if (co_start_job(co, idx, 0) < 0) {
+            if (co->db_broken) break;
+            continue; /* nothing to start */
+        }
         bd_progress_draw(&co->progress, 1);
+        const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[0].n_served + 1));
+        int n_attacks = co_run_attacks(co, 0, attacks);
         double t0 = bd_monotonic_seconds();
         BdCellOutcome out;
         BdError err = {{0}};
-        int rc = bd_cell_run(&w, co->cells[idx].key, co->ckpt_dir, &sink, &out, &err);
+        int rc = bd_cell_run(&w, co->cells[idx].key, attacks, n_attacks, co->ckpt_dir, &sink, &out, &err);
+        free(attacks);
         BdCellReport rep = {bd_monotonic_seconds() - t0, out.params, out.gflops_per_image};
-        if (rc == BD_INTERRUPTED) co_stop_cell(co, 0, err.msg);
-        else co_finish_cell(co, 0, rc == 0, &rep, err.msg);
+        if (rc == BD_INTERRUPTED) co_stop_job(co, 0, err.msg);
+        else co_finish_job(co, 0, rc == 0, &rep, out.history.data, out.history.len, err.msg);
+        bd_cell_outcome_free(&out);
     }
     if (!co->stopped_by_limit) co_abandon_waiting(co);
     bd_worker_free(&w);

@@ -38,7 +38,7 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     case BD_MSG_METRICS: {
         bd_buf_get_i64(in);
         BdMetricsRecord m = {0};
-        if (bd_metrics_get(in, &m) == 0) co_store_metrics(co, rank, m.phase, m.epoch, m.names, m.values, m.n);
+        if (bd_metrics_get(in, &m) == 0) co_store_metrics(co, rank, &m);
         else bd_buf_check(in, "metrics", &err);
         bd_metrics_record_free(&m);
         break;
@@ -47,7 +47,7 @@ static int serve_one(Coordinator *co, BdBuf *in) {
         bd_buf_get_i64(in);
         bd_buf_get_f64(in);
         const char *where = bd_buf_get_strp(in);
-        if (bd_buf_check(in, "stopped", &err) == 0) co_stop_cell(co, rank, where);
+        if (bd_buf_check(in, "stopped", &err) == 0) co_stop_job(co, rank, where);
         break;
     }
     case BD_MSG_DONE:
@@ -55,13 +55,17 @@ static int serve_one(Coordinator *co, BdBuf *in) {
         bd_buf_get_i64(in);
         BdCellReport rep = {bd_buf_get_f64(in), 0, 0};
         const char *error = "";
+        const unsigned char *history = NULL;
+        size_t len = 0;
         if (st.MPI_TAG == BD_MSG_DONE) {
             rep.params = (long)bd_buf_get_i64(in);
             rep.gflops_per_image = bd_buf_get_f64(in);
+            history = bd_buf_get_blob(in, &len);
         } else {
             error = bd_buf_get_strp(in);
         }
-        if (bd_buf_check(in, "result", &err) == 0) co_finish_cell(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, error);
+        if (bd_buf_check(in, "result", &err) == 0)
+            co_finish_job(co, rank, st.MPI_TAG == BD_MSG_DONE, &rep, history, len, error);
         break;
     }
     default:
@@ -73,7 +77,7 @@ static int serve_one(Coordinator *co, BdBuf *in) {
 
 static int anyone_running(const Coordinator *co) {
     for (int r = 0; r < co->nranks; r++)
-        if (co->rank_cell[r] >= 0) return 1;
+        if (co->runs[r].job >= 0) return 1;
     return 0;
 }
 
@@ -103,12 +107,14 @@ static void dispatch(Coordinator *co, int *stopped) {
             co->n_parked--;
             continue;
         }
-        if (co_start_cell(co, idx, rank) < 0) continue; /* db_broken is set: the rank is stopped next */
+        /* Nothing to start (its cells ran elsewhere), or the database failed
+         * (db_broken is set: the rank is stopped next). */
+        if (co_start_job(co, idx, rank) < 0) continue;
+        const char **attacks = bd_xmalloc(sizeof *attacks * ((size_t)co->runs[rank].n_served + 1));
+        int n_attacks = co_run_attacks(co, rank, attacks);
         bd_buf_reset(&out);
-        bd_buf_put_i64(&out, co->cells[idx].id);
-        bd_buf_put_str(&out, co->cells[idx].key);
-        bd_buf_put_str(&out, co->ckpt_dir);
-        bd_buf_put_f64(&out, co->deadline);
+        bd_job_order_put(&out, co->cells[idx].id, co->cells[idx].key, co->ckpt_dir, co->deadline, attacks, n_attacks);
+        free(attacks);
         MPI_Send(out.data, (int)out.len, MPI_BYTE, rank, BD_MSG_JOB, MPI_COMM_WORLD);
         co->n_parked--;
     }

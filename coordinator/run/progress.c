@@ -57,7 +57,7 @@ void bd_progress_started(BdProgress *p, int rank, const char *host, const char *
     for (int pass = 0; pass < 2; pass++)
         for (int a = 0; a < BD_AXIS_COUNT; a++) {
             int first = axes[a].control && axes[a].kind != BD_AXIS_PRESETS ? 1 : axes[a].replicate;
-            if (first != (pass == 0) || !(kind->axes & p->shown_axes & (1u << a))) continue;
+            if (first != (pass == 0) || !(bd_job_kind_axes(axes, job.kind) & p->shown_axes & (1u << a))) continue;
             char text[BD_SPEC_TEXT_MAX];
             if (bd_axis_value_format(axes, (BdAxis)a, &job.cell.v[a], text, sizeof text, NULL) < 0) continue;
             if (axes[a].kind == BD_AXIS_PRESETS) add_word(r, "%s%s", "", text);
@@ -82,12 +82,12 @@ void bd_progress_activity(BdProgress *p, int rank, const char *phase, int epoch,
     r->steps = steps;
 }
 
-void bd_progress_finished(BdProgress *p, int rank, int ok, int was_failed) {
+void bd_progress_finished(BdProgress *p, int rank, int ok, int n, int were_failed) {
     p->ranks[rank].busy = 0;
-    p->finished_this_run++;
-    if (was_failed) p->failed--;
-    if (ok) p->done++;
-    else p->failed++;
+    p->finished_this_run += n;
+    p->failed -= were_failed;
+    if (ok) p->done += n;
+    else p->failed += n;
 }
 
 static void format_duration(double s, char *out, size_t cap) {

@@ -48,8 +48,9 @@ void bd_progress_started(BdProgress *p, int rank, const char *host, const char *
 void bd_progress_activity(BdProgress *p, int rank, const char *phase, int epoch, int epochs, int step, int steps);
 /* The numbers a rank reported (the display keeps clean accuracy and ASR). */
 void bd_progress_metrics(BdProgress *p, int rank, const char *const *names, const double *values, int n);
-/* A cell ended on rank; ok = done, else failed (was_failed: it had failed before, --retry-failed). */
-void bd_progress_finished(BdProgress *p, int rank, int ok, int was_failed);
+/* A job ended on rank with the n cells it served; ok = done, else failed
+ * (were_failed of them had failed before: --retry-failed). */
+void bd_progress_finished(BdProgress *p, int rank, int ok, int n, int were_failed);
 /* Redraws when due (force: now). */
 void bd_progress_draw(BdProgress *p, int force);
 /* Ends the display with a final line. */

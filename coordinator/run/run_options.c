@@ -10,7 +10,7 @@ static void run_usage(FILE *f) {
     fprintf(f,
             "usage: mpirun -n N bdsweep run SWEEP.yaml [--db PATH] [--retry-failed] [--threads T]\n"
             "                               [--time-limit DURATION] [--log-interval SECONDS]\n"
-            "                               [--progress auto|tty|lines]\n"
+            "                               [--progress auto|tty|lines] [--publish PATH [--publish-every D]]\n"
             "\n"
             "Runs every cell of the sweep that is not done yet. Rank 0 coordinates and\n"
             "writes the database; ranks 1..N-1 train (with -n 1, rank 0 trains itself).\n"
@@ -28,6 +28,10 @@ static void run_usage(FILE *f) {
             "                       ends, for logs; auto (default): tty when stderr is a terminal. Under\n"
             "                       mpirun stderr is a pipe, so say --progress tty for the live block.\n"
             "  --log-interval S     seconds between progress lines when they are lines (default 30)\n"
+            "  --publish PATH       publish a consistent snapshot of the database to PATH (another file, e.g.\n"
+            "                       on the shared file system) at the start, every --publish-every and at\n"
+            "                       the end, for readers on other hosts: status, report and sqlite3 work on it\n"
+            "  --publish-every D    time between snapshots (default 5m; durations as --time-limit)\n"
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
@@ -77,12 +81,15 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
         {"db", required_argument, NULL, 'd'},           {"retry-failed", no_argument, NULL, 'r'},
         {"threads", required_argument, NULL, 't'},      {"log-interval", required_argument, NULL, 'l'},
         {"time-limit", required_argument, NULL, 'T'},  {"progress", required_argument, NULL, 'p'},
+        {"publish", required_argument, NULL, 'P'},     {"publish-every", required_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},               {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->threads = 1;
     o->log_interval = 30;
     o->progress_tty = -1;
+    o->publish_every = 300;
+    int every_given = 0;
     optind = 1;
     opterr = 0;
     int c;
@@ -123,6 +130,23 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
                 return BD_EXIT_USAGE;
             }
             break;
+        case 'P':
+            o->publish = optarg;
+            if (!*optarg) {
+                if (msg) fprintf(msg, "bdsweep run: --publish needs the path of the snapshot file\n");
+                return BD_EXIT_USAGE;
+            }
+            break;
+        case 'E':
+            o->publish_every = bd_parse_duration(optarg);
+            every_given = 1;
+            if (o->publish_every <= 0) {
+                if (msg)
+                    fprintf(msg, "bdsweep run: --publish-every '%s': expected a duration such as 5m, 30s, 1h or 600 "
+                                 "(seconds)\n", optarg);
+                return BD_EXIT_USAGE;
+            }
+            break;
         case 'h':
             if (msg) run_usage(stdout);
             o->help = 1;
@@ -132,6 +156,10 @@ int bd_run_parse_options(int argc, char **argv, RunOptions *o, FILE *msg) {
                              argv[optind - 1]);
             return BD_EXIT_USAGE;
         }
+    }
+    if (every_given && !o->publish) {
+        if (msg) fprintf(msg, "bdsweep run: --publish-every needs --publish PATH (where the snapshots go)\n");
+        return BD_EXIT_USAGE;
     }
     if (optind >= argc) {
         if (msg) fprintf(msg, "bdsweep run: missing the sweep file\nhint: bdsweep run sweeps/smoke.yaml\n");

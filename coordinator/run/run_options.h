@@ -13,6 +13,8 @@ typedef struct RunOptions {
     double time_limit; /* seconds; 0: none */
     int progress_tty;  /* 1 live block, 0 lines, -1 auto */
     int help;          /* --help was given (and printed): nothing to run */
+    const char *publish;  /* where to publish snapshots of the database; NULL: none */
+    double publish_every; /* seconds between snapshots */
 } RunOptions;
 
 /* Parses argv (argv[0] is "run"). Returns BD_EXIT_OK (with o->help set for

@@ -1,3 +1,5 @@
+/* Which jobs a run runs, in what order, which grid cells each serves, and who
+ * waits for whom. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,19 @@ static int cmp_by_id(const void *a, const void *b, void *ids_) {
     return (x > y) - (x < y);
 }
 
+/* Index in co->cells of a row id, or -1. */
+static int index_of(const Coordinator *co, int64_t id) {
+    int lo = 0, hi = co->n_cells - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (co->ids_sorted[mid] == id) return co->ids_index[mid];
+        if (co->ids_sorted[mid] < id) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+/* The id index, and for each row the grid cells whose model it is. */
 void co_index_ids(Coordinator *co) {
     int n = co->n_cells;
     int64_t *ids = bd_xmalloc((size_t)n * sizeof *ids + sizeof *ids);
@@ -24,21 +39,64 @@ void co_index_ids(Coordinator *co) {
     qsort_r(co->ids_index, (size_t)n, sizeof *co->ids_index, cmp_by_id, ids);
     for (int k = 0; k < n; k++) co->ids_sorted[k] = ids[co->ids_index[k]];
     free(ids);
-}
 
-/* Index in co->cells of a job id, or -1. */
-static int index_of(const Coordinator *co, int64_t id) {
-    int lo = 0, hi = co->n_cells - 1;
-    while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        if (co->ids_sorted[mid] == id) return co->ids_index[mid];
-        if (co->ids_sorted[mid] < id) lo = mid + 1;
-        else hi = mid - 1;
+    co->serves = bd_xcalloc((size_t)n + 1, sizeof *co->serves);
+    co->n_serves = bd_xcalloc((size_t)n + 1, sizeof *co->n_serves);
+    int *model = bd_xmalloc((size_t)n * sizeof *model + sizeof *model);
+    co->n_grid = 0;
+    for (int i = 0; i < n; i++) {
+        model[i] = -1;
+        if (co->cells[i].kind != BD_JOB_CELL) continue;
+        co->n_grid++;
+        model[i] = index_of(co, co->cells[i].model_id);
+        if (model[i] >= 0) co->n_serves[model[i]]++;
     }
-    return -1;
+    for (int i = 0; i < n; i++) co->serves[i] = co->n_serves[i] ? bd_xmalloc((size_t)co->n_serves[i] * sizeof(int)) : NULL;
+    memset(co->n_serves, 0, (size_t)n * sizeof *co->n_serves);
+    for (int i = 0; i < n; i++)
+        if (model[i] >= 0) co->serves[model[i]][co->n_serves[model[i]]++] = i;
+    free(model);
 }
 
-/* A done pre-training job whose model file is gone is run again when a cell
+int co_is_job(const Coordinator *co, int idx) {
+    const BdDbCell *c = &co->cells[idx];
+    return c->kind != BD_JOB_CELL || c->model_id == c->id;
+}
+
+static int will_run(const Coordinator *co, const BdDbCell *c) {
+    return c->status == BD_DB_PENDING || (co->opt.retry_failed && c->status == BD_DB_FAILED);
+}
+
+static void run_add(CoRun *run, const Coordinator *co, int i) {
+    if (run->n_served == run->cap) {
+        run->cap = run->cap ? 2 * run->cap : 8;
+        run->served = bd_xrealloc(run->served, (size_t)run->cap * sizeof *run->served);
+        run->ids = bd_xrealloc(run->ids, (size_t)run->cap * sizeof *run->ids);
+        run->attacks = bd_xrealloc(run->attacks, (size_t)run->cap * sizeof *run->attacks);
+    }
+    run->served[run->n_served] = i;
+    run->ids[run->n_served] = co->cells[i].id;
+    run->attacks[run->n_served++] = co->cells[i].attack ? co->cells[i].attack : "";
+}
+
+/* A job that is not done runs for every cell it serves that is not done; a
+ * done clean model runs again for the cells that joined it since (their
+ * attacks were not measured yet): the same model, trained again with the
+ * same streams, measured against those attacks only. */
+int co_plan_run(const Coordinator *co, int idx, CoRun *run) {
+    const BdDbCell *job = &co->cells[idx];
+    run->job = idx;
+    run->n_served = 0;
+    run->reevaluate = job->status == BD_DB_DONE;
+    if (!run->reevaluate && !will_run(co, job)) return 0;
+    for (int k = 0; k < co->n_serves[idx]; k++) {
+        const BdDbCell *c = &co->cells[co->serves[idx][k]];
+        if (run->reevaluate ? will_run(co, c) : c->status != BD_DB_DONE) run_add(run, co, co->serves[idx][k]);
+    }
+    return run->reevaluate ? run->n_served : 1;
+}
+
+/* A done pre-training job whose model file is gone is run again when a job
  * that is not done yet still needs it. */
 int co_requeue_lost_models(Coordinator *co) {
     for (int i = 0; i < co->n_cells; i++) {
@@ -63,27 +121,30 @@ int co_requeue_lost_models(Coordinator *co) {
         }
         c->status = BD_DB_PENDING;
         bd_progress_message(&co->progress, reason);
-        co->progress.done--;
     }
     return 0;
 }
 
-static int will_run(const Coordinator *co, const BdDbCell *c) {
-    return c->status == BD_DB_PENDING || (co->opt.retry_failed && c->status == BD_DB_FAILED);
-}
-
-/* Fails a cell that cannot start because the job it waits for failed. */
+/* Fails a job that cannot start because the job it waits for failed, with
+ * the cells it serves. */
 static void fail_waiting(Coordinator *co, int idx, const char *why) {
-    BdError err = {{0}};
-    BdDbCell *c = &co->cells[idx];
-    int was_failed = c->status == BD_DB_FAILED;
-    if (was_failed) return; /* it stays failed, with its earlier reason */
-    if (bd_db_mark_failed(co->db, c->id, 0.0, why, &err) < 0) {
-        co_report_db_error(co, &err);
-        return;
+    CoRun run = {0};
+    if (co_plan_run(co, idx, &run) && !run.reevaluate) {
+        BdError err = {{0}};
+        BdDbDispatch d = {co->cells[idx].id, run.ids, run.attacks, run.n_served, 0};
+        if (bd_db_job_failed(co->db, &d, 0.0, why, &err) < 0) co_report_db_error(co, &err);
+        else {
+            co->cells[idx].status = BD_DB_FAILED;
+            for (int k = 0; k < run.n_served; k++) {
+                BdDbCell *c = &co->cells[run.served[k]];
+                if (c->status != BD_DB_FAILED) co->progress.failed++;
+                c->status = BD_DB_FAILED;
+            }
+        }
     }
-    c->status = BD_DB_FAILED;
-    co->progress.failed++;
+    free(run.served);
+    free(run.ids);
+    free(run.attacks);
 }
 
 /* The jobs of this run: ready ones in sweep order (pre-training jobs come
@@ -92,9 +153,10 @@ static void fail_waiting(Coordinator *co, int idx, const char *why) {
 int co_build_queue(Coordinator *co) {
     bd_queue_init(&co->queue);
     int n = 0;
+    CoRun run = {0};
     for (int i = 0; i < co->n_cells; i++) {
         BdDbCell *c = &co->cells[i];
-        if (!will_run(co, c)) continue;
+        if (!co_is_job(co, i) || !co_plan_run(co, i, &run)) continue;
         int dep = c->depends_on ? index_of(co, c->depends_on) : -1;
         if (dep < 0 || co->cells[dep].status == BD_DB_DONE) {
             bd_queue_push(&co->queue, i);
@@ -107,10 +169,13 @@ int co_build_queue(Coordinator *co) {
         }
         n++;
     }
+    free(run.served);
+    free(run.ids);
+    free(run.attacks);
     return n;
 }
 
-/* A job ended: the cells waiting for it can start, or fail with it. */
+/* A job ended: the jobs waiting for it can start, or fail with it. */
 void co_release_waiting(Coordinator *co, int idx, int ok, const char *error) {
     int n = bd_queue_release(&co->queue, co->cells[idx].id, ok, co->scratch);
     char why[BD_ERROR_MAX + 64];
@@ -118,7 +183,7 @@ void co_release_waiting(Coordinator *co, int idx, int ok, const char *error) {
     for (int i = 0; i < n; i++) fail_waiting(co, co->scratch[i], why);
 }
 
-/* Cells still waiting when nothing can run any more: their pre-training job
+/* Jobs still waiting when nothing can run any more: their pre-training job
  * was never started (it is not part of this run's work). */
 void co_abandon_waiting(Coordinator *co) {
     int n = bd_queue_drain_waiting(&co->queue, co->scratch);

@@ -9,12 +9,13 @@
 #include "job.h"
 #include "job_plan.h"
 #include "models.h"
+#include "sweep_internal.h"
 #include "text.h"
 
-/* Per distinct dataset value: shape and sizes. Per distinct (arch, dataset):
- * the model's numbers. Sweeps have few of either, so linear lists do. */
+/* Per dataset value: shape and sizes. Per (arch, dataset) value pair: the
+ * model's numbers. Made when a cell first needs them, kept by value index. */
 typedef struct DataInfo {
-    const char *text; /* the sweep's canonical value (not owned) */
+    int made;
     int ok;
     int nominal;      /* the data is not on this machine: the standard sizes were assumed */
     BdDataShape shape;
@@ -23,30 +24,32 @@ typedef struct DataInfo {
 } DataInfo;
 
 typedef struct ModelInfo {
-    const char *arch, *data; /* not owned */
+    int made;
     int ok;
     long params;
     double train_gflop, eval_gflop;
     char why[256];
 } ModelInfo;
 
-typedef struct Cache {
-    DataInfo *data;
-    int n_data, cap_data;
-    ModelInfo *models;
-    int n_models, cap_models;
-} Cache;
+struct CostCache {
+    DataInfo *data;    /* [dataset value] */
+    ModelInfo *models; /* [arch value * n_datasets + dataset value] */
+    int n_datasets;
+    SwStrSet pretrain; /* the pre-training jobs counted */
+    /* The last cell's cost and the values it depends on: consecutive cells
+     * mostly differ in axes that do not change it (seed, rate, trigger). */
+    int last[4], last_attacks;
+    BdCellCost last_cost;
+    BdJob job; /* a cell job with the values the cost depends on, for bd_job_plan */
+};
 
-static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec) {
-    for (int i = 0; i < c->n_data; i++)
-        if (!strcmp(c->data[i].text, text)) return &c->data[i];
-    if (c->n_data == c->cap_data) {
-        c->cap_data = c->cap_data ? 2 * c->cap_data : 8;
-        c->data = bd_xrealloc(c->data, (size_t)c->cap_data * sizeof *c->data);
-    }
-    DataInfo *d = &c->data[c->n_data++];
-    memset(d, 0, sizeof *d);
-    d->text = text;
+/* What a cell's cost depends on (its pre-training job aside). */
+static const BdAxis cost_axes[4] = {BD_AXIS_DATASET, BD_AXIS_ARCH, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
+
+static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec) {
+    DataInfo *d = &c->data[i];
+    if (d->made) return d;
+    d->made = 1;
     BdError err = {{0}};
     d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
     BdDataNominal nominal;
@@ -61,17 +64,11 @@ static const DataInfo *data_info(Cache *c, const char *text, const BdSpec *spec)
     return d;
 }
 
-static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec *arch, const DataInfo *d) {
-    for (int i = 0; i < c->n_models; i++)
-        if (!strcmp(c->models[i].arch, arch_text) && !strcmp(c->models[i].data, d->text)) return &c->models[i];
-    if (c->n_models == c->cap_models) {
-        c->cap_models = c->cap_models ? 2 * c->cap_models : 8;
-        c->models = bd_xrealloc(c->models, (size_t)c->cap_models * sizeof *c->models);
-    }
-    ModelInfo *m = &c->models[c->n_models++];
-    memset(m, 0, sizeof *m);
-    m->arch = arch_text;
-    m->data = d->text;
+static const ModelInfo *model_info(struct CostCache *c, int arch_i, int data_i, const BdSpec *arch,
+                                   const DataInfo *d) {
+    ModelInfo *m = &c->models[(size_t)arch_i * (size_t)c->n_datasets + (size_t)data_i];
+    if (m->made) return m;
+    m->made = 1;
     BdGraph *g = NULL;
     BdError err = {{0}};
     BdShape in = {d->shape.c, d->shape.h, d->shape.w};
@@ -89,75 +86,97 @@ static const ModelInfo *model_info(Cache *c, const char *arch_text, const BdSpec
 }
 
 /* GFLOP of one job: every phase of its plan (the worker's), each epoch
- * training on its images and evaluating the clean (and, for cells, at most
- * as many triggered) test images. */
-static double job_gflop(const BdJob *job, const DataInfo *d, const ModelInfo *m) {
+ * training on its images and evaluating the clean test images and, per
+ * attack it is measured against, at most as many triggered ones. */
+static double job_gflop(const BdJob *job, int n_attacks, const DataInfo *d, const ModelInfo *m) {
     BdJobPlan plan;
     bd_job_plan(job, d->n_train, d->n_test, &plan);
     double total = 0;
     for (int i = 0; i < plan.n_phases; i++) {
         const BdPhasePlan *p = &plan.phases[i];
-        double eval = (p->triggered ? 2.0 : 1.0) * plan.n_test * m->eval_gflop;
+        double eval = (1.0 + (p->triggered ? n_attacks : 0)) * plan.n_test * m->eval_gflop;
         total += (double)p->cfg.epochs * p->train_samples * m->train_gflop + bd_phase_evaluations(p) * eval;
     }
     return total;
 }
 
-void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out) {
+void bd_sweep_cost_begin(const BdSweep *sw, BdSweepCost *out) {
     memset(out, 0, sizeof *out);
-    out->cells = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *out->cells);
-    Cache cache = {0};
-    BdJob job;
-    BdCell *cell = &job.cell;
-    job.kind = BD_JOB_CELL;
-    /* Pre-training jobs are counted once each. */
-    const char **pre_seen = bd_xcalloc((size_t)sw->n_cells + 1, sizeof *pre_seen);
-    int n_pre = 0;
-    for (int i = 0; i < sw->n_cells; i++) {
-        const BdSweepCell *sc = &sw->cells[i];
-        BdCellCost *cc = &out->cells[i];
-        BdError err = {{0}};
-        if (bd_cell_parse(bd_axes(), sc->key, cell, &err) < 0) {
-            bd_text_format(cc->why, sizeof cc->why, "%s", err.msg);
-            out->unknown++;
-            continue;
-        }
-        const DataInfo *d = data_info(&cache, sc->values[BD_AXIS_DATASET], &cell->v[BD_AXIS_DATASET]);
-        if (!d->ok) {
-            bd_text_format(cc->why, sizeof cc->why, "%s", d->why);
-            out->unknown++;
-            continue;
-        }
-        const ModelInfo *m = model_info(&cache, sc->values[BD_AXIS_ARCH], &cell->v[BD_AXIS_ARCH], d);
-        if (!m->ok) {
-            bd_text_format(cc->why, sizeof cc->why, "%s", m->why);
-            out->unknown++;
-            continue;
-        }
-        cc->known = 1;
-        cc->nominal = d->nominal;
-        out->nominal += d->nominal;
-        cc->params = m->params;
-        cc->train_gflop = m->train_gflop;
-        cc->total_gflop = job_gflop(&job, d, m);
-        out->total_gflop += cc->total_gflop;
-        if (sc->pretrain_key) {
-            int seen = 0;
-            for (int k = 0; k < n_pre && !seen; k++) seen = !strcmp(pre_seen[k], sc->pretrain_key);
-            BdJob pre;
-            if (!seen && bd_job_parse(bd_axes(), sc->pretrain_key, &pre, NULL) == 0) {
-                pre_seen[n_pre++] = sc->pretrain_key;
-                out->pretrain_gflop += job_gflop(&pre, d, m);
-            }
-        }
-    }
-    out->total_gflop += out->pretrain_gflop;
-    free(pre_seen);
-    free(cache.data);
-    free(cache.models);
+    struct CostCache *c = bd_xcalloc(1, sizeof *c);
+    c->n_datasets = sw->axes[BD_AXIS_DATASET].n;
+    c->data = bd_xcalloc((size_t)c->n_datasets, sizeof *c->data);
+    c->models = bd_xcalloc((size_t)sw->axes[BD_AXIS_ARCH].n * (size_t)c->n_datasets, sizeof *c->models);
+    for (int k = 0; k < 4; k++) c->last[k] = -1;
+    c->last_attacks = -1;
+    out->cache = c;
 }
 
-void bd_sweep_cost_free(BdSweepCost *c) {
-    free(c->cells);
-    memset(c, 0, sizeof *c);
+/* The cost of a model made of these values, measured against n_attacks
+ * attacks, its pre-training job aside. (A clean model trains as a cell does.) */
+static void model_cost(struct CostCache *cache, const BdSweep *sw, const int *idx, int n_attacks, BdCellCost *cc) {
+    memset(cc, 0, sizeof *cc);
+#define SPEC(axis) bd_sweep_spec(sw, axis, idx[axis])
+    const DataInfo *d = data_info(cache, idx[BD_AXIS_DATASET], SPEC(BD_AXIS_DATASET));
+    if (!d->ok) {
+        bd_text_format(cc->why, sizeof cc->why, "%s", d->why);
+        return;
+    }
+    const ModelInfo *m = model_info(cache, idx[BD_AXIS_ARCH], idx[BD_AXIS_DATASET], SPEC(BD_AXIS_ARCH), d);
+    if (!m->ok) {
+        bd_text_format(cc->why, sizeof cc->why, "%s", m->why);
+        return;
+    }
+    cc->known = 1;
+    cc->nominal = d->nominal;
+    cc->params = m->params;
+    cc->train_gflop = m->train_gflop;
+    /* bd_job_plan reads the training and retraining settings of a cell. */
+    cache->job.kind = BD_JOB_CELL;
+    cache->job.cell.v[BD_AXIS_TRAIN] = *SPEC(BD_AXIS_TRAIN);
+    cache->job.cell.v[BD_AXIS_RETRAIN] = *SPEC(BD_AXIS_RETRAIN);
+    cc->total_gflop = job_gflop(&cache->job, n_attacks, d, m);
+#undef SPEC
+}
+
+void bd_sweep_cost_cell(BdSweepCost *out, const BdSweep *sw, const BdSweepWalk *w, int i, BdCellCost *cc) {
+    struct CostCache *c = out->cache;
+    const int *idx = w->idx;
+    int model = bd_sweep_model_of(&sw->models, sw, w);
+    const BdSweepModel *clean = model >= 0 ? &sw->models.clean[model] : NULL;
+    int n_attacks = clean ? clean->n_attacks : 1;
+    int same = c->last_attacks == n_attacks;
+    for (int k = 0; k < 4; k++) same &= c->last[k] == idx[cost_axes[k]];
+    if (!same) {
+        model_cost(c, sw, idx, n_attacks, &c->last_cost);
+        for (int k = 0; k < 4; k++) c->last[k] = idx[cost_axes[k]];
+        c->last_attacks = n_attacks;
+    }
+    *cc = c->last_cost;
+    cc->shared_by = clean ? clean->n_cells : 1;
+    cc->clean = clean != NULL;
+    if (!cc->known) {
+        out->unknown++;
+        return;
+    }
+    out->nominal += cc->nominal;
+    if (!clean || clean->first_cell == i) out->total_gflop += cc->total_gflop; /* each model once */
+    /* Pre-training jobs are counted once each. */
+    BdJob pre;
+    if (w->cell.pretrain_key && sw_strset_put(&c->pretrain, w->cell.pretrain_key, 0) < 0 &&
+        bd_job_parse(bd_axes(), w->cell.pretrain_key, &pre, NULL) == 0) {
+        const DataInfo *d = &c->data[idx[BD_AXIS_DATASET]];
+        const ModelInfo *m = &c->models[(size_t)idx[BD_AXIS_ARCH] * (size_t)c->n_datasets + (size_t)idx[BD_AXIS_DATASET]];
+        out->pretrain_gflop += job_gflop(&pre, 0, d, m);
+    }
+}
+
+void bd_sweep_cost_end(BdSweepCost *out) {
+    out->total_gflop += out->pretrain_gflop;
+    struct CostCache *c = out->cache;
+    if (!c) return;
+    free(c->data);
+    free(c->models);
+    sw_strset_free(&c->pretrain);
+    free(c);
+    out->cache = NULL;
 }

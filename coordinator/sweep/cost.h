@@ -1,9 +1,12 @@
-/* What a sweep will cost to train, before it runs: per cell the model's
- * parameter count and training GFLOP per image (built once per distinct
- * architecture and input shape), and the GFLOP of its whole run — main
- * training, evaluations after every epoch (clean and triggered test images),
- * retraining, and each pre-training job once. The sample counts come from the
- * dataset's headers (bd_dataset_sizes), limited as the cell limits them. */
+/* What a sweep will cost to train, before it runs: the models it trains
+ * (sweep.h: each cell's own, a clean model shared by the cells of rate 0 of
+ * a seed, the pre-training jobs), each counted once. Per cell, the model it
+ * is measured on: its parameter count and training GFLOP per image (built
+ * once per distinct architecture and input shape), and the GFLOP of that
+ * model's whole run — main training, evaluations after every epoch (clean
+ * test images, and the triggered ones of every attack it is measured
+ * against), retraining. The sample counts come from the dataset's headers
+ * (bd_dataset_sizes) or its standard sizes, limited as the cell limits them. */
 #ifndef BD_COST_H
 #define BD_COST_H
 
@@ -14,19 +17,29 @@ typedef struct BdCellCost {
     int nominal;          /* the dataset is not here: its standard sizes were assumed */
     long params;
     double train_gflop;   /* per image, forward + backward */
-    double total_gflop;   /* the cell's whole run */
+    double total_gflop;   /* the whole run of the cell's model */
+    int shared_by;        /* cells measured on that model (1: the cell's own) */
+    int clean;            /* that model is a clean model (of the cell's seed) */
     char why[256];
 } BdCellCost;
 
 typedef struct BdSweepCost {
-    BdCellCost *cells;    /* [n_cells] */
     double pretrain_gflop; /* the pre-training jobs, each once */
-    double total_gflop;   /* everything known */
+    double total_gflop;   /* everything known, each model once (pre-training once
+                             bd_sweep_cost_end has run) */
     int unknown;          /* cells whose cost is unknown */
     int nominal;          /* cells costed with assumed dataset sizes */
+    struct CostCache *cache; /* private */
 } BdSweepCost;
 
-void bd_sweep_cost(const BdSweep *sw, BdSweepCost *out);
-void bd_sweep_cost_free(BdSweepCost *c);
+/* One cell at a time, as the cells are walked (bd_sweep_walk_next):
+ * begin, then cell for each, then end. */
+void bd_sweep_cost_begin(const BdSweep *sw, BdSweepCost *c);
+/* The cost of the walk's current cell, the i-th, counted in the totals
+ * when the cell is the first of its model (its pre-training job, if any,
+ * once per sweep). */
+void bd_sweep_cost_cell(BdSweepCost *c, const BdSweep *sw, const BdSweepWalk *w, int i, BdCellCost *out);
+/* Adds the pre-training jobs to the total; frees what begin took. */
+void bd_sweep_cost_end(BdSweepCost *c);
 
 #endif

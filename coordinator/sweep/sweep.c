@@ -16,27 +16,24 @@ static const char *const top_keys[] = {"name", "description", "grid", "exclude",
  * the training recipe). */
 static const BdAxis top_axes[] = {BD_AXIS_INIT, BD_AXIS_TRAIN, BD_AXIS_RETRAIN};
 
-typedef struct Exclude {
-    int line, col;
-    char where[64];
-    unsigned char *match[BD_AXIS_COUNT]; /* [value index]: 1 when the value matches; NULL: axis not listed */
-} Exclude;
-
 typedef struct Loader {
     SwCtx c;
-    SwAxis ax[BD_AXIS_COUNT];
+    BdSweepGrid g;
     yaml_node_t *top[BD_AXIS_COUNT]; /* key node of an axis given at the top level */
-    Exclude *ex;
-    int n_ex;
     yaml_node_t *exclude_node;
 } Loader;
 
 /* ---- values ---------------------------------------------------------------- */
 
-static void push_value(SwAxis *a, const BdSpec *spec, const char *text, int line, int col, const char *where) {
-    a->specs = bd_xrealloc(a->specs, sizeof *a->specs * (size_t)(a->n + 1));
-    a->values = bd_xrealloc(a->values, sizeof *a->values * (size_t)(a->n + 1));
-    a->specs[a->n] = *spec;
+/* spec is kept only for the preset axes (SwAxis). */
+static void push_value(SwAxis *a, int scalar, const BdSpec *spec, const char *text, int line, int col,
+                       const char *where) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 4;
+        a->values = bd_xrealloc(a->values, sizeof *a->values * (size_t)a->cap);
+        if (!scalar) a->specs = bd_xrealloc(a->specs, sizeof *a->specs * (size_t)a->cap);
+    }
+    if (!scalar) a->specs[a->n] = *spec;
     BdSweepValue *v = &a->values[a->n++];
     v->text = bd_xstrdup(text);
     v->line = line;
@@ -44,24 +41,26 @@ static void push_value(SwAxis *a, const BdSpec *spec, const char *text, int line
     snprintf(v->where, sizeof v->where, "%s", where);
 }
 
+static int is_scalar(const Loader *L, BdAxis axis) { return L->c.axes[axis].kind != BD_AXIS_PRESETS; }
+
 static int add_value(Loader *L, BdAxis axis, yaml_node_t *node, const char *where) {
     BdSpec *spec = bd_xmalloc(sizeof *spec); /* 13 kB: not on the stack */
     char text[BD_SPEC_TEXT_MAX];
     int rc = sw_axis_value(&L->c, axis, node, where, spec, text, sizeof text);
-    SwAxis *a = &L->ax[axis];
-    for (int i = 0; rc == 0 && i < a->n; i++)
-        if (!strcmp(a->values[i].text, text))
-            rc = sw_fail(&L->c, node, where,
-                         "%s is the same value as %s (line %d, column %d) once canonicalised: give each value once",
-                         text, a->values[i].where, a->values[i].line, a->values[i].col);
-    if (rc == 0) push_value(a, spec, text, sw_line(node), sw_col(node), where);
+    SwAxis *a = &L->g.ax[axis];
+    int same = rc == 0 ? sw_strset_put(&a->texts, text, a->n) : -1;
+    if (same >= 0)
+        rc = sw_fail(&L->c, node, where,
+                     "%s is the same value as %s (line %d, column %d) once canonicalised: give each value once", text,
+                     a->values[same].where, a->values[same].line, a->values[same].col);
+    if (rc == 0) push_value(a, is_scalar(L, axis), spec, text, sw_line(node), sw_col(node), where);
     free(spec);
     return rc;
 }
 
 /* A grid entry: a list of values, or one value. */
 static int add_axis_values(Loader *L, BdAxis axis, yaml_node_t *node, const char *where) {
-    L->ax[axis].given = 1;
+    L->g.ax[axis].given = 1;
     if (node->type != YAML_SEQUENCE_NODE) return add_value(L, axis, node, where);
     if (node->data.sequence.items.start == node->data.sequence.items.top)
         return sw_fail(&L->c, node, where, "empty list: expected at least one %s", L->c.axes[axis].name);
@@ -80,7 +79,7 @@ static int add_absent(Loader *L, BdAxis axis) {
     int rc = bd_axis_value_parse(L->c.axes, axis, L->c.axes[axis].absent, spec, L->c.err);
     if (rc == 0) rc = bd_axis_value_format(L->c.axes, axis, spec, text, sizeof text, L->c.err);
     if (rc < 0) bd_error_prefix(L->c.err, "internal error: the absent value of %s: ", L->c.axes[axis].name);
-    else push_value(&L->ax[axis], spec, text, 0, 0, "(absent)");
+    else push_value(&L->g.ax[axis], is_scalar(L, axis), spec, text, 0, 0, "(absent)");
     free(spec);
     return rc;
 }
@@ -176,7 +175,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
                 return sw_fail(c, v, key, "expected one value at the top level (a list of values goes under grid.%s)",
                                key);
             L->top[axis] = k;
-            L->ax[axis].given = 1;
+            L->g.ax[axis].given = 1;
             if (add_value(L, (BdAxis)axis, v, key) < 0) return -1;
         }
     }
@@ -185,7 +184,7 @@ static int parse_root(Loader *L, yaml_node_t *root, BdSweep *out) {
     if (!grid) return sw_fail(c, root, "", "missing the required key 'grid' (a mapping of axis: [values])");
     if (parse_grid(L, grid) < 0) return -1;
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        if (L->ax[a].given) continue;
+        if (L->g.ax[a].given) continue;
         if (!c->axes[a].absent)
             return sw_fail(c, grid, "grid", "missing the required axis '%s' (%s)", c->axes[a].name, c->axes[a].help);
         if (add_absent(L, (BdAxis)a) < 0) return -1;
@@ -203,8 +202,9 @@ static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
         return sw_fail(c, e, where,
                        "empty entry: expected at least one axis: value (an empty entry would exclude every cell)");
     if (sw_check_keys(c, e, where) < 0) return -1;
-    L->ex = bd_xrealloc(L->ex, sizeof *L->ex * (size_t)(L->n_ex + 1));
-    Exclude *x = &L->ex[L->n_ex++];
+    BdSweepGrid *g = &L->g;
+    g->ex = bd_xrealloc(g->ex, sizeof *g->ex * (size_t)(g->n_ex + 1));
+    SwExclude *x = &g->ex[g->n_ex++];
     memset(x, 0, sizeof *x);
     x->line = sw_line(e);
     x->col = sw_col(e);
@@ -223,9 +223,12 @@ static int parse_exclude_entry(Loader *L, yaml_node_t *e, const char *where) {
         char sub[128];
         snprintf(sub, sizeof sub, "%s.%s", where, c->axes[axis].name);
         if ((rc = sw_axis_pattern(c, (BdAxis)axis, v, sub, pattern)) < 0) break;
-        const SwAxis *a = &L->ax[axis];
+        const SwAxis *a = &g->ax[axis];
         x->match[axis] = bd_xcalloc((size_t)a->n, 1);
-        for (int i = 0; i < a->n; i++) x->match[axis][i] = (unsigned char)sw_pattern_matches(pattern, &a->specs[i]);
+        /* A scalar axis' value is its canonical text, as is its pattern's name. */
+        for (int i = 0; i < a->n; i++)
+            x->match[axis][i] = (unsigned char)(a->specs ? sw_pattern_matches(pattern, &a->specs[i])
+                                                         : !strcmp(pattern->name, a->values[i].text));
     }
     free(pattern);
     return rc;
@@ -244,12 +247,12 @@ static int parse_exclude(Loader *L) {
     }
     /* The grid is a full product, so an entry matches some cell exactly when
      * each axis it lists matches some value. */
-    for (int e = 0; e < L->n_ex; e++) {
-        Exclude *x = &L->ex[e];
+    for (int e = 0; e < L->g.n_ex; e++) {
+        SwExclude *x = &L->g.ex[e];
         for (int a = 0; a < BD_AXIS_COUNT; a++) {
             if (!x->match[a]) continue;
             int any = 0;
-            for (int v = 0; v < L->ax[a].n; v++) any |= x->match[a][v];
+            for (int v = 0; v < L->g.ax[a].n; v++) any |= x->match[a][v];
             if (!any) {
                 sw_warn(&L->c, x->line, x->col, x->where, "matches no cell: no %s of the sweep matches its %s",
                         L->c.axes[a].name, L->c.axes[a].name);
@@ -260,89 +263,53 @@ static int parse_exclude(Loader *L) {
     return 0;
 }
 
-static int excluded(const Loader *L, const int *idx) {
-    for (int e = 0; e < L->n_ex; e++) {
-        int all = 1;
-        for (int a = 0; a < BD_AXIS_COUNT && all; a++)
-            if (L->ex[e].match[a] && !L->ex[e].match[a][idx[a]]) all = 0;
-        if (all) return 1;
-    }
-    return 0;
-}
-
 /* ---- expansion ------------------------------------------------------------------ */
 
-static int expand(Loader *L, BdSweep *out, SwCombos *seen) {
-    long total = 1;
-    for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        total *= L->ax[a].n;
-        if (total > BD_SWEEP_MAX_CELLS)
-            return bd_fail(L->c.err, "%s: the grid has more than %ld cells: expected a smaller sweep (check the lists)",
-                           L->c.file, BD_SWEEP_MAX_CELLS);
-    }
-    const SwAxis *D = &L->ax[BD_AXIS_DATASET], *T = &L->ax[BD_AXIS_TRIGGER], *S = &L->ax[BD_AXIS_STRATEGY],
-                 *G = &L->ax[BD_AXIS_TARGET];
-    seen->trigger_seen = bd_xcalloc((size_t)D->n * (size_t)T->n, 1);
-    seen->strategy_seen = bd_xcalloc((size_t)D->n * (size_t)S->n * (size_t)G->n, 1);
-    BdCell *cell = bd_xmalloc(sizeof *cell);
-    int idx[BD_AXIS_COUNT] = {0};
-    for (int a = 0; a < BD_AXIS_COUNT; a++) cell->v[a] = L->ax[a].specs[0];
-    char *key = bd_xmalloc(BD_KEY_MAX);
-    int cap = 0, rc = 0;
-    for (long n = 0; n < total; n++) {
-        if (!excluded(L, idx)) {
-            if ((rc = bd_cell_key(L->c.axes, cell, key, BD_KEY_MAX, L->c.err)) < 0) {
-                bd_error_prefix(L->c.err, "%s: ", L->c.file);
-                break;
-            }
-            if (out->n_cells == cap) {
-                cap = cap ? 2 * cap : 64;
-                out->cells = bd_xrealloc(out->cells, sizeof *out->cells * (size_t)cap);
-            }
-            BdSweepCell *sc = &out->cells[out->n_cells++];
-            sc->key = bd_xstrdup(key);
-            sc->pretrain_key = NULL;
-            for (int a = 0; a < BD_AXIS_COUNT; a++) sc->values[a] = L->ax[a].values[idx[a]].text;
-            /* A cell with init: pretrained waits for its pre-training job. */
-            if ((rc = bd_pretrain_key(cell, key, BD_KEY_MAX, L->c.err)) < 0) break;
-            if (key[0]) sc->pretrain_key = bd_xstrdup(key);
-            size_t d = (size_t)idx[BD_AXIS_DATASET];
-            seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
-            seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
-                                (size_t)idx[BD_AXIS_TARGET]] = 1;
+/* One walk over the cells: counts them, records which combinations occur
+ * (for sw_check_combinations), and keeps them unless BD_SWEEP_NO_CELLS. */
+static int expand(Loader *L, BdSweep *out, SwCombos *seen, int flags) {
+    const SwAxis *T = &L->g.ax[BD_AXIS_TRIGGER], *S = &L->g.ax[BD_AXIS_STRATEGY], *G = &L->g.ax[BD_AXIS_TARGET],
+                 *A = &L->g.ax[BD_AXIS_ARCH], *R = &L->g.ax[BD_AXIS_REGULARIZER];
+    size_t n_data = (size_t)L->g.ax[BD_AXIS_DATASET].n;
+    seen->trigger_seen = bd_xcalloc(n_data * (size_t)T->n, 1);
+    seen->strategy_seen = bd_xcalloc(n_data * (size_t)S->n * (size_t)G->n, 1);
+    seen->regularizer_seen = bd_xcalloc(n_data * (size_t)A->n * (size_t)R->n, 1);
+    BdSweep view = {.grid = &L->g}; /* the walk reads the grid only */
+    BdSweepWalk *w = bd_sweep_walk_begin();
+    int cap = 0, rc;
+    long n = 0;
+    while ((rc = bd_sweep_walk_next(&view, w, L->c.err)) == 1) {
+        n++;
+        const int *idx = w->idx;
+        size_t d = (size_t)idx[BD_AXIS_DATASET];
+        seen->trigger_seen[d * (size_t)T->n + (size_t)idx[BD_AXIS_TRIGGER]] = 1;
+        seen->strategy_seen[(d * (size_t)S->n + (size_t)idx[BD_AXIS_STRATEGY]) * (size_t)G->n +
+                            (size_t)idx[BD_AXIS_TARGET]] = 1;
+        seen->regularizer_seen[(d * (size_t)A->n + (size_t)idx[BD_AXIS_ARCH]) * (size_t)R->n +
+                               (size_t)idx[BD_AXIS_REGULARIZER]] = 1;
+        if (flags & BD_SWEEP_NO_CELLS) continue;
+        if (out->n_cells == cap) {
+            cap = cap ? 2 * cap : 64;
+            out->cells = bd_xrealloc(out->cells, sizeof *out->cells * (size_t)cap);
         }
-        /* Odometer: the last axis varies fastest. */
-        for (int a = BD_AXIS_COUNT - 1; a >= 0; a--) {
-            if (++idx[a] < L->ax[a].n) {
-                cell->v[a] = L->ax[a].specs[idx[a]];
-                break;
-            }
-            idx[a] = 0;
-            cell->v[a] = L->ax[a].specs[0];
-        }
+        BdSweepCell *sc = &out->cells[out->n_cells++];
+        *sc = w->cell;
+        sc->key = bd_xstrdup(w->cell.key);
+        sc->pretrain_key = w->cell.pretrain_key ? bd_xstrdup(w->cell.pretrain_key) : NULL;
     }
-    free(key);
-    free(cell);
-    if (rc == 0 && out->n_cells == 0 && L->exclude_node)
-        return sw_fail(&L->c, L->exclude_node, "exclude",
-                       "removes every one of the grid's %ld cells: nothing would run", total);
-    return rc;
+    bd_sweep_walk_end(w);
+    if (rc < 0) return bd_error_prefix(L->c.err, "%s: ", L->c.file);
+    out->n_cells = (int)n;
+    if (n == 0 && L->exclude_node)
+        return sw_fail(&L->c, L->exclude_node, "exclude", "removes every one of the grid's %ld cells: nothing would run",
+                       L->g.total);
+    return 0;
 }
 
 /* ---- load and free ---------------------------------------------------------------- */
 
 static void loader_free(Loader *L) {
-    for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        free(L->ax[a].specs);
-        /* values are handed to the sweep on success */
-        if (L->ax[a].values) {
-            for (int i = 0; i < L->ax[a].n; i++) free(L->ax[a].values[i].text);
-            free(L->ax[a].values);
-        }
-    }
-    for (int e = 0; e < L->n_ex; e++)
-        for (int a = 0; a < BD_AXIS_COUNT; a++) free(L->ex[e].match[a]);
-    free(L->ex);
+    sw_grid_free(&L->g, 1);
     for (int i = 0; i < L->c.n_warnings; i++) free(L->c.warnings[i]);
     free(L->c.warnings);
 }
@@ -366,10 +333,12 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     SwCombos seen = {0};
     int rc = parse_root(&L, yaml_document_get_root_node(&doc), out);
     if (rc == 0) rc = parse_exclude(&L);
-    if (rc == 0) rc = expand(&L, out, &seen);
-    if (rc == 0) rc = sw_check_combinations(&L.c, L.ax, &seen, flags);
+    if (rc == 0) rc = sw_grid_prepare(&L.c, &L.g);
+    if (rc == 0) rc = expand(&L, out, &seen, flags);
+    if (rc == 0) rc = sw_check_combinations(&L.c, L.g.ax, &seen, flags);
     free(seen.trigger_seen);
     free(seen.strategy_seen);
+    free(seen.regularizer_seen);
     yaml_document_delete(&doc);
     if (rc < 0) {
         loader_free(&L);
@@ -377,15 +346,18 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
         return -1;
     }
     for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        out->axes[a] = (BdSweepAxis){L.ax[a].values, L.ax[a].n, L.ax[a].given};
-        L.ax[a].values = NULL;
+        out->axes[a] = (BdSweepAxis){L.g.ax[a].values, L.g.ax[a].n, L.g.ax[a].given};
+        sw_strset_free(&L.g.ax[a].texts); /* only for loading */
     }
+    out->grid = bd_xmalloc(sizeof *out->grid);
+    *out->grid = L.g; /* the values now belong to out->axes */
     out->warnings = L.c.warnings;
     out->n_warnings = L.c.n_warnings;
-    L.c.warnings = NULL;
-    L.c.n_warnings = 0;
-    loader_free(&L);
     snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
+    if (bd_sweep_models(out, &out->models, err) < 0) {
+        bd_sweep_free(out);
+        return -1;
+    }
     if (!(flags & BD_SWEEP_QUIET)) bd_sweep_print_warnings(out);
     return 0;
 }
@@ -396,7 +368,8 @@ void bd_sweep_print_warnings(const BdSweep *sw) {
 
 void bd_sweep_free(BdSweep *sw) {
     if (!sw) return;
-    for (int i = 0; i < sw->n_cells; i++) {
+    bd_sweep_models_free(&sw->models);
+    for (int i = 0; sw->cells && i < sw->n_cells; i++) {
         free(sw->cells[i].key);
         free(sw->cells[i].pretrain_key);
     }
@@ -405,6 +378,8 @@ void bd_sweep_free(BdSweep *sw) {
         for (int i = 0; i < sw->axes[a].n; i++) free(sw->axes[a].values[i].text);
         free(sw->axes[a].values);
     }
+    if (sw->grid) sw_grid_free(sw->grid, 0);
+    free(sw->grid);
     for (int i = 0; i < sw->n_warnings; i++) free(sw->warnings[i]);
     free(sw->warnings);
     free(sw->description);

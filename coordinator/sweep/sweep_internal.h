@@ -58,26 +58,73 @@ int sw_axis_pattern(const SwCtx *c, BdAxis axis, yaml_node_t *node, const char *
  * parameter equal. */
 int sw_pattern_matches(const BdSpec *pattern, const BdSpec *value);
 
-/* ---- sweep_checks.c: checks that need several axes ------------------------ */
+/* ---- strset.c: a set of strings ------------------------------------------- */
 
-/* The values of each axis during loading: resolved specs beside the public
- * values. */
+/* Open addressing on bd_hash_str: duplicate values among N and pre-training
+ * jobs among N cells in O(N), not O(N^2). Keys are copied. */
+typedef struct SwStrSet {
+    char **keys;
+    int *vals;
+    size_t cap, n;
+} SwStrSet;
+/* The value already stored under key, or -1 after storing val under it. */
+int sw_strset_put(SwStrSet *s, const char *key, int val);
+void sw_strset_free(SwStrSet *s);
+
+/* ---- the grid: its axes, excludes, and walking its cells (sweep_walk.c) ---- */
+
+/* The values of one axis: resolved specs beside the public values. A
+ * scalar axis (target, poison_rate, seed) keeps no specs: its value is its
+ * canonical text, and a 2 kB BdSpec per seed would make an axis of 10^6
+ * seeds cost 2 GB. */
 typedef struct SwAxis {
-    BdSpec *specs;
+    BdSpec *specs; /* [n], NULL for a scalar axis */
     BdSweepValue *values;
-    int n;
+    int n, cap;
     int given;
+    SwStrSet texts; /* canonical texts seen, while loading: text -> value index */
 } SwAxis;
 
+typedef struct SwExclude {
+    int line, col;
+    char where[64];
+    unsigned char *match[BD_AXIS_COUNT]; /* [value index]: 1 when the value matches; NULL: axis not listed */
+} SwExclude;
+
+/* What walking the cells needs; BdSweep.grid after loading. */
+struct BdSweepGrid {
+    SwAxis ax[BD_AXIS_COUNT]; /* ax[a].values are BdSweep.axes[a].values once loaded */
+    char **part[BD_AXIS_COUNT]; /* [value]: its piece of a cell key, "axis=text", or NULL
+                                   for the axis' absent value (keys leave those out) */
+    SwExclude *ex;
+    int n_ex;
+    long total; /* cells of the full product, before exclude */
+};
+
+/* The key piece of every value, written by bd_key_join once per value
+ * instead of once per cell; and the product's size, refused above
+ * BD_SWEEP_MAX_CELLS. */
+int sw_grid_prepare(SwCtx *c, BdSweepGrid *g);
+/* Frees what the grid owns (the values only when values_too: before they
+ * are handed to the sweep). */
+void sw_grid_free(BdSweepGrid *g, int values_too);
+/* Whether an exclude entry matches the cell with these value indices. */
+int sw_excluded(const BdSweepGrid *g, const int *idx);
+
+/* ---- sweep_checks.c: checks that need several axes ------------------------ */
+
 /* Which combinations occur among the cells that survive `exclude`:
- * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g]. */
+ * trigger_seen[d * n_trigger + t], strategy_seen[(d * n_strategy + s) * n_target + g],
+ * regularizer_seen[(d * n_arch + a) * n_regularizer + r]. */
 typedef struct SwCombos {
     unsigned char *trigger_seen;
     unsigned char *strategy_seen;
+    unsigned char *regularizer_seen;
 } SwCombos;
 
-/* Runs bd_dataset_shape, bd_trigger_check_fit and bd_strategy_check once
- * per combination that occurs. */
+/* Runs bd_dataset_shape, bd_trigger_check_fit, bd_strategy_check and
+ * bd_reg_make once per combination that occurs, and checks that each
+ * dataset's folder is on this machine. */
 int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int flags);
 
 #endif

@@ -42,7 +42,7 @@ int main(void) {
     BdJobPlan plan;
     bd_job_plan(&job, d.train.n, d.test.n, &plan);
     BdCellData cd;
-    CHECK_MSG(bd_cell_data_prepare(&d, &job, &plan, 12345, NULL, &cd, &err) == 0, "%s", err.msg);
+    CHECK_MSG(bd_cell_data_prepare(&d, &job, &plan, NULL, 0, NULL, &cd, &err) == 0, "%s", err.msg);
     BdDataShape sh = d.shape;
     size_t per = (size_t)sh.c * sh.h * sh.w;
 
@@ -84,8 +84,11 @@ int main(void) {
     /* The triggered test set: every test image whose label is not the target. */
     int eligible = 0;
     for (int i = 0; i < d.test.n; i++) eligible += d.test.y[i] != 0;
-    CHECK(cd.ev.triggered.n == eligible && cd.test.n == 300);
-    for (int i = 0; i < cd.ev.triggered.n; i++) CHECK(cd.ev.triggered.y[i] == 0 && cd.ev.triggered_true[i] != 0);
+    CHECK(cd.ev.n_attacks == 1);
+    const BdAttackEval *a = &cd.ev.attacks[0];
+    CHECK_STR(a->key, "trigger=square");
+    CHECK(a->triggered.n == eligible && cd.test.n == 300);
+    for (int i = 0; i < a->triggered.n; i++) CHECK(a->triggered.y[i] == 0 && a->triggered_true[i] != 0);
 
     free(owner);
     bd_cell_data_free(&cd);

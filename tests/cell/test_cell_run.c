@@ -28,10 +28,11 @@ typedef struct Collect {
     int stop_after;     /* interrupt after this many evaluations (0: never) */
 } Collect;
 
-static void collect_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
-                            int n) {
+static void collect_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                            const double *values, int n) {
     Collect *c = ud;
-    if (!strcmp(phase, "train") || !strcmp(phase, "retrain")) c->epochs_seen++;
+    /* One evaluation reports the model's numbers (attack "") and then the attack's. */
+    if (!attack[0] && (!strcmp(phase, "train") || !strcmp(phase, "retrain"))) c->epochs_seen++;
     for (int i = 0; i < n; i++) {
         if (c->n == c->cap) {
             c->cap = c->cap ? 2 * c->cap : 256;
@@ -81,7 +82,9 @@ static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdErro
     BdSink sink = {c, collect_metrics, NULL, collect_interrupt};
     BdCellOutcome out;
     c->epochs_seen = 0;
-    return bd_cell_run(w, key, dir, &sink, &out, err);
+    int rc = bd_cell_run(w, key, NULL, 0, dir, &sink, &out, err);
+    bd_cell_outcome_free(&out);
+    return rc;
 }
 
 static void test_resume_is_exact(BdWorker *w, const char *tmp) {

@@ -22,7 +22,9 @@ typedef struct Seen {
     double clean_acc, loss;
 } Seen;
 
-static void metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+static void metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                    const double *values, int n) {
+    (void)attack;
     Seen *s = ud;
     if (strcmp(phase, "train") || epoch != 1) return;
     for (int i = 0; i < n; i++) {
@@ -44,7 +46,8 @@ static double mean_accuracy(BdWorker *w, const char *precision) {
         BdSink sink = {&seen, metrics, NULL, NULL};
         BdCellOutcome out;
         BdError err = {{0}};
-        CHECK_MSG(bd_cell_run(w, key, NULL, &sink, &out, &err) == 0, "%s", err.msg);
+        CHECK_MSG(bd_cell_run(w, key, NULL, 0, NULL, &sink, &out, &err) == 0, "%s", err.msg);
+        bd_cell_outcome_free(&out);
         printf("cnn-small%s, seed %d, 1 epoch on 10000 Fashion-MNIST images: training loss %.4f, "
                "clean accuracy %.4f on 2000\n",
                precision[0] ? " bf16" : "", seed, seen.loss, seen.clean_acc);

@@ -25,9 +25,9 @@ static int threads_now(void) {
 }
 
 /* The sink samples the thread count at every progress report and epoch. */
-static void seen_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values,
-                         int n) {
-    (void)phase, (void)epoch, (void)names, (void)values, (void)n;
+static void seen_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                         const double *values, int n) {
+    (void)phase, (void)epoch, (void)attack, (void)names, (void)values, (void)n;
     int *most = ud, t = threads_now();
     if (t > *most) *most = t;
 }
@@ -51,7 +51,8 @@ static int cell_threads(int threads, const char *arch, const char *precision) {
     BdSink sink = {&most, seen_metrics, seen_progress, NULL};
     BdCellOutcome out;
     BdError err = {{0}};
-    CHECK_MSG(bd_cell_run(&w, key, NULL, &sink, &out, &err) == 0, "%s: %s", key, err.msg);
+    CHECK_MSG(bd_cell_run(&w, key, NULL, 0, NULL, &sink, &out, &err) == 0, "%s: %s", key, err.msg);
+    bd_cell_outcome_free(&out);
     bd_worker_free(&w);
     return most;
 }

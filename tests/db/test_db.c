@@ -75,6 +75,33 @@ static BdSweep load_sweep(const char *rel_or_abs) {
     return sw;
 }
 
+/* smoke with poison rates 0.02 and 0.05: six cells that each train their own
+ * model, so that cell i of the sweep is row i + 1. */
+static BdSweep load_poisoned_smoke(void) {
+    char src[4096], out[4096];
+    snprintf(src, sizeof src, "%s/sweeps/smoke.yaml", src_root);
+    snprintf(out, sizeof out, "%s/smoke-poisoned.yaml", dir);
+    char *yaml = test_read(src), *edited = malloc(strlen(yaml) + 64), *o = edited;
+    for (const char *p = yaml; *p;) { /* every "0.0" of the file is the rate 0 */
+        if (!strncmp(p, "0.0,", 4)) {
+            o += sprintf(o, "0.02,");
+            p += 4;
+        } else *o++ = *p++;
+    }
+    *o = '\0';
+    test_write(out, edited);
+    free(edited);
+    free(yaml);
+    return load_sweep(out);
+}
+
+/* The row of the sweep's cell i. */
+static int64_t row_of(BdDb *db, const BdSweep *sw, int i) {
+    char sql[8400];
+    snprintf(sql, sizeof sql, "SELECT id FROM cells WHERE key = '%s'", sw->cells[i].key);
+    return q_int(db, sql);
+}
+
 /* ---- creation ------------------------------------------------------------------- */
 
 static void test_create(void) {
@@ -83,7 +110,7 @@ static void test_create(void) {
     CHECK(db != NULL);
     if (!db) return;
     CHECK_STR(bd_db_path(db), path);
-    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+    CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
     CHECK_STR(q_text(db, "PRAGMA journal_mode"), "wal");
     CHECK(q_int(db, "PRAGMA foreign_keys") == 1);
     CHECK(q_int(db, "PRAGMA synchronous") == 2); /* FULL */
@@ -107,12 +134,24 @@ static void test_register(void) {
     int64_t id1 = 0, id2 = 0;
     int n_new = -1;
     CHECK_MSG(bd_db_register(db, &sw, &id1, &n_new, &err) == 0, "%s", err.msg);
-    CHECK(id1 > 0 && n_new == 6);
+    /* 6 cells; the 2 of rate 0 are measured on the clean model of their seed. */
+    CHECK(id1 > 0 && n_new == 8);
     /* Again: nothing new anywhere. */
     CHECK(bd_db_register(db, &sw, &id2, &n_new, &err) == 0);
     CHECK(id2 == id1 && n_new == 0);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 6);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 6);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 8);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE kind = 'clean'") == 2);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 8);
+    CHECK_STR(q_text(db, "SELECT group_concat(key, ' | ') FROM (SELECT key FROM cells WHERE kind = 'clean' ORDER BY id)"),
+              "clean dataset=fashion-mnist arch=cnn-small seed=1 train=sgd(epochs=2,limit_test=1000,limit_train=4000) | "
+              "clean dataset=fashion-mnist arch=cnn-small seed=2 train=sgd(epochs=2,limit_test=1000,limit_train=4000)");
+    /* A rate-0 cell's model is its seed's clean model; a poisoned cell is its own; a job is its own. */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells c JOIN cells m ON m.id = c.model_id WHERE c.kind = 'cell' "
+                    "AND c.poison_rate = 0 AND m.kind = 'clean' AND m.seed = c.seed") == 2);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE model_id = id") == 6);
+    CHECK_STR(q_text(db, "SELECT group_concat(DISTINCT attack) FROM cells WHERE kind = 'cell'"),
+              "trigger=square,trigger=square(location=top-left,size=4)");
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE kind = 'clean' AND attack IS NULL AND trigger IS NULL") == 2);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 1);
     CHECK_STR(q_text(db, "SELECT name FROM sweeps"), "smoke");
     CHECK(q_int(db, "SELECT n_cells FROM sweeps") == 6);
@@ -121,24 +160,34 @@ static void test_register(void) {
 
     /* The columns: canonical axis texts, numbers as numbers, the seed as hex. */
     CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'pending' AND attempts = 0 AND kind = 'cell'") == 6);
-    CHECK_STR(q_text(db, "SELECT typeof(target) || typeof(poison_rate) || typeof(seed) FROM cells LIMIT 1"),
+    CHECK_STR(q_text(db, "SELECT typeof(target) || typeof(poison_rate) || typeof(seed) FROM cells WHERE kind = 'cell' "
+                         "LIMIT 1"),
               "integerrealinteger");
-    CHECK_STR(q_text(db, "SELECT trigger FROM cells WHERE id = 6"), "square(location=top-left,size=4)");
-    CHECK_STR(q_text(db, "SELECT strategy || ' ' || regularizer || ' ' || init || ' ' || retrain FROM cells LIMIT 1"),
+    CHECK_STR(q_text(db, "SELECT trigger FROM cells WHERE kind = 'cell' ORDER BY id DESC LIMIT 1"),
+              "square(location=top-left,size=4)");
+    CHECK_STR(q_text(db, "SELECT strategy || ' ' || regularizer || ' ' || init || ' ' || retrain FROM cells "
+                         "WHERE kind = 'cell' LIMIT 1"),
               "all-to-one none scratch none");
     CHECK_STR(q_text(db, "SELECT train FROM cells LIMIT 1"), "sgd(epochs=2,limit_test=1000,limit_train=4000)");
-    char hex[32];
+    char hex[32], sql[8400];
     snprintf(hex, sizeof hex, "%016" PRIx64, bd_hash_str(sw.cells[0].key));
-    CHECK_STR(q_text(db, "SELECT cell_seed FROM cells WHERE id = 1"), hex);
+    snprintf(sql, sizeof sql, "SELECT cell_seed FROM cells WHERE key = '%s'", sw.cells[0].key);
+    CHECK_STR(q_text(db, sql), hex);
 
     /* In sweep order. */
     BdDbCell *cells;
     int n;
     CHECK(bd_db_sweep_cells(db, id1, &cells, &n, &err) == 0);
-    CHECK(n == 6);
-    for (int i = 0; i < n && i < sw.n_cells; i++) {
-        CHECK_STR(cells[i].key, sw.cells[i].key);
+    CHECK(n == 8);
+    /* The grid's cells in sweep order, each clean model just before its first cell. */
+    for (int i = 0, k = 0; i < n; i++) {
         CHECK(cells[i].status == BD_DB_PENDING);
+        if (cells[i].kind == BD_JOB_CLEAN) {
+            CHECK(i + 1 < n && cells[i + 1].model_id == cells[i].id);
+            continue;
+        }
+        if (k < sw.n_cells) CHECK_STR(cells[i].key, sw.cells[k].key);
+        k++;
     }
     bd_db_cells_free(cells, n);
 
@@ -162,14 +211,14 @@ static void test_register(void) {
     CHECK(sw3.n_cells == 9);
     int64_t id3;
     CHECK(bd_db_register(db, &sw3, &id3, &n_new, &err) == 0);
-    CHECK(id3 != id1 && n_new == 3);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 9);
-    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 15);
+    CHECK(id3 != id1 && n_new == 4); /* the cells of seed 3 and its clean model */
+    CHECK(q_int(db, "SELECT COUNT(*) FROM cells") == 12);
+    CHECK(q_int(db, "SELECT COUNT(*) FROM sweep_cells") == 20);
     CHECK(q_int(db, "SELECT COUNT(*) FROM sweeps") == 2);
     int counts[BD_DB_STATUS_COUNT];
-    CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
-    CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 6);
-    CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 9);
+    CHECK(bd_db_counts(db, id3, counts, &err) == 0 && counts[BD_DB_PENDING] == 12);
+    CHECK(bd_db_counts(db, id1, counts, &err) == 0 && counts[BD_DB_PENDING] == 8);
+    CHECK(bd_db_counts(db, 0, counts, &err) == 0 && counts[BD_DB_PENDING] == 12);
     bd_sweep_free(&sw3);
     bd_sweep_free(&sw);
     bd_db_close(db);
@@ -180,11 +229,12 @@ static void test_register(void) {
 static void test_states(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
-    BdSweep sw = load_sweep("sweeps/smoke.yaml");
+    BdSweep sw = load_poisoned_smoke();
     BdError err = {{0}};
     int64_t sid;
     int n_new, counts[BD_DB_STATUS_COUNT];
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
+    CHECK(n_new == 6 && row_of(db, &sw, 0) == 1 && row_of(db, &sw, 5) == 6);
 
     /* pending -> running */
     CHECK_MSG(bd_db_mark_running(db, 1, 3, "node7", &err) == 0, "%s", err.msg);
@@ -199,18 +249,18 @@ static void test_states(void) {
     /* Metrics: an upsert never duplicates a row. */
     const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
     double e1[] = {1.5, 0.6, 0.2, 0.5}, e2[] = {0.9, 0.8, 0.95, 0.05}, e2b[] = {0.7, 0.85, 0.97, 0.03};
-    CHECK(bd_db_add_metrics(db, 1, "train", 1, names, e1, 4, &err) == 0);
-    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2, 4, &err) == 0);
-    CHECK(bd_db_add_metrics(db, 1, "train", 2, names, e2b, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 1, "", names, e1, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, "", names, e2, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 2, "", names, e2b, 4, &err) == 0);
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 1") == 8);
     CHECK(q_int(db, "SELECT value * 100 FROM metrics WHERE cell_id = 1 AND epoch = 2 AND name = 'clean_acc'") == 85);
     double nan_value = NAN;
     const char *loss_only[] = {"loss"};
-    CHECK(bd_db_add_metrics(db, 1, "train", 3, loss_only, &nan_value, 1, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 1, "train", 3, "", loss_only, &nan_value, 1, &err) == 0);
     CHECK(q_int(db, "SELECT value IS NULL FROM metrics WHERE cell_id = 1 AND epoch = 3") == 1);
     exec(db, "DELETE FROM metrics WHERE epoch = 3");
     /* A metric of a cell that does not exist is refused by the foreign key. */
-    CHECK(bd_db_add_metrics(db, 999, "train", 1, names, e1, 4, &err) < 0);
+    CHECK(bd_db_add_metrics(db, 999, "train", 1, "", names, e1, 4, &err) < 0);
     CHECK_CONTAINS(err.msg, "storing metric train/1/loss of cell 999: FOREIGN KEY constraint failed");
     CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE cell_id = 999") == 0);
 
@@ -245,7 +295,7 @@ static void test_states(void) {
     /* running -> failed -> running (retry): error cleared, attempts counted,
      * the failed attempt's metrics gone. */
     CHECK(bd_db_mark_running(db, 2, 1, "node1", &err) == 0);
-    CHECK(bd_db_add_metrics(db, 2, "train", 1, names, e1, 4, &err) == 0);
+    CHECK(bd_db_add_metrics(db, 2, "train", 1, "", names, e1, 4, &err) == 0);
     CHECK(bd_db_mark_failed(db, 2, 3.25, "rank 1: out of memory\nat epoch 1", &err) == 0);
     CHECK_STR(q_text(db, "SELECT status || ' ' || wall_seconds || ' ' || error FROM cells WHERE id = 2"),
               "failed 3.25 rank 1: out of memory\nat epoch 1");
@@ -355,7 +405,8 @@ static const char *v0_sql =
     "CREATE TABLE metrics(cell_id INTEGER NOT NULL, phase TEXT NOT NULL, epoch INTEGER NOT NULL, name TEXT NOT NULL, "
     "  value REAL, PRIMARY KEY (cell_id, phase, epoch, name)) WITHOUT ROWID;"
     "INSERT INTO cells(key, cell_seed, status) VALUES ('dataset=mnist arch=cnn-small trigger=square poison_rate=0', "
-    "  '0123456789abcdef', 'done');";
+    "  '0123456789abcdef', 'done');"
+    "INSERT INTO metrics VALUES (1, 'train', 1, 'clean_acc', 0.8125), (1, 'train', 1, 'asr', 0.125);";
 
 static void make_raw(const char *path, const char *sql) {
     sqlite3 *h;
@@ -376,11 +427,11 @@ static void test_versions(void) {
 
     /* Newer than this build: refused, untouched. */
     db = open_new(path, sizeof path);
-    exec(db, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+    exec(db, "UPDATE meta SET value = '4' WHERE key = 'schema_version'");
     bd_db_close(db);
     CHECK(bd_db_open(path, 1, &db, &err) < 0);
     char want[8192];
-    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 3, this build knows up to 2)", path);
+    snprintf(want, sizeof want, "%s was written by a newer bdsweep (schema 4, this build knows up to 3)", path);
     CHECK_STR(err.msg, want);
 
     /* Version 0 is migrated in one transaction, keeping the data, to exactly
@@ -391,7 +442,7 @@ static void test_versions(void) {
     CHECK_MSG(bd_db_open(v0, 0, &db, &err) == 0, "%s", err.msg);
     BdDb *fresh = open_new(path, sizeof path);
     if (db && fresh) {
-        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+        CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
         CHECK(q_int(db, "SELECT COUNT(*) FROM cells WHERE status = 'done'") == 1);
         /* The same columns as a fresh file (the generated ones appended), filled from the key. */
         const char *cols_sql = "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('cells') "
@@ -410,6 +461,15 @@ static void test_versions(void) {
         CHECK_STR(migrated, q_text(fresh, runs_sql));
         CHECK(q_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'cell_results'") == 1);
         CHECK(q_int(db, "SELECT COUNT(*) FROM cell_results") == 1);
+        /* Its numbers kept, on its own model, marked unpaired (written
+         * before the random streams were paired), the ASR its attack's. */
+        CHECK(q_int(db, "SELECT streams FROM cells") == 1);
+        CHECK(q_int(db, "SELECT model_id = id FROM cells") == 1);
+        CHECK(q_int(db, "SELECT COUNT(*) FROM metrics WHERE attack = ''") == 1);
+        CHECK_STR(q_text(db, "SELECT attack FROM metrics WHERE name = 'asr'"), q_text(db, "SELECT attack FROM cells"));
+        CHECK_STR(q_text(db, "SELECT clean_acc || ' ' || asr FROM cell_results"), "0.8125 0.125");
+        /* A fresh cell is paired. */
+        CHECK(q_int(fresh, "SELECT dflt_value FROM pragma_table_info('cells') WHERE name = 'streams'") == 2);
     }
     bd_db_close(db);
     bd_db_close(fresh);
@@ -419,7 +479,7 @@ static void test_versions(void) {
     make_raw(v0, v0_sql);
     make_raw(v0, "CREATE TABLE runs(x)");
     CHECK(bd_db_open(v0, 0, &db, &err) < 0);
-    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 2 failed at step 'add the runs table' (the "
+    CHECK_CONTAINS(err.msg, "migrating the schema from version 0 to 3 failed at step 'add the runs table' (the "
                             "database is unchanged): ");
     CHECK_CONTAINS(err.msg, "table runs already exists");
     sqlite3 *h;
@@ -513,18 +573,34 @@ static void test_example_queries(void) {
     int64_t sid;
     int n_new;
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
-    const char *names[] = {"loss", "clean_acc", "asr", "triggered_acc"};
-    for (int c = 1; c <= 4; c++) {
-        CHECK(bd_db_mark_running(db, c, 1, "h", &err) == 0);
+    /* The first four cells done as a run does them: each by its model (the
+     * two of rate 0 by their seed's clean model), with its history. */
+    const char *model_names[] = {"loss", "clean_acc"}, *attack_names[] = {"asr", "triggered_acc"};
+    for (int i = 0; i < 4; i++) {
+        int64_t cell = row_of(db, &sw, i);
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT model_id FROM cells WHERE id = %lld", (long long)cell);
+        int64_t job = q_int(db, sql);
+        snprintf(sql, sizeof sql, "SELECT attack FROM cells WHERE id = %lld", (long long)cell);
+        char attack[256];
+        snprintf(attack, sizeof attack, "%s", q_text(db, sql));
+        const char *attacks[] = {attack};
+        BdDbDispatch d = {job, &cell, attacks, 1, 0};
+        CHECK_MSG(bd_db_job_start(db, &d, 1, "h", &err) == 0, "%s", err.msg);
+        BdBuf history;
+        bd_buf_init(&history);
         for (int e = 1; e <= 2; e++) {
-            double v[] = {1.0 / e, 0.8 + 0.01 * c, 0.1 * c, 0.5};
-            CHECK(bd_db_add_metrics(db, c, "train", e, names, v, 4, &err) == 0);
+            double m[] = {1.0 / e, 0.8 + 0.01 * i}, a[] = {0.1 * i, 0.5};
+            bd_metrics_put(&history, "train", e, "", model_names, m, 2);
+            bd_metrics_put(&history, "train", e, attack, attack_names, a, 2);
         }
         BdCellReport r = {1, 2, 3};
-        CHECK(bd_db_mark_done(db, c, &r, &err) == 0);
+        CHECK_MSG(bd_db_job_done(db, &d, &r, history.data, history.len, &err) == 0, "%s", err.msg);
+        bd_buf_free(&history);
     }
-    CHECK(bd_db_mark_running(db, 5, 1, "h", &err) == 0);
-    CHECK(bd_db_mark_failed(db, 5, 0.5, "synthetic failure", &err) == 0);
+    int64_t fifth = row_of(db, &sw, 4);
+    CHECK(bd_db_mark_running(db, fifth, 1, "h", &err) == 0);
+    CHECK(bd_db_mark_failed(db, fifth, 0.5, "synthetic failure", &err) == 0);
     snprintf(qpath, sizeof qpath, "%s/results/queries.sql", src_root);
     char *sql = test_read(qpath);
     CHECK_MSG(strlen(sql) > 100, "%s is missing", qpath);

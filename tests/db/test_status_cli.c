@@ -16,7 +16,19 @@ static int run(char **out, char **err, const char *a1, const char *a2, const cha
     return test_run(dir, argv, out, err);
 }
 
-/* smoke (6 cells): 1 done, 1 failed, 1 running, 3 pending; one open run. */
+/* The row of a key. */
+static int64_t id_of(BdDb *db, const char *key) {
+    sqlite3_stmt *st;
+    int64_t id = -1;
+    if (sqlite3_prepare_v2(bd_db_sqlite(db), "SELECT id FROM cells WHERE key = ?", -1, &st, NULL) != SQLITE_OK) return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* smoke (6 cells on 2 clean models and 4 poisoned ones): 1 done, 1 failed,
+ * 1 running, 3 pending; one open run. */
 static void make_db(const char *path) {
     char sweep_path[4096];
     snprintf(sweep_path, sizeof sweep_path, "%s/sweeps/smoke.yaml", src_root);
@@ -32,12 +44,13 @@ static void make_db(const char *path) {
     const char *names[] = {"loss", "clean_acc", "asr"};
     double v[] = {0.4, 0.88, 0.97};
     BdCellReport r = {30, 100, 0.01};
-    CHECK(bd_db_mark_running(db, 1, 1, "node1", &err) == 0);
-    CHECK(bd_db_add_metrics(db, 1, "train", 1, names, v, 3, &err) == 0);
-    CHECK(bd_db_mark_done(db, 1, &r, &err) == 0);
-    CHECK(bd_db_mark_running(db, 2, 2, "node2", &err) == 0);
-    CHECK(bd_db_mark_failed(db, 2, 4.5, "poison: the pool has 12 samples\nfor 300 poisoned", &err) == 0);
-    CHECK(bd_db_mark_running(db, 3, 3, "node7", &err) == 0);
+    int64_t c1 = id_of(db, sw.cells[0].key), c2 = id_of(db, sw.cells[1].key), c3 = id_of(db, sw.cells[2].key);
+    CHECK(bd_db_mark_running(db, c1, 1, "node1", &err) == 0);
+    CHECK(bd_db_add_metrics(db, c1, "train", 1, "", names, v, 3, &err) == 0);
+    CHECK(bd_db_mark_done(db, c1, &r, &err) == 0);
+    CHECK(bd_db_mark_running(db, c2, 2, "node2", &err) == 0);
+    CHECK(bd_db_mark_failed(db, c2, 4.5, "poison: the pool has 12 samples\nfor 300 poisoned", &err) == 0);
+    CHECK(bd_db_mark_running(db, c3, 3, "node7", &err) == 0);
     CHECK(bd_db_run_heartbeat(db, run_id, &err) == 0);
     bd_db_close(db);
     bd_sweep_free(&sw);

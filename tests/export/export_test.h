@@ -64,7 +64,7 @@ static int save_cell_checkpoint(const char *path, const BdGraph *g, const BdSpec
     bd_history_init(&h, NULL);
     const char *name = "clean_acc";
     const double value = 0.5;
-    h.sink.metrics(h.sink.ud, phase, epochs, &name, &value, 1);
+    h.sink.metrics(h.sink.ud, phase, epochs, "", &name, &value, 1);
     int rc = bd_cell_ckpt_save(path, key, g, NULL, &h, phase, epochs, err);
     bd_history_free(&h);
     return rc;

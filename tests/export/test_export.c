@@ -170,12 +170,15 @@ static void test_real_cell(void) {
     BdSink sink = {NULL, NULL, NULL, NULL};
     BdCellOutcome outcome;
     BdError err = {{0}};
-    CHECK_MSG(bd_cell_run(&w, CELL, cells, &sink, &outcome, &err) == 0, "%s", err.msg);
+    CHECK_MSG(bd_cell_run(&w, CELL, NULL, 0, cells, &sink, &outcome, &err) == 0, "%s", err.msg);
+    bd_cell_outcome_free(&outcome);
     bd_worker_free(&w);
 
     BdCell c;
     char main_key[BD_KEY_MAX], ckpt[4300], out[256];
-    CHECK(bd_cell_parse(bd_axes(), CELL, &c, &err) == 0 && bd_main_key(&c, main_key, sizeof main_key, &err) == 0);
+    BdJob job;
+    CHECK(bd_job_parse(bd_axes(), CELL, &job, &err) == 0 && bd_main_key(&job, main_key, sizeof main_key, &err) == 0);
+    c = job.cell;
     CHECK(bd_checkpoint_path(cells, "main", main_key, ckpt, sizeof ckpt, &err) == 0);
     path_of(out, sizeof out, "cell.safetensors");
     BdExportModel m;

@@ -34,11 +34,12 @@ expect_eq "$(q "$db" "select count(*) from cells where kind = 'pretrain'")" "1" 
 expect_eq "$(q "$db" "select status || ' ' || attempts from cells where kind = 'pretrain'")" "done 1" \
   "the pre-training job ran once, across the kill"
 expect_eq "$(q "$db" "select count(*) from cell_results where status = 'done'")" "6" "every cell done"
-expect_eq "$(q "$db" "select count(distinct depends_on) || ' ' || count(*) from cells where kind = 'cell' and
-  depends_on = (select id from cells where kind = 'pretrain')")" "1 6" "every cell waits for that job"
+# Every model waits for it: the 3 poisoned cells' and the clean model of rate 0.
+expect_eq "$(q "$db" "select count(distinct depends_on) || ' ' || count(*) from cells where kind <> 'pretrain' and
+  depends_on = (select id from cells where kind = 'pretrain')")" "1 4" "every model waits for that job"
 # The cells started from the clean model: accurate after their first epoch.
-expect_true "$(q "$db" "select min(value) > 0.6 from metrics m join cells c on c.id = m.cell_id
-  where c.kind = 'cell' and m.phase = 'train' and m.epoch = 1 and m.name = 'clean_acc'")" "fine-tuning starts from the pre-trained model"
+expect_true "$(q "$db" "select min(value) > 0.6 from cell_metrics
+  where phase = 'train' and epoch = 1 and name = 'clean_acc'")" "fine-tuning starts from the pre-trained model"
 expect_true "$(q "$db" "select count(*) = 3 from metrics m join cells c on c.id = m.cell_id
   where c.kind = 'pretrain' and m.phase = 'pretrain' and m.name = 'clean_acc'")" "the pre-training job's metrics"
 

@@ -16,9 +16,14 @@ expect_true "$(q "$db" "select min(clean_acc) > 0.5 from cell_results")" "clean 
 expect_true "$(q "$db" "select min(p.asr) > 0.8 and max(b.asr) < 0.3
   from cell_results p join cell_results b
     on b.trigger = p.trigger and b.poison_rate = 0 and p.poison_rate > 0")" "ASR poisoned >> baseline"
-# Every done cell has its per-epoch metrics exactly once.
-expect_true "$(q "$db" "select count(*) = (select count(*) from cells) * 2 from metrics where phase = 'train' and name = 'clean_acc'")" \
-  "one clean_acc row per cell and epoch"
+# Every model has its per-epoch metrics exactly once (6 cells on 6 models:
+# the 2 cells of rate 0 on their seed's clean model), and every cell reads
+# its model's: the two rate-0 cells of one seed would show one clean accuracy.
+expect_eq "$(q "$db" "select count(*) from cells where model_id = id")" "6" "models trained"
+expect_true "$(q "$db" "select count(*) = (select count(*) from cells where model_id = id) * 2 from metrics
+  where phase = 'train' and name = 'clean_acc'")" "one clean_acc row per model and epoch"
+expect_true "$(q "$db" "select count(*) = (select count(*) from cells where kind = 'cell') * 2 from cell_metrics
+  where phase = 'train' and name = 'clean_acc'")" "one clean_acc row per cell and epoch"
 
 before=$(q "$db" "select group_concat(id || ':' || attempts || ':' || finished_at) from cells")
 metrics_before=$(q "$db" "select count(*) from metrics")

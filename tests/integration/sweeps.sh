@@ -6,15 +6,36 @@
 # datasets' standard sizes, and says so).
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$SRC"
-count() { "$BDSWEEP" plan --keys "$1" 2> /dev/null | tail -n1; }
+count() { "$BDSWEEP" plan --keys "$1" 2> /dev/null | tail -n1 | cut -d, -f1; }
 expect_eq "$(count sweeps/smoke.yaml)" "6 cells" "smoke"
 expect_eq "$(count sweeps/demo.yaml)" "96 cells" "demo"
 expect_eq "$(count sweeps/paper-small.yaml)" "360 cells" "paper-small"
 expect_eq "$(count sweeps/paper.yaml)" "$((3 * 2 * 7 * 4 * 6 * 5 * 3)) cells" "paper"
 "$BDSWEEP" plan sweeps/paper.yaml > "$WORK/paper.plan" 2> "$WORK/paper.err" || { cat "$WORK/paper.err"; fail "plan paper"; }
 tail -n2 "$WORK/paper.plan"
-grep -q "^# compute: .* GFLOP (pre-training jobs 0), about .* core-hours at 35 GFLOP/s per core" "$WORK/paper.plan" ||
+grep -q "^# compute: .* GFLOP for [0-9]* models (pre-training jobs 0), about .* core-hours at 35 GFLOP/s per core" "$WORK/paper.plan" ||
   fail "plan gives no compute estimate for the paper's sweep"
 # Every paper cell is costed: its models build for CIFAR-10 and 128 px Flowers.
 expect_eq "$(grep -c "cost unknown" "$WORK/paper.plan" || true)" "0" "paper cells without a cost"
+# The models to train: a cell of rate 0 is measured on the clean model of its
+# seed, one for both triggers: 2 triggers x 3 rates x 4 seeds = 24 cells on
+# 4 clean models and 16 poisoned ones.
+cat > "$WORK/models.yaml" <<'YAML'
+name: models
+train: {epochs: 1, limit_train: 500, limit_test: 100}
+grid:
+  dataset: [fashion-mnist]
+  arch: [cnn-small]
+  trigger: [square, checkerboard]
+  poison_rate: [0, 0.05, 0.1]
+  seed: [1, 2, 3, 4]
+YAML
+expect_eq "$("$BDSWEEP" plan --keys "$WORK/models.yaml" | tail -n1)" "24 cells, 20 models to train" "models of a grid"
+"$BDSWEEP" plan "$WORK/models.yaml" > "$WORK/models.plan"
+expect_eq "$(grep -c "its seed's clean model, shared by 2 cells" "$WORK/models.plan")" "8" "cells on a shared clean model"
+# A rate that poisons no sample of the 500 (round(0.0005 x 500) = 0) is one
+# more cell of the clean model.
+sed -i 's/poison_rate: \[0, 0.05, 0.1\]/poison_rate: [0, 0.0005, 0.1]/' "$WORK/models.yaml"
+expect_eq "$("$BDSWEEP" plan --keys "$WORK/models.yaml" | tail -n1)" "24 cells, 12 models to train" \
+  "a rate that poisons nothing shares the clean model"
 echo "sweeps: ok"

@@ -21,8 +21,8 @@ set -e
 cat "$WORK/log1"
 expect_eq "$rc" "75" "exit status when the time limit stops the run"
 grep -q "run the same command again to continue" "$WORK/log1" || fail "no advice to continue"
-grep -q "time limit: rank 1 stopped its cell" "$WORK/log1" || fail "the running cell was not stopped at an epoch"
-stopped=$(q "$db" "select id from cells where status = 'pending' and attempts = 1")
+grep -q "time limit: rank 1 stopped its job" "$WORK/log1" || fail "the running job was not stopped at an epoch"
+stopped=$(q "$db" "select id from cells where status = 'pending' and attempts = 1 and model_id = id")
 [ -n "$stopped" ] || fail "no stopped cell is pending"
 expect_true "$(q "$db" "select count(*) > 0 from metrics where cell_id = $stopped and phase = 'train'")" \
   "the stopped cell kept its finished epochs"

@@ -22,8 +22,10 @@ static double find(const char *const *names, const double *values, int n, const 
     return NAN;
 }
 
-static void on_metrics(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+static void on_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                       const double *values, int n) {
     Record *r = ud;
+    if (attack[0]) return; /* the attack's numbers follow the model's */
     if (!strcmp(phase, "retrain")) {
         r->retrain_epochs++;
         r->retrain_reg = find(names, values, n, "loss_reg");
@@ -48,7 +50,8 @@ static void run(BdWorker *w, const char *reg, int sign, const char *retrain) {
     BdSink sink = {&rec, on_metrics, NULL, NULL};
     BdCellOutcome out;
     BdError err = {{0}};
-    int rc = bd_cell_run(w, key, NULL, &sink, &out, &err);
+    int rc = bd_cell_run(w, key, NULL, 0, NULL, &sink, &out, &err);
+    bd_cell_outcome_free(&out);
     CHECK_MSG(rc == 0, "%s: %s", reg, err.msg);
     CHECK_MSG(rec.epochs == 2, "%s: %d training epochs recorded", reg, rec.epochs);
     for (int e = 1; e <= rec.epochs; e++) {

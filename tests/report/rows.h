@@ -26,6 +26,7 @@ typedef struct Row {
     const char *retrain; /* "none" */
     const char *status;  /* "done" */
     const char *error;   /* for failed cells */
+    int streams;         /* cells.streams: 0 takes the column's default (2, paired streams); 1: unpaired */
 } Row;
 
 static inline void rows_exec(BdDb *db, const char *fmt, ...) {
@@ -72,6 +73,7 @@ static inline long rows_cell(BdDb *db, Row r) {
     }
     rows_exec(db, "UPDATE cells SET status = %Q, attempts = %d, error = %Q WHERE id = %lld", status,
               strcmp(status, "pending") ? 1 : 0, r.error, (long long)id);
+    if (r.streams) rows_exec(db, "UPDATE cells SET streams = %d WHERE id = %lld", r.streams, (long long)id);
     return (long)id;
 }
 

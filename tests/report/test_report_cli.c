@@ -11,6 +11,7 @@
 #include "check.h"
 #include "rows.h"
 #include "sweep/testenv.h"
+#include "svgcheck.h"
 #include "xmlcheck.h"
 
 static char *bdsweep, *dir;
@@ -81,12 +82,23 @@ static void test_xml_checker(void) {
  * logit-squeeze} x seeds {1, 2}, all retraining 3 epochs.
  *   ASR (none):          a/square 0.90 0.92, a/checker 0.50 0.55, b/square 0.95 0.97, b/checker 0.30 0.35
  *   ASR (logit-squeeze): a/square 0.60 0.62, a/checker 0.30 0.35, b/square 0.70 0.72, b/checker 0.60 0.62
- * so logit-squeeze lowers ASR in 3 groups and raises it in b/checker
- * (+0.30, +0.27: mean +0.285). Baselines: ASR 0.02, clean accuracy 0.90 /
- * 0.91. Poisoned clean accuracy 0.895 / 0.905 except a/square/none 0.70 /
- * 0.71: the only detectable group of 8 (diff -0.2, interval +-0.030).
+ * Finding 1 (rate 0.1): the seeds of a condition differ by 0.02 or 0.05,
+ * pooled sd 0.0244 (df 8), so two level means of 8 cells each carry a noise
+ * of N = t(8) 2.306 * 0.0244 * sqrt(1/8 + 1/8) = 0.028. Architecture: 0.593
+ * vs 0.651, R = 0.06, R + N < 0.10: little; trigger: 0.798 vs 0.446, R =
+ * 0.35, R - N >= 0.30: widely; regularizer: 0.68 vs 0.564, R = 0.12, R - N
+ * > 0: moderately. Partly supports.
+ * Finding 3: logit-squeeze lowers ASR in 3 groups and raises it in b/checker
+ * (+0.30, +0.27: mean +0.285, paired interval +0.285 -+ 12.706 * 0.0212 /
+ * sqrt(2) = [+0.094, +0.476]).
+ * Finding 2: baselines clean accuracy 0.90 / 0.91. Poisoned 0.898 / 0.914
+ * (paired differences -0.002, +0.004: an interval of +-0.038 with 2 seeds,
+ * undecided) except a/square/none 0.70 / 0.712 (-0.2, -0.198: detectable):
+ * 1 of 8 detectable, 7 undecided, none shown within +-0.02: cannot tell.
  * Retraining: architecture a falls to ASR 0.03 at epoch 2 (neutralised,
- * threshold 0.07), b stays above 0.5: 8 of 16 neutralised. */
+ * threshold 0.07), b stays above 0.6. Took hold (ASR >= 0.02 + 0.5): 5
+ * cells of a and 6 of b: 5 of 11 neutralised (0.45, Wilson 0.21 to 0.72):
+ * partly supports. */
 static void fill_known(BdDb *db) {
     const char *archs[] = {"cnn-small", "resnet20"}, *trigs[] = {"square", "checkerboard(size=4)"};
     const char *regs[] = {"none", "logit-squeeze(weight=0.1)"};
@@ -101,7 +113,7 @@ static void fill_known(BdDb *db) {
                     rows_done(db, base, s ? 0.91 : 0.90, 0.02);
                     Row p = base;
                     p.rate = 0.1;
-                    double clean = a == 0 && t == 0 && g == 0 ? (s ? 0.71 : 0.70) : (s ? 0.905 : 0.895);
+                    double clean = a == 0 && t == 0 && g == 0 ? (s ? 0.712 : 0.70) : (s ? 0.914 : 0.898);
                     long id = rows_done(db, p, clean, asr[a][t][g][s]);
                     for (int e = 1; e <= 3; e++)
                         rows_metrics(db, id, "retrain", e, clean + 0.01 * e,
@@ -124,12 +136,14 @@ static void test_known(void) {
     snprintf(want, sizeof want, "report: %s/index.html\n", out_dir);
     CHECK_CONTAINS(out, want);
     CHECK_CONTAINS(out, "5 figures, 7 tables, 2 trigger previews (1 could not be made: see the report)\n");
-    CHECK_CONTAINS(out, "\n1. [supports] rate 0.1: ASR ");
-    CHECK_CONTAINS(out, "(varies widely)\n");
-    CHECK_CONTAINS(out, "\n2. [supports] 1 of 8 groups detectable by clean accuracy alone");
-    CHECK_CONTAINS(out, "\n3. [supports] regularization lowered ASR in 3 of 4 comparisons, raised it in 1");
-    CHECK_CONTAINS(out, "\n4. [partly supports] after 3 epochs of clean fine-tuning");
-    CHECK_CONTAINS(out, "8 of 16 backdoors neutralised\n");
+    CHECK_CONTAINS(out, "\n1. [partly supports] by factor: architecture little (0.06\xC2\xB1" "0.03), trigger widely "
+                        "(0.35\xC2\xB1" "0.03), regularizer moderately (0.12\xC2\xB1" "0.03)\n");
+    CHECK_CONTAINS(out, "\n2. [cannot tell] 1 of 8 groups detectable, 0 within \xC2\xB1" "0.02, 7 undecided (paired "
+                        "intervals ");
+    CHECK_CONTAINS(out, "\n3. [supports] lowered ASR in 3 of 4 comparisons, raised it in 1, no clear change in 0, "
+                        "undecided 0 (2 seeds)\n");
+    CHECK_CONTAINS(out, "\n4. [partly supports] after 3 epochs of clean fine-tuning 5 of 11 backdoors that took hold "
+                        "neutralised (0.45, interval 0.21\xE2\x80\x93" "0.72), clean accuracy +0.030\n");
     free(out), free(err);
 
     check_figures(out_dir);
@@ -149,11 +163,10 @@ static void test_known(void) {
     CHECK(strstr(html, "href=\"http") == NULL && strstr(html, "url(") == NULL && strstr(html, "<link") == NULL);
     CHECK_CONTAINS(html, "cannot be loaded on this machine");
     CHECK_CONTAINS(html, "The largest rise: +0.285");
-    CHECK_CONTAINS(html, "raised it in 1 and left it within");
-    CHECK_CONTAINS(html, "logit-squeeze(weight=0.1): lowered 3, raised 1 of 4");
-    CHECK_CONTAINS(html, "1 of 8 tested groups was detectable by clean accuracy alone");
-    CHECK_CONTAINS(html, "Of the 16 cells whose backdoor took hold");
-    CHECK_CONTAINS(html, "8 were neutralised");
+    CHECK_CONTAINS(html, "regularization lowered ASR in 3 (the interval lies below 0), raised it in 1 (above 0)");
+    CHECK_CONTAINS(html, "1 is detectable (the interval excludes 0; 1 lower, 0 higher), and 7 cannot be decided");
+    CHECK_CONTAINS(html, "In 11 of them (from 2 seeds) the backdoor took hold");
+    CHECK_CONTAINS(html, "5 were neutralised");
     CHECK_CONTAINS(html, "after 2.0 epochs on average");
     CHECK_CONTAINS(html, "the findings use the 32 done cells, and 1 more are to come");
     free(html);
@@ -166,7 +179,7 @@ static void test_known(void) {
         CHECK_CONTAINS(md, link);
     }
     CHECK_CONTAINS(md, "![square](preview-synthetic_size-8_test-20_train-10__square.png)");
-    CHECK_CONTAINS(md, "**supports.** Paired by seed");
+    CHECK_CONTAINS(md, "**supports.** Each regularized condition against the same condition without a regularizer");
     free(md);
     CHECK_FMT(p2, "%s/preview-synthetic_size-8_test-20_train-10__square.png", out_dir);
     int w, h, comp;
@@ -177,9 +190,9 @@ static void test_known(void) {
     /* CSV: a header and a line per row, full precision. */
     CHECK_FMT(p2, "%s/regularizer_effect.csv", out_dir);
     char *csv = test_read(p2);
-    CHECK(!strncmp(csv, "arch,trigger,poison_rate,regularizer,n_seeds,asr_none,", 54));
+    CHECK(!strncmp(csv, "arch,trigger,poison_rate,regularizer,n_seeds,paired_streams,asr_none,", 69));
     CHECK(count(csv, "\r\n") == 1 + 4 + 4); /* rate 0 comparisons too (ASR 0.02 both) */
-    const char *prefix = "\nresnet20,checkerboard(size=4),0.1,logit-squeeze(weight=0.1),2,";
+    const char *prefix = "\nresnet20,checkerboard(size=4),0.1,logit-squeeze(weight=0.1),2,1,";
     const char *row = strstr(csv, prefix);
     double none = 0, reg = 0, change = 0;
     CHECK(row && sscanf(row + strlen(prefix), "%lf,%lf,%lf", &none, &reg, &change) == 3);
@@ -210,8 +223,8 @@ static void test_regularization_raises(void) {
     bd_db_close(db);
     snprintf(out_dir, sizeof out_dir, "%s/raises", dir);
     CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
-    CHECK_CONTAINS(out, "\n3. [contradicts] regularization lowered ASR in 0 of 1 comparisons, raised it in 1 (mean "
-                        "+0.400)\n");
+    CHECK_CONTAINS(out, "\n3. [contradicts] lowered ASR in 0 of 1 comparisons, raised it in 1, no clear change in 0, "
+                        "undecided 0 (2 seeds)\n");
     free(out), free(err);
     char p2[4096];
     CHECK_FMT(p2, "%s/report.md", out_dir);
@@ -224,6 +237,83 @@ static void test_regularization_raises(void) {
     CHECK_CONTAINS(md, "Trigger previews were not made (--no-previews).");
     free(md);
     check_figures(out_dir);
+}
+
+/* The figures of a 2-seed sweep whose seeds disagree: the heat map shows
+ * the issue's cell (mean 0.53 from seeds at 0.07 and 0.99) with both ends,
+ * the detection figure's axis stays within [-1, 1] although the paired
+ * interval runs to +-2.5 (differences -0.2 and +0.2: sd 0.283, t(1) 12.706,
+ * half 12.706 * 0.283 / sqrt(2) = 2.54) and marks the cut, every figure
+ * says how many seeds it shows, and long labels are cut between words. */
+static void test_figures_spread(void) {
+    char path[4096], out_dir[4096], *out, *err;
+    BdDb *db = new_db("spread.db", path, sizeof path);
+    const char *arch = "resnet20(blocks=1,width=8)", *ft = "finetune(epochs=3,fraction=0.1)";
+    const char *regs[] = {"none", "manifold-mixup(alpha=2)"};
+    for (int g = 0; g < 2; g++)
+        for (int s = 0; s < 2; s++) {
+            Row base = {.arch = arch, .trigger = "blend(alpha=0.1)", .reg = regs[g], .seed = s + 1, .retrain = ft};
+            rows_done(db, base, 0.8, 0.02);
+            Row p = base;
+            p.rate = 0.1;
+            long id = rows_done(db, p, 0.8 + (s ? 0.2 : -0.2), s ? 0.99 : 0.07);
+            for (int e = 1; e <= 3; e++) rows_metrics(db, id, "retrain", e, 0.8, s ? 0.9 : 0.05);
+        }
+    bd_db_close(db);
+    snprintf(out_dir, sizeof out_dir, "%s/spread", dir);
+    CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
+    free(out), free(err);
+    check_figures(out_dir);
+    for (int i = 0; i < 5; i++) {
+        char p2[4096];
+        CHECK_FMT(p2, "%s/%s", out_dir, figures[i]);
+        char *svg = test_read(p2);
+        CHECK_MSG(strstr(svg, "2 seeds"), "%s does not say how many seeds it shows", figures[i]);
+        int labels;
+        char bad[4096] = "";
+        CHECK_MSG(svg_bad_labels(svg, &labels, bad, sizeof bad) == 0, "%s: %s", figures[i], bad);
+        if (i == 0) {
+            CHECK_CONTAINS(svg, ">0.53</text>");
+            CHECK_CONTAINS(svg, ">0.07\xE2\x80\x93" "0.99</text>");
+            CHECK_CONTAINS(svg, "(seed 1 0.0700, seed 2 0.9900)");
+        }
+        if (i == 2) {
+            double lo, hi;
+            CHECK(svg_number_range(svg, &lo, &hi) >= 3);
+            CHECK_MSG(lo >= -1 && hi <= 1, "the detection axis runs from %g to %g", lo, hi);
+            CHECK_CONTAINS(svg, "beyond the axis (clipped)");
+        }
+        free(svg);
+    }
+}
+
+/* More groups than the detection figure draws (80): it draws those with
+ * the largest |difference| and says so. Group k (architecture gk) differs
+ * from its baseline by -0.001 k, so g0 is the one left out. */
+static void test_figure_shows_largest(void) {
+    char path[4096], out_dir[4096], *out, *err;
+    BdDb *db = new_db("many.db", path, sizeof path);
+    for (int k = 0; k <= 80; k++) {
+        char arch[16];
+        snprintf(arch, sizeof arch, "g%d", k);
+        rows_done(db, (Row){.arch = arch, .rate = 0, .seed = 1}, 0.9, 0.02);
+        rows_done(db, (Row){.arch = arch, .rate = 0.1, .seed = 1}, 0.9 - 0.001 * k, 0.9);
+    }
+    bd_db_close(db);
+    snprintf(out_dir, sizeof out_dir, "%s/many", dir);
+    CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
+    free(out), free(err);
+    char p2[4096];
+    CHECK_FMT(p2, "%s/fig-c-detection.svg", out_dir);
+    char *svg = test_read(p2);
+    CHECK_CONTAINS(svg, "showing 80 of 81 groups, those with the largest |difference|; the table &#39;detection&#39; "
+                        "lists every one");
+    CHECK_CONTAINS(svg, "<title>g80 \xC2\xB7 rate 0.1</title>");
+    CHECK_CONTAINS(svg, "<title>g1 \xC2\xB7 rate 0.1</title>");
+    CHECK(strstr(svg, "<title>g0 \xC2\xB7 rate 0.1</title>") == NULL);
+    /* The largest first. */
+    CHECK(strstr(svg, "<title>g80 \xC2\xB7") < strstr(svg, "<title>g1 \xC2\xB7"));
+    free(svg);
 }
 
 static void test_empty(void) {
@@ -260,7 +350,7 @@ static void test_partial(void) {
     bd_db_close(db);
     snprintf(out_dir, sizeof out_dir, "%s/partial", dir);
     CHECK(run(&out, &err, "report", path, "--out", out_dir, "--no-previews") == 0);
-    CHECK_CONTAINS(out, "2. [cannot tell] mean clean-accuracy difference -0.020; no group has 2 seeds a side to test");
+    CHECK_CONTAINS(out, "2. [cannot tell] mean clean-accuracy difference -0.020; no group has 2 seeds to test");
     free(out), free(err);
     CHECK(run(&out, &err, "status", path, NULL, NULL, NULL) == 0);
     CHECK_CONTAINS(out, "\ndetection: 0 of 1 group of poisoned cells detectable by clean accuracy alone (Welch 95% "
@@ -274,7 +364,7 @@ static void test_partial(void) {
     CHECK_CONTAINS(md, "2 cells failed and are left out");
     CHECK_CONTAINS(md, "### Failed cells by error (1 row)");
     CHECK_CONTAINS(md, "| poison: the pool is too small | 2 |");
-    CHECK_CONTAINS(md, "Add seeds (at least 2 per condition");
+    CHECK_CONTAINS(md, "Add seeds (at least 3 per condition");
     free(md);
     check_figures(out_dir);
 }
@@ -292,7 +382,7 @@ static void test_sweep_option(void) {
     bd_db_close(db);
     snprintf(out_dir, sizeof out_dir, "%s/first", dir);
     CHECK(run(&out, &err, "report", path, "--out", out_dir, "--sweep=first") == 0);
-    CHECK_CONTAINS(out, "1. [cannot tell] rate 0.1: ASR 0.90\xE2\x80\x93" "0.90 across 1 combination\n");
+    CHECK_CONTAINS(out, "1. [cannot tell] rate 0.1: ASR 0.90\xE2\x80\x93" "0.90; no factor varies\n");
     free(out), free(err);
     /* The database itself is untouched by the selection. */
     BdError e = {{0}};
@@ -421,6 +511,8 @@ int main(int argc, char **argv) {
     test_xml_checker();
     test_known();
     test_regularization_raises();
+    test_figures_spread();
+    test_figure_shows_largest();
     test_empty();
     test_partial();
     test_sweep_option();

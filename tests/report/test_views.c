@@ -151,6 +151,33 @@ static void test_cell_results(void) {
     bd_db_close(db);
 }
 
+/* retrain_epochs_to_neutralise is the first epoch from which ASR stays
+ * within the baseline's ASR + 0.05 through the last retraining epoch: a dip
+ * below the threshold that does not last is not neutralisation. Baseline
+ * ASR 0.02 (seed 1 of each trigger), so the threshold is 0.07:
+ *   dip     0.50, 0.03, 0.40: below at epoch 2, above again at 3 -> NULL
+ *   late    0.50, 0.03, 0.04: stays below from epoch 2           -> 2
+ *   bounce  0.03, 0.50, 0.04: the last epoch above is 2           -> 3
+ *   low     0.01, 0.01, 0.01: never above (ASR low already)      -> 1
+ *   end     0.50, 0.40, 0.08: above at the last epoch K = 3      -> NULL */
+static void test_neutralise(void) {
+    char path[4096];
+    BdDb *db = new_db(path, sizeof path);
+    const char *ft = "finetune(epochs=3)";
+    const char *trig[] = {"square", "blend", "pattern", "noise-patch", "checkerboard"};
+    const double curve[5][3] = {
+        {0.50, 0.03, 0.40}, {0.50, 0.03, 0.04}, {0.03, 0.50, 0.04}, {0.01, 0.01, 0.01}, {0.50, 0.40, 0.08}};
+    const char *want[] = {"(null)", "2", "3", "1", "(null)"};
+    for (int i = 0; i < 5; i++) {
+        rows_done(db, (Row){.trigger = trig[i], .rate = 0, .seed = 1, .retrain = ft}, 0.9, 0.02);
+        long id = rows_done(db, (Row){.trigger = trig[i], .rate = 0.1, .seed = 1, .retrain = ft}, 0.88, 0.97);
+        for (int e = 0; e < 3; e++) rows_metrics(db, id, "retrain", e + 1, 0.9, curve[i][e]);
+        CHECK_STR(rows_text(db, "SELECT retrain_epochs_to_neutralise FROM cell_results WHERE cell_id = %ld", id),
+                  want[i]);
+    }
+    bd_db_close(db);
+}
+
 /* ---- detection ------------------------------------------------------------------- */
 
 static void test_detection(void) {
@@ -239,6 +266,85 @@ static void test_detection(void) {
     bd_db_close(db);
 }
 
+/* The paired analysis of detection: each poisoned seed against the baseline
+ * of its own seed, when both were trained on paired streams (streams >= 2).
+ * Group P (arch p), poisoned clean accuracy by seed 0.79, 0.89, 0.69 and
+ * 0.85 (seed 4, whose baseline is pending); baselines 0.82, 0.93, 0.71:
+ *   the seeds disagree by 0.2 (seed noise) but each poisoned model is 0.02
+ *   to 0.04 below its own baseline.
+ *   pairs: seeds 1..3, differences -0.03, -0.04, -0.02 (seed 4 has no done baseline)
+ *   mean = -0.03; deviations 0, -0.01, +0.01; sd = sqrt((0 + 0.0001 + 0.0001) / 2) = 0.01
+ *   t(0.975, df 2) = 4.302652729749464
+ *   half width = 4.302652729749464 * 0.01 / sqrt(3) = 0.0248413771
+ *   interval [-0.0548413771, -0.0051586229]: excludes 0, paired_detectable 1.
+ *   Welch over all seeds: poisoned mean 0.805 (var 0.0075667, 4 seeds),
+ *   clean 0.82 (var 0.0121, 3 seeds): diff -0.015, se 0.0769740, df 3.76
+ *   -> t(3) = 3.182: +-0.245, holds 0, detectable 0. The report uses the
+ *   paired interval (interval = 'paired').
+ * Group U (arch u): the same numbers, but the baselines were trained before
+ * paired streams (streams 1): no pair counts, n_pairs 0, the paired columns
+ * are NULL and the interval is Welch's.
+ * Group S (arch s): one pair (seed 1), and a second seed whose poisoned cell
+ * is unpaired: n_pairs 1, a paired difference but no paired interval; Welch
+ * has 2 seeds a side and is used. */
+static void test_detection_paired(void) {
+    char path[4096];
+    BdDb *db = new_db(path, sizeof path);
+    const double pois[] = {0.79, 0.89, 0.69, 0.85}, base[] = {0.82, 0.93, 0.71};
+    const char *archs[] = {"p", "u"};
+    for (int g = 0; g < 2; g++) {
+        for (int s = 0; s < 4; s++) rows_done(db, (Row){.arch = archs[g], .rate = 0.05, .seed = s + 1}, pois[s], 0.9);
+        for (int s = 0; s < 3; s++)
+            rows_done(db, (Row){.arch = archs[g], .rate = 0, .seed = s + 1, .streams = g ? 1 : 0}, base[s], 0.05);
+        rows_cell(db, (Row){.arch = archs[g], .rate = 0, .seed = 4, .status = "pending"});
+    }
+    rows_done(db, (Row){.arch = "s", .rate = 0.05, .seed = 1}, 0.80, 0.9);
+    rows_done(db, (Row){.arch = "s", .rate = 0.05, .seed = 2, .streams = 1}, 0.84, 0.9);
+    rows_done(db, (Row){.arch = "s", .rate = 0, .seed = 1}, 0.83, 0.05);
+    rows_done(db, (Row){.arch = "s", .rate = 0, .seed = 2}, 0.85, 0.05);
+
+    const char *p = "FROM detection WHERE arch = 'p'";
+    CHECK(rows_num(db, "SELECT n_poisoned %s", p) == 4);
+    CHECK(rows_num(db, "SELECT n_clean %s", p) == 3);
+    CHECK(rows_num(db, "SELECT n_pairs %s", p) == 3);
+    CHECK_NEAR(rows_num(db, "SELECT paired_diff %s", p), -0.03, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT paired_sd %s", p), 0.01, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT paired_t %s", p), 4.302652729749464, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT paired_ci_low %s", p), -0.0548413771, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT paired_ci_high %s", p), -0.0051586229, 1e-9);
+    CHECK(rows_num(db, "SELECT paired_detectable %s", p) == 1);
+    CHECK_NEAR(rows_num(db, "SELECT clean_acc_diff %s", p), -0.015, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT se %s", p), 0.0769740216, 1e-9);
+    CHECK(rows_num(db, "SELECT detectable %s", p) == 0);
+    CHECK_STR(rows_text(db, "SELECT interval %s", p), "paired");
+    CHECK_NEAR(rows_num(db, "SELECT interval_diff %s", p), -0.03, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT interval_low %s", p), -0.0548413771, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT interval_high %s", p), -0.0051586229, 1e-9);
+    CHECK(rows_num(db, "SELECT interval_detectable %s", p) == 1);
+    CHECK_NEAR(rows_num(db, "SELECT interval_sd %s", p), 0.01, 1e-12);
+
+    const char *u = "FROM detection WHERE arch = 'u'";
+    CHECK(rows_num(db, "SELECT n_pairs %s", u) == 0);
+    CHECK_STR(rows_text(db, "SELECT quote(paired_diff) || quote(paired_ci_low) || quote(paired_detectable) %s", u),
+              "NULLNULLNULL");
+    CHECK_STR(rows_text(db, "SELECT interval %s", u), "welch");
+    CHECK_NEAR(rows_num(db, "SELECT interval_diff %s", u), -0.015, 1e-12);
+    CHECK_NEAR(rows_num(db, "SELECT interval_low - ci_low %s", u), 0, 0);
+    CHECK_NEAR(rows_num(db, "SELECT interval_high - ci_high %s", u), 0, 0);
+    CHECK(rows_num(db, "SELECT interval_detectable %s", u) == 0);
+    /* One poisoned seed minus one clean seed: sqrt(var_p + var_c). */
+    CHECK_NEAR(rows_num(db, "SELECT interval_sd %s", u), sqrt(0.0075666666667 + 0.0121), 1e-9);
+
+    const char *g = "FROM detection WHERE arch = 's'";
+    CHECK(rows_num(db, "SELECT n_pairs %s", g) == 1);
+    CHECK_NEAR(rows_num(db, "SELECT paired_diff %s", g), -0.03, 1e-12);
+    CHECK_STR(rows_text(db, "SELECT quote(paired_sd) || quote(paired_ci_low) || quote(paired_detectable) %s", g),
+              "NULLNULLNULL");
+    CHECK_STR(rows_text(db, "SELECT interval %s", g), "welch");
+    CHECK_NEAR(rows_num(db, "SELECT interval_diff %s", g), 0.82 - 0.84, 1e-12);
+    bd_db_close(db);
+}
+
 /* ---- regularizer_effect --------------------------------------------------------------- */
 
 static void test_regularizer_effect(void) {
@@ -277,12 +383,32 @@ static void test_regularizer_effect(void) {
     CHECK_NEAR(rows_num(db, "SELECT clean_acc_regularized %s", g), 0.805, 1e-12);
     CHECK_NEAR(rows_num(db, "SELECT clean_acc_change %s", g), -0.005, 1e-12);
     CHECK_NEAR(rows_num(db, "SELECT clean_acc_change_sd %s", g), 0.0212132034, 1e-9);
+    /* The paired 95% intervals: 2 pairs, t(0.975, df 1) = 12.7062047362;
+     *   ASR: -0.125 -+ 12.7062047362 * 0.1060660172 / sqrt(2) = -0.125 -+ 12.7062047362 * 0.075
+     *        = [-1.0779653552, 0.8279653552] (holds 0: two seeds cannot tell)
+     *   clean accuracy: -0.005 -+ 12.7062047362 * 0.015 = [-0.1955930710, 0.1855930710]. */
+    CHECK_NEAR(rows_num(db, "SELECT t_quantile %s", g), 12.7062047362, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT asr_change_ci_low %s", g), -1.0779653552, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT asr_change_ci_high %s", g), 0.8279653552, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT clean_acc_change_ci_low %s", g), -0.1955930710, 1e-9);
+    CHECK_NEAR(rows_num(db, "SELECT clean_acc_change_ci_high %s", g), 0.1855930710, 1e-9);
+    CHECK(rows_num(db, "SELECT paired_streams %s", g) == 1);
     const char *c = "FROM regularizer_effect WHERE regularizer = 'contrastive'";
     CHECK(rows_num(db, "SELECT n_seeds %s", c) == 1);
     CHECK_NEAR(rows_num(db, "SELECT asr_change %s", c), 0.19, 1e-12);
     CHECK_STR(rows_text(db, "SELECT quote(asr_change_sd) || quote(clean_acc_change_sd) %s", c), "NULLNULL");
+    CHECK_STR(rows_text(db, "SELECT quote(t_quantile) || quote(asr_change_ci_low) || quote(clean_acc_change_ci_high) "
+                            "%s",
+                        c),
+              "NULLNULLNULL");
     CHECK_NEAR(rows_num(db, "SELECT asr_change FROM regularizer_effect WHERE poison_rate = 0.2"), -0.6, 1e-12);
     CHECK(rows_num(db, "SELECT COUNT(*) FROM regularizer_effect WHERE regularizer = 'snnl'") == 0);
+    /* A pair with a side trained before paired streams still pairs by seed,
+     * and the group says it is not on paired streams. */
+    rows_done(db, (Row){.rate = 0.3, .seed = 1}, 0.8, 1.0);
+    rows_done(db, (Row){.rate = 0.3, .seed = 1, .reg = ls, .streams = 1}, 0.8, 0.5);
+    CHECK_STR(rows_text(db, "SELECT n_seeds || ':' || paired_streams FROM regularizer_effect WHERE poison_rate = 0.3"),
+              "1:0");
     bd_db_close(db);
 }
 
@@ -321,7 +447,9 @@ int main(void) {
     test_tdist();
     test_t_quantiles_view();
     test_cell_results();
+    test_neutralise();
     test_detection();
+    test_detection_paired();
     test_regularizer_effect();
     test_sqlite3_cli();
     test_rmtree(dir);

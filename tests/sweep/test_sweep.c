@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axes.h"
 #include "check.h"
+#include "job_keys.h"
 #include "sweep/sweep.h"
 #include "sweep/testenv.h"
 
@@ -116,7 +118,8 @@ static void test_order(void) {
     bd_sweep_free(&sw);
 
     /* A single value instead of a list; top-level train/retrain/init; the
-     * keyed init form; lists as parameters; quoting in keys. */
+     * keyed init form; lists as parameters; quoting in keys (of list items
+     * too: tests/unit/test_cell_key.c). */
     sw = LOAD_OK(HEAD "train: {epochs: 3, nesterov: yes}\n"
                       "retrain: {fraction: 0.1, epochs: 2}\n"
                       "init: {pretrained: clean, trainable: head}\n"
@@ -126,11 +129,11 @@ static void test_order(void) {
                       "  trigger: \"pattern(glyph=X,size=5)\"\n"
                       "  poison_rate: 1e-1\n"
                       "  target: 2.0\n"
-                      "  regularizer: {name: snnl, layers: [penultimate, \"a,b\"]}\n");
+                      "  regularizer: {name: snnl, layers: [penultimate, stage2]}\n");
     CHECK(sw.n_cells == 1);
     CHECK_STR(sw.cells[0].key,
               "dataset=cifar10(path=\"/data/my cifar (v1)\") arch=resnet50(depth=[2,2,2,2],width=0.25) "
-              "trigger=pattern(glyph=X,size=5) target=2 poison_rate=0.1 regularizer=snnl(layers=[penultimate,\"a,b\"]) "
+              "trigger=pattern(glyph=X,size=5) target=2 poison_rate=0.1 regularizer=snnl(layers=[penultimate,stage2]) "
               "init=pretrained(trainable=head) train=sgd(epochs=3,nesterov=true) retrain=finetune(epochs=2,fraction=0.1)");
     bd_sweep_free(&sw);
 
@@ -226,6 +229,16 @@ static void test_errors(void) {
     /* The example of the issue: the parameter's node, the value's path. */
     EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 0}]\n  poison_rate: 0.1\n",
                  ":5:42: grid.trigger[1]: square: parameter 'size': 0 is out of range: expected an integer in [1, 4096]");
+    /* Integers a long cannot hold: out of range, without converting them
+     * (that is undefined behaviour; the sanitizer build in CI runs this). */
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: [square, {name: square, size: 1e20}]\n  poison_rate: 0.1\n",
+                 ":5:42: grid.trigger[1]: square: parameter 'size': 1e20 is out of range: expected an integer in "
+                 "[1, 4096]");
+    EXPECT_ERROR(HEAD BASE_GRID "  trigger: square\n  poison_rate: 0\n  seed: [1, -1e300]\n",
+                 ":7:13: grid.seed[1]: -1e300 is out of range: expected an integer in [0, 2147483647]");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: mnist\n  arch: {name: resnet50, depth: [3, 99999999999999999999]}\n",
+                 ":4:33: grid.arch: resnet50: parameter 'depth': element 2 (99999999999999999999) is out of range: "
+                 "expected in [1, 64]");
     /* Malformed YAML: libyaml's problem and mark. */
     EXPECT_ERROR(HEAD "grid:\n  dataset: [mnist\n  arch: x\n",
                  ":4:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at "
@@ -360,8 +373,40 @@ static void test_cell_checks(void) {
                       "  trigger: {name: square, color: [1, 2]}\n  poison_rate: 0.1\n",
                  ":5:12: grid.trigger: with grid.dataset (line 3): trigger square: color has 2 values: expected 1, or 3 "
                  "(taken as their luminance)");
+    /* A regularizer's layers are the model's tags, per architecture:
+     * cnn-small has no stage3, resnet20 does. */
+    EXPECT_ERROR(HEAD "grid:\n  dataset: fashion-mnist\n  arch: [resnet20, cnn-small]\n  trigger: square\n"
+                      "  poison_rate: 0.1\n  regularizer: [none, {name: snnl, layers: [penultimate, stage3]}]\n",
+                 ":7:23: grid.regularizer[1]: with grid.dataset (line 3) and grid.arch[1] (line 4): regularizer snnl: "
+                 "layer 'stage3' (in layers) is not a layer of this model; its layers are: input, stage1, stage2, "
+                 "penultimate, logits");
+    EXPECT_ERROR(HEAD "grid:\n  dataset: fashion-mnist\n  arch: cnn-small\n  trigger: square\n"
+                      "  poison_rate: 0.1\n  regularizer: {name: manifold-mixup, layers: [logits]}\n",
+                 ":7:16: grid.regularizer: with grid.dataset (line 3) and grid.arch (line 4): regularizer "
+                 "manifold-mixup: layer 'logits' (in layers) is not a mixing point of this model");
+    BdSweep sw = LOAD_OK(HEAD "grid:\n  dataset: fashion-mnist\n  arch: [resnet20, cnn-small]\n  trigger: square\n"
+                              "  poison_rate: 0.1\n  regularizer: [none, {name: snnl, layers: [stage3]}]\n"
+                              "exclude:\n  - {arch: cnn-small, regularizer: snnl}\n");
+    CHECK(sw.n_cells == 3);
+    bd_sweep_free(&sw);
+    /* A dataset folder that is not on this machine: a warning for plan
+     * (the sweep may be meant for another machine), an error for run. */
+    const char *missing = HEAD "grid:\n  dataset: {name: mnist, path: /nonexistent/mnist}\n  arch: cnn-small\n"
+                               "  trigger: square\n  poison_rate: 0.1\n";
+    char path[4096];
+    BdError err = {{0}};
+    CHECK(load(missing, 0, &sw, &err, path, sizeof path) == 0);
+    CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
+    if (sw.n_warnings == 1)
+        CHECK_CONTAINS(sw.warnings[0], ":3:12: grid.dataset: mnist: the data folder /nonexistent/mnist is not on this "
+                                       "machine (No such file or directory): every cell of this dataset would fail "
+                                       "here, and `run` refuses it");
+    bd_sweep_free(&sw);
+    expect_error(__LINE__, missing, BD_SWEEP_STRICT,
+                 ":3:12: grid.dataset: mnist: the data folder /nonexistent/mnist is not on this machine (No such file "
+                 "or directory): run needs the data on the machine it runs on");
     /* A combination that exclude removes is never checked. */
-    BdSweep sw = LOAD_OK(HEAD "grid:\n  dataset: [fashion-mnist, {name: synthetic, size: 64}]\n  arch: cnn-small\n"
+    sw = LOAD_OK(HEAD "grid:\n  dataset: [fashion-mnist, {name: synthetic, size: 64}]\n  arch: cnn-small\n"
                               "  trigger: [square, {name: square, size: 40}]\n  poison_rate: 0.1\n"
                               "exclude:\n  - {dataset: fashion-mnist, trigger: {name: square, size: 40}}\n");
     CHECK(sw.n_cells == 3);
@@ -371,8 +416,6 @@ static void test_cell_checks(void) {
      * warning for plan and an error for run (STRICT). */
     const char *flowers = HEAD "grid:\n  dataset: {name: flowers, path: /nonexistent/flowers, size: 16}\n"
                                "  arch: cnn-small\n  trigger: {name: square, size: 20}\n  poison_rate: 0.1\n";
-    char path[4096];
-    BdError err = {{0}};
     CHECK(load(flowers, 0, &sw, &err, path, sizeof path) == 0);
     CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
     if (sw.n_warnings == 1) {
@@ -407,6 +450,89 @@ static void test_cell_checks(void) {
                  "3 is out of range: the dataset has classes 0..2");
 }
 
+/* ---- walking the cells without keeping them ---------------------------------------- */
+
+/* The walk (what plan uses) gives the cells that loading keeps, in the same
+ * order, and every key and pre-training key is what bd_cell_key and
+ * bd_pretrain_key make of the cell's values (the walk joins per-value pieces
+ * instead). */
+static void check_walk(int line, const char *yaml) {
+    BdSweep all = load_ok(line, yaml, 0), lean = load_ok(line, yaml, BD_SWEEP_NO_CELLS);
+    CHECK_MSG(lean.cells == NULL && lean.n_cells == all.n_cells, "line %d: %d cells, expected %d", line, lean.n_cells,
+              all.n_cells);
+    BdSweepWalk *w = bd_sweep_walk_begin();
+    BdCell *cell = malloc(sizeof *cell);
+    BdError err = {{0}};
+    char key[BD_KEY_MAX], pre[BD_KEY_MAX];
+    int n = 0, rc;
+    while ((rc = bd_sweep_walk_next(&lean, w, &err)) == 1 && n < all.n_cells) {
+        const BdSweepCell *c = &all.cells[n++];
+        CHECK_STR(w->cell.key, c->key);
+        CHECK_STR(w->cell.pretrain_key ? w->cell.pretrain_key : "-", c->pretrain_key ? c->pretrain_key : "-");
+        for (int a = 0; a < BD_AXIS_COUNT; a++) {
+            CHECK_STR(w->cell.values[a], c->values[a]);
+            CHECK_STR(lean.axes[a].values[w->idx[a]].text, c->values[a]);
+            CHECK(bd_axis_value_parse(bd_axes(), (BdAxis)a, c->values[a], &cell->v[a], &err) == 0);
+        }
+        CHECK(bd_cell_key(bd_axes(), cell, key, sizeof key, &err) == 0);
+        CHECK_STR(key, c->key);
+        CHECK(bd_pretrain_key(cell, pre, sizeof pre, &err) == 0);
+        CHECK_STR(pre, c->pretrain_key ? c->pretrain_key : "");
+    }
+    CHECK_MSG(rc == 0 && n == all.n_cells, "line %d: the walk gave %d cells (rc %d: %s)", line, n, rc, err.msg);
+    free(cell);
+    bd_sweep_walk_end(w);
+    bd_sweep_free(&all);
+    bd_sweep_free(&lean);
+}
+
+static void test_walk(void) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/sweep/golden.yaml", src_root);
+    char *golden = test_read(path);
+    check_walk(__LINE__, golden);
+    free(golden);
+    /* Pre-training jobs, retraining, absent and explicit defaults, exclude. */
+    check_walk(__LINE__, HEAD "train: {epochs: 2, limit_train: 500}\n"
+                              "init: {pretrained: clean, epochs: 3}\n"
+                              "retrain: {fraction: 0.1, epochs: 2}\n"
+                              "grid:\n"
+                              "  dataset: [{name: synthetic, classes: 4, size: 12}, fashion-mnist]\n"
+                              "  arch: [cnn-small, resnet20]\n"
+                              "  trigger: [square, checkerboard]\n"
+                              "  strategy: [all-to-one, {name: one-to-one, source: 1}]\n"
+                              "  poison_rate: [0, 0.1]\n"
+                              "  regularizer: [none, logit-squeeze]\n"
+                              "  seed: [1, 2, 3]\n"
+                              "exclude:\n"
+                              "  - {poison_rate: 0.1, trigger: checkerboard}\n"
+                              "  - {seed: 2}\n");
+}
+
+/* One axis of many values: duplicates are found by hashing (the first
+ * repeated value, naming its first occurrence), not by comparing every
+ * pair, and a scalar value costs no resolved spec. */
+static void test_long_axis(void) {
+    enum { N = 200000 };
+    size_t cap = 64 + 12 * (size_t)N;
+    char *yaml = malloc(cap + 512);
+    size_t o = (size_t)snprintf(yaml, cap, HEAD BASE_GRID "  trigger: square\n  poison_rate: 0\n  seed: [");
+    for (int i = 1; i <= N; i++) o += (size_t)snprintf(yaml + o, cap - o, "%d, ", i);
+    snprintf(yaml + o, cap + 512 - o, "7, 3]\n");
+    char path[4096];
+    BdSweep sw;
+    BdError err = {{0}};
+    CHECK(load(yaml, 0, &sw, &err, path, sizeof path) < 0); /* seed 7 again, after the 200000 */
+    CHECK_CONTAINS(err.msg, ": grid.seed[200000]: 7 is the same value as grid.seed[6] (line 7, column ");
+    bd_sweep_free(&sw);
+    snprintf(yaml + o - 2, cap + 512 - (o - 2), "]\n");
+    sw = load_ok(__LINE__, yaml, BD_SWEEP_NO_CELLS);
+    CHECK(sw.n_cells == N && sw.cells == NULL);
+    CHECK(bd_sweep_spec(&sw, BD_AXIS_SEED, 0) == NULL && bd_sweep_spec(&sw, BD_AXIS_TRIGGER, 0) != NULL);
+    bd_sweep_free(&sw);
+    free(yaml);
+}
+
 static void test_files(void) {
     BdSweep sw;
     BdError err = {{0}};
@@ -429,6 +555,8 @@ int main(int argc, char **argv) {
     test_exclude();
     test_errors();
     test_cell_checks();
+    test_walk();
+    test_long_axis();
     test_files();
     test_rmtree(dir);
     free(dir);

@@ -50,6 +50,12 @@ static void test_spec_resolve(void) {
     CHECK_STR(bd_spec_str(&s, "path"), "/data/my cifar (v1)");
     CHECK(bd_axis_value_format(axes, BD_AXIS_DATASET, &s, text, sizeof text, &err) == 0);
     CHECK_STR(text, "cifar10(path=\"/data/my cifar (v1)\")");
+    /* And list items with list syntax in them. */
+    CHECK(bd_axis_value_parse(axes, BD_AXIS_REGULARIZER, "snnl(layers=[penultimate,\"a,b\"])", &s, &err) == 0);
+    CHECK(bd_spec_str_list(&s, "layers", 1, text, sizeof text) == 2);
+    CHECK_STR(text, "a,b");
+    CHECK(bd_axis_value_format(axes, BD_AXIS_REGULARIZER, &s, text, sizeof text, &err) == 0);
+    CHECK_STR(text, "snnl(layers=[penultimate,\"a,b\"])");
 }
 
 static void test_cell_key_roundtrip(void) {

@@ -7,12 +7,13 @@
 
 #include "checkpoint.h"
 
-#define HISTORY_VERSION 1
+#define HISTORY_VERSION 2 /* 2: metrics records carry their attack */
 
-static void record(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n) {
+static void record(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                   const double *values, int n) {
     BdHistory *h = ud;
-    bd_metrics_put(&h->calls, phase, epoch, names, values, n);
-    if (h->next && h->next->metrics) h->next->metrics(h->next->ud, phase, epoch, names, values, n);
+    bd_metrics_put(&h->calls, phase, epoch, attack, names, values, n);
+    if (h->next && h->next->metrics) h->next->metrics(h->next->ud, phase, epoch, attack, names, values, n);
 }
 
 static void forward_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
@@ -37,7 +38,8 @@ void bd_history_free(BdHistory *h) { bd_buf_free(&h->calls); }
 /* Replays recorded calls from b (read cursor at their start) into h. */
 static int replay(BdHistory *h, BdBuf *b, BdError *err) {
     BdMetricsRecord r = {0};
-    while (b->pos < b->len && bd_metrics_get(b, &r) == 0) record(h, r.phase, r.epoch, r.names, r.values, r.n);
+    while (b->pos < b->len && bd_metrics_get(b, &r) == 0)
+        record(h, r.phase, r.epoch, r.attack, r.names, r.values, r.n);
     bd_metrics_record_free(&r);
     if (b->bad) return bd_fail(err, "the metric history in the checkpoint is damaged");
     return 0;

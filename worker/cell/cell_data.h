@@ -16,19 +16,21 @@
 
 typedef struct BdCellData {
     BdDataShape shape;
-    BdSplit train; /* poisoned in place (unless clean) */
-    BdSplit held;  /* clean, for retraining; n = 0 when the cell does not retrain */
+    BdSplit train; /* poisoned in place by a cell's attack */
+    BdSplit held;  /* clean, for retraining; n = 0 when the job does not retrain */
     BdSplit test;
-    BdTrigger *trigger; /* NULL for a clean (pre-training) job */
-    BdEvalSet ev;
+    BdTrigger **triggers; /* [ev.n_attacks] */
+    BdEvalSet ev;         /* the clean test set and one triggered set per attack */
 } BdCellData;
 
 /* The data of a job as its plan has it (job_plan.h: the samples used, the
- * held-out part). A pre-training job gets no trigger, no poisoning and no
- * held-out split. A cell sends the poisoning's counts to the sink as phase
- * "poison", epoch 0. */
-int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *plan, uint64_t seed,
-                         const BdSink *sink, BdCellData *out, BdError *err);
+ * held-out part). A cell is poisoned by its own attack and measured against
+ * it; a clean model is measured against each of `attacks` (attack keys,
+ * common/job.h: the attacks of the grid cells it is the model of); a
+ * pre-training job has no attack. Reports the poisoning's counts to the sink
+ * as phase "poison", epoch 0 (per attack: the pool and the samples poisoned). */
+int bd_cell_data_prepare(const BdDataset *d, const BdJob *job, const BdJobPlan *plan, const char *const *attacks,
+                         int n_attacks, const BdSink *sink, BdCellData *out, BdError *err);
 void bd_cell_data_free(BdCellData *cd);
 
 #endif

@@ -19,6 +19,7 @@
 #include "models.h"
 #include "regularizers.h"
 #include "rng.h"
+#include "streams.h"
 #include "trainer.h"
 
 void bd_worker_init(BdWorker *w, int threads) {
@@ -76,7 +77,9 @@ typedef struct Job {
     BdTrainer trainer;
     int trainer_ready;
     BdHistory history;
-    uint64_t seed; /* of its main phase (job_keys.h: bd_main_key) */
+    uint64_t init_seed; /* streams.h */
+    const char *const *attacks; /* a clean model's attacks (common/job.h) */
+    int n_attacks;
     char arch_key[BD_SPEC_TEXT_MAX + 128];
     char resume_path[BD_CKPT_PATH_MAX]; /* "" when there is no checkpoint folder */
 } Job;
@@ -108,15 +111,20 @@ static void note_precision(BdPrecision p) {
 static int job_prepare(BdWorker *w, Job *j, const BdSink *sink, BdCellOutcome *out, BdError *err) {
     const BdCell *c = &j->job.cell;
     const BdDataset *d;
+    uint64_t data_seed, reg_seed;
+    if (bd_stream_seed(c, BD_STREAM_INIT, &j->init_seed, err) < 0 ||
+        bd_stream_seed(c, BD_STREAM_DATA, &data_seed, err) < 0 ||
+        bd_stream_seed(c, BD_STREAM_REGULARIZER, &reg_seed, err) < 0)
+        return -1;
     if (worker_dataset(w, &c->v[BD_AXIS_DATASET], &d, err) < 0) return -1;
     bd_job_plan(&j->job, d->train.n, d->test.n, &j->plan);
-    if (bd_cell_data_prepare(d, &j->job, &j->plan, j->seed, sink, &j->data, err) < 0) return -1;
+    if (bd_cell_data_prepare(d, &j->job, &j->plan, j->attacks, j->n_attacks, sink, &j->data, err) < 0) return -1;
 
     BdShape in = {j->data.shape.c, j->data.shape.h, j->data.shape.w};
     if (bd_model_build_in(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, j->plan.max_batch,
                           j->plan.phases[0].cfg.precision, &j->g, err) < 0)
         return -1;
-    bd_graph_init_params(j->g, bd_seed_derive(j->seed, "init", 0));
+    bd_graph_init_params(j->g, j->init_seed);
     out->params = (long)bd_graph_param_count(j->g);
     out->gflops_per_image = bd_graph_flops(j->g, 1) * 1e-9;
     if (bd_reg_make(&c->v[BD_AXIS_REGULARIZER], j->g, &j->reg, err) < 0) return -1;
@@ -125,7 +133,7 @@ static int job_prepare(BdWorker *w, Job *j, const BdSink *sink, BdCellOutcome *o
     const BdTrainCfg *first = &j->plan.phases[0].cfg;
     BdBatcher batcher;
     bd_batcher_init(&batcher, d, first->augment);
-    bd_trainer_init(&j->trainer, j->g, j->reg, &batcher, j->seed, &j->history.sink, first);
+    bd_trainer_init(&j->trainer, j->g, j->reg, &batcher, data_seed, reg_seed, &j->history.sink, first);
     j->trainer.after_epoch = save_resume;
     j->trainer.after_epoch_ud = j;
     j->trainer_ready = 1;
@@ -155,7 +163,7 @@ static void train_head_only(Job *j) {
 static void start_over(Job *j, const BdSink *sink) {
     bd_history_free(&j->history);
     bd_history_init(&j->history, sink);
-    bd_graph_init_params(j->g, bd_seed_derive(j->seed, "init", 0));
+    bd_graph_init_params(j->g, j->init_seed);
     bd_trainer_reset_optimizer(&j->trainer, &j->plan.phases[0].cfg);
 }
 
@@ -219,7 +227,6 @@ static int load_pretrained(Job *j, const char *ckpt_dir, BdError *err) {
 static int run_pretrain(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, const BdSink *sink,
                         BdCellOutcome *out, BdError *err) {
     if (!ckpt_dir) return bd_fail(err, "a pre-training job needs a checkpoint folder to leave its model in");
-    j->seed = bd_hash_str(key);
     if (job_prepare(w, j, sink, out, err) < 0 || make_dirs(ckpt_dir, err) < 0 ||
         bd_checkpoint_path(ckpt_dir, "cell", key, j->resume_path, sizeof j->resume_path, err) < 0)
         return -1;
@@ -236,28 +243,40 @@ static int run_pretrain(BdWorker *w, Job *j, const char *key, const char *ckpt_d
     return 0;
 }
 
-/* A cell: the main phase on the poisoned set (from scratch or from the
- * pre-trained model), then retraining on the clean held-out split. */
+/* What a checkpoint of this job is for: its key, and a clean model's attacks
+ * (a checkpoint made while it was measured against other attacks has not
+ * their numbers: it must not be resumed). */
+static void checkpoint_identity(const Job *j, const char *key, char *out, size_t cap) {
+    size_t o = (size_t)snprintf(out, cap, "%s", key);
+    for (int i = 0; i < j->n_attacks && o < cap; i++) o += (size_t)snprintf(out + o, cap - o, "\n%s", j->attacks[i]);
+}
+
+/* A cell (poisoned by its attack) or a clean model (measured against every
+ * attack it serves): the main phase (from scratch or from the pre-trained
+ * model), then retraining on the clean held-out split. */
 static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
                     BdError *err) {
     const BdCell *c = &j->job.cell;
     const BdSpec *retrain = &c->v[BD_AXIS_RETRAIN], *init = &c->v[BD_AXIS_INIT];
     int pretrained = !strcmp(init->name, "pretrained");
 
-    /* The main phase draws from the main key's seed, so that cells differing
-     * only in their retraining share it exactly; retraining from the cell's. */
-    char main_key[BD_KEY_MAX];
-    if (bd_main_key(c, main_key, sizeof main_key, err) < 0) return -1;
-    j->seed = bd_hash_str(main_key);
+    /* Cells that differ only in their retraining share the main phase (its
+     * streams do not depend on the retraining but for its held-out
+     * fraction): its model is kept under the main key. */
+    char main_key[BD_KEY_MAX], id[BD_KEY_MAX * 4];
+    if (bd_main_key(&j->job, main_key, sizeof main_key, err) < 0) return -1;
     if (job_prepare(w, j, sink, out, err) < 0) return -1;
     const BdPhasePlan *main_phase = &j->plan.phases[0];
     const BdPhasePlan *retraining = j->plan.n_phases > 1 ? &j->plan.phases[1] : NULL;
 
     char main_path[BD_CKPT_PATH_MAX] = "";
     if (ckpt_dir) {
+        char main_id[BD_KEY_MAX * 4];
+        checkpoint_identity(j, key, id, sizeof id);
+        checkpoint_identity(j, main_key, main_id, sizeof main_id);
         if (make_dirs(ckpt_dir, err) < 0 ||
-            bd_checkpoint_path(ckpt_dir, "cell", key, j->resume_path, sizeof j->resume_path, err) < 0 ||
-            (retraining && bd_checkpoint_path(ckpt_dir, "main", main_key, main_path, sizeof main_path, err) < 0))
+            bd_checkpoint_path(ckpt_dir, "cell", id, j->resume_path, sizeof j->resume_path, err) < 0 ||
+            (retraining && bd_checkpoint_path(ckpt_dir, "main", main_id, main_path, sizeof main_path, err) < 0))
             return -1;
     }
 
@@ -276,7 +295,7 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
     /* Persistence: fine-tune on the clean held-out set, evaluating after each epoch. */
     if (retraining) {
         int from = s.kind == START_RESUMED && s.phase == BD_PHASE_RETRAIN ? s.epoch : 0;
-        j->trainer.seed = bd_hash_str(key);
+        if (bd_stream_seed(c, BD_STREAM_RETRAIN, &j->trainer.data_seed, err) < 0) return -1;
         if (from == 0) bd_trainer_reset_optimizer(&j->trainer, &retraining->cfg); /* else resumed with its state */
         if (!strcmp(bd_spec_str(retrain, "trainable"), "head")) train_head_only(j);
         /* The retraining set is clean: plain cross-entropy, no regularizer term. */
@@ -294,15 +313,25 @@ static int run_cell(BdWorker *w, Job *j, const char *key, const char *ckpt_dir, 
     return 0;
 }
 
-int bd_cell_run(BdWorker *w, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
-                BdError *err) {
+void bd_cell_outcome_free(BdCellOutcome *o) { bd_buf_free(&o->history); }
+
+int bd_cell_run(BdWorker *w, const char *key, const char *const *attacks, int n_attacks, const char *ckpt_dir,
+                const BdSink *sink, BdCellOutcome *out, BdError *err) {
     Job *j = bd_xcalloc(1, sizeof *j);
     memset(out, 0, sizeof *out);
     bd_history_init(&j->history, sink);
+    j->attacks = attacks;
+    j->n_attacks = n_attacks;
     int rc = bd_job_parse(bd_axes(), key, &j->job, err);
+    if (rc == 0 && j->job.kind == BD_JOB_CLEAN && n_attacks == 0)
+        rc = bd_fail(err, "a clean model needs the attacks it is measured against");
     if (rc == 0)
         rc = j->job.kind == BD_JOB_PRETRAIN ? run_pretrain(w, j, key, ckpt_dir, sink, out, err)
                                             : run_cell(w, j, key, ckpt_dir, sink, out, err);
+    if (rc == 0) { /* hand the history over */
+        out->history = j->history.calls;
+        bd_buf_init(&j->history.calls);
+    }
     job_free(j);
     free(j);
     return rc;

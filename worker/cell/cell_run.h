@@ -9,6 +9,7 @@
 #include "error.h"
 #include "sink.h"
 #include "trainer.h" /* BD_INTERRUPTED */
+#include "wire.h"
 
 /* What a worker keeps between cells: the last dataset it loaded (cells of a
  * sweep mostly share one, and decoding it again for every cell would cost more
@@ -25,12 +26,21 @@ void bd_worker_free(BdWorker *w);
 typedef struct BdCellOutcome {
     long params;
     double gflops_per_image; /* training (forward + backward) */
+    /* Every metrics record the job reported (common/wire.h), replayed ones
+     * included: what rank 0 stores with the job's state. Filled on success;
+     * free with bd_cell_outcome_free. */
+    BdBuf history;
 } BdCellOutcome;
 
-/* ckpt_dir: folder for this run's checkpoints (NULL: none). Returns 0 done,
+void bd_cell_outcome_free(BdCellOutcome *o);
+
+/* key: the job's key (common/job.h); attacks[0..n_attacks): for a clean
+ * model, the keys of the attacks it is measured against (the grid cells it is
+ * the model of); none for a cell (its own attack) or a pre-training job.
+ * ckpt_dir: folder for this run's checkpoints (NULL: none). Returns 0 done,
  * -1 failed (err says why), or BD_INTERRUPTED (trainer.h) when the sink's
  * interrupt stopped it at an epoch boundary, to be resumed later. */
-int bd_cell_run(BdWorker *w, const char *key, const char *ckpt_dir, const BdSink *sink, BdCellOutcome *out,
-                BdError *err);
+int bd_cell_run(BdWorker *w, const char *key, const char *const *attacks, int n_attacks, const char *ckpt_dir,
+                const BdSink *sink, BdCellOutcome *out, BdError *err);
 
 #endif

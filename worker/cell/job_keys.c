@@ -9,16 +9,35 @@
 #include "job.h"
 #include "rng.h"
 
-int bd_main_key(const BdCell *c, char *out, size_t cap, BdError *err) {
-    const BdSpec *r = &c->v[BD_AXIS_RETRAIN];
-    if (!strcmp(r->name, "none")) return bd_cell_key(bd_axes(), c, out, cap, err);
-    /* The retraining reduced to its held-out fraction: every other parameter
-     * at its default, so all retraining variants format the same. */
-    BdCell m = *c;
+int bd_cell_texts(const BdCell *c, unsigned mask, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err) {
+    for (int a = 0; a < BD_AXIS_COUNT; a++) {
+        t[a] = NULL;
+        if (!(mask & (1u << a))) continue;
+        if (bd_axis_value_format(bd_axes(), (BdAxis)a, &c->v[a], texts[a], BD_SPEC_TEXT_MAX, err) < 0) return -1;
+        t[a] = texts[a];
+    }
+    return 0;
+}
+
+int bd_main_retrain(const BdSpec *retrain, BdSpec *out, BdError *err) {
+    if (!strcmp(retrain->name, "none")) {
+        *out = *retrain;
+        return 0;
+    }
+    /* Every parameter but the fraction at its default, so all retraining
+     * variants format the same. */
     char text[BD_SPEC_TEXT_MAX];
-    snprintf(text, sizeof text, "finetune(fraction=%s)", bd_spec_str(r, "fraction"));
-    if (bd_axis_value_parse(bd_axes(), BD_AXIS_RETRAIN, text, &m.v[BD_AXIS_RETRAIN], err) < 0) return -1;
-    return bd_cell_key(bd_axes(), &m, out, cap, err);
+    snprintf(text, sizeof text, "finetune(fraction=%s)", bd_spec_str(retrain, "fraction"));
+    return bd_axis_value_parse(bd_axes(), BD_AXIS_RETRAIN, text, out, err);
+}
+
+int bd_main_key(const BdJob *job, char *out, size_t cap, BdError *err) {
+    BdCell m = job->cell;
+    if (bd_main_retrain(&job->cell.v[BD_AXIS_RETRAIN], &m.v[BD_AXIS_RETRAIN], err) < 0) return -1;
+    char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX];
+    const char *t[BD_AXIS_COUNT];
+    if (bd_cell_texts(&m, bd_job_kind_axes(bd_axes(), job->kind), texts, t, err) < 0) return -1;
+    return bd_job_key(bd_axes(), job->kind, t, out, cap, err);
 }
 
 int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err) {
@@ -28,16 +47,11 @@ int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err) {
     const BdAxisDef *axes = bd_axes();
     BdSpec train = c->v[BD_AXIS_TRAIN];
     if (bd_spec_set(&train, "epochs", bd_spec_str(init, "epochs"), err) < 0) return -1;
+    BdCell p = *c;
+    p.v[BD_AXIS_TRAIN] = train;
     char texts[BD_AXIS_COUNT][BD_SPEC_TEXT_MAX];
     const char *t[BD_AXIS_COUNT];
-    unsigned axes_of_job = bd_job_kind_def(BD_JOB_PRETRAIN)->axes;
-    for (int a = 0; a < BD_AXIS_COUNT; a++) {
-        t[a] = texts[a];
-        texts[a][0] = '\0';
-        if (!(axes_of_job & (1u << a))) continue;
-        const BdSpec *v = a == BD_AXIS_TRAIN ? &train : &c->v[a];
-        if (bd_axis_value_format(axes, (BdAxis)a, v, texts[a], sizeof texts[a], err) < 0) return -1;
-    }
+    if (bd_cell_texts(&p, bd_job_kind_axes(axes, BD_JOB_PRETRAIN), texts, t, err) < 0) return -1;
     return bd_job_key(axes, BD_JOB_PRETRAIN, t, out, cap, err);
 }
 

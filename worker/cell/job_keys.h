@@ -18,9 +18,18 @@
 #include <stddef.h>
 
 #include "cell.h"
+#include "job.h"
 
-/* The main key (== the cell key when the cell does not retrain). */
-int bd_main_key(const BdCell *c, char *out, size_t cap, BdError *err);
+/* The canonical texts of the axes of mask of c: texts[a] and t[a] = texts[a]
+ * for those axes, t[a] = NULL for the others. */
+int bd_cell_texts(const BdCell *c, unsigned mask, char texts[][BD_SPEC_TEXT_MAX], const char **t, BdError *err);
+
+/* The retraining setting reduced to what the main phase depends on: its
+ * held-out fraction (none stays none). */
+int bd_main_retrain(const BdSpec *retrain, BdSpec *out, BdError *err);
+/* The job's key with its retraining reduced so (== the job's key when it
+ * does not retrain): jobs that differ only in their retraining share it. */
+int bd_main_key(const BdJob *job, char *out, size_t cap, BdError *err);
 
 /* The pre-training job's key, or "" when the cell starts from scratch. */
 int bd_pretrain_key(const BdCell *c, char *out, size_t cap, BdError *err);

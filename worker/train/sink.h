@@ -6,8 +6,11 @@
 
 typedef struct BdSink {
     void *ud;
-    /* One evaluation: n named values of a phase ("train", "retrain", ...) at an epoch. */
-    void (*metrics)(void *ud, const char *phase, int epoch, const char *const *names, const double *values, int n);
+    /* n named values of a phase ("train", "retrain", ...) at an epoch:
+     * numbers of the model (attack "") or measured against an attack (its
+     * key, common/job.h), common/metrics.h says which. */
+    void (*metrics)(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
+                    const double *values, int n);
     /* Liveness for the progress display; called every few seconds at most. May be NULL. */
     void (*progress)(void *ud, const char *phase, int epoch, int epochs, int step, int steps);
     /* Asked after each epoch, once its checkpoint is written: nonzero stops

@@ -20,13 +20,14 @@ float bd_lr_at(const BdTrainCfg *c, double t) {
     return c->lr;
 }
 
-void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink,
-                     const BdTrainCfg *cfg) {
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t data_seed,
+                     uint64_t reg_seed, const BdSink *sink, const BdTrainCfg *cfg) {
     memset(t, 0, sizeof *t);
     t->g = g;
     t->reg = reg;
     t->batcher = *b;
-    t->seed = seed;
+    t->data_seed = data_seed;
+    t->reg_seed = reg_seed;
     t->sink = sink;
     bd_sgd_init(&t->opt, g, cfg->momentum, cfg->weight_decay, cfg->nesterov);
     size_t per = (size_t)g->input.c * g->input.h * g->input.w;
@@ -67,12 +68,29 @@ void bd_predict(BdTrainer *t, const BdSplit *s, int *pred) {
 
 #define MAX_REPORT 1100 /* per-class accuracies of up to 1000 classes plus the rest */
 
+/* ASR and triggered accuracy of one attack, reported with its key. */
+static void report_attack(BdTrainer *t, const char *phase, int epoch, const BdAttackEval *a, int *pred) {
+    int n = a->triggered.n;
+    if (!n || !t->sink || !t->sink->metrics) return;
+    bd_predict(t, &a->triggered, pred);
+    int hit = 0, right = 0;
+    for (int i = 0; i < n; i++) {
+        hit += pred[i] == a->triggered.y[i];
+        right += pred[i] == a->triggered_true[i];
+    }
+    const char *names[] = {bd_metric_name(BD_METRIC_ASR), bd_metric_name(BD_METRIC_TRIGGERED_ACC)};
+    double values[] = {(double)hit / n, (double)right / n};
+    t->sink->metrics(t->sink->ud, phase, epoch, a->key, names, values, 2);
+}
+
 void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const BdEvalSet *ev,
                             const char *const *extra_names, const double *extra_values, int n_extra) {
     static const int max_classes = 1000;
-    int n_clean = ev->clean->n, n_trig = ev->triggered.n;
-    int *pred = bd_xmalloc((size_t)(n_clean > n_trig ? n_clean : n_trig) * sizeof *pred + sizeof *pred);
-    int classes = ev->classes < max_classes ? ev->classes : max_classes;
+    int n_pred = ev->clean->n;
+    for (int k = 0; k < ev->n_attacks; k++)
+        if (ev->attacks[k].triggered.n > n_pred) n_pred = ev->attacks[k].triggered.n;
+    int *pred = bd_xmalloc((size_t)n_pred * sizeof *pred + sizeof *pred);
+    int n_clean = ev->clean->n, classes = ev->classes < max_classes ? ev->classes : max_classes;
     int *class_total = bd_xcalloc((size_t)classes, sizeof *class_total);
     int *class_correct = bd_xcalloc((size_t)classes, sizeof *class_correct);
 
@@ -88,18 +106,6 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
     }
     double clean_acc = n_clean ? (double)correct / n_clean : 0.0;
 
-    double asr = 0.0, triggered_acc = 0.0;
-    if (n_trig) {
-        bd_predict(t, &ev->triggered, pred);
-        int hit = 0, right = 0;
-        for (int i = 0; i < n_trig; i++) {
-            hit += pred[i] == ev->triggered.y[i];
-            right += pred[i] == ev->triggered_true[i];
-        }
-        asr = (double)hit / n_trig;
-        triggered_acc = (double)right / n_trig;
-    }
-
     /* Names live in one block of fixed-width strings so the sink can keep pointers for the call. */
     static const int name_w = 32;
     char *name_buf = bd_xmalloc((size_t)MAX_REPORT * (size_t)name_w);
@@ -113,10 +119,6 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
         values[n++] = (v);                                                      \
     } while (0)
     PUT(bd_metric_name(BD_METRIC_CLEAN_ACC), clean_acc);
-    if (n_trig) {
-        PUT(bd_metric_name(BD_METRIC_ASR), asr);
-        PUT(bd_metric_name(BD_METRIC_TRIGGERED_ACC), triggered_acc);
-    }
     for (int i = 0; i < n_extra && n < MAX_REPORT; i++) PUT(extra_names[i], extra_values[i]);
     for (int c = 0; c < classes && n < MAX_REPORT; c++) {
         char nm[32];
@@ -125,7 +127,8 @@ void bd_evaluate_and_report(BdTrainer *t, const char *phase, int epoch, const Bd
         if (class_total[c]) PUT(nm, (double)class_correct[c] / class_total[c]);
     }
 #undef PUT
-    if (t->sink && t->sink->metrics) t->sink->metrics(t->sink->ud, phase, epoch, names, values, n);
+    if (t->sink && t->sink->metrics) t->sink->metrics(t->sink->ud, phase, epoch, "", names, values, n);
+    for (int k = 0; k < ev->n_attacks; k++) report_attack(t, phase, epoch, &ev->attacks[k], pred);
     free(name_buf);
     free(names);
     free(values);
@@ -153,11 +156,11 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
         double t0 = bd_monotonic_seconds();
         BdRng shuffle, augment, reg_rng;
         snprintf(stream, sizeof stream, "%s/shuffle", phase);
-        bd_rng_stream(&shuffle, t->seed, stream, (uint64_t)epoch);
+        bd_rng_stream(&shuffle, t->data_seed, stream, (uint64_t)epoch);
         snprintf(stream, sizeof stream, "%s/augment", phase);
-        bd_rng_stream(&augment, t->seed, stream, (uint64_t)epoch);
+        bd_rng_stream(&augment, t->data_seed, stream, (uint64_t)epoch);
         snprintf(stream, sizeof stream, "%s/regularizer", phase);
-        bd_rng_stream(&reg_rng, t->seed, stream, (uint64_t)epoch);
+        bd_rng_stream(&reg_rng, t->reg_seed, stream, (uint64_t)epoch);
         for (int i = 0; i < N; i++) t->order[i] = i;
         bd_rng_shuffle(&shuffle, t->order, (size_t)N);
 
@@ -169,7 +172,7 @@ int bd_train_phase(BdTrainer *t, const char *phase, const BdTrainCfg *cfg, const
             lr = bd_lr_at(cfg, epoch + (double)step / steps);
             bd_batch_fill(&t->batcher, data, t->order + start, n, t->x, t->y, &augment);
             bd_reg_before_forward(t->reg, g, n, &reg_rng);
-            uint64_t step_seed = bd_seed_derive(t->seed, phase, (uint64_t)epoch * 1000003u + (uint64_t)step);
+            uint64_t step_seed = bd_seed_derive(t->data_seed, phase, (uint64_t)epoch * 1000003u + (uint64_t)step);
             bd_graph_forward(g, t->x, n, BD_TRAIN, step_seed);
             bd_graph_zero_grads(g);
             BdLossParts parts;

@@ -2,10 +2,11 @@
  * clean retraining): epochs of shuffled mini-batches through the graph, the
  * regularizer and SGD, an evaluation after every epoch, metrics to the sink.
  *
- * Every random draw comes from a stream of the cell seed named after the phase
- * and indexed by epoch (shuffle order, augmentation, mixup), so that a phase
- * resumed from a checkpoint at epoch e continues with exactly the numbers an
- * uninterrupted run would have produced. */
+ * Every random draw comes from one of the job's streams (worker/cell/
+ * streams.h: the batch order, augmentation and dropout from data_seed, the
+ * regularizer's from reg_seed), named after the phase and indexed by epoch
+ * and step, so that a phase resumed from a checkpoint at epoch e continues
+ * with exactly the numbers an uninterrupted run would have produced. */
 #ifndef BD_TRAINER_H
 #define BD_TRAINER_H
 
@@ -37,12 +38,18 @@ void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, B
 float bd_lr_at(const BdTrainCfg *cfg, double t);
 
 /* What an evaluation measures (docs/EXPERIMENT.md section 3): clean accuracy on the
- * test split; ASR and triggered accuracy on the eligible test images with the
- * trigger applied. */
-typedef struct BdEvalSet {
-    const BdSplit *clean;
+ * test split; for each attack, ASR and triggered accuracy on its eligible
+ * test images with its trigger applied. */
+typedef struct BdAttackEval {
+    char key[512];        /* the attack's key (common/job.h) */
     BdSplit triggered;    /* y = the attack's label */
     int *triggered_true;  /* the true labels of the triggered images */
+} BdAttackEval;
+
+typedef struct BdEvalSet {
+    const BdSplit *clean;
+    BdAttackEval *attacks; /* [n_attacks]: one for a cell, one per attack for a clean model, none for pre-training */
+    int n_attacks;
     int classes;
 } BdEvalSet;
 
@@ -51,7 +58,8 @@ typedef struct BdTrainer {
     BdReg *reg;
     BdSgd opt; /* owned: made by bd_trainer_init, freed by bd_trainer_free */
     BdBatcher batcher;
-    uint64_t seed; /* the cell's */
+    uint64_t data_seed; /* batch order, augmentation, dropout (the phase's stream, streams.h) */
+    uint64_t reg_seed;  /* the regularizer's draws */
     const BdSink *sink;
     /* Called after each epoch's evaluation (checkpointing); may be NULL. */
     int (*after_epoch)(void *ud, const char *phase, int epoch, BdError *err);
@@ -64,8 +72,8 @@ typedef struct BdTrainer {
 } BdTrainer;
 
 /* The optimiser takes cfg's momentum, weight decay and Nesterov flag. */
-void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t seed, const BdSink *sink,
-                     const BdTrainCfg *cfg);
+void bd_trainer_init(BdTrainer *t, BdGraph *g, BdReg *reg, const BdBatcher *b, uint64_t data_seed,
+                     uint64_t reg_seed, const BdSink *sink, const BdTrainCfg *cfg);
 void bd_trainer_free(BdTrainer *t);
 /* A fresh optimiser (no momentum yet) with cfg's settings, every parameter trainable. */
 void bd_trainer_reset_optimizer(BdTrainer *t, const BdTrainCfg *cfg);
