@@ -21,12 +21,13 @@
 #include <malloc.h>
 #include <stddef.h>
 
-static long allocations, lib_allocations, lib_big, live_bytes;
+static long allocations, lib_big, live_bytes;
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ALLOC_COUNTING 0
 #else
 #define ALLOC_COUNTING 1
+static long lib_allocations;
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t a, size_t b);
 void *__libc_realloc(void *p, size_t n);
