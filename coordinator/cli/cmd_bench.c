@@ -200,14 +200,14 @@ int bd_cmd_bench(int argc, char **argv) {
     }
     if (strcmp(prec_text, "fp32") && strcmp(prec_text, "bf16")) {
         fprintf(stderr, "bdsweep bench: --precision expects fp32 or bf16, got '%s'\n", prec_text);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     const BdPrecision precision = strcmp(prec_text, "bf16") ? BD_FP32 : BD_BF16;
     BdEngine engine = BD_ENGINE_REF;
     if (!strcmp(engine_text, bd_engine_name(BD_ENGINE_DNNL))) engine = BD_ENGINE_DNNL;
     else if (strcmp(engine_text, bd_engine_name(BD_ENGINE_REF))) {
         fprintf(stderr, "bdsweep bench: --engine expects onednn or openblas, got '%s'\n", engine_text);
-        return 2;
+        return BD_EXIT_USAGE;
     }
     BdSpec arch;
     BdError err;
