@@ -19,8 +19,8 @@
  * (a residual block's identity shortcut, or its projection's BN then taking
  * the main path's as the ready one), its ReLU after that. The folded nodes
  * do nothing in evaluation (DnNode.folded) and the convolution writes the
- * last one's output. Training never folds; a backward after a folded
- * evaluation forward would find intermediate outputs stale and refuses. */
+ * last one's output. Training never folds (and an evaluation is never
+ * followed by a backward: dnnl_impl.h). */
 #include <math.h>
 #include <string.h>
 
@@ -287,7 +287,6 @@ void dn_weighted_forward(BdGraph *g, int i) {
             dn->ewts_version = g->params_version;
         }
         dn_run(g, &op->fwd_eval);
-        if (op->fold) g->dnnl->folded_forward = 1;
         return;
     }
     dn_run(g, &op->wfwd);

@@ -68,10 +68,20 @@ static void bind(BdGraph *g) {
             dnnl_memory_set_data_handle(s->shared[k].mem, s->shared[k].buf->p + s->shared[k].off);
 }
 
-static DnSet *find_set(BdDnnl *d, int n) {
+static DnSet *find_set(BdDnnl *d, int n, int eval) {
     for (DnSet *s = d->sets; s; s = s->next)
-        if (s->n == n) return s;
+        if (s->n == n && s->eval == eval) return s;
     return NULL;
+}
+
+/* Every node's buffers where layout e (0 training, 1 evaluation) has them;
+ * a mixing node's output starts as its own buffer (dn_mix_alias moves it). */
+static void use_layout(BdGraph *g, int e) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        DnNode *dn = &g->dnnl->nodes[i];
+        dn->data = dn->own ? dn->own : dn->at[e];
+        dn->aux = dn->aux_at[e];
+    }
 }
 
 /* The canonical views of node i: forward copy, gradient in (written or
@@ -90,14 +100,16 @@ static int make_views(BdGraph *g, int i, DnSet *s, BdError *err) {
     return 0;
 }
 
-static int make_set(BdGraph *g, int n, BdError *err) {
+/* The set of batch size n over layout eval; the current set stays current
+ * (its layout too). Memory objects over a mixing node's output are made
+ * over its own buffer (dn_mem records them) and follow it from the next
+ * forward on. */
+static int make_set(BdGraph *g, int n, int eval, BdError *err) {
     BdDnnl *d = g->dnnl;
-    /* memory objects over a mixing node's output are made over its own
-     * buffer (dn_mem records them); they follow it from the next forward on */
-    for (int i = 0; i < g->n_nodes; i++)
-        if (d->nodes[i].own) d->nodes[i].data = d->nodes[i].own;
+    use_layout(g, eval);
     DnSet *s = bd_xcalloc(1, sizeof *s);
     s->n = n;
+    s->eval = eval;
     s->ops = bd_xcalloc((size_t)g->n_nodes, sizeof *s->ops);
     DnSet *was = d->cur;
     d->cur = s; /* dn_op and error messages refer to the set being made */
@@ -105,6 +117,7 @@ static int make_set(BdGraph *g, int n, BdError *err) {
         const DnImpl *im = impls[g->nodes[i].op];
         if ((im->make && im->make(g, i, s, err) < 0) || (dn_node(g, i)->view && make_views(g, i, s, err) < 0)) {
             d->cur = was;
+            if (was) use_layout(g, was->eval);
             set_free(s);
             return -1;
         }
@@ -112,12 +125,15 @@ static int make_set(BdGraph *g, int n, BdError *err) {
     s->next = d->sets;
     d->sets = s;
     d->cur = was ? was : s;
+    use_layout(g, d->cur->eval);
     bind(g);
     return 0;
 }
 
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
-    return find_set(g->dnnl, n) ? 0 : make_set(g, n, err);
+    for (int eval = 0; eval < 2; eval++)
+        if (!find_set(g->dnnl, n, eval) && make_set(g, n, eval, err) < 0) return -1;
+    return 0;
 }
 
 /* ---- the plan ------------------------------------------------------------------------ */
@@ -162,11 +178,16 @@ static void plan_memory(BdGraph *g) {
         const int last = add >= 0 ? add : bn;
         if (last >= 0 && born[last] > c) born[last] = c;
     }
-    const BdPlanOpts opts = {born, 1, 1};
+    const BdPlanOpts opts = {born, 1, 1, 0};
     bd_plan_layout(g, in_arena, act, aux, &opts, &L);
-    d->arena_bytes = L.total;
-    d->arena = alloc_bytes(L.total);
-    memset(d->arena, 0, L.total); /* the first step pays no page faults; no buffer holds garbage */
+    /* the evaluation layout, over the same arena (dnnl_impl.h) */
+    size_t *ev = bd_xcalloc((size_t)N * 4, sizeof *ev);
+    BdLayout E = {ev, ev + N, ev + 2 * N, 0};
+    const BdPlanOpts eopts = {born, 1, 1, 1};
+    bd_plan_layout(g, in_arena, ev + 3 * N, aux, &eopts, &E);
+    d->arena_bytes = L.total > E.total ? L.total : E.total;
+    d->arena = alloc_bytes(d->arena_bytes);
+    memset(d->arena, 0, d->arena_bytes); /* the first step pays no page faults; no buffer holds garbage */
     /* The views and the mixing nodes' own outputs are written only when used
      * (bd_graph_out/grad, a step that mixes): untouched, their pages cost no
      * resident memory. */
@@ -176,9 +197,11 @@ static void plan_memory(BdGraph *g) {
     for (int i = 0; i < N; i++) {
         BdNode *nd = &g->nodes[i];
         DnNode *dn = &d->nodes[i];
-        dn->data = d->arena + L.out[i];
+        dn->at[0] = d->arena + L.out[i];
+        dn->at[1] = d->arena + E.out[i];
         dn->diff = d->arena + L.grad[i];
-        dn->aux = aux[i] ? d->arena + L.aux[i] : NULL;
+        dn->aux_at[0] = aux[i] ? d->arena + L.aux[i] : NULL;
+        dn->aux_at[1] = aux[i] ? d->arena + E.aux[i] : NULL;
         nd->out = nd->grad = NULL;
         nd->aux = NULL;
         nd->idx = NULL;
@@ -189,12 +212,14 @@ static void plan_memory(BdGraph *g) {
             v += 2 * b;
         }
         if (nd->op == BD_OP_MIX) {
-            dn->data = dn->own = v;
+            dn->own = v;
             v += align64(act[i]);
         }
     }
+    use_layout(g, 0);
     d->bufs[DN_TMP].need = biggest;
     free(sizes);
+    free(ev);
     free(born);
 }
 
@@ -212,7 +237,7 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
     d->nodes = bd_xcalloc((size_t)g->n_nodes, sizeof *d->nodes);
     find_consumers(g);
     plan_memory(g);
-    if (make_set(g, g->max_batch, err) < 0) {
+    if (make_set(g, g->max_batch, 0, err) < 0) {
         bd_dnnl_free(g);
         return -1;
     }
@@ -251,15 +276,16 @@ size_t bd_dnnl_bytes(const BdGraph *g) {
 
 void bd_dnnl_forward(BdGraph *g) {
     BdDnnl *d = g->dnnl;
-    if (!d->cur || d->cur->n != g->n) {
-        d->cur = find_set(d, g->n);
+    const int eval = g->mode != BD_TRAIN;
+    if (!d->cur || d->cur->n != g->n || d->cur->eval != eval) {
+        d->cur = find_set(d, g->n, eval);
         if (!d->cur) {
             BdError err;
-            if (make_set(g, g->n, &err) < 0) die("%s", err.msg);
-            d->cur = find_set(d, g->n);
+            if (make_set(g, g->n, eval, &err) < 0) die("%s", err.msg);
+            d->cur = find_set(d, g->n, eval);
         }
+        use_layout(g, eval);
     }
-    d->folded_forward = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         d->nodes[i].view_fresh = 0;
         const double t0 = bd_profile_start(g);
@@ -280,9 +306,9 @@ static void merge_view_grad(BdGraph *g, int i) {
 }
 
 void bd_dnnl_backward(BdGraph *g) {
-    if (g->dnnl->folded_forward)
-        die("%s", "backward after an evaluation forward that folded batch norms into convolutions: their outputs "
-                  "were not kept (train mode, or BdGraph.all_views, keeps them)");
+    if (g->dnnl->cur->eval)
+        die("%s", "backward after an evaluation forward: the oneDNN engine evaluates in a layout of its own, "
+                  "inference only (a training forward keeps what backward reads)");
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const double t0 = bd_profile_start(g);
         merge_view_grad(g, i);

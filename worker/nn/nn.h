@@ -303,7 +303,10 @@ void bd_graph_params_changed(BdGraph *g);
 void bd_graph_zero_grads(BdGraph *g);
 /* Propagates the gradients set on any node (the output's, plus whatever a
  * regularizer added on tagged nodes) back to the input, accumulating the
- * parameter gradients into g->grads. */
+ * parameter gradients into g->grads. The reference engine also goes back
+ * through an evaluation forward (BN with its running statistics); the
+ * oneDNN engine's evaluation is inference only and needs a training
+ * forward before a backward. */
 void bd_graph_backward(BdGraph *g);
 
 /* Manifold mixup for the next forward: node (a BD_OP_MIX) and every MIX node

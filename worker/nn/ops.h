@@ -44,6 +44,7 @@ typedef struct BdPlanOpts {
     const int *born; /* [n_nodes]: the first node of the forward pass to write node i's output (NULL: i) */
     int views;       /* the caller reads and writes the input, output and tagged nodes through copies */
     int mix_aliases; /* a mixing node's output may be its input's buffer (and is not in the arena) */
+    int forward_only; /* an evaluation's layout: no backward reads outputs (grad_bytes all 0) */
 } BdPlanOpts;
 void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
                     const BdPlanOpts *o, BdLayout *L);

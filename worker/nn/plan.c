@@ -196,6 +196,7 @@ enum { OWN, SHARED, BORROWED };
 void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
                     const BdPlanOpts *o, BdLayout *L) {
     const int *born = o ? o->born : NULL, views = o && o->views, mix_aliases = o && o->mix_aliases;
+    const int forward_only = o && o->forward_only;
     const int N = g->n_nodes;
     /* One timeline: node i's forward at moment i, its backward at 2N-1-i;
      * 2N is after backward. Items 0..N-1 are outputs, N..2N-1 gradients. */
@@ -227,7 +228,8 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
     int n = 0;
     for (int i = 0; i < N; i++) {
         const BdNode *nd = &g->nodes[i];
-        const int caller = i == 0 || i == g->output || nd->tag[0], reader = backward_reader(g, i, mix_aliases);
+        const int caller = i == 0 || i == g->output || nd->tag[0];
+        const int reader = forward_only ? -1 : backward_reader(g, i, mix_aliases);
         /* The output: from its first write (born: an evaluation may write one
          * early) to its last reader, in the forward pass or in backward.
          * What the caller reads (the input, the output, tagged nodes, every
