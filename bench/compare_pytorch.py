@@ -101,7 +101,8 @@ def torch_worker(arch, inp, batch, threads, steps, warmup, layout, precision):
         t_eval, c_eval = timed(lambda: model(x), steps)
     n = steps * batch
     print(json.dumps({"train_wall": n / t_train, "eval_wall": n / t_eval, "train": n / c_train * threads,
-                      "eval": n / c_eval * threads, "rss": vm_hwm_mb()}))
+                      "eval": n / c_eval * threads, "rss": vm_hwm_mb(),
+                      "threads_seen": len(os.listdir("/proc/self/task"))}))
 
 
 def torch_isa():
@@ -122,10 +123,18 @@ def torch_isa():
             f"{conv.group(1) if conv else '?'}); ATen {aten}")
 
 
+def thread_env(threads):
+    """Both sides get the same threads of every library: PyTorch's own
+    set_num_threads covers its OpenMP team, not the OpenBLAS that Debian's
+    build calls for linear layers, which would start a thread per core."""
+    n = str(threads)
+    return dict(os.environ, OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
+
+
 def run_torch(arch, inp, batch, threads, steps, warmup, layout, precision):
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", arch, inp, str(batch), str(threads),
            str(steps), str(warmup), layout, precision]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(threads))
     if p.returncode != 0:
         return None
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -136,7 +145,7 @@ def run_torch(arch, inp, batch, threads, steps, warmup, layout, precision):
 def run_bdsweep(exe, arch, inp, batch, threads, steps, warmup, precision):
     cmd = [exe, "bench", "--arch", arch, "--batch", str(batch), "--input", inp, "--threads", str(threads),
            "--steps", str(steps), "--warmup", str(warmup), "--precision", precision]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(threads))
     if p.returncode != 0:
         return None
     line = p.stdout.strip().splitlines()[-1]
@@ -188,7 +197,7 @@ def report(arch, inp, batch, best):
             print(f"  {c:18s} not run")
             continue
         extra = f"  ({r['gflops']:.0f} GFLOP/s training, isa {r['isa']}, threads {r['threads_seen']})" \
-            if c.startswith("bdsweep") else ""
+            if c.startswith("bdsweep") else f"  (threads {r.get('threads_seen', '?')})"
         print(f"  {c:18s} train {r['train']:8.1f} img/s (wall {r['train_wall']:8.1f})   eval {r['eval']:8.1f} img/s "
               f"(wall {r['eval_wall']:8.1f})   peak RSS {r['rss']:6.0f} MB{extra}")
     g = lambda c, k: best.get(c, {}).get(k)
