@@ -1,6 +1,7 @@
 /* bdsweep bench: how fast the engine trains and evaluates one architecture
  * on random data, as one line of key=value pairs (bench/compare_pytorch.py
  * reads it). A benchmark, not a test: nothing here decides pass or fail. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -28,15 +29,21 @@ static void usage(FILE *f) {
             "cross-entropy and the regularizer's term, backward, SGD with momentum 0.9 and\n"
             "weight decay 5e-4) and\n"
             "evaluation forwards on random data, and prints one line of key=value pairs:\n"
-            "arch batch input threads classes steps params flops_per_img train_img_per_s\n"
-            "eval_img_per_s gflops (achieved while training) peak_rss_mb.\n"
+            "arch batch input threads precision engine isa classes steps params flops_per_img\n"
+            "train_img_per_s eval_img_per_s gflops eval_gflops (achieved training and\n"
+            "evaluating) train_cpu_img_per_s eval_cpu_img_per_s (the same from the\n"
+            "process's CPU time: less noisy on a shared machine) peak_rss_mb\n"
+            "threads_seen (the most threads the process had while it ran).\n"
             "\n"
             "options:\n"
             "  --arch ARCH       an arch value as in a sweep file: cnn-small, resnet20,\n"
             "                    \"resnet50(width=0.25,stem=cifar)\", nasnet-a-mobile ... (required)\n"
             "  --batch N         samples per step (default 64)\n"
             "  --input CxHxW     input shape (default 3x32x32; Fashion-MNIST is 1x28x28)\n"
-            "  --threads N       BLAS threads (default 1, as a worker runs)\n"
+            "  --threads N       OpenBLAS and oneDNN threads (default 1, as a worker runs)\n"
+            "  --precision P     fp32 (default) or bf16 (mixed precision, the oneDNN engine)\n"
+            "  --engine E        onednn (the default where built with it) or openblas\n"
+            "  --profile         also print where the time goes, per kind of layer (stderr)\n"
             "  --steps N         timed training steps and evaluation forwards (default 20)\n"
             "  --warmup N        untimed steps first (default 3)\n"
             "  --classes N       classifier outputs (default 10)\n"
@@ -47,11 +54,16 @@ static void usage(FILE *f) {
             "example: bdsweep bench --arch cnn-small --input 1x28x28 --batch 64 --threads 1\n");
 }
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
+/* The process's CPU time: what the run cost this process, whatever else
+ * the machine was doing (on a shared machine wall time also counts the
+ * moments another process had the core). */
+static double cpu_now(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* Peak resident memory in MB: VmHWM, which exec resets (getrusage's
  * ru_maxrss would still include the parent's peak when a big process such as
@@ -71,6 +83,57 @@ static double peak_rss_mb(void) {
     return kb / 1024.0;
 }
 
+/* Threads of this process now (/proc/self/task): what --threads allowed. */
+static int threads_now(void) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+    if (d) closedir(d);
+    return n;
+}
+
+/* The layer kind a node's time is added to: the op, convolutions by kind. */
+static void kind_of(const BdGraph *g, const BdNode *nd, char *out, size_t cap) {
+    if (nd->op != BD_OP_CONV) {
+        static const char *const names[] = {
+            [BD_OP_INPUT] = "input",     [BD_OP_CONV] = "conv",       [BD_OP_BN] = "batchnorm",   [BD_OP_RELU] = "relu",
+            [BD_OP_MAXPOOL] = "maxpool", [BD_OP_AVGPOOL] = "avgpool", [BD_OP_GAP] = "gap",        [BD_OP_FLATTEN] = "flatten",
+            [BD_OP_LINEAR] = "linear",   [BD_OP_ADD] = "add",         [BD_OP_CONCAT] = "concat",  [BD_OP_DROPOUT] = "dropout",
+            [BD_OP_SHIFT] = "shift",     [BD_OP_MIX] = "mix",         [BD_OP_IDENTITY] = "identity"};
+        snprintf(out, cap, "%s%s", names[nd->op], nd->relu_into ? "+relu" : "");
+        return;
+    }
+    const int cin = g->nodes[nd->in[0]].shape.c;
+    snprintf(out, cap, "conv %dx%d%s%s%s", nd->k, nd->k, nd->stride > 1 ? "/2" : "",
+             nd->groups > 1 ? (nd->groups == cin ? " depthwise" : " grouped") : "", nd->relu_into ? "+relu" : "");
+}
+
+/* Seconds per step by layer kind: training forward, backward, evaluation forward. */
+static void print_profile(const BdGraph *g, const double *prof, int steps) {
+    enum { MAXK = 64 };
+    char names[MAXK][48];
+    double t[MAXK][3] = {{0}}, total[3] = {0};
+    int nk = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        char k[48];
+        kind_of(g, &g->nodes[i], k, sizeof k);
+        int at = 0;
+        while (at < nk && strcmp(names[at], k)) at++;
+        if (at == nk && nk < MAXK) snprintf(names[nk++], sizeof names[0], "%s", k);
+        if (at == MAXK) continue;
+        const double f = prof[3 * i], e = prof[3 * i + 1], b = prof[3 * i + 2];
+        t[at][0] += f, t[at][1] += b, t[at][2] += e;
+        total[0] += f, total[1] += b, total[2] += e;
+    }
+    fprintf(stderr, "%-24s %10s %10s %10s   (ms per step of %d; %% of training)\n", "layer", "forward", "backward",
+            "eval", steps);
+    for (int k = 0; k < nk; k++)
+        fprintf(stderr, "%-24s %10.3f %10.3f %10.3f   %5.1f%%\n", names[k], 1e3 * t[k][0] / steps, 1e3 * t[k][1] / steps,
+                1e3 * t[k][2] / steps, 100 * (t[k][0] + t[k][1]) / (total[0] + total[1]));
+    fprintf(stderr, "%-24s %10.3f %10.3f %10.3f\n", "all layers", 1e3 * total[0] / steps, 1e3 * total[1] / steps,
+            1e3 * total[2] / steps);
+}
+
 static int parse_int(const char *opt, const char *v, int min, int *out) {
     char *end;
     errno = 0;
@@ -84,15 +147,21 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 }
 
 int bd_cmd_bench(int argc, char **argv) {
-    const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none";
-    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10;
-    static const char *const known[] = {"--arch", "--input", "--batch", "--threads", "--steps", "--warmup",
-                                        "--classes", "--regularizer", NULL};
+    const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none", *prec_text = "fp32";
+    const char *engine_text = bd_engine_name(bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF);
+    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10, profile = 0;
+    static const char *const known[] = {"--arch",    "--input",       "--batch",     "--threads", "--steps",
+                                        "--warmup",  "--classes",     "--regularizer", "--precision", "--engine",
+                                        NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
         }
         int k = 0;
         while (known[k] && strcmp(known[k], a)) k++;
@@ -110,6 +179,8 @@ int bd_cmd_bench(int argc, char **argv) {
         if (!strcmp(a, "--arch")) arch_text = v;
         else if (!strcmp(a, "--input")) input_text = v;
         else if (!strcmp(a, "--regularizer")) reg_text = v;
+        else if (!strcmp(a, "--precision")) prec_text = v;
+        else if (!strcmp(a, "--engine")) engine_text = v;
         else if (!strcmp(a, "--batch")) bad = parse_int(a, v, 1, &batch);
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
@@ -127,6 +198,17 @@ int bd_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "bdsweep bench: --input expects CxHxW (e.g. 3x32x32), got '%s'\n", input_text);
         return BD_EXIT_USAGE;
     }
+    if (strcmp(prec_text, "fp32") && strcmp(prec_text, "bf16")) {
+        fprintf(stderr, "bdsweep bench: --precision expects fp32 or bf16, got '%s'\n", prec_text);
+        return BD_EXIT_USAGE;
+    }
+    const BdPrecision precision = strcmp(prec_text, "bf16") ? BD_FP32 : BD_BF16;
+    BdEngine engine = BD_ENGINE_REF;
+    if (!strcmp(engine_text, bd_engine_name(BD_ENGINE_DNNL))) engine = BD_ENGINE_DNNL;
+    else if (strcmp(engine_text, bd_engine_name(BD_ENGINE_REF))) {
+        fprintf(stderr, "bdsweep bench: --engine expects onednn or openblas, got '%s'\n", engine_text);
+        return BD_EXIT_USAGE;
+    }
     BdSpec arch;
     BdError err;
     BdGraph *g = NULL;
@@ -134,7 +216,9 @@ int bd_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }
-    if (bd_model_build(&arch, in, classes, batch, &g, &err) < 0) {
+    /* before the graph: oneDNN's primitives plan for the threads there are */
+    bd_set_threads(threads);
+    if (bd_model_build_on(&arch, in, classes, batch, engine, precision, &g, &err) < 0) {
         fprintf(stderr, "bdsweep bench: %s\n", err.msg);
         return BD_EXIT_USAGE;
     }
@@ -146,7 +230,6 @@ int bd_cmd_bench(int argc, char **argv) {
         bd_graph_free(g);
         return BD_EXIT_USAGE;
     }
-    bd_set_threads(threads);
     bd_graph_init_params(g, 1);
     BdSgd opt;
     bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
@@ -160,10 +243,13 @@ int bd_cmd_bench(int argc, char **argv) {
     for (int i = 0; i < batch; i++) y[i] = (int)bd_rng_below(&r, (uint64_t)classes);
 
     float loss = 0.0f;
-    double t_train = 0.0, t_eval = 0.0;
+    double t_train = 0.0, t_eval = 0.0, c_train = 0.0, c_eval = 0.0;
+    int threads_seen = threads_now();
+    double *prof = profile ? bd_xcalloc(3 * (size_t)g->n_nodes, sizeof *prof) : NULL;
     for (int phase = 0; phase < 2; phase++) {
         const int n = phase ? steps : warmup;
-        double t0 = now();
+        g->profile = phase ? prof : NULL; /* the timed steps only */
+        double t0 = now(), c0 = cpu_now();
         for (int s = 0; s < n; s++) {
             BdLossParts parts;
             bd_reg_before_forward(reg, g, batch, &r);
@@ -173,18 +259,30 @@ int bd_cmd_bench(int argc, char **argv) {
             bd_graph_backward(g);
             bd_sgd_step(&opt, g, 0.01f);
         }
-        if (phase) t_train = now() - t0;
-        t0 = now();
+        if (phase) t_train = now() - t0, c_train = cpu_now() - c0;
+        t0 = now(), c0 = cpu_now();
         for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
-        if (phase) t_eval = now() - t0;
+        if (phase) t_eval = now() - t0, c_eval = cpu_now() - c0;
+        const int t = threads_now();
+        if (t > threads_seen) threads_seen = t;
     }
+    g->profile = NULL;
+    if (prof) print_profile(g, prof, steps);
+    free(prof);
     const double imgs = (double)steps * batch, flops = bd_graph_flops(g, 1);
     char input_canon[64];
     snprintf(input_canon, sizeof input_canon, "%dx%dx%d", in.c, in.h, in.w);
-    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d classes=%d steps=%d params=%zu "
-           "flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f peak_rss_mb=%.0f loss=%.4f\n",
-           arch_text, reg_text, batch, input_canon, threads, classes, steps, bd_graph_param_count(g), flops,
-           imgs / t_train, imgs / t_eval, flops * imgs / t_train / 1e9, peak_rss_mb(), (double)loss);
+    const char *isa = bd_engine_isa(engine);
+    printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d precision=%s engine=%s isa=%s "
+           "classes=%d steps=%d params=%zu flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f "
+           "eval_gflops=%.2f train_cpu_img_per_s=%.1f eval_cpu_img_per_s=%.1f peak_rss_mb=%.0f threads_seen=%d "
+           "loss=%.4f\n",
+           arch_text, reg_text, batch, input_canon, threads, bd_precision_name(precision), bd_engine_name(engine),
+           isa[0] ? isa : "-", classes, steps, bd_graph_param_count(g), flops, imgs / t_train, imgs / t_eval,
+           flops * imgs / t_train / 1e9, bd_graph_flops(g, 0) * imgs / t_eval / 1e9, imgs / c_train * threads,
+           imgs / c_eval * threads, peak_rss_mb(), threads_seen, (double)loss);
+    if (precision == BD_BF16 && bd_engine_bf16() != BD_BF16_NATIVE)
+        fprintf(stderr, "bdsweep bench: %s\n", bd_bf16_note());
     free(x);
     free(y);
     bd_sgd_free(&opt);

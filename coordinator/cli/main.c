@@ -8,6 +8,7 @@
 #include "build_info.h"
 #include "commands.h"
 #include "exit_status.h"
+#include "nn.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -27,15 +28,10 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    /* OpenBLAS starts a thread per core when the library loads, before main,
-     * and those threads contend with the other ranks on the node (one rank
-     * per core is the design). Unless the user chose, start again with a
-     * single BLAS thread; `--threads T` still raises it for a run. */
-    if (!getenv("OPENBLAS_NUM_THREADS")) {
-        setenv("OPENBLAS_NUM_THREADS", "1", 1);
-        execv("/proc/self/exe", argv);
-        /* exec failed (no /proc): carry on with the threads we have */
-    }
+    /* One thread per rank (one rank per core is the design): OpenBLAS and
+     * OpenMP size themselves before main, so start again with one thread
+     * each unless the user chose; `--threads T` still raises them. */
+    bd_threads_at_start(argv);
     if (argc < 2) {
         usage(stderr);
         return BD_EXIT_USAGE;
@@ -49,6 +45,11 @@ int main(int argc, char **argv) {
         const BdBuildInfo *b = bd_build_info();
         printf("bdsweep %s\ncommit %s\noptions %s\n", b->version, *b->git_commit ? b->git_commit : "(none: not built "
                "from a git checkout)", b->options);
+        static const char *const bf16[] = {"bf16 computed in fp32", "bf16 emulated", "native bf16"};
+        if (bd_engine_available(BD_ENGINE_DNNL))
+            printf("engine: onednn (%s, %s), openblas\n", bd_engine_isa(BD_ENGINE_DNNL), bf16[bd_engine_bf16()]);
+        else
+            printf("engine: openblas (built without oneDNN: fp32 only)\n");
         return 0;
     }
     for (const BdCommand *c = bd_commands; c->name; c++)

@@ -23,7 +23,7 @@ static void run_usage(FILE *f) {
             "\n"
             "  --db PATH            the SQLite database (default: results/NAME.db, NAME from the sweep)\n"
             "  --retry-failed       also re-run the cells that failed before\n"
-            "  --threads T          BLAS threads per worker (default 1: one rank per core)\n"
+            "  --threads T          OpenBLAS and oneDNN threads per worker (default 1: one rank per core)\n"
             "  --time-limit D       stop handing out cells after D (90m, 3h50m, 1:30:00, or seconds);\n"
             "                       running cells stop at their next training step and continue there\n"
             "                       in the next run (give a little less than the batch job's time limit)\n"

@@ -3,7 +3,9 @@
 # (noisy enough that a trigger is a real shortcut, so even the clean-label
 # attack, which changes no label, takes hold),
 # and each poisoned cell's ASR is above that of its rate-0 baseline (the same
-# trigger and strategy, trained clean).
+# trigger and strategy, trained clean). The blend is at alpha 0.5: at 0.3 its
+# clean-label ASR on seed 1 is within the noise of float rounding (0.35 on the
+# OpenBLAS engine, 0.14 on oneDNN's against a baseline of 0.16; 0.70-0.71 at 0.5).
 source "$(dirname "$0")/lib.sh" "$@"
 # A 4x4 checkerboard PNG for the image trigger.
 echo 'iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAAAAACMmsGiAAAAE0lEQVR4nGP4z/CfgYHhPxSCWQBPxAf5S1ZtaQAAAABJRU5ErkJggg==' |
@@ -19,7 +21,7 @@ grid:
     - checkerboard
     - noise-patch
     - {name: pattern, glyph: X, size: 4}
-    - {name: blend, alpha: 0.3}
+    - {name: blend, alpha: 0.5}
     - {name: sinusoid, delta: 80}
     - {name: image, path: "$WORK/trigger.png", location: top-left}
   strategy: [all-to-one, {name: one-to-one, source: 2}, all-to-all, clean-label]

@@ -57,30 +57,18 @@ typedef struct GcCtx {
     int skipped, checked;
 } GcCtx;
 
-/* A hash of the branch every kink took in the last forward. */
-static uint64_t gc_branches(const BdGraph *g, int n) {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const BdNode *nd = &g->nodes[i];
-        size_t len = (size_t)nd->shape.c * n * nd->shape.h * nd->shape.w;
-        if (nd->op == BD_OP_RELU)
-            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(nd->out[j] > 0.0f)) * 1099511628211ull;
-        if (nd->op == BD_OP_MAXPOOL)
-            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(uint32_t)nd->idx[j]) * 1099511628211ull;
-    }
-    return h;
-}
-
 static double gc_loss(GcCtx *c, const float *x) {
     bd_graph_forward(c->g, x, c->n, BD_TRAIN, c->o->step_seed);
     double L = 0.0;
     const BdNode *out = &c->g->nodes[c->g->output];
     size_t len = (size_t)out->shape.c * c->n * out->shape.h * out->shape.w;
-    for (size_t i = 0; i < len; i++) L += (double)c->r[i] * out->out[i];
+    const float *y = bd_graph_out(c->g, c->g->output);
+    for (size_t i = 0; i < len; i++) L += (double)c->r[i] * y[i];
     if (c->o->extra_node >= 0) {
         const BdNode *h = &c->g->nodes[c->o->extra_node];
         size_t lh = (size_t)h->shape.c * c->n * h->shape.h * h->shape.w;
-        for (size_t i = 0; i < lh; i++) L += (double)c->s[i] * h->out[i];
+        const float *hy = bd_graph_out(c->g, c->o->extra_node);
+        for (size_t i = 0; i < lh; i++) L += (double)c->s[i] * hy[i];
     }
     return L;
 }
@@ -109,10 +97,10 @@ static int gc_tensor(GcCtx *c, const char *label, float *vals, const float *ana,
         for (int attempt = 0; attempt < 3 && straddles; attempt++, eps /= 4) {
             vals[i] = v0 + (float)eps;
             double fp = gc_loss(c, x);
-            straddles = gc_branches(c->g, c->n) != c->branches;
+            straddles = bd_graph_kinks(c->g) != c->branches;
             vals[i] = v0 - (float)eps;
             double fm = gc_loss(c, x);
-            straddles |= gc_branches(c->g, c->n) != c->branches;
+            straddles |= bd_graph_kinks(c->g) != c->branches;
             vals[i] = v0;
             /* the step actually taken in float */
             double h = ((double)(v0 + (float)eps) - (double)(v0 - (float)eps));
@@ -153,8 +141,9 @@ static int gradcheck(BdGraph *g, float *x, int n, const GcOpts *o, const char *n
         c.s = malloc(lh * sizeof(float));
         gc_fill_normal(c.s, lh, 4321);
     }
-    /* analytic */
+    /* analytic (the kinks of this forward read before backward, which may reuse their memory) */
     bd_graph_forward(g, x, n, BD_TRAIN, o->step_seed);
+    c.branches = bd_graph_kinks(g);
     bd_graph_zero_grads(g);
     float *dout = bd_graph_grad(g, g->output);
     for (size_t i = 0; i < lo; i++) dout[i] += c.r[i];
@@ -163,7 +152,6 @@ static int gradcheck(BdGraph *g, float *x, int n, const GcOpts *o, const char *n
         for (size_t i = 0; i < lh; i++) dh[i] += c.s[i];
     }
     bd_graph_backward(g);
-    c.branches = gc_branches(g, n);
     size_t lx = (size_t)g->input.c * n * g->input.h * g->input.w;
     float *gx = malloc(lx * sizeof(float));
     memcpy(gx, bd_graph_grad(g, 0), lx * sizeof(float));

@@ -1,4 +1,6 @@
-/* Checkpoints: a bit-exact round trip, and every refusal with its message. */
+/* Checkpoints: a bit-exact round trip, every refusal with its message, and
+ * portability between the engines and precisions (the parameters are fp32
+ * in PyTorch's layout whatever ran them). */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -7,15 +9,20 @@
 #include "nn.h"
 #include "optim.h"
 
-static BdGraph *net(int width) {
+static BdGraph *net_on(int width, BdEngine e, BdPrecision p) {
     BdGraph *g = bd_graph_new((BdShape){2, 4, 4}, 2);
+    g->engine = e;
+    g->precision = p;
     int x = bd_relu(g, bd_bn(g, bd_conv(g, bd_input(g), width, 3, 1, 1, 1, 0, "conv"), "bn"));
+    x = bd_conv(g, x, width, 3, 1, 1, width, 1, "dw"); /* grouped weights too */
     bd_graph_set_output(g, bd_linear(g, bd_gap(g, x), 3, "fc"));
     BdError err;
     if (bd_graph_finalize(g, &err) < 0) abort();
     bd_graph_init_params(g, 1);
     return g;
 }
+
+static BdGraph *net(int width) { return net_on(width, BD_ENGINE_REF, BD_FP32); }
 
 static char dir[] = "/tmp/bd_ckpt_XXXXXX";
 
@@ -136,10 +143,58 @@ static void test_refusals(void) {
     bd_graph_free(wide);
 }
 
+/* Trained in bf16 on oneDNN, saved, loaded by the reference engine and by
+ * oneDNN in fp32: the same parameters bit for bit, and the same function
+ * (the two fp32 engines agree on the outputs). And back: a reference
+ * checkpoint resumes on oneDNN. */
+static void test_portable(void) {
+    if (!bd_engine_available(BD_ENGINE_DNNL)) return;
+    char p[256];
+    path_of(p, sizeof p, "portable.ckpt");
+    BdGraph *bf = net_on(4, BD_ENGINE_DNNL, BD_BF16), *ref = net(4), *dn = net_on(4, BD_ENGINE_DNNL, BD_FP32);
+    BdSgd o;
+    bd_sgd_init(&o, bf, 0.9f, 5e-4f, 0);
+    float x[2 * 2 * 16];
+    for (int i = 0; i < 64; i++) x[i] = (float)((i * 13) % 7) - 3.0f;
+    int y[2] = {0, 2};
+    for (int s = 0; s < 3; s++) {
+        bd_graph_forward(bf, x, 2, BD_TRAIN, 0);
+        bd_graph_zero_grads(bf);
+        bd_softmax_xent(bd_graph_out(bf, bf->output), 3, 2, y, NULL, bd_graph_grad(bf, bf->output), 1, NULL);
+        bd_graph_backward(bf);
+        bd_sgd_step(&o, bf, 0.1f);
+    }
+    BdError err = {{0}};
+    CHECK(bd_checkpoint_save(p, "net", bf, &o, NULL, 0, &err) == 0);
+    for (int k = 0; k < 2; k++) {
+        BdGraph *h = k ? dn : ref;
+        BdSgd q;
+        bd_sgd_init(&q, h, 0.9f, 5e-4f, 0);
+        CHECK_MSG(bd_checkpoint_load(p, "net", h, &q, NULL, 0, NULL, &err) == 0, "%s", err.msg);
+        CHECK(memcmp(bf->params, h->params, bf->n_params * sizeof(float)) == 0);
+        CHECK(memcmp(bf->buffers, h->buffers, bf->n_buffers * sizeof(float)) == 0);
+        CHECK(memcmp(o.velocity, q.velocity, bf->n_params * sizeof(float)) == 0);
+        bd_graph_forward(h, x, 2, BD_EVAL, 0);
+        bd_sgd_free(&q);
+    }
+    const float *a = bd_graph_out(ref, ref->output), *b = bd_graph_out(dn, dn->output);
+    for (int i = 0; i < 6; i++) CHECK_NEAR(a[i], b[i], 1e-5 * (1 + fabs(a[i])));
+    /* and back: the reference's checkpoint into oneDNN bf16 */
+    ref->params[0] += 0.5f;
+    CHECK(bd_checkpoint_save(p, "net", ref, NULL, NULL, 0, &err) == 0);
+    CHECK(bd_checkpoint_load(p, "net", bf, NULL, NULL, 0, NULL, &err) == 0);
+    CHECK(memcmp(bf->params, ref->params, bf->n_params * sizeof(float)) == 0);
+    bd_sgd_free(&o);
+    bd_graph_free(bf);
+    bd_graph_free(ref);
+    bd_graph_free(dn);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) return 1;
     test_round_trip();
     test_refusals();
+    test_portable();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;

@@ -15,7 +15,12 @@ File format (little-endian), generic named float32 tensors:
     "BDFX" u32 version=1
     u32 n_meta, then n_meta x (str key, str value)       str = u32 length + bytes
     u32 n_tensors, then n_tensors x (str name, u32 ndim, u32 dims[ndim], f32 data[prod(dims)])
-Meta: arch (bdsweep's arch text), input ("CxHxW"), classes, batch.
+Meta: arch (bdsweep's arch text), input ("CxHxW"), classes, batch, and how far
+PyTorch's own bf16 mixed precision (torch.cpu.amp.autocast) lands from these
+fp32 results on the same step: bf16_logits_err, bf16_grads_err (relative
+error of all gradients as one vector) and bf16_grads_median (the median of
+the per-tensor relative errors); test_parity --bf16 holds bdsweep's bf16 to
+them (see there).
 Tensor names: input [N,C,H,W], labels [N] (class indices as floats),
 logits [N,K], loss [1], "param:<name>", "buffer:<name>", "grad:<name>",
 "buffer_after:<name>" (PyTorch layouts; the C test converts to CNHW).
@@ -82,13 +87,39 @@ def randomize_bn(model, gen):
                 m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
 
 
-def one_step(name, arch, in_shape, classes, batch, seed=0):
+def make(arch, in_shape, classes, batch, seed):
+    """The model, input and labels of a fixture, the same on every call."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
     model = bdsweep_models.build(arch, in_shape, classes)
     randomize_bn(model, gen)
     x = torch.randn(batch, *in_shape, generator=gen)
     y = torch.randint(0, classes, (batch,), generator=gen)
+    return model, x, y
+
+
+def rel_err(a, b):
+    return (torch.norm(a.double() - b.double()) / torch.norm(b.double())).item()
+
+
+def bf16_errors(arch, in_shape, classes, batch, seed, logits, grads):
+    """PyTorch's autocast bf16 step against the fp32 one (logits, grads by name)."""
+    model, x, y = make(arch, in_shape, classes, batch, seed)
+    model.train()
+    with torch.cpu.amp.autocast(dtype=torch.bfloat16):
+        out = model(x)
+    F.cross_entropy(out.float(), y).backward()
+    params = dict(model.named_parameters())
+    per = sorted(rel_err(params[n].grad, g) for n, g in grads.items())
+    all_ours = torch.cat([params[n].grad.flatten() for n in grads])
+    all_ref = torch.cat([g.flatten() for g in grads.values()])
+    return {"bf16_logits_err": f"{rel_err(out.float(), logits):.6g}",
+            "bf16_grads_err": f"{rel_err(all_ours, all_ref):.6g}",
+            "bf16_grads_median": f"{per[len(per) // 2]:.6g}"}
+
+
+def one_step(name, arch, in_shape, classes, batch, seed=0):
+    model, x, y = make(arch, in_shape, classes, batch, seed)
     tensors = [("input", x), ("labels", y.float())]
     params = list(model.named_parameters())
     buffers = [(n, b) for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")]
@@ -102,6 +133,8 @@ def one_step(name, arch, in_shape, classes, batch, seed=0):
     tensors += [("grad:" + n, p.grad) for n, p in params]
     tensors += [("buffer_after:" + n, b) for n, b in buffers]
     meta = {"arch": arch, "input": "x".join(map(str, in_shape)), "classes": classes, "batch": batch}
+    meta.update(bf16_errors(arch, in_shape, classes, batch, seed, logits.detach(),
+                            {n: p.grad for n, p in params}))
     path = os.path.join(HERE, "fixtures", name + ".bdfx")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_fixture(path, meta, tensors)
@@ -111,6 +144,7 @@ def one_step(name, arch, in_shape, classes, batch, seed=0):
 
 
 def main(argv):
+    torch.set_num_threads(1)  # a summation order that does not depend on the core count
     chosen = [f for f in FIXTURES if not argv or any(a in f[0] for a in argv)]
     if not chosen:
         sys.exit(f"no fixture matches {argv}; known: {', '.join(f[0] for f in FIXTURES)}")

@@ -1,8 +1,30 @@
 /* Parity with PyTorch: one training step of a model on a fixture written by
- * make_fixtures.py (PyTorch 1.13), replayed by the engine with the same
- * weights. Logits, loss, every parameter gradient and the BN running
- * statistics must agree to ||a - b|| / ||b|| <= 1e-4 per tensor.
- * Usage: test_parity FIXTURE.bdfx... */
+ * make_fixtures.py (PyTorch 1.13, fp32), replayed by the engine with the
+ * same weights. Usage: test_parity [--bf16] FIXTURE.bdfx...
+ *
+ * fp32: logits, loss, every parameter gradient and the BN running
+ * statistics agree to ||a - b|| / ||b|| <= 1e-4 per tensor.
+ *
+ * --bf16 (the engine in BD_BF16 against the same fp32 results). Every
+ * activation and gradient tensor is rounded to bf16 once when stored: 8
+ * significant bits, a relative error of at most u = 2^-8 = 3.9e-3 per value,
+ * u/sqrt(3) RMS (uniform). Convolutions and linear layers accumulate in fp32,
+ * so a dot product of K terms adds no error that grows with K: the error of
+ * a value is that of the roundings on its way from the input, which add up
+ * like a random walk, ~ u/sqrt(3) * sqrt(R) after R of them. R is at most
+ * the graph's depth D (nodes on the longest path; each stores one tensor),
+ * so a forward quantity (logits, loss, running statistics) must be within
+ *     3 * u/sqrt(3) * sqrt(D) = sqrt(3) u sqrt(D)       (3 sigma)
+ * (cnn-small D = 14: 2.5%; ResNet-20 D = 74: 5.8%; the NASNets D ~ 135: 8%).
+ * Gradients are sums over the batch and the image with cancellation: on
+ * these small steps (batch 4) a BN parameter's gradient is a small
+ * difference of large terms, and its bf16 error relative to its size is not
+ * bounded by u at all. PyTorch's own bf16 autocast on the same steps is
+ * 2-45% away from fp32 over all gradients (per-tensor medians 4-39%);
+ * make_fixtures.py stores those numbers, and the engine's bf16 must be no
+ * further from fp32 than 1.5 times PyTorch's, over all gradients and in the
+ * median tensor. (It lands within 6% of PyTorch's numbers: both round the
+ * same weights and inputs the same way, and that shared rounding dominates.) */
 #include <math.h>
 
 #include "axes.h"
@@ -12,6 +34,29 @@
 #include "models.h"
 
 #define PARITY_TOL 1e-4
+#define BF16_U (1.0 / 256)
+#define BF16_VS_TORCH 1.5
+
+static BdPrecision precision = BD_FP32;
+
+/* Nodes on the longest path from the input to node i (the graph is in
+ * topological order). */
+static int depth(const BdGraph *g) {
+    int *d = calloc((size_t)g->n_nodes, sizeof *d), deepest = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (d[g->nodes[i].in[j]] > d[i]) d[i] = d[g->nodes[i].in[j]];
+        d[i]++;
+        if (d[i] > deepest) deepest = d[i];
+    }
+    free(d);
+    return deepest;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 static double rel_err(const float *a, const float *b, size_t len) {
     double num = 0, den = 0;
@@ -46,11 +91,22 @@ static void load_named(const Fixture *fx, const char *kind, const BdParam *info,
     }
 }
 
-static void compare(const char *path, const char *what, const float *ours, const float *theirs, size_t len,
-                    double *worst) {
+/* One tensor against PyTorch's within tol (< 0: not checked alone); the error is returned. */
+static double compare(const char *path, const char *what, const float *ours, const float *theirs, size_t len,
+                      double tol, double *worst) {
     double e = rel_err(ours, theirs, len);
     if (e > *worst) *worst = e;
-    CHECK_MSG(e <= PARITY_TOL, "%s: %s differs from PyTorch: relative error %.3g", path, what, e);
+    if (getenv("PARITY_VERBOSE")) printf("  %-60s %.3g\n", what, e);
+    CHECK_MSG(tol < 0 || e <= tol, "%s: %s differs from PyTorch: relative error %.3g (tolerance %.3g)", path, what, e,
+              tol);
+    return e;
+}
+
+/* A fixture's number (make_fixtures.py's meta), or a failed check. */
+static double meta_num(const Fixture *fx, const char *key, const char *path) {
+    const char *v = fx_meta(fx, key);
+    CHECK_MSG(v, "%s: no %s (run tests/parity/make_fixtures.py)", path, key);
+    return v ? atof(v) : 0;
 }
 
 static void run_fixture(const char *path) {
@@ -72,7 +128,7 @@ static void run_fixture(const char *path) {
     BdError err;
     BdGraph *g = NULL;
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch, &spec, &err) < 0 ||
-        bd_model_build(&spec, in, K, n, &g, &err) < 0) {
+        bd_model_build_in(&spec, in, K, n, precision, &g, &err) < 0) {
         CHECK_MSG(0, "%s: %s", path, err.msg);
         fx_free(&fx);
         return;
@@ -99,18 +155,25 @@ static void run_fixture(const char *path) {
     float loss = bd_softmax_xent(bd_graph_out(g, g->output), K, n, labels, NULL, bd_graph_grad(g, g->output), 1.0f, NULL);
     bd_graph_backward(g);
 
+    const int bf16 = precision == BD_BF16, D = depth(g);
+    const double fwd_tol = bf16 ? sqrt(3.0) * BF16_U * sqrt((double)D) : PARITY_TOL;
     double worst = 0;
-    compare(path, "logits", bd_graph_out(g, g->output), ref_logits, (size_t)K * n, &worst);
-    compare(path, "loss", &loss, losst->data, 1, &worst);
+    compare(path, "logits", bd_graph_out(g, g->output), ref_logits, (size_t)K * n, fwd_tol, &worst);
+    compare(path, "loss", &loss, losst->data, 1, fwd_tol, &worst);
     int grads = 0;
+    double *per = malloc((size_t)g->n_param_info * sizeof *per), num = 0, den = 0;
     for (int i = 0; i < g->n_param_info; i++) {
         char name[160];
         snprintf(name, sizeof name, "grad:%s", g->param_info[i].name);
         const FxTensor *t = fx_find(&fx, name);
         CHECK_MSG(t && t->len == g->param_info[i].len, "%s: %s missing", path, name);
         if (!t || t->len != g->param_info[i].len) continue;
-        compare(path, name, g->grads + g->param_info[i].off, t->data, t->len, &worst);
-        grads++;
+        const float *ours = g->grads + g->param_info[i].off;
+        per[grads++] = compare(path, name, ours, t->data, t->len, bf16 ? -1 : PARITY_TOL, &worst);
+        for (size_t k = 0; k < t->len; k++) {
+            num += ((double)ours[k] - t->data[k]) * ((double)ours[k] - t->data[k]);
+            den += (double)t->data[k] * t->data[k];
+        }
     }
     for (int i = 0; i < g->n_buffer_info; i++) {
         char name[160];
@@ -118,10 +181,26 @@ static void run_fixture(const char *path) {
         const FxTensor *t = fx_find(&fx, name);
         CHECK_MSG(t && t->len == g->buffer_info[i].len, "%s: %s missing", path, name);
         if (t && t->len == g->buffer_info[i].len)
-            compare(path, name, g->buffers + g->buffer_info[i].off, t->data, t->len, &worst);
+            compare(path, name, g->buffers + g->buffer_info[i].off, t->data, t->len, fwd_tol, &worst);
     }
-    printf("%s: %s, %d gradients and %d buffers compared, worst relative error %.2g\n", path, arch, grads,
-           g->n_buffer_info, worst);
+    if (bf16) {
+        /* the gradients as a whole and the median tensor, against PyTorch's own bf16 */
+        qsort(per, (size_t)grads, sizeof *per, cmp_double);
+        const double all = sqrt(num / den), median = grads ? per[grads / 2] : 0;
+        const double t_all = meta_num(&fx, "bf16_grads_err", path), t_med = meta_num(&fx, "bf16_grads_median", path);
+        CHECK_MSG(all <= BF16_VS_TORCH * t_all, "%s: bf16 gradients %.3g from fp32, PyTorch's bf16 %.3g", path, all,
+                  t_all);
+        CHECK_MSG(median <= BF16_VS_TORCH * t_med, "%s: bf16 median gradient error %.3g, PyTorch's bf16 %.3g", path,
+                  median, t_med);
+        printf("%s: %s bf16, depth %d: logits, loss and %d buffers within %.3g of fp32; gradients %.3g from fp32 "
+               "over all, median tensor %.3g (PyTorch's bf16: %.3g, %.3g; logits %.3g)\n",
+               path, arch, D, g->n_buffer_info, fwd_tol, all, median, t_all, t_med,
+               meta_num(&fx, "bf16_logits_err", path));
+    } else {
+        printf("%s: %s, %d gradients and %d buffers compared, worst relative error %.2g\n", path, arch, grads,
+               g->n_buffer_info, worst);
+    }
+    free(per);
     free(x);
     free(ref_logits);
     free(labels);
@@ -132,9 +211,15 @@ done:
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: test_parity FIXTURE.bdfx...\n");
+        fprintf(stderr, "usage: test_parity [--bf16] FIXTURE.bdfx...\n");
         return 2;
     }
-    for (int i = 1; i < argc; i++) run_fixture(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--bf16")) {
+            precision = BD_BF16;
+            continue;
+        }
+        run_fixture(argv[i]);
+    }
     return check_result("parity");
 }

@@ -55,22 +55,6 @@ static inline size_t input_len(const BdGraph *g, int n) {
     return (size_t)g->input.c * g->input.h * g->input.w * (size_t)n;
 }
 
-/* A hash of the side every kink took in the last forward (ReLU signs,
- * max-pool argmaxes): a finite difference whose two forwards took other
- * sides straddles a kink and measures a mix of two slopes. */
-static inline uint64_t kink_sides(const BdGraph *g) {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const BdNode *nd = &g->nodes[i];
-        size_t len = bd_rows_dim(g, i) * (size_t)g->n;
-        if (nd->op == BD_OP_RELU)
-            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(nd->out[j] > 0.0f)) * 1099511628211ull;
-        if (nd->op == BD_OP_MAXPOOL)
-            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(uint32_t)nd->idx[j]) * 1099511628211ull;
-    }
-    return h;
-}
-
 /* Central differences of f (evaluated after each perturbation of vals[i] by
  * +-eps) against ana[i] for every element:
  *     |numeric - analytic| <= rtol |analytic| + atol max|analytic| + 1e-7.

@@ -11,6 +11,7 @@
 #include "cell.h"
 #include "cell_ckpt.h"
 #include "cell_data.h"
+#include "host_once.h"
 #include "job.h"
 #include "job_keys.h"
 #include "job_plan.h"
@@ -89,6 +90,20 @@ int bd_worker_load_data(BdWorker *w, const char *key, int image_fd, int share_fd
     return 1;
 }
 
+void bd_cell_note_precision(const char *key) {
+    if (bd_engine_bf16() == BD_BF16_NATIVE) return;
+    BdJob *job = bd_xcalloc(1, sizeof *job);
+    BdError err = {{0}};
+    if (bd_job_parse(bd_axes(), key, job, &err) == 0) {
+        BdJobPlan plan;
+        bd_job_plan(job, 1, 1, &plan); /* the phases' settings do not depend on the dataset's size */
+        int bf16 = 0;
+        for (int i = 0; i < plan.n_phases; i++) bf16 |= plan.phases[i].cfg.precision == BD_BF16;
+        if (bf16 && bd_once_per_host("bf16")) bd_warn("%s", bd_bf16_note());
+    }
+    free(job);
+}
+
 static int make_dirs(const char *dir, BdError *err) {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s", dir) >= sizeof path)
@@ -107,13 +122,10 @@ static int make_dirs(const char *dir, BdError *err) {
 
 static int file_exists(const char *path) { return access(path, R_OK) == 0; }
 
-/* The engine and number format this build trains with: a checkpoint of
- * another one is not resumed (its numbers would not continue the same). */
-#define ENGINE_FORMAT "reference fp32"
-
 /* Everything one job holds, freed in one place. */
 typedef struct Job {
     const BdJobOrder *order;
+    char engine_format[48]; /* what its checkpoints record as their engine (engine_format) */
     BdJob job;
     BdJobPlan plan;
     BdCellData data;
@@ -149,7 +161,7 @@ static void checkpoint_identity(const Job *j, const char *key, char *out, size_t
 
 /* The owner of checkpoints of `identity` made by this job's database, data and build. */
 static BdCkptOwner owner_of(const Job *j, const BdWorker *w, const char *identity) {
-    return (BdCkptOwner){j->order->db_id, identity, w->data_digest, ENGINE_FORMAT};
+    return (BdCkptOwner){j->order->db_id, identity, w->data_digest, j->engine_format};
 }
 
 /* After every epoch, and where an interrupt stops the job mid-epoch: the
@@ -165,7 +177,19 @@ static int save_resume(void *ud, const char *phase, const BdTrainPoint *at, BdEr
 /* A finished phase, as a checkpoint marks it. */
 static BdTrainPoint phase_end(const BdPhasePlan *p) { return (BdTrainPoint){.epoch = p->cfg.epochs}; }
 
-/* Dataset, plan, data, model, regularizer and trainer of a parsed job. */
+/* The engine and number format a job trains with, as its checkpoints
+ * record it: a checkpoint of another one is not resumed (its numbers would
+ * not continue the same), though it loads in any build. */
+static void engine_format(Job *j) {
+    static const char *const bf16[] = {"bf16 as fp32", "bf16 emulated", "bf16 native"};
+    int any_bf16 = 0;
+    for (int i = 0; i < j->plan.n_phases; i++) any_bf16 |= j->plan.phases[i].cfg.precision == BD_BF16;
+    snprintf(j->engine_format, sizeof j->engine_format, "%s%s%s", bd_engine_name(j->g->engine),
+             any_bf16 ? " " : "", any_bf16 ? bf16[bd_engine_bf16()] : "");
+}
+
+/* Dataset, plan, data, model (in the first phase's precision), regularizer
+ * and trainer of a parsed job. */
 static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
     const BdCell *c = &j->job.cell;
     const BdDataset *d;
@@ -175,7 +199,6 @@ static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
         bd_stream_seed(c, BD_STREAM_REGULARIZER, &reg_seed, err) < 0)
         return -1;
     if (worker_dataset(w, &c->v[BD_AXIS_DATASET], &d, err) < 0) return -1;
-    j->owner = owner_of(j, w, j->identity);
     bd_job_plan(&j->job, d->train.n, d->test.n, &j->plan);
     if (bd_cell_data_prepare(d, &j->job, &j->plan, j->order->attacks, j->order->n_attacks, &j->prep.sink, &j->data,
                              err) < 0)
@@ -186,7 +209,11 @@ static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
                                  j->data.poisoned[k].n);
 
     BdShape in = {j->data.shape.c, j->data.shape.h, j->data.shape.w};
-    if (bd_model_build(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, j->plan.max_batch, &j->g, err) < 0) return -1;
+    if (bd_model_build_in(&c->v[BD_AXIS_ARCH], in, j->data.shape.classes, j->plan.max_batch,
+                          j->plan.phases[0].cfg.precision, &j->g, err) < 0)
+        return -1;
+    engine_format(j);
+    j->owner = owner_of(j, w, j->identity);
     bd_graph_init_params(j->g, j->init_seed);
     out->params = (long)bd_graph_param_count(j->g);
     out->gflops_per_image = bd_graph_flops(j->g, 1) * 1e-9;
@@ -203,10 +230,11 @@ static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
     return 0;
 }
 
-/* Trains a phase from a point (NULL: its beginning), or evaluates once when
- * it has no epochs. */
+/* Trains a phase from a point (NULL: its beginning) in its precision, or
+ * evaluates once when it has no epochs. */
 static int run_phase(Job *j, const BdPhasePlan *p, const BdSplit *data, const BdTrainPoint *from, BdError *err) {
     const char *phase = bd_phase_name(p->phase);
+    if (bd_graph_set_precision(j->g, p->cfg.precision, err) < 0) return -1;
     if (p->cfg.epochs == 0) {
         bd_evaluate_and_report(&j->trainer, phase, 0, &j->data.ev, NULL, NULL, 0);
         return 0;

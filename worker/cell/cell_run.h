@@ -56,4 +56,11 @@ void bd_cell_outcome_free(BdCellOutcome *o);
  * trained at all — to be resumed later. */
 int bd_cell_run(BdWorker *w, const BdJobOrder *order, const BdSink *sink, BdCellOutcome *out, BdError *err);
 
+/* bf16 on a CPU without bf16 arithmetic still runs (nn.h, bd_engine_bf16),
+ * and the run says so once per host, before the first job of `key`'s kind.
+ * Called by the process that starts job processes (worker/proc/): a job's
+ * process lives for one job, while "once per host" needs a claim held for
+ * the whole run (host_once.h). */
+void bd_cell_note_precision(const char *key);
+
 #endif

@@ -5,6 +5,17 @@
 #include "models.h"
 
 int bd_model_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err) {
+    return bd_model_build_in(arch, input, classes, max_batch, BD_FP32, out, err);
+}
+
+int bd_model_build_in(const BdSpec *arch, BdShape input, int classes, int max_batch, BdPrecision precision,
+                      BdGraph **out, BdError *err) {
+    const BdEngine e = bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF;
+    return bd_model_build_on(arch, input, classes, max_batch, e, precision, out, err);
+}
+
+int bd_model_build_on(const BdSpec *arch, BdShape input, int classes, int max_batch, BdEngine engine,
+                      BdPrecision precision, BdGraph **out, BdError *err) {
     *out = NULL;
     const BdPreset *p = bd_preset_find(bd_arch_presets, arch->name);
     if (!p) {
@@ -22,6 +33,8 @@ int bd_model_build(const BdSpec *arch, BdShape input, int classes, int max_batch
     const BdModelImpl *impl = p->impl;
     BdGraph *g = NULL;
     if (impl->build(arch, input, classes, max_batch, &g, err) < 0) return -1;
+    g->engine = engine;
+    g->precision = precision;
     if (bd_graph_finalize(g, err) < 0) {
         bd_graph_free(g);
         return bd_error_prefix(err, "architecture '%s': ", arch->name);

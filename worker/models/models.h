@@ -42,8 +42,14 @@ extern const BdModelImpl bd_cnn_small_impl; /* cnn_small.c */
 extern const BdModelImpl bd_resnet20_impl;  /* resnet.c */
 extern const BdModelImpl bd_resnet50_impl;  /* resnet.c */
 
-/* Builds and finalizes the graph of a resolved arch spec. The error names the
- * arch and the reason (an input too small for the number of reductions, ...). */
+/* Builds and finalizes the graph of a resolved arch spec, on the build's
+ * default engine, in fp32 or another precision. The error names the arch and
+ * the reason (an input too small for the number of reductions, ...). */
 int bd_model_build(const BdSpec *arch, BdShape input, int classes, int max_batch, BdGraph **out, BdError *err);
+int bd_model_build_in(const BdSpec *arch, BdShape input, int classes, int max_batch, BdPrecision precision,
+                      BdGraph **out, BdError *err);
+/* ... on a given engine (benchmarks, tests comparing the two). */
+int bd_model_build_on(const BdSpec *arch, BdShape input, int classes, int max_batch, BdEngine engine,
+                      BdPrecision precision, BdGraph **out, BdError *err);
 
 #endif

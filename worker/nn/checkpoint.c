@@ -247,6 +247,7 @@ int bd_checkpoint_load(const char *path, const char *arch_key, BdGraph *g, BdSgd
         goto out;
     }
     /* Everything checked: only now touch the caller's state. */
+    bd_graph_params_changed(g);
     const unsigned char *p = payload;
     memcpy(g->params, p, g->n_params * sizeof(float));
     p += g->n_params * sizeof(float);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "dnnl_engine.h"
 #include "ops.h"
 
 /* Columns of one im2col chunk, in floats: about 2 MB, which keeps the
@@ -20,7 +22,7 @@
 #define BD_GEMM_SMALL 1000000
 
 const BdOpImpl bd_op_impls[] = {
-    [BD_OP_INPUT] = {"input", NULL, NULL},
+    [BD_OP_INPUT] = {"input", bd_input_forward, NULL},
     [BD_OP_CONV] = {"conv", bd_conv_forward, bd_conv_backward},
     [BD_OP_BN] = {"batchnorm", bd_bn_forward, bd_bn_backward},
     [BD_OP_RELU] = {"relu", bd_relu_forward, bd_relu_backward},
@@ -78,6 +80,8 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
     g->conv_shift = 1;
     g->fuse = 1;
     g->reuse_grads = 1;
+    g->engine = bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF;
+    g->precision = BD_FP32;
     if (input.c <= 0 || input.h <= 0 || input.w <= 0 || max_batch <= 0)
         build_abort(g, "graph", "", "input %dx%dx%d and max batch %d must be positive", input.c, input.h, input.w,
                     max_batch);
@@ -86,6 +90,7 @@ BdGraph *bd_graph_new(BdShape input, int max_batch) {
 
 void bd_graph_free(BdGraph *g) {
     if (!g) return;
+    if (g->dnnl) bd_dnnl_free(g);
     free(g->nodes);
     free(g->param_info);
     free(g->buffer_info);
@@ -326,28 +331,6 @@ int bd_graph_find_buffer(const BdGraph *g, const char *name) {
     return -1;
 }
 
-/* ---- the allocation plan (plan.c) --------------------------------------------- */
-
-int bd_graph_finalize(BdGraph *g, BdError *err) {
-    if (g->finalized) return bd_fail(err, "the graph is already finalized");
-    if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
-        return bd_fail(err, "the graph has no input node (bd_input must come first)");
-    if (g->output < 0) return bd_fail(err, "the graph has no output (bd_graph_set_output was not called)");
-    if (g->fuse) bd_plan_fusions(g);
-    bd_plan_memory(g);
-    g->mix_perm = bd_xcalloc(2 * (size_t)g->max_batch, sizeof *g->mix_perm);
-    bd_plan_gradients(g);
-    g->finalized = 1;
-    return 0;
-}
-
-void bd_graph_set_input_grad(BdGraph *g, int on) {
-    g->input_grad = on != 0;
-    bd_plan_gradients(g);
-}
-
-/* ---- running ------------------------------------------------------------------ */
-
 static void run_abort(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void run_abort(const char *fmt, ...) {
     va_list ap;
@@ -358,6 +341,72 @@ static void run_abort(const char *fmt, ...) {
     va_end(ap);
     abort();
 }
+
+/* ---- the allocation plan (plan.c) --------------------------------------------- */
+
+int bd_graph_finalize(BdGraph *g, BdError *err) {
+    if (g->finalized) return bd_fail(err, "the graph is already finalized");
+    if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
+        return bd_fail(err, "the graph has no input node (bd_input must come first)");
+    if (g->output < 0) return bd_fail(err, "the graph has no output (bd_graph_set_output was not called)");
+    if (g->engine == BD_ENGINE_DNNL && !bd_engine_available(BD_ENGINE_DNNL))
+        return bd_fail(err, "this bdsweep was built without oneDNN (-Ddnnl=disabled): only the OpenBLAS engine runs");
+    if (g->precision != BD_FP32 && g->engine != BD_ENGINE_DNNL)
+        return bd_fail(err, "precision %s needs the oneDNN engine; the OpenBLAS engine computes in fp32 only%s",
+                       bd_precision_name(g->precision),
+                       bd_engine_available(BD_ENGINE_DNNL) ? "" : " (this bdsweep was built with -Ddnnl=disabled)");
+    if (g->fuse) bd_plan_fusions(g);
+    bd_plan_gradients(g);
+    bd_plan_params(g);
+    g->mix_perm = bd_xcalloc(2 * (size_t)g->max_batch, sizeof *g->mix_perm);
+    if (g->engine == BD_ENGINE_DNNL) {
+        if (bd_dnnl_finalize(g, err) < 0) return -1;
+    } else {
+        bd_plan_memory(g);
+    }
+    g->finalized = 1;
+    return 0;
+}
+
+int bd_graph_set_precision(BdGraph *g, BdPrecision p, BdError *err) {
+    if (!g->finalized || p == g->precision) {
+        g->precision = p;
+        return 0;
+    }
+    if (g->engine != BD_ENGINE_DNNL)
+        return bd_fail(err, "precision %s needs the oneDNN engine; this graph runs on the OpenBLAS engine",
+                       bd_precision_name(p));
+    const BdPrecision old = g->precision;
+    g->precision = p;
+    bd_dnnl_free(g);
+    if (bd_dnnl_finalize(g, err) == 0) return 0;
+    g->precision = old; /* the graph as it was, if it can be had again */
+    BdError again;
+    if (bd_dnnl_finalize(g, &again) < 0) run_abort("restoring the graph after a failed precision change: %s", again.msg);
+    return -1;
+}
+
+int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err) {
+    if (n <= 0 || n > g->max_batch) return bd_fail(err, "batch %d: the graph holds 1..%d samples", n, g->max_batch);
+    return g->dnnl ? bd_dnnl_prepare(g, n, err) : 0;
+}
+
+double bd_profile_clock(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+const char *bd_precision_name(BdPrecision p) { return p == BD_BF16 ? "bf16" : "fp32"; }
+
+const char *bd_engine_name(BdEngine e) { return e == BD_ENGINE_DNNL ? "onednn" : "openblas"; }
+
+void bd_graph_set_input_grad(BdGraph *g, int on) {
+    g->input_grad = on != 0;
+    bd_plan_gradients(g);
+}
+
+/* ---- running ------------------------------------------------------------------ */
 
 void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed) {
     if (!g->finalized) run_abort("forward on a graph that is not finalized");
@@ -377,17 +426,27 @@ void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t s
             g->mix_perm[i] = p;
         }
     }
-    BdNode *in = &g->nodes[0];
-    memcpy(in->out, x, bd_numel(in->shape, n) * sizeof(float));
-    for (int i = 1; i < g->n_nodes; i++) {
-        BdNode *nd = &g->nodes[i];
-        bd_op_impls[nd->op].forward(g, nd);
+    g->x = x;
+    if (mode == BD_TRAIN) bd_graph_params_changed(g); /* the running statistics move; params may have been set */
+    if (g->dnnl) {
+        bd_dnnl_forward(g);
+    } else {
+        for (int i = 0; i < g->n_nodes; i++) {
+            BdNode *nd = &g->nodes[i];
+            const double t0 = bd_profile_start(g);
+            bd_op_impls[nd->op].forward(g, nd);
+            bd_profile_stop(g, i, 0, t0);
+        }
     }
+    g->x = NULL;
 }
 
-float *bd_graph_out(BdGraph *g, int node) { return g->nodes[node].out; }
+void bd_graph_params_changed(BdGraph *g) { g->params_version++; }
+
+float *bd_graph_out(BdGraph *g, int node) { return g->dnnl ? bd_dnnl_out(g, node) : g->nodes[node].out; }
 
 float *bd_graph_grad(BdGraph *g, int node) {
+    if (g->dnnl) return bd_dnnl_grad(g, node);
     BdNode *nd = &g->nodes[node];
     if (!nd->grad_live) {
         memset(nd->grad, 0, bd_numel(nd->shape, g->n ? g->n : g->max_batch) * sizeof(float));
@@ -399,14 +458,21 @@ float *bd_graph_grad(BdGraph *g, int node) {
 void bd_graph_zero_grads(BdGraph *g) {
     memset(g->grads, 0, g->n_params * sizeof(float));
     for (int i = 0; i < g->n_nodes; i++) g->nodes[i].grad_live = 0;
+    if (g->dnnl) bd_dnnl_zero_grads(g);
 }
 
 void bd_graph_backward(BdGraph *g) {
     if (!g->finalized || g->n == 0) run_abort("backward before any forward");
+    if (g->dnnl) {
+        bd_dnnl_backward(g);
+        return;
+    }
     for (int i = g->n_nodes - 1; i > 0; i--) {
         BdNode *nd = &g->nodes[i];
         if (!nd->grad_live || !nd->needs_grad) continue; /* no gradient reached it, or none is wanted */
+        const double t0 = bd_profile_start(g);
         bd_op_impls[nd->op].backward(g, nd);
+        bd_profile_stop(g, i, 1, t0);
     }
 }
 
@@ -450,5 +516,19 @@ size_t bd_graph_param_count(const BdGraph *g) { return g->n_params; }
 
 size_t bd_graph_bytes(const BdGraph *g) {
     return (g->arena_floats + 2 * g->n_params + g->n_buffers + g->work_floats) * sizeof(float) +
-           2 * (size_t)g->max_batch * sizeof(int);
+           2 * (size_t)g->max_batch * sizeof(int) + (g->dnnl ? bd_dnnl_bytes(g) : 0);
+}
+
+uint64_t bd_graph_kinks(const BdGraph *g) {
+    if (g->dnnl) return bd_dnnl_kinks(g);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const BdNode *nd = &g->nodes[i];
+        const size_t len = bd_numel(nd->shape, g->n);
+        if (nd->op == BD_OP_RELU)
+            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(nd->out[j] > 0.0f)) * 1099511628211ull;
+        if (nd->op == BD_OP_MAXPOOL)
+            for (size_t j = 0; j < len; j++) h = (h ^ (uint64_t)(uint32_t)nd->idx[j]) * 1099511628211ull;
+    }
+    return h;
 }

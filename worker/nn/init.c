@@ -13,6 +13,7 @@ static void fill_uniform(BdRng *r, float *w, size_t len, double bound) {
 }
 
 void bd_graph_init_params(BdGraph *g, uint64_t seed) {
+    bd_graph_params_changed(g);
     for (int i = 0; i < g->n_param_info; i++) {
         const BdParam *p = &g->param_info[i];
         const BdNode *nd = &g->nodes[p->node];

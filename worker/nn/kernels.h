@@ -7,6 +7,7 @@
 #define BD_NN_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* dst = src (accumulate 0) or dst += src (accumulate 1). */
 void bd_vec_put(float *dst, const float *src, size_t len, int accumulate);
@@ -45,9 +46,47 @@ void bd_maxpool2x2(const float *x, int h, int w, size_t planes, float *y, int *i
 void bd_vec_relu(float *y, const float *x, size_t len);
 /* dx (+)= y > 0 ? dy : 0. */
 void bd_vec_relu_back(float *dx, const float *dy, const float *y, size_t len, int accumulate);
+/* dy = y > 0 ? dy : 0, in place (the gradient through a ReLU whose output is y). */
+void bd_vec_relu_mask(float *dy, const float *y, size_t len);
 /* y = x * m (dropout) ; dx (+)= dy * m. */
 void bd_vec_mul(float *y, const float *x, const float *m, size_t len, int accumulate);
 /* y = a * x + b * z (mixup). */
 void bd_vec_lerp(float *y, const float *x, const float *z, float a, float b, size_t len);
+
+/* The same on bf16 values (uint16_t: the upper half of a float), computed
+ * in float and rounded to nearest even: the oneDNN engine's bf16 activations. */
+static inline float bd_bf16_value(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    __builtin_memcpy(&f, &u, sizeof f);
+    return f;
+}
+void bd_bf16_put(uint16_t *dst, const uint16_t *src, size_t len, int accumulate);
+void bd_bf16_put_scaled(uint16_t *dst, const uint16_t *src, float s, size_t len, int accumulate);
+void bd_bf16_relu_mask(uint16_t *dy, const uint16_t *y, size_t len);
+void bd_bf16_mul(uint16_t *y, const uint16_t *x, const float *m, size_t len, int accumulate);
+void bd_bf16_lerp(uint16_t *y, const uint16_t *x, const uint16_t *z, float a, float b, size_t len);
+
+/* NHWC batch norm and the depthwise weight gradient, for the oneDNN engine
+ * where oneDNN 2.6 has only generic code (dnnl_nhwc.c): m pixels of c
+ * channels, channel innermost; _f32 on float, _bf16 on bf16 values.
+ *   moments: mean[c] and biased var[c] of x (part: 3c floats, acc: 2c doubles of scratch)
+ *   affine:  y = a[c] x + b[c], then max(., 0) when relu
+ *   bn_sums: sdy[c] = sum g, sdyx[c] = sum g (x - mean[c]), g = dy, or dy where z > 0 when z
+ *            (a fused ReLU's output) is given (part: 2c floats)
+ *   bn_dx:   dx (+)= a[c] g + cx[c] (x - mean[c]) + d[c]
+ *   dw_dweights: one sample's k x k depthwise weight gradient added into acc[k*k][c] */
+#define BD_NHWC_DECLARE(SUFFIX, T)                                                                             \
+    void bd_nhwc_moments##SUFFIX(const T *x, size_t m, int c, float *mean, float *var, float *part, double *acc); \
+    void bd_nhwc_affine##SUFFIX(T *y, const T *x, size_t m, int c, const float *a, const float *b, int relu);   \
+    void bd_nhwc_bn_sums##SUFFIX(const T *dy, const T *z, const T *x, size_t m, int c, const float *mean,      \
+                                 float *part, double *sdy, double *sdyx);                                     \
+    void bd_nhwc_bn_dx##SUFFIX(T *dx, const T *dy, const T *z, const T *x, size_t m, int c, const float *a,    \
+                               const float *cx, const float *mean, const float *d, int accumulate);          \
+    void bd_nhwc_dw_dweights##SUFFIX(const T *x, const T *dy, int h, int w, int c, int k, int s, int p, int oh, \
+                                     int ow, float *acc);
+BD_NHWC_DECLARE(_f32, float)
+BD_NHWC_DECLARE(_bf16, uint16_t)
+#undef BD_NHWC_DECLARE
 
 #endif

@@ -262,6 +262,10 @@ void KN(bd_vec_relu_back)(float *restrict dx, const float *restrict dy, const fl
         for (size_t i = 0; i < len; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+void KN(bd_vec_relu_mask)(float *restrict dy, const float *restrict y, size_t len) {
+    for (size_t i = 0; i < len; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 void KN(bd_vec_mul)(float *restrict y, const float *restrict x, const float *restrict m, size_t len,
                           int accumulate) {
     if (accumulate)
@@ -274,3 +278,170 @@ void KN(bd_vec_lerp)(float *restrict y, const float *restrict x, const float *re
                            size_t len) {
     for (size_t i = 0; i < len; i++) y[i] = a * x[i] + b * z[i];
 }
+
+/* ---- bf16 (the oneDNN engine's activations in BD_BF16): computed in float,
+ * rounded to nearest even on the way out, as oneDNN rounds. */
+
+static inline float KN(bf16_in)(uint16_t h) {
+    const uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint16_t KN(bf16_out)(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+void KN(bd_bf16_put)(uint16_t *restrict dst, const uint16_t *restrict src, size_t len, int accumulate) {
+    if (!accumulate) {
+        memcpy(dst, src, len * sizeof *dst);
+        return;
+    }
+    for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(KN(bf16_in)(dst[i]) + KN(bf16_in)(src[i]));
+}
+
+void KN(bd_bf16_put_scaled)(uint16_t *restrict dst, const uint16_t *restrict src, float s, size_t len,
+                            int accumulate) {
+    if (accumulate)
+        for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(KN(bf16_in)(dst[i]) + s * KN(bf16_in)(src[i]));
+    else
+        for (size_t i = 0; i < len; i++) dst[i] = KN(bf16_out)(s * KN(bf16_in)(src[i]));
+}
+
+void KN(bd_bf16_relu_mask)(uint16_t *restrict dy, const uint16_t *restrict y, size_t len) {
+    /* y > 0: sign bit clear and not zero */
+    for (size_t i = 0; i < len; i++) dy[i] = (y[i] & 0x8000u) || !(y[i] & 0x7fffu) ? 0 : dy[i];
+}
+
+void KN(bd_bf16_mul)(uint16_t *restrict y, const uint16_t *restrict x, const float *restrict m, size_t len,
+                     int accumulate) {
+    if (accumulate)
+        for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(KN(bf16_in)(y[i]) + KN(bf16_in)(x[i]) * m[i]);
+    else
+        for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(KN(bf16_in)(x[i]) * m[i]);
+}
+
+void KN(bd_bf16_lerp)(uint16_t *restrict y, const uint16_t *restrict x, const uint16_t *restrict z, float a,
+                      float b, size_t len) {
+    for (size_t i = 0; i < len; i++) y[i] = KN(bf16_out)(a * KN(bf16_in)(x[i]) + b * KN(bf16_in)(z[i]));
+}
+
+/* ---- NHWC loops of the oneDNN engine (dnnl_nhwc.c says when): m pixels of
+ * c channels, channel innermost, in float or bf16 (the _bf16 forms); every
+ * per-channel array is [c]. Reductions keep float partials per block of
+ * pixels and add them into double, as the CNHW kernels above do. */
+
+#define NHWC_BLOCK 16 /* pixels per float partial: a 16-value float sum, as the CNHW loops' lanes */
+
+#define NHWC_KERNELS(SUFFIX, T, LOAD, STORE)                                                                   \
+    void KN(bd_nhwc_moments##SUFFIX)(const T *restrict x, size_t m, int c, float *restrict mean,             \
+                                     float *restrict var, float *restrict part, double *restrict acc) {      \
+        /* around the first pixel's values: no cancellation when the mean is large */                       \
+        float *k = part + 2 * (size_t)c;                                                                     \
+        for (int j = 0; j < c; j++) k[j] = LOAD(x[j]), acc[j] = acc[c + j] = 0.0;                            \
+        for (size_t p0 = 0; p0 < m; p0 += NHWC_BLOCK) {                                                      \
+            const size_t p1 = p0 + NHWC_BLOCK < m ? p0 + NHWC_BLOCK : m;                                     \
+            for (int j = 0; j < 2 * c; j++) part[j] = 0.0f;                                                   \
+            for (size_t p = p0; p < p1; p++) {                                                               \
+                const T *xr = x + p * (size_t)c;                                                             \
+                for (int j = 0; j < c; j++) {                                                                \
+                    const float d = LOAD(xr[j]) - k[j];                                                      \
+                    part[j] += d;                                                                            \
+                    part[c + j] += d * d;                                                                    \
+                }                                                                                            \
+            }                                                                                                \
+            for (int j = 0; j < 2 * c; j++) acc[j] += part[j];                                               \
+        }                                                                                                    \
+        for (int j = 0; j < c; j++) {                                                                        \
+            const double d = acc[j] / (double)m, v = acc[c + j] / (double)m - d * d;                        \
+            mean[j] = (float)(k[j] + d);                                                                     \
+            var[j] = (float)(v > 0.0 ? v : 0.0);                                                             \
+        }                                                                                                    \
+    }                                                                                                        \
+                                                                                                             \
+    void KN(bd_nhwc_affine##SUFFIX)(T *restrict y, const T *restrict x, size_t m, int c,                     \
+                                    const float *restrict a, const float *restrict b, int relu) {           \
+        for (size_t p = 0; p < m; p++) {                                                                     \
+            const T *xr = x + p * (size_t)c;                                                                 \
+            T *yr = y + p * (size_t)c;                                                                       \
+            if (relu)                                                                                        \
+                for (int j = 0; j < c; j++) {                                                                \
+                    const float v = a[j] * LOAD(xr[j]) + b[j];                                               \
+                    yr[j] = STORE(v > 0.0f ? v : 0.0f);                                                      \
+                }                                                                                            \
+            else                                                                                             \
+                for (int j = 0; j < c; j++) yr[j] = STORE(a[j] * LOAD(xr[j]) + b[j]);                        \
+        }                                                                                                    \
+    }                                                                                                        \
+                                                                                                             \
+    void KN(bd_nhwc_bn_sums##SUFFIX)(const T *restrict dy, const T *restrict z, const T *restrict x, size_t m, \
+                                     int c, const float *restrict mean, float *restrict part,                \
+                                     double *restrict sdy, double *restrict sdyx) {                          \
+        for (int j = 0; j < c; j++) sdy[j] = sdyx[j] = 0.0;                                                   \
+        for (size_t p0 = 0; p0 < m; p0 += NHWC_BLOCK) {                                                      \
+            const size_t p1 = p0 + NHWC_BLOCK < m ? p0 + NHWC_BLOCK : m;                                     \
+            for (int j = 0; j < 2 * c; j++) part[j] = 0.0f;                                                   \
+            for (size_t p = p0; p < p1; p++) {                                                               \
+                const size_t o = p * (size_t)c;                                                              \
+                for (int j = 0; j < c; j++) {                                                                \
+                    const float gr = z && !(LOAD(z[o + j]) > 0.0f) ? 0.0f : LOAD(dy[o + j]);                 \
+                    part[j] += gr;                                                                           \
+                    part[c + j] += gr * (LOAD(x[o + j]) - mean[j]);                                          \
+                }                                                                                            \
+            }                                                                                                \
+            for (int j = 0; j < c; j++) sdy[j] += part[j], sdyx[j] += part[c + j];                           \
+        }                                                                                                    \
+    }                                                                                                        \
+                                                                                                             \
+    void KN(bd_nhwc_bn_dx##SUFFIX)(T *restrict dx, const T *restrict dy, const T *restrict z,                \
+                                   const T *restrict x, size_t m, int c, const float *restrict a,            \
+                                   const float *restrict cx, const float *restrict mean,                     \
+                                   const float *restrict d, int accumulate) {                                \
+        for (size_t p = 0; p < m; p++) {                                                                     \
+            const size_t o = p * (size_t)c;                                                                  \
+            for (int j = 0; j < c; j++) {                                                                    \
+                const float gr = z && !(LOAD(z[o + j]) > 0.0f) ? 0.0f : LOAD(dy[o + j]);                     \
+                const float v = a[j] * gr + cx[j] * (LOAD(x[o + j]) - mean[j]) + d[j];                       \
+                dx[o + j] = STORE(accumulate ? LOAD(dx[o + j]) + v : v);                                     \
+            }                                                                                                \
+        }                                                                                                    \
+    }                                                                                                        \
+                                                                                                             \
+    /* Depthwise k x k (stride s, padding p) weight gradient of one sample:                                 \
+     * acc[(ky*k + kx)*c + j] += sum over outputs of x[iy][ix][j] * dy[oy][ox][j]. */                        \
+    void KN(bd_nhwc_dw_dweights##SUFFIX)(const T *restrict x, const T *restrict dy, int h, int w, int c,    \
+                                         int k, int s, int p, int oh, int ow, float *restrict acc) {         \
+        for (int oy = 0; oy < oh; oy++)                                                                      \
+            for (int ox = 0; ox < ow; ox++) {                                                                \
+                const T *g = dy + ((size_t)oy * ow + ox) * (size_t)c;                                        \
+                for (int ky = 0; ky < k; ky++) {                                                             \
+                    const int iy = oy * s - p + ky;                                                          \
+                    if (iy < 0 || iy >= h) continue;                                                         \
+                    for (int kx = 0; kx < k; kx++) {                                                         \
+                        const int ix = ox * s - p + kx;                                                      \
+                        if (ix < 0 || ix >= w) continue;                                                     \
+                        const T *xr = x + ((size_t)iy * w + ix) * (size_t)c;                                 \
+                        float *ar = acc + ((size_t)ky * k + kx) * (size_t)c;                                 \
+                        for (int j = 0; j < c; j++) ar[j] += LOAD(xr[j]) * LOAD(g[j]);                       \
+                    }                                                                                        \
+                }                                                                                            \
+            }                                                                                                \
+    }
+
+#define NHWC_F32_LOAD(v) (v)
+#define NHWC_F32_STORE(v) (v)
+#define NHWC_BF16_LOAD(v) KN(bf16_in)(v)
+#define NHWC_BF16_STORE(v) KN(bf16_out)(v)
+NHWC_KERNELS(_f32, float, NHWC_F32_LOAD, NHWC_F32_STORE)
+NHWC_KERNELS(_bf16, uint16_t, NHWC_BF16_LOAD, NHWC_BF16_STORE)
+#undef NHWC_KERNELS
+#undef NHWC_F32_LOAD
+#undef NHWC_F32_STORE
+#undef NHWC_BF16_LOAD
+#undef NHWC_BF16_STORE
+#undef NHWC_BLOCK

@@ -1,6 +1,17 @@
 /* The training engine: a model is a graph of layers built once, with one
  * allocation plan, run forward and backward every step without allocating.
  *
+ * Two engines run a graph (BdGraph.engine, chosen before finalize):
+ *   BD_ENGINE_DNNL  oneDNN primitives (dnnl_*.c) for convolutions, batch
+ *                   norm, pooling and linear layers, in fp32 or bf16
+ *                   (BdGraph.precision); activations in NHWC between layers.
+ *                   The default where bdsweep is built with oneDNN.
+ *   BD_ENGINE_REF   OpenBLAS and plain loops (op_*.c), fp32 only: the
+ *                   reference the tests compare against, and the whole
+ *                   engine of a -Ddnnl=disabled build.
+ * Whatever the engine, what the caller sees of a node (bd_graph_out,
+ * bd_graph_grad) is the reference layout below, in fp32.
+ *
  * Layout. Every activation is a dense float tensor [C, N, H, W] ("CNHW"):
  * channel outermost, then the batch, then the image. With the batch inside
  * the channel, a convolution over the whole batch is ONE sgemm
@@ -73,6 +84,15 @@ typedef enum {
 
 typedef enum { BD_EVAL = 0, BD_TRAIN = 1 } BdMode;
 
+typedef enum { BD_ENGINE_REF = 0, BD_ENGINE_DNNL = 1 } BdEngine;
+
+/* BD_BF16 is mixed precision as torch.autocast: convolutions and linear
+ * layers read bf16 inputs and weights and accumulate in fp32; activations
+ * and their gradients are stored in bf16; parameters, their gradients, the
+ * optimiser, batch-norm statistics, the loss and whatever reads a node from
+ * outside (bd_graph_out) stay fp32. Needs the oneDNN engine. */
+typedef enum { BD_FP32 = 0, BD_BF16 = 1 } BdPrecision;
+
 /* A named parameter tensor (or a buffer: BN running statistics). */
 typedef struct BdParam {
     char name[BD_NAME_MAX]; /* "stage1.block0.conv1.weight", PyTorch-like */
@@ -94,7 +114,10 @@ typedef struct BdNode {
     /* parameter indices in g->param_info (-1 when none) */
     int w_param, b_param;   /* conv/linear weight and bias; BN gamma (w) and beta (b) */
     int rm_buf, rv_buf;     /* BN running mean / var in g->buffer_info */
-    /* the allocation plan: pointers into the arena, set by finalize */
+    /* the allocation plan: pointers into the arena, set by finalize. With the
+     * oneDNN engine these are the node's canonical views (the layout above,
+     * fp32), which only the input, the output and tagged nodes have (every
+     * node with BdGraph.all_views); read them through bd_graph_out/grad. */
     float *out, *grad;
     float *aux;             /* op scratch kept from forward to backward (BN mean/invstd, dropout mask, avgpool divisors) */
     int32_t *idx;           /* maxpool argmax */
@@ -111,9 +134,16 @@ typedef struct BdNode {
      * consumer is a ReLU computes that ReLU too, writing the ReLU's output
      * (its own output buffer is then not written), and takes its gradient
      * from the ReLU's in backward. relu_into is that ReLU's index (0: none);
-     * fused marks the ReLU. Tagged nodes and the output are never fused. */
+     * fused marks the ReLU. Tagged nodes and the output are never fused.
+     * The oneDNN engine fuses a convolution -> ReLU the same way. */
     int relu_into, fused;
+    /* A node read only by an add has the add's gradient for its own (the
+     * add's backward passes its gradient on unchanged): grad_of is that add
+     * (0: none), set by finalize with reuse_grads. */
+    int grad_of;
 } BdNode;
+
+typedef struct BdDnnl BdDnnl; /* the oneDNN engine's state (dnnl_impl.h) */
 
 typedef struct BdGraph {
     BdShape input;
@@ -149,6 +179,14 @@ typedef struct BdGraph {
     int conv_shift;         /* 1: stride-1 KxK convolutions as K*K shifted 1x1 products (conv_shift.c); 0: im2col */
     int fuse;               /* 1 (default): finalize fuses BN/add -> ReLU (see BdNode.relu_into) */
     int reuse_grads;        /* 1 (default): gradients of untagged inner nodes share buffers (plan.c) */
+    BdEngine engine;        /* set before finalize; default BD_ENGINE_DNNL where built with oneDNN */
+    BdPrecision precision;  /* set before finalize, or changed after it with bd_graph_set_precision */
+    int all_views;          /* 1: every node gets a canonical view with the oneDNN engine (tests) */
+    struct BdDnnl *dnnl;    /* the oneDNN engine's primitives and memory (NULL with the reference engine) */
+    const float *x;         /* the input of the running forward */
+    uint64_t params_version; /* changes whenever parameters or buffers may have (bd_graph_params_changed) */
+    double *profile;        /* NULL, or [3 * n_nodes]: seconds spent in each node's training forward,
+                               evaluation forward and backward, added up (bdsweep bench --profile) */
 
     float *arena;           /* every activation, gradient and scratch buffer */
     size_t arena_floats;
@@ -194,8 +232,37 @@ int bd_graph_find_tag(const BdGraph *g, const char *tag); /* -1 if absent */
 void bd_graph_set_output(BdGraph *g, int node);
 
 /* The allocation plan: one arena for every activation, gradient and scratch
- * buffer, one for parameters and their gradients, one workspace. */
+ * buffer, one for parameters and their gradients, one workspace; with the
+ * oneDNN engine also every primitive, for the graph's max batch. */
 int bd_graph_finalize(BdGraph *g, BdError *err);
+
+/* Changes the precision of a finalized graph (a retraining phase in another
+ * precision): the engine plans its memory and primitives again; parameters,
+ * buffers and gradients are kept. Fails (err) where the engine cannot. */
+int bd_graph_set_precision(BdGraph *g, BdPrecision p, BdError *err);
+
+/* The oneDNN engine makes primitives for one batch size at a time: those of
+ * the max batch at finalize, and those of another size on its first forward
+ * (an allocation, once). Preparing the sizes a run will see (a last smaller
+ * batch) keeps every step free of allocations. No-op for the reference engine. */
+int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err);
+
+/* Whether this build has the engine, its name ("onednn", "openblas"), and
+ * the instruction set oneDNN dispatches to ("avx512_core_bf16", ...; "" for
+ * the reference engine). */
+int bd_engine_available(BdEngine e);
+const char *bd_engine_name(BdEngine e);
+const char *bd_engine_isa(BdEngine e);
+/* What BD_BF16 runs as on this CPU: BD_BF16_NATIVE with bf16 arithmetic
+ * (AVX512_BF16 or AMX); BD_BF16_EMULATED on other AVX-512 CPUs (oneDNN
+ * converts in software: correct, slower than fp32); BD_BF16_AS_FP32 below
+ * AVX-512, where oneDNN 2.6 has no bf16 kernels at all, and without oneDNN:
+ * the graph computes in fp32. */
+typedef enum { BD_BF16_AS_FP32 = 0, BD_BF16_EMULATED = 1, BD_BF16_NATIVE = 2 } BdBf16Support;
+BdBf16Support bd_engine_bf16(void);
+/* What a run tells the user when bf16 is not native here (one sentence). */
+const char *bd_bf16_note(void);
+const char *bd_precision_name(BdPrecision p);
 
 /* ---- running -------------------------------------------------------------- */
 
@@ -208,17 +275,38 @@ void bd_graph_init_params(BdGraph *g, uint64_t seed);
  * the mix node (if set) mixes; step_seed feeds dropout. */
 void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t step_seed);
 
-float *bd_graph_out(BdGraph *g, int node);  /* [C, n, H, W] of the last forward */
-/* Same shape. The gradients that outlive backward are those of the input,
- * the output and tagged nodes; inner nodes share buffers during backward
- * (unless g->reuse_grads is set to 0 before finalize). */
+/* [C, n, H, W] of the last forward, fp32. Any node with the reference
+ * engine; with the oneDNN engine the input, the output and tagged nodes
+ * (or all with g->all_views), converted from the engine's layout on the
+ * first call after a forward. */
+float *bd_graph_out(BdGraph *g, int node);
+/* Same shape, fp32, added into before backward (the loss, regularizers).
+ * The gradients that outlive backward are those of the input, the output
+ * and tagged nodes; inner nodes share buffers during backward (unless
+ * g->reuse_grads is set to 0 before finalize). */
 float *bd_graph_grad(BdGraph *g, int node);
+
+/* A hash of the side of its kink every ReLU and max-pooling value took in
+ * the last forward (gradient checks: a finite difference across a kink
+ * measures no derivative). */
+uint64_t bd_graph_kinks(const BdGraph *g);
+
+/* The parameters or buffers changed. The oneDNN engine keeps evaluation
+ * weights (in its kernels' layouts, batch norms folded in) from one
+ * evaluation forward to the next until this is called; the optimiser,
+ * bd_graph_init_params, checkpoint loads and every training forward call
+ * it. Whoever writes g->params or g->buffers by hand and then evaluates
+ * without a training forward in between must call it. */
+void bd_graph_params_changed(BdGraph *g);
 
 /* Zeros every activation gradient and every parameter gradient. */
 void bd_graph_zero_grads(BdGraph *g);
 /* Propagates the gradients set on any node (the output's, plus whatever a
  * regularizer added on tagged nodes) back to the input, accumulating the
- * parameter gradients into g->grads. */
+ * parameter gradients into g->grads. The reference engine also goes back
+ * through an evaluation forward (BN with its running statistics); the
+ * oneDNN engine's evaluation is inference only and needs a training
+ * forward before a backward. */
 void bd_graph_backward(BdGraph *g);
 
 /* Manifold mixup for the next forward: node (a BD_OP_MIX) and every MIX node
@@ -233,8 +321,15 @@ void bd_graph_set_mix(BdGraph *g, int node, float lambda, const int *perm);
  * needs it, and skipping it saves the first layer's dX). */
 void bd_graph_set_input_grad(BdGraph *g, int on);
 
-/* Threads of the BLAS (OpenBLAS) calls; workers run single-threaded (1). */
+/* Threads of OpenBLAS and of oneDNN's OpenMP team; workers run
+ * single-threaded (1). Call before building graphs: oneDNN primitives plan
+ * their work for the threads there are when they are made. */
 void bd_set_threads(int n);
+/* For main(), first thing: OpenBLAS starts a thread per core when it loads
+ * and OpenMP sizes its team from the environment, both before main. Unless
+ * the environment already says, restart the process with one thread each
+ * (OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1); bd_set_threads raises them. */
+void bd_threads_at_start(char **argv);
 
 /* Per sample: training FLOPs (forward + backward) or forward only. */
 double bd_graph_flops(const BdGraph *g, int training);

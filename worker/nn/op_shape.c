@@ -4,6 +4,11 @@
 
 #include "ops.h"
 
+/* The input node: the caller's x [C, n, H, W], copied in. */
+void bd_input_forward(BdGraph *g, BdNode *nd) {
+    memcpy(nd->out, g->x, bd_numel(nd->shape, g->n) * sizeof(float));
+}
+
 /* x [C, n, H, W] -> y [C*H*W, n]: feature (c*H + h)*W + w, PyTorch's order */
 void bd_flatten_forward(BdGraph *g, BdNode *nd) {
     const BdShape in = bd_in(g, nd, 0)->shape;
@@ -43,15 +48,20 @@ void bd_add_forward(BdGraph *g, BdNode *nd) {
     else bd_vec_add(nd->out, bd_in(g, nd, 0)->out, bd_in(g, nd, 1)->out, len);
 }
 
+/* da (+)= dy, db (+)= dy (fused: dy masked by the ReLU's output, in place);
+ * an input that shares this node's gradient buffer (grad_of) has it already */
 void bd_add_backward(BdGraph *g, BdNode *nd) {
     const size_t len = bd_numel(nd->shape, g->n);
-    const BdNode *relu = nd->relu_into ? &g->nodes[nd->relu_into] : NULL;
+    if (nd->relu_into) bd_vec_relu_mask(nd->grad, g->nodes[nd->relu_into].out, len);
     for (int i = 0; i < 2; i++) {
+        BdNode *x = bd_in(g, nd, i);
+        if (x->grad_of == (int)(nd - g->nodes)) {
+            x->grad_live = x->needs_grad;
+            continue;
+        }
         int acc;
         float *dx = bd_grad_into(g, nd, i, &acc);
-        if (!dx) continue;
-        if (relu) bd_vec_relu_back(dx, relu->grad, relu->out, len, acc);
-        else bd_vec_put(dx, nd->grad, len, acc);
+        if (dx) bd_vec_put(dx, nd->grad, len, acc);
     }
 }
 

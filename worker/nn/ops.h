@@ -26,11 +26,37 @@ extern const BdOpImpl bd_op_impls[];
 
 /* The allocation plan (plan.c), run by bd_graph_finalize in this order. */
 void bd_plan_fusions(BdGraph *g);
-void bd_plan_memory(BdGraph *g);
 void bd_plan_gradients(BdGraph *g); /* needs_grad and backward FLOPs; again when input_grad changes */
+void bd_plan_params(BdGraph *g);    /* parameters, their gradients, buffers: the same for both engines */
+void bd_plan_memory(BdGraph *g);    /* the reference engine's arena and workspace */
 float *bd_alloc_floats(size_t n);    /* 64-byte aligned, or the process dies */
 
+/* Where each node's output, gradient and scratch go in an arena, in bytes
+ * (both engines: each gives its own sizes). Outputs and gradients share by
+ * liveness as plan.c describes; a fused producer gets its ReLU's output and
+ * gradient. */
+typedef struct BdLayout {
+    size_t *out, *grad, *aux; /* [n_nodes] offsets */
+    size_t total;
+} BdLayout;
+/* What an engine does that the plan must know (NULL: none of it). */
+typedef struct BdPlanOpts {
+    const int *born; /* [n_nodes]: the first node of the forward pass to write node i's output (NULL: i) */
+    int views;       /* the caller reads and writes the input, output and tagged nodes through copies */
+    int mix_aliases; /* a mixing node's output may be its input's buffer (and is not in the arena) */
+    int forward_only; /* an evaluation's layout: no backward reads outputs (grad_bytes all 0) */
+} BdPlanOpts;
+void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *grad_bytes, const size_t *aux_bytes,
+                    const BdPlanOpts *o, BdLayout *L);
+
 static inline BdNode *bd_in(BdGraph *g, const BdNode *nd, int i) { return &g->nodes[nd->in[i]]; }
+
+/* g->profile: the time of node i's forward (by mode) or backward (slot 2). */
+double bd_profile_clock(void);
+static inline double bd_profile_start(const BdGraph *g) { return g->profile ? bd_profile_clock() : 0.0; }
+static inline void bd_profile_stop(BdGraph *g, int i, int backward, double t0) {
+    if (g->profile) g->profile[3 * i + (backward ? 2 : g->mode == BD_TRAIN ? 0 : 1)] += bd_profile_clock() - t0;
+}
 static inline size_t bd_plane(BdShape s) { return (size_t)s.h * (size_t)s.w; }
 static inline size_t bd_numel(BdShape s, int n) { return (size_t)s.c * (size_t)n * bd_plane(s); }
 static inline float *bd_param_ptr(BdGraph *g, int p) { return g->params + g->param_info[p].off; }
@@ -72,6 +98,7 @@ void bd_gap_backward(BdGraph *g, BdNode *nd);
 void bd_linear_forward(BdGraph *g, BdNode *nd);
 void bd_linear_backward(BdGraph *g, BdNode *nd);
 
+void bd_input_forward(BdGraph *g, BdNode *nd);
 void bd_flatten_forward(BdGraph *g, BdNode *nd);
 void bd_flatten_backward(BdGraph *g, BdNode *nd);
 void bd_add_forward(BdGraph *g, BdNode *nd);

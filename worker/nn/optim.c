@@ -84,4 +84,5 @@ void bd_sgd_step(BdSgd *o, BdGraph *g, float lr) {
         o->started[t] = 1;
     }
     o->steps++;
+    bd_graph_params_changed(g);
 }

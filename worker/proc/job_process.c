@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cell_run.h"
 #include "clock.h"
 #include "data_image.h"
 #include "exit_status.h"
@@ -305,6 +306,13 @@ static int spawn(Watch *w, const BdBuf *order, BdError *err) {
     return rc;
 }
 
+/* The job's process, after what this process says once per host for the
+ * whole run (a job's process lives for one job: cell_run.h). */
+static int start(Watch *w, const BdBuf *order, BdError *err) {
+    bd_cell_note_precision(w->order.key);
+    return spawn(w, order, err);
+}
+
 BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost *host) {
     Watch w;
     memset(&w, 0, sizeof w);
@@ -322,7 +330,7 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
     if (bd_job_order_get(&copy, &w.order) < 0) {
         bd_buf_check(&copy, "job", &err);
         send_outcome(&w, BD_MSG_FAILED, err.msg);
-    } else if (spawn(&w, order, &err) < 0) {
+    } else if (start(&w, order, &err) < 0) {
         send_outcome(&w, BD_MSG_FAILED, err.msg);
     } else {
         int status = 0, reaped = 0, status_lost = 0;

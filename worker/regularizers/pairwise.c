@@ -41,12 +41,13 @@ size_t bd_rows_dim(const BdGraph *g, int node) {
 
 /* Element (c, i, hw) of the CNHW tensor is column c*HW + hw of row i: each
  * (c, i) pair is one contiguous run of HW values on both sides. */
-void bd_rows_gather(const BdGraph *g, int node, int n, float *rows) {
+void bd_rows_gather(BdGraph *g, int node, int n, float *rows) {
     const BdNode *nd = &g->nodes[node];
     const size_t hw = (size_t)nd->shape.h * nd->shape.w, D = hw * nd->shape.c;
+    const float *out = bd_graph_out(g, node);
     for (int c = 0; c < nd->shape.c; c++)
         for (int i = 0; i < n; i++)
-            memcpy(rows + (size_t)i * D + (size_t)c * hw, nd->out + ((size_t)c * n + i) * hw, hw * sizeof *rows);
+            memcpy(rows + (size_t)i * D + (size_t)c * hw, out + ((size_t)c * n + i) * hw, hw * sizeof *rows);
 }
 
 void bd_rows_scatter_add(BdGraph *g, int node, int n, const float *src, size_t ld, size_t d0, size_t d1) {

@@ -71,7 +71,7 @@ void bd_pairwise_free(BdPairwise *p);
 /* D of a node's representation. */
 size_t bd_rows_dim(const BdGraph *g, int node);
 /* rows[i, :] = sample i of the node's output (n of the last forward). */
-void bd_rows_gather(const BdGraph *g, int node, int n, float *rows);
+void bd_rows_gather(BdGraph *g, int node, int n, float *rows);
 /* grad of the node (CNHW) += src[:, 0 .. d1-d0) as columns d0..d1 of the
  * rows; ld is src's row stride. */
 void bd_rows_scatter_add(BdGraph *g, int node, int n, const float *src, size_t ld, size_t d0, size_t d1);

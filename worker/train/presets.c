@@ -8,6 +8,11 @@
 
 #include "trainer.h"
 
+/* Both training phases can run in either precision (nn.h, BdPrecision). */
+#define PRECISION_PARAM                                                                                        \
+    {"precision", BD_PARAM_ENUM, "fp32", BD_ANY, "fp32|bf16",                                                  \
+     "fp32, or bf16 mixed precision: bf16 convolution and linear inputs, fp32 accumulation, weights and optimiser"}
+
 static const BdParamDef sgd_params[] = {
     {"epochs", BD_PARAM_INT, "10", 0, 100000, NULL, "passes over the (poisoned) training set"},
     {"batch", BD_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size"},
@@ -24,6 +29,7 @@ static const BdParamDef sgd_params[] = {
     {"clip", BD_PARAM_FLOAT, "0", 0, 1e6, NULL, "gradient-norm clipping (0: off)"},
     {"limit_train", BD_PARAM_INT, "0", 0, 100000000, NULL, "use the first N training samples (0: all)"},
     {"limit_test", BD_PARAM_INT, "0", 0, 100000000, NULL, "use the first N test samples (0: all)"},
+    PRECISION_PARAM,
     {0},
 };
 
@@ -42,6 +48,7 @@ static const BdParamDef finetune_params[] = {
     {"lr", BD_PARAM_FLOAT, "0.01", 0, 100, NULL, "learning rate (constant)"},
     {"batch", BD_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size"},
     {"trainable", BD_PARAM_ENUM, "all", BD_ANY, "all|head", "fine-tune every layer or only the classifier"},
+    PRECISION_PARAM,
     {0},
 };
 
@@ -64,6 +71,10 @@ const BdPreset bd_retrain_presets[] = {
 
 /* ---- one parser per phase ---------------------------------------------------- */
 
+static BdPrecision precision_of(const BdSpec *s) {
+    return !strcmp(bd_spec_str(s, "precision"), "bf16") ? BD_BF16 : BD_FP32;
+}
+
 void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
     memset(c, 0, sizeof *c);
     c->epochs = (int)bd_spec_int(s, "epochs");
@@ -78,6 +89,7 @@ void bd_train_cfg_from_spec(const BdSpec *s, BdTrainCfg *c) {
     c->warmup_epochs = (int)bd_spec_int(s, "warmup_epochs");
     snprintf(c->augment, sizeof c->augment, "%s", bd_spec_str(s, "augment"));
     c->clip = (float)bd_spec_float(s, "clip");
+    c->precision = precision_of(s);
 }
 
 void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, BdTrainCfg *c) {
@@ -89,4 +101,5 @@ void bd_retrain_cfg_from_spec(const BdSpec *finetune, const BdTrainCfg *train, B
     c->batch = (int)bd_spec_int(finetune, "batch");
     snprintf(c->schedule, sizeof c->schedule, "constant");
     c->warmup_epochs = 0;
+    c->precision = precision_of(finetune);
 }

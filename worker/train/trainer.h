@@ -30,6 +30,7 @@ typedef struct BdTrainCfg {
     int warmup_epochs;
     char augment[16];
     float clip;
+    BdPrecision precision; /* the phase's: bd_graph_set_precision before it runs */
 } BdTrainCfg;
 
 /* The settings of a training phase, one parser per phase (presets.c): the
