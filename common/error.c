@@ -1,5 +1,6 @@
 #include "error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,27 @@ int bd_fail(BdError *err, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    err->machine = 0;
+    return -1;
+}
+
+int bd_errno_is_machine(int errnum) {
+    switch (errnum) {
+    case ENOSPC: case EDQUOT: case EIO: case EROFS: case ENFILE: return 1;
+    default: return 0;
+    }
+}
+
+int bd_fail_io(BdError *err, int errnum, const char *fmt, ...) {
+    if (!err) return -1;
+    char what[BD_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    int w = snprintf(err->msg, sizeof err->msg, "%s: %s", what, strerror(errnum));
+    if (w < 0 || (size_t)w >= sizeof err->msg) memcpy(err->msg + sizeof err->msg - 4, "...", 4);
+    err->machine = bd_errno_is_machine(errnum);
     return -1;
 }
 
@@ -31,7 +53,9 @@ int bd_error_prefix(BdError *err, const char *fmt, ...) {
 }
 
 void bd_error_clear(BdError *err) {
-    if (err) err->msg[0] = '\0';
+    if (!err) return;
+    err->msg[0] = '\0';
+    err->machine = 0;
 }
 
 void bd_die_out_of_memory(size_t n) {

@@ -12,11 +12,26 @@
 
 typedef struct BdError {
     char msg[BD_ERROR_MAX];
+    /* 1: the machine failed, not the work (a full disk or quota, an I/O
+     * error, a read-only file system, no process could start): a job that
+     * fails so goes back to pending and the run stops (exit 3), because
+     * every job after it would fail the same way (bd_fail_io). */
+    int machine;
 } BdError;
 
 /* Formats the message into err (if err is not NULL) and returns -1, so that
  * `return bd_fail(err, "...")` is the idiom at every failure site. */
 int bd_fail(BdError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* bd_fail for a system call that failed with errnum: the message ends with
+ * ": " and strerror(errnum), and err->machine says whether errnum is the
+ * machine's failure (bd_errno_is_machine) rather than the work's. */
+int bd_fail_io(BdError *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ENOSPC, EDQUOT, EIO, EROFS, ENFILE: what no job can cause or cure, and
+ * what would fail every job after it. (Not ENOMEM: a job over its own
+ * memory limit gets that.) */
+int bd_errno_is_machine(int errnum);
 
 /* Prepends context: "loading cell X: " + the existing message. Returns -1. */
 int bd_error_prefix(BdError *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

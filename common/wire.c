@@ -282,7 +282,7 @@ int bd_frame_next(BdBuf *stream, BdMsgType *type, BdBuf *payload, BdError *err) 
     if (stream->len - stream->pos < 16) return 0;
     size_t at = stream->pos;
     int64_t t = bd_buf_get_i64(stream), n = bd_buf_get_i64(stream);
-    if (n < 0 || n > BD_FRAME_MAX || t <= 0 || t > BD_MSG_DATA_IMAGE) {
+    if (n < 0 || n > BD_FRAME_MAX || t <= 0 || t > BD_MSG_LAST) {
         stream->pos = at;
         return bd_fail(err, "damaged message stream (a frame of type %lld and %lld bytes)", (long long)t,
                        (long long)n);

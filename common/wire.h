@@ -11,6 +11,9 @@
  *                                  every metrics record of the job, its artifacts (below)
  *   worker -> 0   BD_MSG_FAILED    job id, wall seconds, error text
  *   worker -> 0   BD_MSG_STOPPED   job id, wall seconds, where it stopped
+ *   worker -> 0   BD_MSG_MACHINE_FAILED  job id, wall seconds, error text
+ *                                  (the machine failed it, not the job: a full
+ *                                  disk, an I/O error, no process could start)
  *   either way    BD_MSG_INTERRUPT (nothing)                    (a stop signal: checkpoint and stop)
  *
  * A worker runs each job in a process of its own (worker/proc/): the job's
@@ -29,7 +32,11 @@
  * The deadline (Unix time, 0 for none) is when the run's --time-limit ends:
  * a job past it, or told to stop by a signal or an INTERRUPT, stops at its
  * next training step (its checkpoint written, mid-epoch) and reports
- * STOPPED, and rank 0 puts it back to pending for the next run. A signal
+ * STOPPED, and rank 0 puts it back to pending for the next run. A job the
+ * machine failed (common/error.h, BdError.machine) goes back to pending as
+ * well, and rank 0 stops the run as for a signal, with exit status 3:
+ * every job after it would fail the same way, and none of them is at
+ * fault. A signal
  * that reaches a worker is passed on to rank 0 as INTERRUPT, and rank 0
  * sends INTERRUPT to every busy worker, so that a signal anywhere stops
  * the whole run. After DONE, FAILED or STOPPED the worker sends READY
@@ -57,6 +64,8 @@ typedef enum {
     BD_MSG_STOPPED = 8,
     BD_MSG_INTERRUPT = 9,
     BD_MSG_DATA_IMAGE = 10,
+    BD_MSG_MACHINE_FAILED = 11,
+    BD_MSG_LAST = BD_MSG_MACHINE_FAILED,
 } BdMsgType;
 
 typedef struct BdBuf {

@@ -82,7 +82,7 @@ static void copy_col(sqlite3_stmt *st, int i, char *out, size_t cap) {
 /* Finds the kept model of a cell (by id or key) and phase (NULL: its last). */
 static int find_kept(const char *db_path, const char *cell, const char *phase, Kept *k) {
     BdDb *db;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_open_read(db_path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep export: %s\n", err.msg);
         return BD_EXIT_USAGE;

@@ -153,7 +153,7 @@ int bd_cmd_plan(int argc, char **argv) {
         return BD_EXIT_USAGE;
     }
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_sweep_load(path, BD_SWEEP_NO_CELLS, &sw, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_USAGE;

@@ -147,7 +147,7 @@ int bd_cmd_report(int argc, char **argv) {
     if (!*out) return bad("--out needs a folder name", NULL);
 
     BdDb *db;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep report: %s\n", err.msg);
         return BD_EXIT_USAGE;

@@ -391,7 +391,7 @@ int bd_cmd_status(int argc, char **argv) {
         return BD_EXIT_USAGE;
     }
     BdDb *db;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_open_read(path, &db, &err) < 0) {
         fprintf(stderr, "bdsweep status: %s\n", err.msg);
         return BD_EXIT_USAGE;

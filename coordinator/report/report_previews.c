@@ -91,7 +91,7 @@ static int cached_dataset(BdPreviewCache *c, const char *text, const BdDataset *
     if (c->key[0]) bd_dataset_free(&c->data);
     c->key[0] = '\0';
     BdSpec spec;
-    BdError e = {{0}};
+    BdError e = {0};
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_DATASET, text, &spec, &e) < 0 ||
         bd_dataset_load(&spec, &c->data, &e) < 0) {
         snprintf(c->failed_key, sizeof c->failed_key, "%s", text);
@@ -109,7 +109,7 @@ int bd_preview_trigger(BdPreviewCache *c, const char *dataset_text, const char *
     if (cached_dataset(c, dataset_text, &d, err) < 0) return -1;
     BdSpec spec;
     BdTrigger *t = NULL;
-    BdError e = {{0}};
+    BdError e = {0};
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_TRIGGER, trigger_text, &spec, &e) < 0 ||
         bd_trigger_check_fit(&spec, d->shape, &e) < 0 || bd_trigger_make(&spec, d->shape, 0, &t, &e) < 0)
         return bd_fail(err, "trigger %s on dataset %s: %s", trigger_text, dataset_text, e.msg);
@@ -145,7 +145,7 @@ int rep_previews(Rep *r) {
         bd_preview_filename(sqlite3_column_int(st, 2) > 1 ? p->dataset : NULL, p->trigger, name, sizeof name);
         snprintf(p->file, sizeof p->file, "preview-%s.png", name);
         char path[4600];
-        BdError e = {{0}};
+        BdError e = {0};
         if (bd_path_join(path, sizeof path, r->o->out_dir, p->file, &e) < 0 ||
             bd_preview_trigger(cache, p->dataset, p->trigger, path, r->o->preview_n, &e) < 0) {
             p->error = bd_xstrdup(e.msg);

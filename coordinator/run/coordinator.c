@@ -46,7 +46,7 @@ void co_report_db_error(Coordinator *co, const BdError *err) {
  * intact, and the next snapshot tries again. */
 static void co_publish(Coordinator *co, int at_end) {
     co->last_publish = bd_monotonic_seconds();
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_publish(co->db, co->opt.publish, &err) == 0) return;
     char msg[BD_ERROR_MAX + 64];
     snprintf(msg, sizeof msg, "bdsweep: warning: %s", err.msg);
@@ -60,14 +60,14 @@ void co_heartbeat(Coordinator *co) {
     if (co->opt.publish && now - co->last_publish >= co->opt.publish_every) co_publish(co, 0);
     if (now - co->last_heartbeat < 30) return;
     co->last_heartbeat = now;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_run_heartbeat(co->db, co->run_id, &err) < 0) co_report_db_error(co, &err);
 }
 
 /* Validation, registration and the work list; everything before any worker
  * is involved. Returns an exit status (0 to go on). */
 int co_prepare(Coordinator *co, int nranks) {
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_sweep_load(co->opt.sweep_path, BD_SWEEP_STRICT, &co->sweep, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return BD_EXIT_USAGE;
@@ -184,7 +184,7 @@ static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to) {
 void co_stop_job(Coordinator *co, int rank, const char *where) {
     CoRun *run = &co->runs[rank];
     if (run->job < 0) return;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
     set_status(co, run, BD_DB_PENDING);
@@ -192,18 +192,45 @@ void co_stop_job(Coordinator *co, int rank, const char *where) {
     run->job = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_early++;
-    char msg[BD_ERROR_MAX + 128], why[32] = "time limit";
-    if (co->interrupted > 0) bd_signal_name(co->interrupted, why, sizeof why);
-    else if (co->interrupted < 0) snprintf(why, sizeof why, "stop signal");
+    char msg[BD_ERROR_MAX + 128], why[64];
+    co_stop_reason(co, why, sizeof why);
     snprintf(msg, sizeof msg, "bdsweep: %s: rank %d stopped its job (%s); the next run continues it", why, rank, where);
     bd_progress_message(&co->progress, msg);
 }
 
+/* The job is not at fault, so it is not failed and its attempt does not
+ * count (bd_db_job_stopped); the run stops because every job after it
+ * would meet the same full disk or broken file system. */
+void co_machine_failed_job(Coordinator *co, int rank, const char *error) {
+    CoRun *run = &co->runs[rank];
+    if (run->job < 0) return;
+    if (!co->machine_error[0]) snprintf(co->machine_error, sizeof co->machine_error, "rank %d: %s", rank, error);
+    char msg[BD_ERROR_MAX + 128];
+    snprintf(msg, sizeof msg, "bdsweep: the machine failed the job of rank %d, not the job: %s; it stays pending", rank,
+             error);
+    bd_progress_message(&co->progress, msg);
+    BdError err = {0};
+    BdDbDispatch d = dispatch_of(co, run);
+    if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
+    set_status(co, run, BD_DB_PENDING);
+    co->progress.failed -= run->were_failed;
+    run->job = -1;
+    co->progress.ranks[rank].busy = 0;
+    co->stopped_early++;
+}
+
+void co_stop_reason(const Coordinator *co, char *out, size_t n) {
+    if (co->interrupted > 0) bd_signal_name(co->interrupted, out, n);
+    else if (co->interrupted == CO_STOP_WORKER_SIGNAL) snprintf(out, n, "a stop signal to a worker");
+    else if (co->interrupted == CO_STOP_MACHINE) snprintf(out, n, "a machine failure");
+    else snprintf(out, n, "the time limit");
+}
+
 int co_note_interrupt(Coordinator *co, int sig) {
     if (co->interrupted) return 0;
-    co->interrupted = sig > 0 ? sig : -1;
-    char name[32] = "a stop signal to a worker", msg[256];
-    if (sig > 0) bd_signal_name(sig, name, sizeof name);
+    co->interrupted = sig;
+    char name[64], msg[256];
+    co_stop_reason(co, name, sizeof name);
     snprintf(msg, sizeof msg,
              "bdsweep: %s: no job starts any more; the running ones stop at their next training step with a "
              "checkpoint",
@@ -232,7 +259,7 @@ void co_job_order(const Coordinator *co, int rank, BdBuf *out) {
 }
 
 int co_handle_job_message(Coordinator *co, int rank, int tag, BdBuf *in) {
-    BdError err = {{0}};
+    BdError err = {0};
     switch (tag) {
     case BD_MSG_PROGRESS: {
         BdProgressMsg m;
@@ -251,12 +278,15 @@ int co_handle_job_message(Coordinator *co, int rank, int tag, BdBuf *in) {
     }
     case BD_MSG_STOPPED:
     case BD_MSG_DONE:
-    case BD_MSG_FAILED: {
+    case BD_MSG_FAILED:
+    case BD_MSG_MACHINE_FAILED: {
         BdOutcomeMsg m;
         if (bd_msg_outcome_get(in, (BdMsgType)tag, &m) < 0) {
             bd_buf_check(in, "result", &err);
         } else if (tag == BD_MSG_STOPPED) {
             co_stop_job(co, rank, m.text);
+        } else if (tag == BD_MSG_MACHINE_FAILED) {
+            co_machine_failed_job(co, rank, m.text);
         } else {
             BdCellReport rep = {m.wall_seconds, m.params,    m.gflops_per_image, m.history,
                                 m.history_len,  m.artifacts, m.artifacts_len};
@@ -287,7 +317,7 @@ int co_run_attacks(const Coordinator *co, int rank, const char **out) {
 int co_start_job(Coordinator *co, int idx, int rank) {
     CoRun *run = &co->runs[rank];
     if (!co_plan_run(co, idx, run)) return -1;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_start(co->db, &d, rank, co->rank_host[rank], &err) < 0) {
         co_report_db_error(co, &err);
@@ -305,7 +335,7 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
     CoRun *run = &co->runs[rank];
     int idx = run->job;
     if (idx < 0) return;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDbDispatch d = dispatch_of(co, run);
     int rc = ok ? bd_db_job_done(co->db, &d, rep, &err)
                 : bd_db_job_failed(co->db, &d, rep->wall_seconds, error, &err);
@@ -339,7 +369,7 @@ void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, c
 void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r) {
     CoRun *run = &co->runs[rank];
     if (run->job < 0) return;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_metrics(co->db, &d, r, &err) < 0) co_report_db_error(co, &err);
     bd_progress_metrics(&co->progress, rank, r->names, r->values, r->n);
@@ -347,20 +377,26 @@ void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r) {
 
 int co_finish(Coordinator *co) {
     bd_progress_end(&co->progress);
-    BdError err = {{0}};
+    BdError err = {0};
     /* The grid's cells decide: every one done is success. */
     int counts[BD_DB_STATUS_COUNT] = {0};
     for (int i = 0; i < co->n_cells; i++)
         if (co->cells[i].kind == BD_JOB_CELL) counts[co->cells[i].status]++;
     int status = BD_EXIT_OK, n = co->n_grid;
-    if (co->db_broken) status = BD_EXIT_INFRA;
+    if (co->db_broken || co->machine_error[0]) status = BD_EXIT_INFRA;
     else if ((co->stopped_early || co->interrupted) && counts[BD_DB_DONE] + counts[BD_DB_FAILED] != n)
         status = BD_EXIT_RETRY;
     else if (counts[BD_DB_DONE] != n) status = BD_EXIT_FAILED;
+    if (co->machine_error[0])
+        fprintf(stderr,
+                "bdsweep: the machine failed a job (%s): the run stopped with %d of %d done, %d failed, %d left "
+                "pending; none of them is at fault: mend the cause (free the disk, fix the file system) and run the "
+                "same command again\n",
+                co->machine_error, counts[BD_DB_DONE], n, counts[BD_DB_FAILED],
+                n - counts[BD_DB_DONE] - counts[BD_DB_FAILED]);
     if (status == BD_EXIT_RETRY) {
-        char why[64] = "the time limit";
-        if (co->interrupted > 0) bd_signal_name(co->interrupted, why, sizeof why);
-        else if (co->interrupted < 0) snprintf(why, sizeof why, "a stop signal");
+        char why[64];
+        co_stop_reason(co, why, sizeof why);
         fprintf(stderr,
                 "bdsweep: %s stopped the run: %d of %d done, %d failed, %d left; run the same command again to "
                 "continue (stopped cells resume from the training step they stopped at)\n",

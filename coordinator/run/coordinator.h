@@ -72,10 +72,14 @@ typedef struct Coordinator {
     double last_publish; /* of the last --publish snapshot; 0: none yet */
     int parent; /* the launcher's pid (see bd_exit_if_orphaned) */
     double deadline; /* Unix time after which no cell starts; 0: none */
-    int interrupted; /* a stop signal: the signal rank 0 received, -1 for one a worker received; 0: none */
+    int interrupted; /* why no job starts any more: the stop signal rank 0 received, or CO_STOP_*; 0: none */
     int stopped_early; /* jobs the time limit or a stop signal stopped or kept from starting */
     int db_broken; /* a write failed: stop handing out work */
+    char machine_error[BD_ERROR_MAX]; /* the first job the machine failed (BD_MSG_MACHINE_FAILED); "": none */
 } Coordinator;
+
+/* Coordinator.interrupted, besides a signal's number. */
+enum { CO_STOP_WORKER_SIGNAL = -1, CO_STOP_MACHINE = -2 };
 
 /* Everything before any worker is involved; returns an exit status (0 to go on).
  * The co_ prefix marks the coordinator's functions, private to coordinator/run. */
@@ -108,6 +112,10 @@ int co_run_attacks(const Coordinator *co, int rank, const char **out);
  * and its artifacts) or failed (with error). */
 void co_finish_job(Coordinator *co, int rank, int ok, const BdCellReport *rep, const char *error);
 void co_stop_job(Coordinator *co, int rank, const char *where);
+/* The machine failed the job on rank (error): back to pending, and
+ * machine_error set, on which the run loops stop as for a signal
+ * (co_note_interrupt with CO_STOP_MACHINE) and co_finish exits 3. */
+void co_machine_failed_job(Coordinator *co, int rank, const char *error);
 void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r);
 /* A message of the job running on rank (PROGRESS, METRICS, DONE, FAILED,
  * STOPPED: common/wire.h), from a worker or from the job's process with -n
@@ -115,9 +123,11 @@ void co_store_metrics(Coordinator *co, int rank, const BdMetricsRecord *r);
 int co_handle_job_message(Coordinator *co, int rank, int tag, BdBuf *in);
 /* The order of the job just started on rank (co_start_job), into out. */
 void co_job_order(const Coordinator *co, int rank, BdBuf *out);
-/* A stop signal (sig; -1: one that reached a worker): say so once; no job
- * starts from now on. Returns 1 the first time. */
+/* A stop signal (sig, or CO_STOP_*): say so once; no job starts from now
+ * on. Returns 1 the first time. */
 int co_note_interrupt(Coordinator *co, int sig);
+/* Why the run stops early, for messages: "SIGTERM", "a stop signal", ... */
+void co_stop_reason(const Coordinator *co, char *out, size_t n);
 /* work_list.c */
 void co_index_ids(Coordinator *co);
 /* Whether row idx trains a model (a job), and which grid cells it would

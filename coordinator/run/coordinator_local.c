@@ -42,6 +42,7 @@ void co_run_locally(Coordinator *co) {
     for (;;) {
         if (co->db_broken) break;
         if (bd_stop_signal()) co_note_interrupt(co, bd_stop_signal());
+        if (co->machine_error[0]) co_note_interrupt(co, CO_STOP_MACHINE);
         if (co_past_deadline(co) || co->interrupted) {
             co->stopped_early += bd_queue_ready(&co->queue) + bd_queue_waiting(&co->queue);
             break;

@@ -32,12 +32,12 @@ static int serve_one(Coordinator *co, BdBuf *in) {
     if (st.MPI_TAG == BD_MSG_READY) {
         int first = !co->rank_host[rank][0];
         bd_buf_get_str(in, co->rank_host[rank], sizeof co->rank_host[rank]);
-        BdError db_err = {{0}};
+        BdError db_err = {0};
         if (first && bd_db_run_add_rank(co->db, co->run_id, rank, co->rank_host[rank], &db_err) < 0)
             co_report_db_error(co, &db_err);
         co->parked[co->n_parked++] = rank;
     } else if (st.MPI_TAG == BD_MSG_INTERRUPT) {
-        interrupt_workers(co, -1);
+        interrupt_workers(co, CO_STOP_WORKER_SIGNAL);
     } else {
         co_handle_job_message(co, rank, st.MPI_TAG, in);
     }
@@ -96,6 +96,8 @@ void co_run_distributed(Coordinator *co) {
          * workers is written in one go. */
         while (serve_one(co, &in)) busy = 1;
         if (bd_stop_signal()) interrupt_workers(co, bd_stop_signal());
+        /* A job the machine failed: the others stop as for a signal. */
+        if (co->machine_error[0]) interrupt_workers(co, CO_STOP_MACHINE);
         dispatch(co, &stopped);
         co_heartbeat(co);
         bd_progress_draw(&co->progress, 0);

@@ -39,7 +39,8 @@ static void run_usage(FILE *f) {
             "  -h, --help           this text\n"
             "\n"
             "Exit status: 0 every cell done, 1 some cells failed, 2 invalid sweep or arguments,\n"
-            "3 the database could not be used, 75 the time limit or a stop signal stopped the run\n"
+            "3 the database or the machine failed (a full disk, an I/O error, a read-only file system;\n"
+            "the jobs it hit stay pending), 75 the time limit or a stop signal stopped the run\n"
             "with cells left (run the same command again to continue).\n");
 }
 

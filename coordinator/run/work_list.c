@@ -103,7 +103,7 @@ int co_requeue_lost_models(Coordinator *co) {
         BdDbCell *c = &co->cells[i];
         if (c->kind != BD_JOB_PRETRAIN || c->status != BD_DB_DONE) continue;
         char path[BD_CKPT_PATH_MAX];
-        BdError err = {{0}};
+        BdError err = {0};
         if (bd_checkpoint_path(co->ckpt_dir, "pretrain", c->key, path, sizeof path, &err) < 0) {
             fprintf(stderr, "bdsweep: %s\n", err.msg);
             return -1;
@@ -130,7 +130,7 @@ int co_requeue_lost_models(Coordinator *co) {
 static void fail_waiting(Coordinator *co, int idx, const char *why) {
     CoRun run = {0};
     if (co_plan_run(co, idx, &run) && !run.reevaluate) {
-        BdError err = {{0}};
+        BdError err = {0};
         BdDbDispatch d = {co->cells[idx].id, run.ids, run.attacks, run.n_served, 0};
         if (bd_db_job_failed(co->db, &d, 0.0, why, &err) < 0) co_report_db_error(co, &err);
         else {
@@ -247,7 +247,7 @@ int co_settle_lost_jobs(Coordinator *co, int *requeued, int *abandoned) {
         if ((job->status != BD_DB_RUNNING && !run.n_served) || attempts < co->limits[i].attempts) continue;
         char why[128];
         snprintf(why, sizeof why, "abandoned after %d attempts (the run that ran it died each time)", attempts);
-        BdError err = {{0}};
+        BdError err = {0};
         BdDbDispatch d = {job->id, run.ids, run.attacks, run.n_served, job->status != BD_DB_RUNNING};
         if (bd_db_job_failed(co->db, &d, 0.0, why, &err) < 0) {
             fprintf(stderr, "bdsweep: %s\n", err.msg);
@@ -262,7 +262,7 @@ int co_settle_lost_jobs(Coordinator *co, int *requeued, int *abandoned) {
     free(run.ids);
     free(run.attacks);
     if (rc < 0) return -1;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_db_requeue_running(co->db, co->sweep_id, requeued, &err) < 0) {
         fprintf(stderr, "bdsweep: %s\n", err.msg);
         return -1;

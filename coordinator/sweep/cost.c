@@ -50,7 +50,7 @@ static const DataInfo *data_info(struct CostCache *c, int i, const BdSpec *spec)
     DataInfo *d = &c->data[i];
     if (d->made) return d;
     d->made = 1;
-    BdError err = {{0}};
+    BdError err = {0};
     d->ok = bd_dataset_shape(spec, &d->shape, &err) == 0 && bd_dataset_sizes(spec, &d->n_train, &d->n_test, &err) == 0;
     BdDataNominal nominal;
     if (!d->ok && bd_dataset_nominal(spec, &nominal, NULL) == 0) {
@@ -70,7 +70,7 @@ static const ModelInfo *model_info(struct CostCache *c, int arch_i, int data_i, 
     if (m->made) return m;
     m->made = 1;
     BdGraph *g = NULL;
-    BdError err = {{0}};
+    BdError err = {0};
     BdShape in = {d->shape.c, d->shape.h, d->shape.w};
     /* A batch of one: only the per-image numbers are wanted. */
     m->ok = bd_model_build(arch, in, d->shape.classes, 1, &g, &err) == 0;

@@ -63,7 +63,7 @@ static int check_triggers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int 
     const SwAxis *T = &ax[BD_AXIS_TRIGGER];
     for (int t = 0; t < T->n; t++) {
         if (!seen->trigger_seen[(size_t)d * (size_t)T->n + (size_t)t]) continue;
-        BdError e = {{0}};
+        BdError e = {0};
         BdTrigger *made = NULL;
         int rc = strict ? bd_trigger_make(&T->specs[t], shape, 0, &made, &e) : bd_trigger_check_fit(&T->specs[t], shape, &e);
         if (made) bd_trigger_free(made);
@@ -82,7 +82,7 @@ static int check_strategies(SwCtx *c, const SwAxis *ax, const SwCombos *seen, in
     for (int s = 0; s < S->n; s++)
         for (int g = 0; g < G->n; g++) {
             if (!seen->strategy_seen[((size_t)d * (size_t)S->n + (size_t)s) * (size_t)G->n + (size_t)g]) continue;
-            BdError e = {{0}};
+            BdError e = {0};
             long target = strtol(G->values[g].text, NULL, 10);
             if (bd_strategy_check(&S->specs[s], target, shape.classes, &e) == 0) continue;
             /* The error is located at the strategy when the sweep gives one,
@@ -119,7 +119,7 @@ static int check_regularizers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, 
             if (!seen->regularizer_seen[((size_t)d * (size_t)A->n + (size_t)a) * (size_t)R->n + (size_t)r] ||
                 !strcmp(R->specs[r].name, "none"))
                 continue;
-            BdError e = {{0}};
+            BdError e = {0};
             BdShape in = {shape.c, shape.h, shape.w};
             if (!g && bd_model_build(&A->specs[a], in, shape.classes, 1, &g, &e) < 0) break;
             BdReg *reg = NULL;
@@ -170,7 +170,7 @@ int sw_check_combinations(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int 
     for (int d = 0; d < D->n && rc == 0; d++) {
         BdDataShape shape;
         BdDataNominal nominal;
-        BdError e = {{0}};
+        BdError e = {0};
         const BdSweepValue *v = &D->values[d];
         const BdSpec *spec = &D->specs[d];
         int *labels = NULL, n_labels = 0;

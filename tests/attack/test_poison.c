@@ -12,7 +12,7 @@ static const BdDataShape shape = {1, SIDE, SIDE, C};
 
 static void load_data(void) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "classes", "10", "channels", "1", "size", "8", "train",
                    "1000", "test", "10", NULL) == 0);
     CHECK_MSG(bd_dataset_load(&s, &data, &err) == 0, "%s", err.msg);
@@ -37,7 +37,7 @@ static void free_split(BdSplit *s) {
 
 static BdTrigger *square(const char *location) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdTrigger *t = NULL;
     CHECK(tfs_spec(&s, bd_trigger_presets, "square", &err, "size", "2", "location", location, NULL) == 0);
     CHECK_MSG(bd_trigger_make(&s, shape, 0, &t, &err) == 0, "%s", err.msg);
@@ -45,7 +45,7 @@ static BdTrigger *square(const char *location) {
 }
 
 static void strategy(BdSpec *s, const char *name, const char *source) {
-    BdError err = {{0}};
+    BdError err = {0};
     if (source) CHECK(tfs_spec(s, bd_strategy_presets, name, &err, "source", source, NULL) == 0);
     else CHECK(tfs_spec(s, bd_strategy_presets, name, &err, NULL) == 0);
 }
@@ -86,7 +86,7 @@ static void test_strategies(void) {
         BdRng rng;
         bd_rng_seed(&rng, 11);
         BdPoisonReport rep;
-        BdError err = {{0}};
+        BdError err = {0};
         CHECK_MSG(bd_poison(&s, 3, 0.05, t, &split, shape, &rng, NULL, &rep, &err) == 0, "%s", err.msg);
         CHECK_MSG(rep.pool == cases[k].pool && rep.poisoned == 50, "%s: pool %d, poisoned %d", cases[k].name, rep.pool,
                   rep.poisoned);
@@ -125,7 +125,7 @@ static void test_strategies(void) {
 static void test_counts_and_errors(void) {
     BdTrigger *t = square("bottom-right");
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdRng rng;
     BdPoisonReport rep;
 
@@ -214,7 +214,7 @@ static void test_counts_and_errors(void) {
 static void test_determinism(void) {
     BdTrigger *t = square("random");
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     strategy(&s, "all-to-one", NULL);
     BdSplit a = copy_split(), b = copy_split(), c = copy_split();
     BdRng r1, r2, r3, t1, t2, t3;
@@ -244,7 +244,7 @@ static void test_determinism(void) {
 static void test_uniform(void) {
     BdTrigger *t = square("top-left");
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     strategy(&s, "one-to-one", "2");
     int hits[N] = {0};
     BdSplit split = copy_split();

@@ -9,7 +9,7 @@
 
 static void synthetic(BdDataset *d, const char *channels, const char *size) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "channels", channels, "size", size, "train", "10",
                    "test", "20", NULL) == 0);
     CHECK_MSG(bd_dataset_load(&s, d, &err) == 0, "%s", err.msg);
@@ -17,7 +17,7 @@ static void synthetic(BdDataset *d, const char *channels, const char *size) {
 
 static BdTrigger *red_square(BdDataShape shape) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdTrigger *t = NULL;
     CHECK(tfs_spec(&s, bd_trigger_presets, "square", &err, "size", "4", "location", "top-left", "color",
                    shape.c == 3 ? "[255,0,0]" : "[255]", NULL) == 0);
@@ -43,7 +43,7 @@ static void check_preview(const char *dir, const char *channels, const char *siz
     synthetic(&d, channels, size);
     BdTrigger *t = red_square(d.shape);
     char path[512];
-    BdError err = {{0}};
+    BdError err = {0};
     snprintf(path, sizeof path, "%s/preview-%s-%s.png", dir, channels, size);
     CHECK_MSG(bd_preview_write(path, &d, t, n, 7, &err) == 0, "%s", err.msg);
     int w, h, comp;
@@ -86,7 +86,7 @@ int main(void) {
     BdDataset d;
     synthetic(&d, "3", "8");
     BdTrigger *t = red_square(d.shape);
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_preview_write("/nonexistent-folder/p.png", &d, t, 2, 0, &err) < 0);
     CHECK_CONTAINS(err.msg, "preview: cannot write /nonexistent-folder/p.png");
     CHECK(bd_preview_write("/tmp/x.png", &d, t, 0, 0, &err) < 0);

@@ -18,7 +18,7 @@ static void background(uint8_t *img, BdDataShape s) {
 
 static BdTrigger *make(BdDataShape shape, uint64_t seed, const char *name, ...) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     bd_spec_init(&s, name);
     va_list ap;
     va_start(ap, name);
@@ -48,7 +48,7 @@ static const char *make_error(BdDataShape shape, BdError *err, const char *name,
     err->msg[0] = '\0';
     if (bd_spec_resolve(&s, bd_preset_find(bd_trigger_presets, name), err) == 0) {
         int fit = bd_trigger_check_fit(&s, shape, err);
-        BdError err2 = {{0}};
+        BdError err2 = {0};
         int made = bd_trigger_make(&s, shape, 0, &t, &err2);
         CHECK_MSG(fit < 0 && made < 0, "%s: fit %d, make %d", name, fit, made);
         if (made < 0) CHECK_STR(err2.msg, err->msg); /* both say the same */

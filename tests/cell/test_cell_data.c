@@ -34,7 +34,7 @@ int main(void) {
     const char *key = "dataset=synthetic(classes=4,size=12,test=300,train=800) arch=cnn-small trigger=square "
                       "poison_rate=0.25 train=sgd(limit_train=600) retrain=finetune(fraction=0.3)";
     static BdCell cell;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_cell_parse(bd_axes(), key, &cell, &err) == 0, "%s", err.msg);
     BdDataset d;
     CHECK_MSG(bd_dataset_load(&cell.v[BD_AXIS_DATASET], &d, &err) == 0, "%s", err.msg);

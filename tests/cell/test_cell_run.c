@@ -115,7 +115,7 @@ static int run(BdWorker *w, const char *key, const char *dir, Collect *c, BdErro
 static void test_resume_is_exact(BdWorker *w, const char *tmp) {
     char dir_a[512], dir_b[512];
     snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
-    BdError err = {{0}};
+    BdError err = {0};
     Collect ref = {0};
     CHECK_MSG(run(w, RESUME_KEY, dir_a, &ref, &err) == 0, "%s", err.msg);
     CHECK(ref.epochs_seen == 5);
@@ -176,7 +176,7 @@ static void test_old_checkpoint(BdWorker *w, const char *tmp) {
     const char *key = DATA " trigger=square poison_rate=0.1 seed=5 " TRAIN;
     char dir[512], path[BD_CKPT_PATH_MAX], arch_key[BD_SPEC_TEXT_MAX + 128];
     snprintf(dir, sizeof dir, "%s/old", tmp);
-    BdError err = {{0}};
+    BdError err = {0};
     Collect ref = {0}, c = {0};
     CHECK_MSG(run(w, key, NULL, &ref, &err) == 0, "%s", err.msg);
     static BdCell cell;
@@ -213,7 +213,7 @@ static void test_main_phase_shared(BdWorker *w, const char *tmp) {
     const char *k2 = DATA " trigger=square poison_rate=0.1 seed=2 " TRAIN " retrain=finetune(epochs=1,fraction=0.1)";
     const char *k3 = DATA " trigger=square poison_rate=0.1 seed=2 " TRAIN
                      " retrain=finetune(epochs=2,fraction=0.1,lr=0.02)";
-    BdError err = {{0}};
+    BdError err = {0};
     Collect a = {0}, b = {0};
     CHECK_MSG(run(w, k2, dir, &a, &err) == 0, "%s", err.msg);
     CHECK_MSG(run(w, k3, dir, &b, &err) == 0, "%s", err.msg);
@@ -233,7 +233,7 @@ static void test_pretrained(BdWorker *w, const char *tmp) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/pre", tmp);
     const char *key = DATA " trigger=square poison_rate=0.1 seed=3 init=pretrained(epochs=2,trainable=head) " TRAIN;
-    BdError err = {{0}};
+    BdError err = {0};
     Collect c = {0};
     /* Without the pre-training job's model the cell fails, and says why. */
     CHECK(run(w, key, dir, &c, &err) < 0);
@@ -282,7 +282,7 @@ static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
     const char *db_a = "0123456789abcdef0123456789abcdef", *db_b = "fedcba9876543210fedcba9876543210";
     char dir[512], path[1024], other_path[1024];
     snprintf(dir, sizeof dir, "%s/owner", tmp);
-    BdError err = {{0}};
+    BdError err = {0};
     Collect ref = {0}, ref_other = {0};
     CHECK_MSG(run_for(w, key, NULL, db_a, &ref, &err) == 0, "%s", err.msg);
     CHECK_MSG(run_for(w, other, NULL, db_a, &ref_other, &err) == 0, "%s", err.msg);
@@ -358,7 +358,7 @@ static void test_checkpoint_owner(BdWorker *w, const char *tmp) {
 
 static void test_zero_epochs(BdWorker *w) {
     const char *key = DATA " trigger=square poison_rate=0 train=sgd(epochs=0)";
-    BdError err = {{0}};
+    BdError err = {0};
     Collect c = {0};
     CHECK_MSG(run(w, key, NULL, &c, &err) == 0, "%s", err.msg);
     CHECK(!isnan(lookup(&c, "train", 0, "clean_acc")) && !isnan(lookup(&c, "train", 0, "asr")));

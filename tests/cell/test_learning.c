@@ -45,7 +45,7 @@ static double mean_accuracy(BdWorker *w, const char *precision) {
         Seen seen = {-1, -1};
         BdSink sink = {&seen, metrics, NULL, NULL};
         BdCellOutcome out;
-        BdError err = {{0}};
+        BdError err = {0};
         BdJobOrder order = {.key = key};
         CHECK_MSG(bd_cell_run(w, &order, &sink, &out, &err) == 0, "%s", err.msg);
         bd_cell_outcome_free(&out);

@@ -50,7 +50,7 @@ static int cell_threads(int threads, const char *arch, const char *precision) {
     int most = threads_now();
     BdSink sink = {&most, seen_metrics, seen_progress, NULL};
     BdCellOutcome out;
-    BdError err = {{0}};
+    BdError err = {0};
     BdJobOrder order = {.key = key};
     CHECK_MSG(bd_cell_run(&w, &order, &sink, &out, &err) == 0, "%s: %s", key, err.msg);
     bd_cell_outcome_free(&out);

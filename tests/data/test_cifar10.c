@@ -36,7 +36,7 @@ static int load(const char *dir, BdDataset *d, BdError *err) {
 
 static void test_valid(const char *dir) {
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     write_batches(dir);
     CHECK_MSG(load(dir, &d, &err) == 0, "%s", err.msg);
     CHECK(d.shape.c == 3 && d.shape.h == 32 && d.shape.w == 32 && d.shape.classes == 10);
@@ -73,7 +73,7 @@ static void test_valid(const char *dir) {
 
 static void expect_error(const char *dir, const char *frag1, const char *frag2) {
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     int rc = load(dir, &d, &err);
     CHECK_MSG(rc < 0, "loaded although '%s' was expected", frag2);
     if (rc == 0) bd_dataset_free(&d);

@@ -12,7 +12,7 @@
 static void test_image(void) {
     BdSpec s;
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "channels", "3", "size", "8", "train", "50", "test", "7",
                    NULL) == 0);
     CHECK_MSG(bd_dataset_load(&s, &d, &err) == 0, "%s", err.msg);

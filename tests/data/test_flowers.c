@@ -111,7 +111,7 @@ static int find_cache(const char *dir, char *out, size_t cap) {
 
 static void test_load_and_cache(const char *dir) {
     BdDataset a, b;
-    BdError err = {{0}};
+    BdError err = {0};
     BdSpec s;
     BdDataShape shape;
     CHECK(tfs_spec(&s, bd_dataset_presets, "flowers", &err, "path", dir, NULL) == 0);
@@ -216,7 +216,7 @@ static void test_load_and_cache(const char *dir) {
  * the per-user cache folder does. */
 static void test_cache_folders(const char *dir) {
     BdDataset a;
-    BdError err = {{0}};
+    BdError err = {0};
     char cachedir[256], user[256], found[600];
     tfs_mkdtemp(cachedir, "flowers-cache");
     tfs_mkdtemp(user, "flowers-user");
@@ -269,7 +269,7 @@ static void test_concurrent(const char *dir) {
         pids[i] = fork();
         if (pids[i] == 0) {
             BdDataset d;
-            BdError err = {{0}};
+            BdError err = {0};
             if (load(dir, "14", "1", "", &d, &err) < 0) _exit(2);
             int decoded = strstr(d.description, "decoded") != NULL;
             bd_dataset_free(&d);
@@ -318,7 +318,7 @@ static void write_forged_png(const char *path, unsigned w, unsigned h) {
 static void test_errors(void) {
     char dir[256], path[512];
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     tfs_mkdtemp(dir, "flowers-bad");
 
     snprintf(path, sizeof path, "%s/missing", dir);

@@ -79,7 +79,7 @@ static int load(const char *dir, const char *normalize, BdDataset *d, BdError *e
 
 static void test_valid(const char *dir) {
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     write_valid(dir, 6, 4);
     CHECK_MSG(load(dir, "none", &d, &err) == 0, "%s", err.msg);
     CHECK(d.shape.c == 1 && d.shape.h == 28 && d.shape.w == 28 && d.shape.classes == 10);
@@ -118,7 +118,7 @@ static void test_valid(const char *dir) {
 
 static void expect_error(const char *dir, const char *what, const char *frag1, const char *frag2) {
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     int rc = load(dir, "none", &d, &err);
     CHECK_MSG(rc < 0, "%s: loaded although it should not", what);
     if (rc == 0) bd_dataset_free(&d);
@@ -215,7 +215,7 @@ static void test_fashion_mnist(void) {
     }
     BdSpec s;
     BdDataset d;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(tfs_spec(&s, bd_dataset_presets, "fashion-mnist", &err, NULL) == 0);
     BdDataShape shape;
     CHECK(bd_dataset_shape(&s, &shape, &err) == 0 && shape.c == 1 && shape.h == 28 && shape.classes == 10);

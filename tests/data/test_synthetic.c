@@ -8,7 +8,7 @@
 static int gen(BdDataset *d, const char *classes, const char *channels, const char *size, const char *train,
                const char *noise, const char *seed) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     if (tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "classes", classes, "channels", channels, "size", size,
                  "train", train, "test", "200", "noise", noise, "data_seed", seed, NULL) < 0 ||
         bd_dataset_load(&s, d, &err) < 0) {
@@ -27,7 +27,7 @@ static void test_shape_and_determinism(void) {
     CHECK(a.train.n == 300 && a.test.n == 200);
     for (int i = 0; i < a.train.n; i++) CHECK(a.train.y[i] == i % 10);
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "classes", "10", "channels", "3", "size", "16", "train",
                    "300", "test", "200", "noise", "0.3", "data_seed", "7", NULL) == 0);
     CHECK(tfs_same_train_labels(&s, &a));
@@ -126,7 +126,7 @@ static void test_separable(void) {
 
 static void test_registry(void) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDataShape shape;
     CHECK(tfs_spec(&s, bd_dataset_presets, "synthetic", &err, "channels", "1", "size", "12", NULL) == 0);
     CHECK(bd_dataset_shape(&s, &shape, &err) == 0 && shape.c == 1 && shape.h == 12 && shape.classes == 10);

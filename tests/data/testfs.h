@@ -74,7 +74,7 @@ static inline int tfs_spec(BdSpec *s, const BdPreset *presets, const char *name,
  * before a sweep runs count pools with them. 1 when they are. */
 static inline int tfs_same_train_labels(const BdSpec *s, const BdDataset *d) {
     int *labels = NULL, n = 0;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_dataset_train_labels(s, &labels, &n, &err) < 0) {
         fprintf(stderr, "bd_dataset_train_labels: %s\n", err.msg);
         return 0;

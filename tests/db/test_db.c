@@ -24,7 +24,7 @@ static void new_db_path(char *out, size_t cap) { snprintf(out, cap, "%s/db%d/sub
 static BdDb *open_new(char *path, size_t cap) {
     new_db_path(path, cap);
     BdDb *db = NULL;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
     return db;
 }
@@ -100,7 +100,7 @@ static BdSweep load_sweep(const char *rel_or_abs) {
     if (rel_or_abs[0] == '/') snprintf(path, sizeof path, "%s", rel_or_abs);
     else snprintf(path, sizeof path, "%s/%s", src_root, rel_or_abs);
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_sweep_load(path, BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     return sw;
 }
@@ -157,7 +157,7 @@ static void test_create(void) {
     CHECK_STR(q_text(db, "SELECT value FROM meta WHERE key = 'database_id'"), id);
     bd_db_close(db);
     /* Reopening an existing database without create. */
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_open(path, 0, &db, &err) == 0, "%s", err.msg);
     if (db) CHECK_STR(bd_db_id(db), id);
     bd_db_close(db);
@@ -176,7 +176,7 @@ static void test_register(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
     BdSweep sw = load_sweep("sweeps/smoke.yaml");
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t id1 = 0, id2 = 0;
     int n_new = -1;
     CHECK_MSG(bd_db_register(db, &sw, &id1, &n_new, &err) == 0, "%s", err.msg);
@@ -293,7 +293,7 @@ static void test_states(void) {
     char path[4096];
     BdDb *db = open_new(path, sizeof path);
     BdSweep sw = load_poisoned_smoke();
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t sid;
     int n_new, counts[BD_DB_STATUS_COUNT];
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);
@@ -414,7 +414,7 @@ static void test_runs(void) {
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
     BdDb *db = open_new(path, sizeof path);
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t r1, r2;
     CHECK_MSG(bd_db_run_begin(db, 0, 4, &r1, &err) == 0, "%s", err.msg);
     CHECK(q_int(db, "SELECT pid FROM runs") == (long long)getpid());
@@ -465,7 +465,7 @@ static void test_provenance(void) {
     host[sizeof host - 1] = '\0';
     BdDb *db = open_new(path, sizeof path);
     BdSweep sw = load_sweep("sweeps/smoke.yaml");
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t run, sid;
     int n_new;
     const BdBuildInfo *b = bd_build_info();
@@ -573,7 +573,7 @@ static void make_raw(const char *path, const char *sql) {
 
 static void test_versions(void) {
     char path[4096];
-    BdError err = {{0}};
+    BdError err = {0};
     BdDb *db;
 
     /* Newer than this build: refused, untouched. */
@@ -748,7 +748,7 @@ static void test_views(void) {
     BdDb *db = open_new(path, sizeof path);
     exec(db, "DROP VIEW cell_results; CREATE VIEW cell_results AS SELECT 1 AS x");
     bd_db_close(db);
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_db_open(path, 0, &db, &err) == 0);
     CHECK(q_int(db, "SELECT COUNT(*) FROM pragma_table_info('cell_results') WHERE name IN ('asr', 'clean_acc')") == 2);
     bd_db_close(db);
@@ -760,7 +760,7 @@ static void test_example_queries(void) {
     char path[4096], qpath[4096];
     BdDb *db = open_new(path, sizeof path);
     BdSweep sw = load_sweep("sweeps/smoke.yaml");
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t sid;
     int n_new;
     CHECK(bd_db_register(db, &sw, &sid, &n_new, &err) == 0);

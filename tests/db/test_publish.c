@@ -46,7 +46,7 @@ static BdDb *make_db(const char *path) {
     char sweep_path[4096];
     snprintf(sweep_path, sizeof sweep_path, "%s/sweeps/smoke.yaml", src_root);
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDb *db = NULL;
     CHECK_MSG(bd_sweep_load(sweep_path, BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
@@ -67,7 +67,7 @@ static void add_batch(BdDb *db, int epoch) {
         np[i] = names[i];
         v[i] = epoch + i * 1e-4;
     }
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_add_metrics(db, 1, "train", epoch, "", np, v, BATCH, &err) == 0, "%s", err.msg);
 }
 
@@ -113,7 +113,7 @@ static void test_snapshots(void) {
     mkdir(pub, 0777);
     BdDb *db = make_db(path);
     add_batch(db, 1);
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_publish_check(path, snap, &err) == 0, "%s", err.msg);
     fflush(NULL);
     pid_t pid = fork();
@@ -160,7 +160,7 @@ static void test_snapshots(void) {
 
 static void test_where(void) {
     char path[4096], p[4300], sym[4200];
-    BdError err = {{0}};
+    BdError err = {0};
     snprintf(path, sizeof path, "%s/where/results.db", dir);
     BdDb *db = make_db(path);
     bd_db_close(db);
@@ -195,7 +195,7 @@ static void test_where(void) {
  * and nothing lost. */
 static void test_finish_run(void) {
     char path[4096], wal[4200];
-    BdError err = {{0}};
+    BdError err = {0};
     snprintf(path, sizeof path, "%s/finish/results.db", dir);
     snprintf(wal, sizeof wal, "%s-wal", path);
     BdDb *db = make_db(path);

@@ -33,7 +33,7 @@ static void make_db(const char *path) {
     char sweep_path[4096];
     snprintf(sweep_path, sizeof sweep_path, "%s/sweeps/smoke.yaml", src_root);
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     BdDb *db;
     CHECK_MSG(bd_sweep_load(sweep_path, BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
@@ -93,7 +93,7 @@ static void test_status(void) {
 
     /* The run ended: its finish and exit status. */
     BdDb *db;
-    BdError e = {{0}};
+    BdError e = {0};
     CHECK(bd_db_open(path, 0, &db, &e) == 0);
     CHECK(bd_db_run_end(db, 1, 1, &e) == 0);
     bd_db_close(db);
@@ -108,7 +108,7 @@ static void test_empty_db(void) {
     char path[4096], *out, *err;
     snprintf(path, sizeof path, "%s/new.db", dir);
     BdDb *db;
-    BdError e = {{0}};
+    BdError e = {0};
     CHECK(bd_db_open(path, 1, &db, &e) == 0);
     bd_db_close(db);
     CHECK(run(&out, &err, "status", path, NULL, NULL) == 0);

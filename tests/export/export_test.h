@@ -47,7 +47,7 @@ static void cell_arch_key(const BdSpec *arch, BdShape in, int classes, char *out
     BdCell c;
     memset(&c, 0, sizeof c);
     c.v[BD_AXIS_ARCH] = *arch;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_arch_key(&c, in.c, in.h, in.w, classes, out, cap, &err) < 0) {
         fprintf(stderr, "cell_arch_key: %s\n", err.msg);
         abort();

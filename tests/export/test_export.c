@@ -59,7 +59,7 @@ static int compare_tensors(const BdStFile *f, const BdParam *info, int n, const 
 /* The whole file against the graph: nothing missing, nothing more. */
 static void compare_file(const char *path, const BdGraph *g, const char *what) {
     BdStFile f;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_st_read(path, &f, &err) == 0, "%s", err.msg);
     CHECK_MSG(f.n == g->n_param_info + g->n_buffer_info, "%s: %d tensors, the graph has %d + %d", what, f.n,
               g->n_param_info, g->n_buffer_info);
@@ -71,7 +71,7 @@ static void compare_file(const char *path, const BdGraph *g, const char *what) {
 
 static void check_meta(const char *path, const char *key, const char *want) {
     BdStFile f;
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_st_read(path, &f, &err) < 0) return;
     const char *v = bd_st_meta(&f, key);
     CHECK_MSG(v && !strcmp(v, want), "metadata %s: '%s', expected '%s'", key, v ? v : "(absent)", want);
@@ -80,7 +80,7 @@ static void check_meta(const char *path, const char *key, const char *want) {
 
 static void test_model(const char *arch_text, BdShape in, int classes, const char *full_arch) {
     BdSpec arch;
-    BdError err = {{0}};
+    BdError err = {0};
     BdGraph *g = random_model(arch_text, in, classes, 2, 11, &arch, &err);
     CHECK_MSG(g != NULL, "%s", err.msg);
     if (!g) return;
@@ -120,7 +120,7 @@ static void test_model(const char *arch_text, BdShape in, int classes, const cha
 
 static void test_refusals(void) {
     BdSpec arch;
-    BdError err = {{0}};
+    BdError err = {0};
     const BdShape in = {1, 28, 28};
     BdGraph *g = random_model("cnn-small", in, 10, 1, 3, &arch, &err);
     char ckpt[256];
@@ -169,7 +169,7 @@ static void test_real_cell(void) {
     bd_worker_init(&w, 1);
     BdSink sink = {NULL, NULL, NULL, NULL};
     BdCellOutcome outcome;
-    BdError err = {{0}};
+    BdError err = {0};
     BdJobOrder order = {.key = CELL, .ckpt_dir = cells};
     CHECK_MSG(bd_cell_run(&w, &order, &sink, &outcome, &err) == 0, "%s", err.msg);
     bd_cell_outcome_free(&outcome);

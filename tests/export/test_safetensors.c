@@ -86,7 +86,7 @@ static void test_writer_bytes(void) {
     };
     char path[256];
     path_of(path, sizeof path, "tiny.safetensors");
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_export_graph(g, meta, 3, path, &err) == 0, "%s", err.msg);
 
     /* What the file must hold, made by hand: metadata first with its keys
@@ -162,7 +162,7 @@ static void test_reader_accepts(void) {
     unsigned char data[12] = {7, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x3C, 0x00, 0xC0}; /* 7; 1.0, -2.0 in half */
     write_raw(path, header, data, sizeof data);
     BdStFile f;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_st_read(path, &f, &err) == 0, "%s", err.msg);
     CHECK(f.n == 3 && f.n_meta == 0);
     const BdStView *h = bd_st_find(&f, "b\xc3\xa9\xf0\x9f\x98\x80");
@@ -186,7 +186,7 @@ static void expect_refused(const char *what, const char *header, size_t data_len
     write_raw(path, header, data, data_len);
     free(data);
     BdStFile f;
-    BdError err = {{0}};
+    BdError err = {0};
     int rc = bd_st_read(path, &f, &err);
     CHECK_MSG(rc < 0, "%s: accepted", what);
     if (rc < 0) {
@@ -242,7 +242,7 @@ static void test_reader_refuses(void) {
     fwrite("\x10\0\0", 1, 3, f);
     fclose(f);
     BdStFile sf;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_st_read(path, &sf, &err) < 0);
     CHECK_CONTAINS(err.msg, "shorter than the 8-byte header length");
     f = fopen(path, "wb");
@@ -260,7 +260,7 @@ static void test_writer_refuses(void) {
     path_of(path, sizeof path, "w.safetensors");
     const float x[2] = {1, 2};
     BdStF32 t[2] = {{"a", x, 1, {2}}, {"a", x, 1, {2}}};
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_st_write(path, t, 2, NULL, 0, &err) < 0);
     CHECK_CONTAINS(err.msg, "tensor name 'a' given twice");
     t[1].name = "__metadata__";

@@ -87,7 +87,7 @@ static void test_counts_and_tags(void) {
 }
 
 static void test_errors(void) {
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(build("resnet50(stem=imagenet)", (BdShape){3, 16, 16}, 10, 2, &err) == NULL);
     CHECK_CONTAINS(err.msg, "needs inputs of at least 32x32");
     CHECK_CONTAINS(err.msg, "3x16x16");

@@ -104,7 +104,7 @@ static void test_mobile_32px_shapes_and_tags(void) {
 static void expect_build_error(const char *preset, const char *const *kv, BdShape in, const char *a, const char *b,
                                const char *c) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdGraph *g = NULL;
     arch_spec(&s, preset, kv);
     CHECK(bd_model_build(&s, in, 10, 2, &g, &err) < 0);
@@ -140,7 +140,7 @@ static void test_input_too_small(void) {
 
 static void test_filters_check(void) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     bd_spec_init(&s, "nasnet-a-mobile");
     CHECK(bd_spec_set(&s, "filters", "3", &err) == 0);
     CHECK(bd_spec_resolve(&s, bd_preset_find(bd_arch_presets, "nasnet-a-mobile"), &err) < 0);

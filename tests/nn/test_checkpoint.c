@@ -56,7 +56,7 @@ static void test_round_trip(void) {
     o.started[1] = 1;
     o.steps = 42;
     const char blob[] = "epoch=3 best=0.71";
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_checkpoint_save(p, "cnn(x) 2x4x4", g, &o, blob, sizeof blob, &err) == 0);
     /* no temporary file is left behind */
     char tmp[300];
@@ -96,7 +96,7 @@ static void test_round_trip(void) {
 }
 
 static void expect_refusal(const char *file, const char *key, BdGraph *g, const char *fragment) {
-    BdError err = {{0}};
+    BdError err = {0};
     char back[64];
     float before = g->params[0];
     CHECK_MSG(bd_checkpoint_load(file, key, g, NULL, back, sizeof back, NULL, &err) < 0, "%s loaded", file);
@@ -164,7 +164,7 @@ static void test_portable(void) {
         bd_graph_backward(bf);
         bd_sgd_step(&o, bf, 0.1f);
     }
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_checkpoint_save(p, "net", bf, &o, NULL, 0, &err) == 0);
     for (int k = 0; k < 2; k++) {
         BdGraph *h = k ? dn : ref;

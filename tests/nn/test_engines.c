@@ -96,7 +96,7 @@ static void step_free(Step *s) {
 
 static BdGraph *build(const char *arch, BdShape in, int K, int n, BdEngine e, BdPrecision p) {
     BdSpec spec;
-    BdError err = {{0}};
+    BdError err = {0};
     BdGraph *g = NULL;
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch, &spec, &err) < 0 ||
         bd_model_build_on(&spec, in, K, n, e, p, &g, &err) < 0) {

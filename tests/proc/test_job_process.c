@@ -145,7 +145,7 @@ static void test_frames(void) {
     BdMsgType types[2];
     size_t lens[2];
     int got = 0, rc = 0;
-    BdError err = {{0}};
+    BdError err = {0};
     while ((n = read(p[0], buf, sizeof buf)) > 0) {
         bd_buf_put_bytes(&stream, buf, (size_t)n);
         while ((rc = bd_frame_next(&stream, &types[got < 2 ? got : 1], &payload, &err)) == 1 && got < 2)

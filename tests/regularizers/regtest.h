@@ -22,7 +22,7 @@ static inline int reg_spec(const char *text, BdSpec *s, BdError *err) {
 
 static inline BdReg *make_reg(const char *text, BdGraph *g) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdReg *r = NULL;
     if (reg_spec(text, &s, &err) < 0 || bd_reg_make(&s, g, &r, &err) < 0) {
         fprintf(stderr, "%s: %s\n", text, err.msg);
@@ -34,7 +34,7 @@ static inline BdReg *make_reg(const char *text, BdGraph *g) {
 
 static inline BdGraph *make_model(const char *arch_text, BdShape in, int classes, int batch, uint64_t seed) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdGraph *g = NULL;
     if (bd_axis_value_parse(bd_axes(), BD_AXIS_ARCH, arch_text, &s, &err) < 0 ||
         bd_model_build(&s, in, classes, batch, &g, &err) < 0) {

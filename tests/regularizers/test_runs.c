@@ -49,7 +49,7 @@ static void run(BdWorker *w, const char *reg, int sign, const char *retrain) {
     Record rec = {0};
     BdSink sink = {&rec, on_metrics, NULL, NULL};
     BdCellOutcome out;
-    BdError err = {{0}};
+    BdError err = {0};
     BdJobOrder order = {.key = key};
     int rc = bd_cell_run(w, &order, &sink, &out, &err);
     bd_cell_outcome_free(&out);

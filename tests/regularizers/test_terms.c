@@ -281,7 +281,7 @@ static void test_snnl_fd(void) {
 
 static void expect_make_error(BdGraph *g, const char *text, const char *a, const char *b) {
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     BdReg *r = NULL;
     CHECK_MSG(reg_spec(text, &s, &err) == 0, "%s", err.msg);
     CHECK_MSG(bd_reg_make(&s, g, &r, &err) < 0, "%s was accepted", text);

@@ -64,7 +64,7 @@ static inline long rows_cell(BdDb *db, Row r) {
         [BD_AXIS_TRAIN] = "sgd(epochs=2)",
         [BD_AXIS_RETRAIN] = r.retrain ? r.retrain : "none",
     };
-    BdError err = {{0}};
+    BdError err = {0};
     int64_t id = 0;
     if (bd_db_add_cell(db, texts, &id, &err) < 0) {
         fprintf(stderr, "rows_cell: %s\n", err.msg);

@@ -25,7 +25,7 @@ static int run(char **out, char **err, const char *a1, const char *a2, const cha
 static BdDb *new_db(const char *name, char *path, size_t cap) {
     snprintf(path, cap, "%s/%s", dir, name);
     BdDb *db = NULL;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
     return db;
 }
@@ -385,7 +385,7 @@ static void test_sweep_option(void) {
     CHECK_CONTAINS(out, "1. [cannot tell] rate 0.1: ASR 0.90\xE2\x80\x93" "0.90; no factor varies\n");
     free(out), free(err);
     /* The database itself is untouched by the selection. */
-    BdError e = {{0}};
+    BdError e = {0};
     CHECK(bd_db_open(path, 0, &db, &e) == 0);
     CHECK(rows_num(db, "SELECT COUNT(*) FROM cells") == 2);
     bd_db_close(db);
@@ -549,7 +549,7 @@ static void test_parameters(void) {
             [BD_AXIS_TRAIN] = "sgd(epochs=2,lr=0.02)",
             [BD_AXIS_RETRAIN] = "finetune(epochs=3)",
         };
-        BdError e = {{0}};
+        BdError e = {0};
         int64_t id;
         CHECK_MSG(bd_db_add_cell(db, texts, &id, &e) == 0, "%s", e.msg);
         rows_metrics(db, (long)id, "train", 2, 0.9, t ? 0.5 : 0.8);

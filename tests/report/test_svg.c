@@ -39,7 +39,7 @@ static void test_strbuf(void) {
     for (int i = 0; i < 1000; i++) bd_str_printf(&b, "%d,", i);
     CHECK(b.n == strlen(bd_str_str(&b)) && !strncmp(bd_str_str(&b) + b.n - 4, "999,", 4));
     bd_str_free(&b);
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_str_write_file(&b, "/nonexistent-dir/x.svg", &err) < 0);
     CHECK_CONTAINS(err.msg, "cannot write /nonexistent-dir/x.svg: No such file or directory");
 }

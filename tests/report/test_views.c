@@ -19,7 +19,7 @@ static int n_db;
 static BdDb *new_db(char *path, size_t cap) {
     snprintf(path, cap, "%s/views%d.db", dir, n_db++);
     BdDb *db = NULL;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_db_open(path, 1, &db, &err) == 0, "%s", err.msg);
     return db;
 }

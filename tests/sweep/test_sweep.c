@@ -25,7 +25,7 @@ static int load(const char *yaml, int flags, BdSweep *sw, BdError *err, char *pa
 #define EXPECT_ERROR(yaml, expected) expect_error(__LINE__, yaml, 0, expected)
 static void expect_error(int line, const char *yaml, int flags, const char *expected) {
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     char path[4096];
     int rc = load(yaml, flags, &sw, &err, path, sizeof path);
     CHECK_MSG(rc < 0, "line %d: the sweep should be refused", line);
@@ -38,7 +38,7 @@ static void expect_error(int line, const char *yaml, int flags, const char *expe
 
 static BdSweep load_ok(int line, const char *yaml, int flags) {
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     char path[4096];
     int rc = load(yaml, flags, &sw, &err, path, sizeof path);
     CHECK_MSG(rc == 0, "line %d: %s", line, err.msg);
@@ -58,7 +58,7 @@ static void test_smoke(void) {
     char path[4096];
     snprintf(path, sizeof path, "%s/sweeps/smoke.yaml", src_root);
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK_MSG(bd_sweep_load(path, BD_SWEEP_STRICT | BD_SWEEP_QUIET, &sw, &err) == 0, "%s", err.msg);
     CHECK_STR(sw.name, "smoke");
     CHECK_STR(sw.description, "the smallest useful sweep (two triggers, a baseline and a rate, two seeds); the "
@@ -210,7 +210,7 @@ static void test_exclude(void) {
 
     /* An entry that matches nothing is a warning naming its line. */
     char path[4096];
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(load(EX_GRID "exclude:\n  - {seed: 1}\n  - {trigger: {name: square, size: 5}}\n", 0, &sw, &err, path,
                sizeof path) == 0);
     CHECK(sw.n_cells == 8);
@@ -276,7 +276,7 @@ static void test_limits(void) {
 
     /* An override that names no cell of the grid is a warning with its line. */
     char path[4096];
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(load(EX_GRID "limits:\n  overrides:\n    - {cells: {seed: 7}, wall: 1h}\n", 0, &sw, &err, path,
                sizeof path) == 0);
     CHECK(sw.n_warnings == 1);
@@ -501,7 +501,7 @@ static void test_cell_checks(void) {
     const char *missing = HEAD "grid:\n  dataset: {name: mnist, path: /nonexistent/mnist}\n  arch: cnn-small\n"
                                "  trigger: square\n  poison_rate: 0.1\n";
     char path[4096];
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(load(missing, 0, &sw, &err, path, sizeof path) == 0);
     CHECK(sw.n_cells == 1 && sw.n_warnings == 1);
     if (sw.n_warnings == 1)
@@ -682,7 +682,7 @@ static void check_walk(int line, const char *yaml) {
               all.n_cells);
     BdSweepWalk *w = bd_sweep_walk_begin();
     BdCell *cell = malloc(sizeof *cell);
-    BdError err = {{0}};
+    BdError err = {0};
     char key[BD_KEY_MAX], pre[BD_KEY_MAX];
     int n = 0, rc;
     while ((rc = bd_sweep_walk_next(&lean, w, &err)) == 1 && n < all.n_cells) {
@@ -741,7 +741,7 @@ static void test_long_axis(void) {
     snprintf(yaml + o, cap + 512 - o, "7, 3]\n");
     char path[4096];
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(load(yaml, 0, &sw, &err, path, sizeof path) < 0); /* seed 7 again, after the 200000 */
     CHECK_CONTAINS(err.msg, ": grid.seed[200000]: 7 is the same value as grid.seed[6] (line 7, column ");
     bd_sweep_free(&sw);
@@ -755,7 +755,7 @@ static void test_long_axis(void) {
 
 static void test_files(void) {
     BdSweep sw;
-    BdError err = {{0}};
+    BdError err = {0};
     CHECK(bd_sweep_load("/nonexistent/x.yaml", 0, &sw, &err) < 0);
     CHECK_STR(err.msg, "/nonexistent/x.yaml: cannot read the sweep file: No such file or directory");
     CHECK(bd_sweep_load(dir, 0, &sw, &err) < 0);

@@ -8,7 +8,7 @@
 static void test_spec_resolve(void) {
     const BdAxisDef *axes = bd_axes();
     BdSpec s;
-    BdError err = {{0}};
+    BdError err = {0};
     char text[BD_SPEC_TEXT_MAX];
 
     CHECK(bd_axis_value_parse(axes, BD_AXIS_TRIGGER, "square", &s, &err) == 0);
@@ -60,7 +60,7 @@ static void test_spec_resolve(void) {
 
 static void test_cell_key_roundtrip(void) {
     const BdAxisDef *axes = bd_axes();
-    BdError err = {{0}};
+    BdError err = {0};
     const char *key =
         "dataset=fashion-mnist arch=cnn-small trigger=square(location=top-left,size=4) "
         "poison_rate=0.05 seed=2 train=sgd(epochs=2,limit_test=1000,limit_train=4000)";

@@ -93,7 +93,7 @@ int bd_worker_load_data(BdWorker *w, const char *key, int image_fd, int share_fd
 void bd_cell_note_precision(const char *key) {
     if (bd_engine_bf16() == BD_BF16_NATIVE) return;
     BdJob *job = bd_xcalloc(1, sizeof *job);
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_job_parse(bd_axes(), key, job, &err) == 0) {
         BdJobPlan plan;
         bd_job_plan(job, 1, 1, &plan); /* the phases' settings do not depend on the dataset's size */
@@ -112,11 +112,11 @@ static int make_dirs(const char *dir, BdError *err) {
         if (*p != '/') continue;
         *p = '\0';
         if (mkdir(path, 0777) < 0 && errno != EEXIST)
-            return bd_fail(err, "cannot create checkpoint folder %s: %s", path, strerror(errno));
+            return bd_fail_io(err, errno, "cannot create checkpoint folder %s", path);
         *p = '/';
     }
     if (mkdir(path, 0777) < 0 && errno != EEXIST)
-        return bd_fail(err, "cannot create checkpoint folder %s: %s", path, strerror(errno));
+        return bd_fail_io(err, errno, "cannot create checkpoint folder %s", path);
     return 0;
 }
 
@@ -341,7 +341,7 @@ static int load_checked(Job *j, const char *path, const BdCkptOwner *owner, BdSg
 
 static Start find_start(Job *j, const char *main_path, const BdCkptOwner *main_owner, const char *key) {
     Start s = {START_FRESH, j->plan.phases[0].phase, {0}};
-    BdError err = {{0}};
+    BdError err = {0};
     char phase[32];
     if (j->resume_path[0] && file_exists(j->resume_path)) {
         if (load_checked(j, j->resume_path, &j->owner, &j->trainer.opt, phase, sizeof phase, &s.at, &err) == 0) {

@@ -42,7 +42,7 @@ static Layout layout_of(const ImageHeader *h) {
 
 int bd_data_image_create(BdError *err) {
     int fd = memfd_create("bdsweep-dataset", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0) return bd_fail(err, "cannot create a shared memory file for the dataset: %s", strerror(errno));
+    if (fd < 0) return bd_fail_io(err, errno, "cannot create a shared memory file for the dataset");
     return fd;
 }
 
@@ -81,7 +81,7 @@ int bd_data_image_write(int fd, const char *key, const BdDataset *d, BdError *er
         put(fd, d->train.x, sample * h.n_train, l.train_x) < 0 ||
         put(fd, d->train.y, sizeof(int) * h.n_train, l.train_y) < 0 ||
         put(fd, d->test.x, sample * h.n_test, l.test_x) < 0 || put(fd, d->test.y, sizeof(int) * h.n_test, l.test_y) < 0)
-        return bd_fail(err, "cannot write the dataset's shared image (%zu bytes): %s", l.bytes, strerror(errno));
+        return bd_fail_io(err, errno, "cannot write the dataset's shared image (%zu bytes)", l.bytes);
     if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
         return bd_fail(err, "cannot seal the dataset's shared image: %s", strerror(errno));
     return 0;

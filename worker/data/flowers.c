@@ -232,7 +232,7 @@ static int cache_file(const char *dir, int side, uint64_t key, char *out, size_t
 static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, size_t cap, int warn) {
     for (int i = 0; i < ndirs; i++) {
         char file[4200];
-        BdError why = {{0}};
+        BdError why = {0};
         if (cache_file(dirs[i], c->side, c->key, file, sizeof file) < 0) continue;
         int r = bd_image_cache_read(file, c, &why);
         if (r == BD_CACHE_LOADED) {
@@ -249,7 +249,7 @@ static int read_any(char dirs[2][4096], int ndirs, BdImageCache *c, char *from, 
 static void write_any(char dirs[2][4096], int ndirs, const BdImageCache *c, char *to, size_t cap) {
     for (int i = 0; i < ndirs; i++) {
         char file[4200];
-        BdError why = {{0}};
+        BdError why = {0};
         if (cache_file(dirs[i], c->side, c->key, file, sizeof file) < 0) {
             bd_warn("flowers: cache folder path too long: %.80s...", dirs[i]);
             continue;

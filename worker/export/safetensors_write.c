@@ -134,7 +134,7 @@ int bd_st_write(const char *path, const BdStF32 *tensors, int n, const BdStMeta 
         snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
         FILE *f = fopen(tmp, "wb");
         if (!f) {
-            rc = bd_fail(err, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+            rc = bd_fail_io(err, errno, "%s: cannot create %s", path, tmp);
         } else {
             unsigned char n_le[8];
             for (int i = 0; i < 8; i++) n_le[i] = (unsigned char)((uint64_t)h.len >> (8 * i));
@@ -145,7 +145,7 @@ int bd_st_write(const char *path, const BdStF32 *tensors, int n, const BdStMeta 
             if (!bad && rename(tmp, path) != 0) bad = 1, saved = errno;
             if (bad) {
                 unlink(tmp);
-                rc = bd_fail(err, "%s: writing failed: %s", path, strerror(saved));
+                rc = bd_fail_io(err, saved, "%s: writing failed", path);
             }
         }
     }

@@ -131,7 +131,7 @@ int bd_checkpoint_save(const char *path, const char *arch_key, const BdGraph *g,
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        bd_fail(err, "checkpoint %s: cannot create %s: %s", path, tmp, strerror(errno));
+        bd_fail_io(err, errno, "checkpoint %s: cannot create %s", path, tmp);
         free(tmp);
         return -1;
     }
@@ -152,7 +152,7 @@ int bd_checkpoint_save(const char *path, const char *arch_key, const BdGraph *g,
         saved_errno = errno;
     }
     if (bad) {
-        bd_fail(err, "checkpoint %s: writing failed: %s", path, strerror(saved_errno));
+        bd_fail_io(err, saved_errno, "checkpoint %s: writing failed", path);
         unlink(tmp);
         free(tmp);
         return -1;

@@ -155,7 +155,7 @@ int bd_job_process_main(int argc, char **argv) {
     BdBuf in;
     bd_buf_init(&in);
     BdJobOrder order;
-    BdError err = {{0}};
+    BdError err = {0};
     ChildSink s = {.fd = (int)results_fd, .job = job};
     bd_buf_init(&s.buf);
     int rc = read_all((int)order_fd, &in) < 0 || bd_job_order_get(&in, &order) < 0 ? -1 : 0;
@@ -183,7 +183,10 @@ int bd_job_process_main(int argc, char **argv) {
     rc = shared < 0 ? -1
                     : bd_cell_run(&w, &order, &sink, &out, &err);
     BdOutcomeMsg m = {.job = job, .wall_seconds = bd_monotonic_seconds() - t0};
-    BdMsgType type = rc == 0 ? BD_MSG_DONE : rc == BD_INTERRUPTED ? BD_MSG_STOPPED : BD_MSG_FAILED;
+    BdMsgType type = rc == 0                ? BD_MSG_DONE
+                     : rc == BD_INTERRUPTED ? BD_MSG_STOPPED
+                     : err.machine          ? BD_MSG_MACHINE_FAILED
+                                            : BD_MSG_FAILED;
     if (rc == 0) {
         m.params = out.params;
         m.gflops_per_image = out.gflops_per_image;

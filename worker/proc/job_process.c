@@ -137,6 +137,7 @@ static void handle_frame(Watch *w, BdMsgType type) {
     case BD_MSG_DONE:
     case BD_MSG_FAILED:
     case BD_MSG_STOPPED:
+    case BD_MSG_MACHINE_FAILED:
         if (w->outcome) break; /* one outcome per job */
         w->outcome = type;
         w->host->message(w->host->ud, type, &w->payload);
@@ -166,7 +167,7 @@ static void read_results(Watch *w) {
     }
     bd_buf_put_bytes(&w->stream, buf, (size_t)n);
     BdMsgType type;
-    BdError err = {{0}};
+    BdError err = {0};
     int rc;
     while ((rc = bd_frame_next(&w->stream, &type, &w->payload, &err)) == 1) handle_frame(w, type);
     if (rc < 0) w->damaged = 1;
@@ -326,12 +327,15 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
     BdBuf copy;
     bd_buf_init(&copy);
     bd_buf_from(&copy, order->data, order->len);
-    BdError err = {{0}};
+    BdError err = {0};
     if (bd_job_order_get(&copy, &w.order) < 0) {
         bd_buf_check(&copy, "job", &err);
         send_outcome(&w, BD_MSG_FAILED, err.msg);
     } else if (start(&w, order, &err) < 0) {
-        send_outcome(&w, BD_MSG_FAILED, err.msg);
+        /* Whatever keeps a process from starting (no memory for the fork,
+         * the process or file limit) is the machine's: the next job would
+         * fare no better. */
+        send_outcome(&w, BD_MSG_MACHINE_FAILED, err.msg);
     } else {
         int status = 0, reaped = 0, status_lost = 0;
         while (!reaped) {
@@ -357,7 +361,7 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
                 status_lost = got < 0; /* someone else reaped it (SIGCHLD ignored) */
             }
         }
-        if (w.outcome == BD_MSG_DONE || w.outcome == BD_MSG_FAILED || w.outcome == BD_MSG_STOPPED) {
+        if (w.outcome > 0) {
             /* Its result stands; the way it ended is worth a word. */
             if (!status_lost && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
                 char how[64];
@@ -374,7 +378,9 @@ BdMsgType bd_job_runner_run(BdJobRunner *r, const BdBuf *order, const BdJobHost 
             char why[BD_ERROR_MAX];
             bd_job_exit_reason(status, w.over_wall, w.order.wall_limit, (long long)w.order.memory_limit, w.where,
                                w.last_words, why, sizeof why);
-            send_outcome(&w, BD_MSG_FAILED, why);
+            /* BD_EXIT_INFRA: the process could not even read its order. */
+            int machine = WIFEXITED(status) && WEXITSTATUS(status) == BD_EXIT_INFRA;
+            send_outcome(&w, machine ? BD_MSG_MACHINE_FAILED : BD_MSG_FAILED, why);
         }
     }
     if (w.share_fd >= 0) close(w.share_fd);
