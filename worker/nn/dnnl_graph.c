@@ -26,7 +26,7 @@ static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 static char *alloc_bytes(size_t n) {
     void *p = NULL;
-    if (posix_memalign(&p, 64, n ? n : 64)) die("out of memory (%s)", "the oneDNN engine's buffers");
+    if (posix_memalign(&p, 64, n ? n : 64)) bd_die_out_of_memory(n); /* a job over its memory limit */
     return p;
 }
 
