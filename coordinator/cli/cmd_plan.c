@@ -9,11 +9,17 @@
 #include "exit_status.h"
 #include "sweep/cost.h"
 #include "sweep/sweep.h"
+#include "units.h"
 
-/* Training speed per core that the core-hours estimate assumes: what
- * `bdsweep bench` measures for training on this kind of machine (AMD EPYC,
- * one thread: 35-40 GFLOP/s on cnn-small and ResNet-20; see bench/README.md). */
-#define DEFAULT_GFLOPS_PER_CORE 35.0
+/* Training speed per core that the core-hours estimate assumes, in fp32:
+ * what `bdsweep bench --threads 1` measures for training with the oneDNN
+ * engine on an AMD EPYC (Zen 5), from 56 GFLOP/s (NASNet-A, whose depthwise
+ * and 1x1 layers on few channels run far below the machine's peak) to 186
+ * (ResNet-50); 100 is between them, nearer the many small models of a
+ * sweep. bf16 phases run about twice as fast where the CPU has bf16
+ * arithmetic (bd_engine_bf16), and are counted at twice the speed. (The
+ * OpenBLAS engine measured 35-40 on cnn-small and ResNet-20, bench/README.md.) */
+#define DEFAULT_GFLOPS_PER_CORE 100.0
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -21,26 +27,32 @@ static void usage(FILE *f) {
             "\n"
             "Validates a sweep file and prints its cells, one canonical key per line, in\n"
             "the order `run` submits them, each followed by a tab and a comment with the\n"
-            "model's parameter count, its training GFLOP per image and the GFLOP of the\n"
-            "whole cell (training, evaluations after every epoch, retraining), and its\n"
-            "limits when a limits override names it; then a comment line per dataset\n"
-            "saying what the checks that need the data were made against (the data here,\n"
-            "or its standard sizes), a comment line with the limits of a job's attempt\n"
-            "(the sweep's and each override's), a comment line with the sweep's total\n"
-            "compute and the core-hours it takes at G GFLOP/s per core (default %.0f,\n"
-            "what `bdsweep bench` measures here); then a last line `N cells, M models\n"
-            "to train`. A cell of poison rate 0 (or whose rate poisons no sample) is\n"
-            "measured on the clean model of its seed, trained once for every attack of\n"
-            "the sweep: its comment says so, and the compute counts each model once.\n"
+            "model's parameter count, its training GFLOP per image, the GFLOP of the\n"
+            "whole cell (training, evaluations after every epoch, retraining) and the\n"
+            "memory its model needs to train, and its limits when a limits override\n"
+            "names it; then a comment line per dataset saying what the checks that need\n"
+            "the data were made against (the data here, or its standard sizes), a\n"
+            "comment line with the limits of a job's attempt (the sweep's and each\n"
+            "override's), one with the largest model's memory, one with the sweep's\n"
+            "total compute and the core-hours it takes at G GFLOP/s per core in fp32\n"
+            "(default %.0f, what `bdsweep bench --threads 1` measures on an AMD EPYC)\n"
+            "and 2G in bf16; then a last line `N cells, M models to train`. The memory\n"
+            "is an estimate from the model's shapes (nothing of its size is allocated):\n"
+            "parameters, gradients, momentum and the engine's buffers for its batch,\n"
+            "without the data. A cell of poison rate 0 (or whose rate poisons no\n"
+            "sample) is measured on the clean model of its seed, trained once for every\n"
+            "attack of the sweep: its comment says so, and the compute counts each\n"
+            "model once.\n"
             "Needs neither MPI nor a database.\n"
             "\n"
             "Checks what can be known without training: every value, each trigger\n"
             "against the images, each target and source against the classes, and each\n"
             "strategy's pool against the poison rate (round(rate x N) samples of the\n"
             "training split); a rate no cell (or fewer than 1 in 1000) can be given is\n"
-            "an error, one that some cells fail is a warning. A dataset or trigger file\n"
-            "that is not on this machine is a warning here (the standard sizes are used\n"
-            "when the dataset has them); `run` refuses it.\n"
+            "an error, one that some cells fail is a warning. Under `limits: memory`, a\n"
+            "model whose estimate exceeds the limit its job runs under is an error. A\n"
+            "dataset or trigger file that is not on this machine is a warning here (the\n"
+            "standard sizes are used when the dataset has them); `run` refuses it.\n"
             "\n"
             "  --keys                only the keys and the last line (for scripts)\n"
             "  --gflops-per-core G   the training speed the core-hours assume\n"
@@ -74,9 +86,15 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
             char shared[64] = "";
             if (c.shared_by > 1) snprintf(shared, sizeof shared, " (its seed's clean model, shared by %d cells)", c.shared_by);
             else if (c.clean) snprintf(shared, sizeof shared, " (its seed's clean model)");
+            char memory[48] = "";
+            if (c.memory > 0) {
+                char size[32];
+                bd_format_size((int64_t)c.memory, size, sizeof size);
+                snprintf(memory, sizeof memory, ", ~%s to train", size);
+            }
             if (c.known)
-                snprintf(comment, sizeof comment, "# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s%s", c.params,
-                         c.train_gflop, c.total_gflop, shared,
+                snprintf(comment, sizeof comment, "# %ld params, %.4g GFLOP/img (train), %.3g GFLOP%s%s%s", c.params,
+                         c.train_gflop, c.total_gflop, memory, shared,
                          c.nominal ? " (data not here: standard sizes assumed)" : "");
             else
                 snprintf(comment, sizeof comment, "# cost unknown here: %s", c.why);
@@ -104,10 +122,20 @@ static int print_cells(const BdSweep *sw, int keys_only, double gflops_per_core,
         printf("; %s", text);
     }
     printf("\n");
-    double hours = cost.total_gflop / gflops_per_core / 3600.0;
+    if (cost.max_memory > 0) {
+        char size[32];
+        bd_format_size((int64_t)cost.max_memory, size, sizeof size);
+        printf("# memory to train a model: up to ~%s (%s on %s); an estimate from the model's shapes: parameters, "
+               "gradients, momentum and the engine's buffers for its batch, the data not included\n",
+               size, sw->axes[BD_AXIS_ARCH].values[cost.max_memory_arch].text,
+               sw->axes[BD_AXIS_DATASET].values[cost.max_memory_data].text);
+    }
+    /* bf16 phases at twice the fp32 speed */
+    double hours = (cost.total_gflop - cost.bf16_gflop / 2) / gflops_per_core / 3600.0;
     int models = bd_sweep_models_count(&sw->models);
     printf("# compute: %.3g GFLOP for %d models (pre-training jobs %.3g), about %.3g core-hours at %g GFLOP/s per core",
            cost.total_gflop, models, cost.pretrain_gflop, hours, gflops_per_core);
+    if (cost.bf16_gflop > 0) printf(" (%g in bf16, for %.3g GFLOP)", 2 * gflops_per_core, cost.bf16_gflop);
     if (cost.nominal) printf("; %d cell(s) with the standard dataset sizes assumed (the data is not here)", cost.nominal);
     if (cost.unknown) printf("; %d cell(s) not counted (their dataset or model cannot be sized here)", cost.unknown);
     printf("\n");

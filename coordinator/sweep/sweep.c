@@ -353,7 +353,7 @@ int bd_sweep_load(const char *path, int flags, BdSweep *out, BdError *err) {
     out->notes = L.c.notes;
     out->n_notes = L.c.n_notes;
     snprintf(out->db_path, sizeof out->db_path, "results/%s.db", out->name);
-    if (bd_sweep_models(out, &out->models, err) < 0) {
+    if (bd_sweep_models(out, &out->models, err) < 0 || sw_check_memory(out, err) < 0) {
         bd_sweep_free(out);
         return -1;
     }

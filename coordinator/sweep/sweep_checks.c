@@ -107,10 +107,11 @@ static int check_strategies(SwCtx *c, const SwAxis *ax, const SwCombos *seen, in
 
 /* A regularizer reads tagged layers of the model (snnl's and manifold
  * mixup's `layers`, the penultimate features of contrastive): it is made on
- * the model each cell of the combination builds (batch 1 here: the tags do
- * not depend on it), which checks every tag it names. A model that cannot
- * be built here is left to its cells (their error says why; plan's cost
- * line too). */
+ * the shapes of the model each cell of the combination builds (batch 1
+ * here: the tags do not depend on it; nothing of the model's size is
+ * allocated), which checks every tag it names. A model that cannot be
+ * built here is left to its cells (their error says why; plan's cost line
+ * too). */
 static int check_regularizers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, int d, BdDataShape shape) {
     const SwAxis *A = &ax[BD_AXIS_ARCH], *R = &ax[BD_AXIS_REGULARIZER];
     for (int a = 0; a < A->n; a++) {
@@ -121,7 +122,8 @@ static int check_regularizers(SwCtx *c, const SwAxis *ax, const SwCombos *seen, 
                 continue;
             BdError e = {0};
             BdShape in = {shape.c, shape.h, shape.w};
-            if (!g && bd_model_build(&A->specs[a], in, shape.classes, 1, &g, &e) < 0) break;
+            if (!g && bd_model_build_shapes(&A->specs[a], in, shape.classes, 1, BD_ENGINE_REF, BD_FP32, &g, &e) < 0)
+                break;
             BdReg *reg = NULL;
             int rc = bd_reg_make(&R->specs[r], g, &reg, &e);
             bd_reg_free(reg);

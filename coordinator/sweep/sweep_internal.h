@@ -145,6 +145,16 @@ int sw_limits_parse(SwCtx *c, yaml_node_t *node, BdSweepGrid *g, BdSweepLimits *
  * override that names it, in file order, for the limits it gives. */
 BdLimits sw_limits_of(const BdSweepGrid *g, const BdLimits *all, const int *idx);
 
+/* Where the memory limit of the cell with these value indices comes from,
+ * for messages: "limits.overrides[1], line 14" or "limits.memory". */
+void sw_memory_limit_source(const BdSweepGrid *g, const int *idx, char *out, size_t cap);
+
+/* ---- sweep_memory.c: each model within its job's memory limit ---------------- */
+
+/* After bd_sweep_models: an error when a model's memory (estimated from its
+ * shapes) exceeds the limit of a job that trains it. */
+int sw_check_memory(const BdSweep *sw, BdError *err);
+
 /* ---- sweep_checks.c: checks that need several axes ------------------------ */
 
 /* Which combinations occur among the cells that survive `exclude`:

@@ -181,6 +181,16 @@ BdLimits sw_limits_of(const BdSweepGrid *g, const BdLimits *all, const int *idx)
     return l;
 }
 
+void sw_memory_limit_source(const BdSweepGrid *g, const int *idx, char *out, size_t cap) {
+    for (int i = g->n_rules - 1; i >= 0; i--) {
+        const SwLimitRule *r = &g->rules[i];
+        if (!(r->given & SW_LIMIT_MEMORY) || !sw_cell_pattern_matches(&r->cells, idx)) continue;
+        snprintf(out, cap, "%s, line %d", r->cells.where, r->cells.line);
+        return;
+    }
+    snprintf(out, cap, "limits.memory");
+}
+
 BdLimits bd_sweep_limits_of(const BdSweep *sw, const BdSweepWalk *w) {
     return sw_limits_of(sw->grid, &sw->limits.all, w->idx);
 }

@@ -16,6 +16,7 @@
 #include "cell_run.h"
 #include "checkpoint.h"
 #include "check.h"
+#include "data/testfs.h"
 #include "job_keys.h"
 #include "models.h"
 
@@ -365,6 +366,31 @@ static void test_zero_epochs(BdWorker *w) {
     free(c.rows);
 }
 
+/* A model whose estimate exceeds the job's memory limit fails the job at
+ * once, naming both, before anything of its size is allocated (here with
+ * the process's memory limited to 64 MiB more than it holds: the 3.6 GB
+ * that 302 million parameters, their gradients and momentum take would end
+ * the test instead). The job runner sets the limit as the job process's
+ * RLIMIT_DATA (worker/proc/); the check is the worker's own. */
+static void test_memory_limit(BdWorker *w) {
+    const char *key = "dataset=synthetic(channels=1,classes=4,size=12,test=200,train=600) "
+                      "arch=cnn-small(conv1=4096,conv2=4096,fc=4096) trigger=square poison_rate=0.1 " TRAIN;
+    BdJobOrder order = {.key = key, .db_id = "", .memory_limit = (int64_t)256 << 20};
+    Collect c = {0};
+    BdSink sink = {&c, collect_metrics, NULL, collect_interrupt};
+    BdCellOutcome out;
+    BdError err = {{0}};
+    tfs_limit_data((size_t)64 << 20);
+    CHECK(bd_cell_run(w, &order, &sink, &out, &err) < 0);
+    tfs_unlimit_data();
+    bd_cell_outcome_free(&out);
+    CHECK_CONTAINS(err.msg, "the model cnn-small(conv1=4096,conv2=4096,fc=4096) needs about ");
+    CHECK_CONTAINS(err.msg, " GiB to train at batch 32 (estimated from its shapes: parameters, gradients, momentum and "
+                            "the engine's buffers), more than the job's memory limit of 256 MiB");
+    CHECK(c.n == 0); /* nothing trained, nothing reported */
+    free(c.rows);
+}
+
 int main(void) {
     char tmp[] = "/tmp/bdsweep-cell-XXXXXX";
     if (!mkdtemp(tmp)) return 1;
@@ -375,6 +401,7 @@ int main(void) {
     test_main_phase_shared(&w, tmp);
     test_pretrained(&w, tmp);
     test_zero_epochs(&w);
+    test_memory_limit(&w);
     test_checkpoint_owner(&w, tmp);
     bd_worker_free(&w);
     char cmd[600];

@@ -181,6 +181,19 @@ static void test_load_and_cache(const char *dir) {
     CHECK_CONTAINS(b.description, "decoded 12 images");
     bd_dataset_free(&b);
 
+    /* A cache whose header claims 10^8 images (77 GB of pixels): what it
+     * claims is never what is allocated (the folder's listing says what to
+     * expect; the file's size must match it), so it is rebuilt, with the
+     * process's memory limited to 64 MiB more than it holds. */
+    FILE *cf = fopen(cache, "r+b");
+    CHECK(cf && fseek(cf, 12, SEEK_SET) == 0 && fwrite("\x00\xe1\xf5\x05", 1, 4, cf) == 4); /* 10^8, little-endian */
+    if (cf) fclose(cf);
+    tfs_limit_data((size_t)64 << 20);
+    CHECK_MSG(load(dir, "16", "1", "", &b, &err) == 0, "%s", err.msg);
+    tfs_unlimit_data();
+    CHECK_CONTAINS(b.description, "decoded 12 images");
+    bd_dataset_free(&b);
+
     /* With the cache valid, an image's bytes are never read again: garble one
      * keeping its size and mtime, and the load still succeeds from the cache. */
     char img[600];
@@ -355,6 +368,15 @@ static void test_errors(void) {
     tfs_unlimit_data();
     CHECK_CONTAINS(err.msg, path);
     CHECK_CONTAINS(err.msg, "its header claims 18000x18000 pixels: expected at most 16384 on a side");
+    /* One within those bounds, 16000 x 8000 (128 megapixels, 384 MB
+     * decoded), still over its few bytes: refused by the file's size. */
+    write_forged_png(path, 16000, 8000);
+    tfs_limit_data((size_t)64 << 20);
+    CHECK(load(dir, "8", "0", "", &d, &err) < 0);
+    tfs_unlimit_data();
+    CHECK_CONTAINS(err.msg, path);
+    CHECK_CONTAINS(err.msg, "its header claims 16000x8000 pixels in a file of 66 bytes: expected at most 8256 pixels "
+                   "per byte of the file");
     tfs_rm_rf(dir);
 }
 

@@ -196,6 +196,13 @@ static void test_errors(const char *dir) {
     write_idx(dir, "t10k-labels-idx1-ubyte", 0, (Idx){2049, 100000000, 0, 0, 1, labels, 4});
     expect_error(dir, "oversized raw", "t10k-labels-idx1-ubyte: truncated at byte 12: expected 100000000 labels",
                  "the file holds 4");
+    /* ... and the split sizes `plan` reads do not believe it either. */
+    BdSpec spec;
+    BdError err = {{0}};
+    int n_train = 0, n_test = 0;
+    CHECK(tfs_spec(&spec, bd_dataset_presets, "mnist", &err, "path", dir, NULL) == 0);
+    CHECK(bd_dataset_sizes(&spec, &n_train, &n_test, &err) < 0);
+    CHECK_CONTAINS(err.msg, "t10k-labels-idx1-ubyte: truncated at byte 12: expected 100000000 labels");
     tfs_unlimit_data();
 
     /* A corrupt gzip stream. */

@@ -205,6 +205,8 @@ static void test_reader_refuses(void) {
     expect_refused("an overlap", "{" T("a", "F32", "[2]", 0, 8) "," T("b", "F32", "[2]", 4, 12) "}", 12,
                    "without holes or overlaps");
     expect_refused("a size that does not match the shape", "{" T("a", "F32", "[3]", 0, 8) "}", 8, "needs 12");
+    expect_refused("10^8 elements claimed in a small file", "{" T("a", "F32", "[100000000]", 0, 400000000) "}", 8,
+                   "the tensors cover 400000000 bytes of data, the file holds 8");
     expect_refused("END before BEGIN", "{" T("a", "F32", "[0]", 8, 0) "}", 8, "data_offsets [8, 0] end before they begin");
     expect_refused("bytes after the last tensor", "{" T("a", "F32", "[2]", 0, 8) "}", 12,
                    "cover 8 bytes of data, the file holds 12");

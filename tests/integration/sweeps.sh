@@ -21,10 +21,15 @@ done
 grep -q "^# dataset cifar10(path=/data/cifar-10-batches-bin): the data is not here: .* CIFAR-10's published sizes$" \
   "$WORK/paper.plan" || [ -e /data/cifar-10-batches-bin ] || fail "plan paper does not say it used CIFAR-10's standard sizes"
 tail -n2 "$WORK/paper.plan"
-grep -q "^# compute: .* GFLOP for [0-9]* models (pre-training jobs 0), about .* core-hours at 35 GFLOP/s per core" "$WORK/paper.plan" ||
+grep -q "^# compute: .* GFLOP for [0-9]* models (pre-training jobs 0), about .* core-hours at 100 GFLOP/s per core" "$WORK/paper.plan" ||
   fail "plan gives no compute estimate for the paper's sweep"
-# Every paper cell is costed: its models build for CIFAR-10 and 128 px Flowers.
+# Every paper cell is costed: its models are sized for CIFAR-10 and 128 px
+# Flowers, memory to train included (from their shapes: no model is built).
 expect_eq "$(grep -c "cost unknown" "$WORK/paper.plan" || true)" "0" "paper cells without a cost"
+expect_eq "$(grep -vc "^#\|cells, .* models to train$\| to train" "$WORK/paper.plan" || true)" "0" \
+  "paper cells without a memory estimate"
+grep -q "^# memory to train a model: up to ~.* (nasnet-a-large on flowers(path=/data/flowers,size=128)); an estimate" \
+  "$WORK/paper.plan" || fail "plan does not say the paper's largest model's memory"
 # The models to train: a cell of rate 0 is measured on the clean model of its
 # seed, one for both triggers: 2 triggers x 3 rates x 4 seeds = 24 cells on
 # 4 clean models and 16 poisoned ones.

@@ -1,6 +1,7 @@
 /* Checkpoints: a bit-exact round trip, every refusal with its message, and
  * portability between the engines and precisions (the parameters are fp32
  * in PyTorch's layout whatever ran them). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -143,6 +144,37 @@ static void test_refusals(void) {
     bd_graph_free(wide);
 }
 
+/* Writes a copy of src with the little-endian u64 at byte `at` replaced. */
+static void claim(const char *src, const char *dst, long at, uint64_t value) {
+    corrupt(src, dst, at, 0); /* (a copy, one byte changed: set all eight below) */
+    FILE *f = fopen(dst, "r+b");
+    fseek(f, at, SEEK_SET);
+    for (int i = 0; i < 8; i++) fputc((int)(value >> (8 * i) & 0xff), f);
+    fclose(f);
+}
+
+/* Headers that claim 10^8 of something in a file of a few hundred bytes: a
+ * clear error each, checked against the graph and the file's size before
+ * anything of the claimed size is allocated. */
+static void test_header_claims(void) {
+    char good[256], bad[256];
+    path_of(good, sizeof good, "claims.ckpt");
+    path_of(bad, sizeof bad, "claims-bad.ckpt");
+    BdGraph *g = net(4);
+    BdError err;
+    CHECK(bd_checkpoint_save(good, "key A", g, NULL, "state", 6, &err) == 0);
+    claim(good, bad, 16, 100000000); /* n_params */
+    expect_refusal(bad, "key A", g, "holds 100000000 parameters");
+    claim(good, bad, 40, 100000000); /* blob_len, into a caller that takes any size */
+    char blob[8];
+    CHECK(bd_checkpoint_load(bad, "key A", g, NULL, blob, SIZE_MAX, NULL, &err) < 0);
+    CHECK_CONTAINS(err.msg, "truncated: ");
+    CHECK_CONTAINS(err.msg, " of 100000");
+    claim(good, bad, 8, (uint64_t)1000000 << 32 | 1); /* key_len 10^6, version 1 */
+    expect_refusal(bad, "key A", g, "architecture key of 1000000 bytes in a file of");
+    bd_graph_free(g);
+}
+
 /* Trained in bf16 on oneDNN, saved, loaded by the reference engine and by
  * oneDNN in fp32: the same parameters bit for bit, and the same function
  * (the two fp32 engines agree on the outputs). And back: a reference
@@ -194,6 +226,7 @@ int main(void) {
     if (!mkdtemp(dir)) return 1;
     test_round_trip();
     test_refusals();
+    test_header_claims();
     test_portable();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

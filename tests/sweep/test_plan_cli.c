@@ -63,10 +63,13 @@ static void test_cost(void) {
                         "421642 params, ");
     CHECK_CONTAINS(out, "# compute: ");
     CHECK_CONTAINS(out, " core-hours at 10 GFLOP/s per core\n6 cells, 6 models to train\n");
-    /* What the checks were made against. */
+    /* What the checks were made against; what a model needs to train, said to be an estimate. */
     CHECK_CONTAINS(out, "\n# dataset fashion-mnist: trigger fit, classes, regularizer layers and poisoning pools "
                         "checked against the data\n# limits per attempt of a job: no wall-time or memory limit, 3 "
-                        "attempts\n# compute: ");
+                        "attempts\n# memory to train a model: up to ~");
+    CHECK_CONTAINS(out, " MiB (cnn-small on fashion-mnist); an estimate from the model's shapes: parameters, gradients, "
+                        "momentum and the engine's buffers for its batch, the data not included\n# compute: ");
+    CHECK_CONTAINS(out, "421642 params, 0.0253 GFLOP/img (train), 237 GFLOP, ~");
     free(out), free(err);
     CHECK(run(&out, &err, "plan", s, "--gflops-per-core", "fast") == 2);
     CHECK_CONTAINS(err, "--gflops-per-core needs a positive number");
@@ -170,13 +173,68 @@ static void test_limits(void) {
     CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
     CHECK_STR(err, "");
     CHECK_CONTAINS(out, "\n# limits per attempt of a job: wall 2h, memory 4 GiB, 3 attempts; limits.overrides[0] "
-                        "(line 11): wall 8h, 5 attempts\n# compute: ");
+                        "(line 11): wall 8h, 5 attempts\n# memory to train a model: ");
     /* The square cell has the sweep's limits (nothing said), the blend one its own. */
     CHECK_CONTAINS(out, "trigger=square poison_rate=0.1\t# ");
     const char *square = strstr(out, "trigger=square"), *blend = strstr(out, "trigger=blend");
     CHECK(square && blend && blend > square && !memmem(square, (size_t)(blend - square), "limits:", 7));
     CHECK(blend && strstr(blend, "; limits: wall 8h, memory 4 GiB, 5 attempts\n"));
     free(out), free(err);
+}
+
+/* A model over the memory limit of its job is an error, as a pool that
+ * must fail is: cnn-small at its largest widths on 3x8x8 images has 218
+ * million parameters, 2.6 GB with their gradients and momentum alone. Its
+ * shapes are sized, never the model (the plan takes little memory). With
+ * limits that spare the poisoned cell but not the clean model of rate 0
+ * (whose job runs under the widest limit of the cells it serves), the
+ * clean model is the one refused. */
+static void test_memory_limit(void) {
+    char path[4096], want[4096], *out, *err;
+    snprintf(path, sizeof path, "%s/memory.yaml", dir);
+    const char *grid = "name: memory\ngrid:\n  dataset: [{name: synthetic, size: 8, train: 100, test: 10}]\n"
+                       "  arch: [cnn-small, \"cnn-small(conv1=4096,conv2=4096,fc=4096)\"]\n  trigger: [square]\n"
+                       "  poison_rate: [0, 0.1]\n";
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml, "%slimits: {memory: 1GiB}\n", grid);
+    test_write(path, yaml);
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 2);
+    CHECK_STR(out, "");
+    CHECK_FMT(want, "bdsweep: %s:4:21: grid.arch[1]: with grid.dataset[0] (line 3): "
+                    "cnn-small(conv1=4096,conv2=4096,fc=4096) needs about ", path);
+    CHECK_CONTAINS(err, want);
+    CHECK_CONTAINS(err, " to train at batch 64 (an estimate from its shapes: parameters, gradients, momentum and the "
+                        "engine's buffers; the data comes on top), more than its job's memory limit of 1 GiB "
+                        "(limits.memory): it must fail; expected a larger memory limit (limits.memory, or an override "
+                        "naming these cells), a smaller model or batch, or an exclude entry for them (in all, 2 jobs "
+                        "over their memory limit); the first: dataset=synthetic(size=8,test=10,train=100) "
+                        "arch=cnn-small(conv1=4096,conv2=4096,fc=4096) trigger=square poison_rate=0.1\n");
+    free(out), free(err);
+
+    snprintf(yaml, sizeof yaml, "%slimits:\n  memory: 1GiB\n  overrides:\n    - {cells: {poison_rate: 0.1}, memory: "
+             "64GiB}\n", grid);
+    test_write(path, yaml);
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 2);
+    CHECK_CONTAINS(err, "more than its job's memory limit of 1 GiB (that of its seed's clean model: the widest of the "
+                        "cells it serves): it must fail;");
+    CHECK_CONTAINS(err, "; the first: clean dataset=synthetic(size=8,test=10,train=100) "
+                        "arch=cnn-small(conv1=4096,conv2=4096,fc=4096)");
+    free(out), free(err);
+
+    snprintf(yaml, sizeof yaml, "%slimits:\n  memory: 1GiB\n  overrides:\n    - {cells: {arch: "
+             "\"cnn-small(conv1=4096,conv2=4096,fc=4096)\"}, memory: 64GiB}\n", grid);
+    test_write(path, yaml);
+    CHECK(run(&out, &err, "plan", path, NULL, NULL) == 0);
+    CHECK_STR(err, "");
+    CHECK_CONTAINS(out, "\n# memory to train a model: up to ~");
+    CHECK_CONTAINS(out, " GiB (cnn-small(conv1=4096,conv2=4096,fc=4096) on synthetic(size=8,test=10,train=100)); an "
+                        "estimate from the model's shapes");
+    free(out), free(err);
+#ifndef __SANITIZE_ADDRESS__
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    CHECK_MSG(ru.ru_maxrss < 60 * 1024, "a plan peaked at %ld kB", ru.ru_maxrss);
+#endif
 }
 
 /* A large grid is planned cell by cell: no memory per cell (the cells
@@ -228,6 +286,7 @@ int main(int argc, char **argv) {
     test_usage();
     test_invalid();
     test_limits();
+    test_memory_limit();
     test_large();
     test_rmtree(dir);
     free(dir);

@@ -21,6 +21,7 @@
 #include "rng.h"
 #include "streams.h"
 #include "trainer.h"
+#include "units.h"
 
 void bd_worker_init(BdWorker *w, int threads) {
     memset(w, 0, sizeof *w);
@@ -188,6 +189,29 @@ static void engine_format(Job *j) {
              any_bf16 ? " " : "", any_bf16 ? bf16[bd_engine_bf16()] : "");
 }
 
+/* A model that cannot fit the job's memory limit fails the job at once,
+ * saying so, rather than as an allocation that fails once the data is
+ * ready (or part way through building the model). The estimate is the
+ * model's alone: the data and the process come on top. */
+static int check_memory(const Job *j, BdDataShape shape, BdError *err) {
+    const int64_t limit = j->order->memory_limit;
+    if (limit <= 0) return 0;
+    const BdSpec *arch = &j->job.cell.v[BD_AXIS_ARCH];
+    BdGraphMemory m;
+    if (bd_job_memory(&j->plan, arch, (BdShape){shape.c, shape.h, shape.w}, shape.classes, &m, err) < 0) return -1;
+    if ((int64_t)m.total <= limit) return 0;
+    char need[32], have[32], name[BD_SPEC_TEXT_MAX];
+    bd_format_size((int64_t)m.total, need, sizeof need);
+    bd_format_size(limit, have, sizeof have);
+    const BdPreset *preset = bd_preset_find(bd_arch_presets, arch->name);
+    const int named = preset && bd_spec_format(arch, preset, name, sizeof name, NULL) == 0;
+    return bd_fail(err,
+                   "the model %s needs about %s to train at batch %d (estimated from its shapes: parameters, "
+                   "gradients, momentum and the engine's buffers), more than the job's memory limit of %s: give it a "
+                   "larger limit (limits: memory, or an override for these cells) or a smaller model or batch",
+                   named ? name : arch->name, need, j->plan.max_batch, have);
+}
+
 /* Dataset, plan, data, model (in the first phase's precision), regularizer
  * and trainer of a parsed job. */
 static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
@@ -200,6 +224,7 @@ static int job_prepare(BdWorker *w, Job *j, BdCellOutcome *out, BdError *err) {
         return -1;
     if (worker_dataset(w, &c->v[BD_AXIS_DATASET], &d, err) < 0) return -1;
     bd_job_plan(&j->job, d->train.n, d->test.n, &j->plan);
+    if (check_memory(j, d->shape, err) < 0) return -1;
     if (bd_cell_data_prepare(d, &j->job, &j->plan, j->order->attacks, j->order->n_attacks, &j->prep.sink, &j->data,
                              err) < 0)
         return -1;

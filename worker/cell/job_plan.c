@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "models.h"
+
 static int limited(int n, long limit) { return limit > 0 && limit < n ? (int)limit : n; }
 
 void bd_job_plan(const BdJob *job, int n_train, int n_test, BdJobPlan *plan) {
@@ -27,4 +29,17 @@ void bd_job_plan(const BdJob *job, int n_train, int n_test, BdJobPlan *plan) {
     }
     for (int i = 0; i < plan->n_phases; i++)
         if (plan->phases[i].cfg.batch > plan->max_batch) plan->max_batch = plan->phases[i].cfg.batch;
+}
+
+int bd_job_memory(const BdJobPlan *plan, const BdSpec *arch, BdShape input, int classes, BdGraphMemory *out,
+                  BdError *err) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < plan->n_phases; i++) {
+        const BdPrecision p = plan->phases[i].cfg.precision;
+        if (i > 0 && p == plan->phases[0].cfg.precision) continue; /* the same graph again (a plan has two phases at most) */
+        BdGraphMemory m;
+        if (bd_model_memory(arch, input, classes, plan->max_batch, p, &m, err) < 0) return -1;
+        if (m.total > out->total) *out = m;
+    }
+    return 0;
 }

@@ -34,6 +34,13 @@ typedef struct BdJobPlan {
 /* The plan of a job on a dataset of n_train training and n_test test images. */
 void bd_job_plan(const BdJob *job, int n_train, int n_test, BdJobPlan *plan);
 
+/* What the job's model holds while it trains (bd_model_memory, estimated
+ * from its shapes): at the plan's max batch, in the precision of whichever
+ * phase needs more (a precision change plans the engine's memory again,
+ * the old freed first). */
+int bd_job_memory(const BdJobPlan *plan, const BdSpec *arch, BdShape input, int classes, BdGraphMemory *out,
+                  BdError *err);
+
 /* Evaluations of one phase: after every epoch, or once when it has no epochs. */
 static inline int bd_phase_evaluations(const BdPhasePlan *p) { return p->cfg.epochs > 0 ? p->cfg.epochs : 1; }
 

@@ -14,8 +14,9 @@
  * claims is allocated before the file shows it holds that much (IDX reads
  * into buffers that grow with the data, CIFAR-10 sizes its splits from the
  * files' sizes, an image whose header claims more pixels than a photograph
- * is refused before it is decoded, the flowers cache is checked against its
- * file's size): a lying header is an error, not an abort. */
+ * or than its file's size can hold is refused before it is decoded, the
+ * flowers cache is checked against its file's size): a lying header is an
+ * error, not an abort. */
 #ifndef BD_DATASET_H
 #define BD_DATASET_H
 
@@ -53,7 +54,7 @@ extern const BdPreset bd_dataset_presets[];
 int bd_dataset_shape(const BdSpec *spec, BdDataShape *shape, BdError *err);
 int bd_dataset_load(const BdSpec *spec, BdDataset *out, BdError *err);
 /* The numbers of train and test samples a load would give, without reading
- * the images (headers, file sizes, folder listings). For `plan`'s estimate. */
+ * the images (label files, file sizes, folder listings). For `plan`'s estimate. */
 int bd_dataset_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
 void bd_dataset_free(BdDataset *d);
 /* A digest of what a load read: the shape, every pixel and label of both

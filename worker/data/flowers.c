@@ -153,6 +153,11 @@ static uint64_t list_key(const ImageList *l, int side) {
  * header's 2^24 x 2^24 that stb_image would try to allocate. */
 #define MAX_IMAGE_SIDE 16384
 #define MAX_IMAGE_PIXELS (1LL << 27)
+/* The most pixels a byte of an image file can hold: a 1-bit PNG at deflate's
+ * best ratio, 1032:1, has 8256 pixels per byte; JPEG and stb_image's other
+ * formats hold fewer. A header that claims more than that of its file's
+ * size is forged or cut, whatever its sides. */
+#define MAX_PIXELS_PER_BYTE (8LL * 1032)
 
 /* Decodes and resizes every image into c (planar [n][3][side][side]). */
 static int decode_all(const char *path, const ImageList *l, BdImageCache *c, BdError *err) {
@@ -165,13 +170,20 @@ static int decode_all(const char *path, const ImageList *l, BdImageCache *c, BdE
         int w, h, comp;
         snprintf(file, sizeof file, "%s/%s", path, l->files[i].rel);
         /* The size its header claims, before anything is allocated for it. */
-        if (stbi_info(file, &w, &h, &comp) &&
-            (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || (long long)w * h > MAX_IMAGE_PIXELS)) {
+        const int known = stbi_info(file, &w, &h, &comp);
+        if (known && (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || (long long)w * h > MAX_IMAGE_PIXELS)) {
             free(hwc);
             return bd_fail(err,
                            "flowers: %s: its header claims %dx%d pixels: expected at most %d on a side and %lld "
                            "pixels in all (a photograph)",
                            file, w, h, MAX_IMAGE_SIDE, MAX_IMAGE_PIXELS);
+        }
+        if (known && (long long)w * h > MAX_PIXELS_PER_BYTE * l->files[i].size) {
+            free(hwc);
+            return bd_fail(err,
+                           "flowers: %s: its header claims %dx%d pixels in a file of %lld bytes: expected at most "
+                           "%lld pixels per byte of the file (the header is cut off or forged)",
+                           file, w, h, l->files[i].size, MAX_PIXELS_PER_BYTE);
         }
         uint8_t *img = stbi_load(file, &w, &h, &comp, CHANNELS);
         if (!img) {

@@ -223,22 +223,31 @@ static int idx_load(const BdSpec *spec, BdDataset *out, BdError *err) {
     return 0;
 }
 
-/* The count in a label file's header (magic, then the count). */
-static int idx_count(const char *dataset, const char *dir, const char *name, int *n, BdError *err) {
-    IdxFile r;
+/* The labels of a split's label file, all of them: the count its header
+ * claims is believed only once the labels are there (a few tens of kB). */
+static int idx_labels(const char *dataset, const char *dir, const char *prefix, uint8_t **labels, int *n,
+                      BdError *err) {
+    IdxFile lb = {0};
     uint32_t count;
-    if (idx_open(&r, dataset, dir, name, err) < 0) return -1;
-    int rc = idx_magic(&r, IDX_LABELS_MAGIC, "labels", err);
-    if (rc == 0) rc = idx_u32(&r, &count, "the label count", err);
-    idx_close(&r);
+    *labels = NULL;
+    int rc = idx_open_labels(&lb, dataset, dir, prefix, &count, err);
+    if (rc == 0 && count > (uint32_t)INT32_MAX)
+        rc = bd_fail(err, "%s: %s: label count %u at byte 4: expected at most %d", dataset, lb.path, count, INT32_MAX);
+    if (rc == 0) rc = idx_read_labels(&lb, count, labels, err);
     if (rc == 0) *n = (int)count;
+    idx_close(&lb);
     return rc;
 }
 
 static int idx_sizes(const BdSpec *spec, int *n_train, int *n_test, BdError *err) {
     const char *dir = bd_spec_str(spec, "path");
-    if (idx_count(spec->name, dir, "train-labels-idx1-ubyte", n_train, err) < 0) return -1;
-    return idx_count(spec->name, dir, "t10k-labels-idx1-ubyte", n_test, err);
+    uint8_t *labels = NULL;
+    uint8_t *test = NULL;
+    int rc = idx_labels(spec->name, dir, "train", &labels, n_train, err);
+    if (rc == 0) rc = idx_labels(spec->name, dir, "t10k", &test, n_test, err);
+    free(labels);
+    free(test);
+    return rc;
 }
 
 /* The official files: Fashion-MNIST has 6000 training images per class,
@@ -255,20 +264,13 @@ static int idx_nominal(const BdSpec *spec, BdDataNominal *out, BdError *err) {
 
 /* The training label file alone (60000 bytes for the standard files). */
 static int idx_train_labels(const BdSpec *spec, int **labels, int *n, BdError *err) {
-    IdxFile lb = {0};
-    uint32_t count;
     uint8_t *bytes = NULL;
-    int rc = idx_open_labels(&lb, spec->name, bd_spec_str(spec, "path"), "train", &count, err);
-    if (rc == 0 && count > (uint32_t)INT32_MAX)
-        rc = bd_fail(err, "%s: %s: label count %u at byte 4: expected at most %d", spec->name, lb.path, count, INT32_MAX);
-    if (rc == 0) rc = idx_read_labels(&lb, count, &bytes, err);
+    int rc = idx_labels(spec->name, bd_spec_str(spec, "path"), "train", &bytes, n, err);
     if (rc == 0) {
-        *n = (int)count;
-        *labels = bd_xmalloc((size_t)(count ? count : 1) * sizeof **labels);
-        for (uint32_t i = 0; i < count; i++) (*labels)[i] = bytes[i];
+        *labels = bd_xmalloc((size_t)(*n ? *n : 1) * sizeof **labels);
+        for (int i = 0; i < *n; i++) (*labels)[i] = bytes[i];
     }
     free(bytes);
-    idx_close(&lb);
     return rc;
 }
 

@@ -14,8 +14,9 @@ typedef struct BdDatasetLoader {
      * caller (bd_dataset_load) computes the normalisation and frees
      * everything on failure, so a loader may return with splits half filled. */
     int (*load)(const BdSpec *spec, BdDataset *out, BdError *err);
-    /* How many train and test samples a load would give, reading headers,
-     * file sizes or folder listings only. */
+    /* How many train and test samples a load would give, reading label
+     * files, file sizes or folder listings only (never a count a header
+     * claims without the data that shows it). */
     int (*sizes)(const BdSpec *spec, int *n_train, int *n_test, BdError *err);
     /* The published numbers of the standard files (dataset.h); NULL when there are none. */
     int (*nominal)(const BdSpec *spec, BdDataNominal *out, BdError *err);

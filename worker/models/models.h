@@ -52,4 +52,14 @@ int bd_model_build_in(const BdSpec *arch, BdShape input, int classes, int max_ba
 int bd_model_build_on(const BdSpec *arch, BdShape input, int classes, int max_batch, BdEngine engine,
                       BdPrecision precision, BdGraph **out, BdError *err);
 
+/* The same graph planned but not finalized (bd_graph_plan): its parameter
+ * count, FLOPs and memory, exactly those of the finalized graph, without
+ * allocating anything that grows with the model. */
+int bd_model_build_shapes(const BdSpec *arch, BdShape input, int classes, int max_batch, BdEngine engine,
+                          BdPrecision precision, BdGraph **out, BdError *err);
+/* What training the model holds (bd_graph_memory) on the build's default
+ * engine: what a job's bd_model_build_in would allocate, and its optimiser. */
+int bd_model_memory(const BdSpec *arch, BdShape input, int classes, int max_batch, BdPrecision precision,
+                    BdGraphMemory *out, BdError *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -191,8 +192,17 @@ int bd_checkpoint_load(const char *path, const char *arch_key, BdGraph *g, BdSgd
                 path, h.version, BD_CHECKPOINT_VERSION);
         goto out;
     }
-    if (h.key_len > (1u << 20)) {
-        bd_fail(err, "checkpoint %s: corrupt header (architecture key of %u bytes)", path, h.key_len);
+    /* Every size the header gives is checked against the file's before
+     * anything of that size is allocated. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        bd_fail(err, "checkpoint %s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    const uint64_t after_header = (uint64_t)st.st_size - HEADER_BYTES;
+    if (h.key_len > (1u << 20) || h.key_len > after_header) {
+        bd_fail(err, "checkpoint %s: corrupt header (architecture key of %u bytes in a file of %lld)", path, h.key_len,
+                (long long)st.st_size);
         goto out;
     }
     key = bd_xmalloc(h.key_len + 1);
@@ -228,6 +238,14 @@ int bd_checkpoint_load(const char *path, const char *arch_key, BdGraph *g, BdSgd
         goto out;
     }
     const size_t want = payload_bytes(&h);
+    if (after_header - h.key_len != want) {
+        if (after_header - h.key_len < want)
+            bd_fail(err, "checkpoint %s: truncated: %llu of %zu payload bytes present", path,
+                    (unsigned long long)(after_header - h.key_len), want);
+        else
+            bd_fail(err, "checkpoint %s: bytes after the payload: the file is corrupt", path);
+        goto out;
+    }
     payload = bd_xmalloc(want + 1);
     size_t got = fread(payload, 1, want + 1, f);
     if (got < want) {

@@ -10,6 +10,8 @@
  * precision change, bd_dnnl_free first). */
 int bd_dnnl_finalize(BdGraph *g, BdError *err);
 void bd_dnnl_free(BdGraph *g);
+/* bd_graph_memory of a planned graph (nn.h), without making a primitive. */
+int bd_dnnl_memory(BdGraph *g, BdGraphMemory *m, BdError *err);
 /* The primitives of batch size n (made once, kept). */
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err);
 /* Every node forward (g->n, g->mode, g->x set), then every backward. */
@@ -21,6 +23,7 @@ float *bd_dnnl_grad(BdGraph *g, int node);
 void bd_dnnl_zero_grads(BdGraph *g);
 uint64_t bd_dnnl_kinks(const BdGraph *g);
 size_t bd_dnnl_bytes(const BdGraph *g);
+size_t bd_dnnl_arena_bytes(const BdGraph *g);
 const char *bd_dnnl_isa(void);
 BdBf16Support bd_dnnl_bf16(void);
 

@@ -151,25 +151,33 @@ static void find_consumers(BdGraph *g) {
         if (d[i].consumer == -2) d[i].consumer = -1;
 }
 
-/* The arena (plan.c's layout of every output, gradient and op scratch) and,
- * apart, the canonical views and the mixing nodes' own outputs. */
-static void plan_memory(BdGraph *g) {
+/* The arena's two layouts (plan.c's of every output, gradient and op
+ * scratch): training (L) and evaluation (E), over the same bytes. Each
+ * node's activation (act), the part of it in the arena (in_arena: a mixing
+ * node's output is not) and its scratch (aux) go into sizes [10 * n_nodes]
+ * as well; which nodes have canonical views is set, *views is what they and
+ * the mixing nodes' own outputs take apart from the arena, *biggest the
+ * largest activation. Returns the arena's bytes. Reads the activation type
+ * and the consumers of g->dnnl, and makes no primitive. */
+static size_t plan_layouts(BdGraph *g, size_t *sizes, BdLayout *L, BdLayout *E, size_t *views, size_t *biggest) {
     const int N = g->n_nodes;
     BdDnnl *d = g->dnnl;
-    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), views = 0, biggest = 0;
-    size_t *act = sizes, *in_arena = sizes + N, *aux = sizes + 2 * N;
-    BdLayout L = {sizes + 3 * N, sizes + 4 * N, sizes + 5 * N, 0};
+    size_t *act = sizes, *in_arena = sizes + N, *aux = sizes + 2 * N, *no_grads = sizes + 9 * N;
+    *L = (BdLayout){sizes + 3 * N, sizes + 4 * N, sizes + 5 * N, 0};
+    *E = (BdLayout){sizes + 6 * N, sizes + 7 * N, sizes + 8 * N, 0};
     int *born = bd_xcalloc((size_t)N, sizeof *born);
+    *views = *biggest = 0;
     for (int i = 0; i < N; i++) {
         const BdNode *nd = &g->nodes[i];
         act[i] = dn_act_bytes(g, i, g->max_batch);
-        if (act[i] > biggest) biggest = act[i];
+        if (act[i] > *biggest) *biggest = act[i];
         in_arena[i] = nd->op == BD_OP_MIX ? 0 : act[i];
-        if (nd->op == BD_OP_MIX) views += align64(act[i]);
+        if (nd->op == BD_OP_MIX) *views += align64(act[i]);
         aux[i] = impls[nd->op]->aux_bytes ? impls[nd->op]->aux_bytes(g, i) : 0;
         d->nodes[i].view = g->all_views || i == 0 || i == g->output || nd->tag[0];
-        if (d->nodes[i].view) views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
+        if (d->nodes[i].view) *views += 2 * align64(bd_numel(nd->shape, g->max_batch) * sizeof(float));
         born[i] = i;
+        no_grads[i] = 0;
     }
     /* an evaluation writes a folded chain's last output at its convolution */
     for (int c = 0; c < N; c++) {
@@ -179,13 +187,22 @@ static void plan_memory(BdGraph *g) {
         if (last >= 0 && born[last] > c) born[last] = c;
     }
     const BdPlanOpts opts = {born, 1, 1, 0};
-    bd_plan_layout(g, in_arena, act, aux, &opts, &L);
+    bd_plan_layout(g, in_arena, act, aux, &opts, L);
     /* the evaluation layout, over the same arena (dnnl_impl.h) */
-    size_t *ev = bd_xcalloc((size_t)N * 4, sizeof *ev);
-    BdLayout E = {ev, ev + N, ev + 2 * N, 0};
     const BdPlanOpts eopts = {born, 1, 1, 1};
-    bd_plan_layout(g, in_arena, ev + 3 * N, aux, &eopts, &E);
-    d->arena_bytes = L.total > E.total ? L.total : E.total;
+    bd_plan_layout(g, in_arena, no_grads, aux, &eopts, E);
+    free(born);
+    return L->total > E->total ? L->total : E->total;
+}
+
+/* The arena and, apart, the canonical views and the mixing nodes' own outputs. */
+static void plan_memory(BdGraph *g) {
+    const int N = g->n_nodes;
+    BdDnnl *d = g->dnnl;
+    size_t *sizes = bd_xcalloc((size_t)N * 10, sizeof *sizes), views, biggest;
+    const size_t *act = sizes, *aux = sizes + 2 * N;
+    BdLayout L, E;
+    d->arena_bytes = plan_layouts(g, sizes, &L, &E, &views, &biggest);
     d->arena = alloc_bytes(d->arena_bytes);
     memset(d->arena, 0, d->arena_bytes); /* the first step pays no page faults; no buffer holds garbage */
     /* The views and the mixing nodes' own outputs are written only when used
@@ -219,8 +236,13 @@ static void plan_memory(BdGraph *g) {
     use_layout(g, 0);
     d->bufs[DN_TMP].need = biggest;
     free(sizes);
-    free(ev);
-    free(born);
+}
+
+/* The activation type of a graph in precision p (bf16 where this CPU has it). */
+static void set_type(BdDnnl *d, BdPrecision p) {
+    const int bf16 = p == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
+    d->dt = bf16 ? dnnl_bf16 : dnnl_f32;
+    d->dt_size = bf16 ? 2 : 4;
 }
 
 int bd_dnnl_finalize(BdGraph *g, BdError *err) {
@@ -231,9 +253,7 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         bd_dnnl_free(g);
         return bd_fail(err, "oneDNN engine: no CPU engine");
     }
-    const int bf16 = g->precision == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
-    d->dt = bf16 ? dnnl_bf16 : dnnl_f32;
-    d->dt_size = bf16 ? 2 : 4;
+    set_type(d, g->precision);
     d->nodes = bd_xcalloc((size_t)g->n_nodes, sizeof *d->nodes);
     find_consumers(g);
     plan_memory(g);
@@ -241,6 +261,27 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
         bd_dnnl_free(g);
         return -1;
     }
+    return 0;
+}
+
+int bd_dnnl_memory(BdGraph *g, BdGraphMemory *m, BdError *err) {
+    /* A state for sizing only: the engine (primitive descriptors tell the
+     * size of a workspace), the activation type, the consumers. */
+    BdDnnl d;
+    memset(&d, 0, sizeof d);
+    if (dnnl_engine_create(&d.eng, dnnl_cpu, 0) != dnnl_success) return bd_fail(err, "oneDNN engine: no CPU engine");
+    set_type(&d, g->precision);
+    d.nodes = bd_xcalloc((size_t)g->n_nodes, sizeof *d.nodes);
+    g->dnnl = &d;
+    find_consumers(g);
+    size_t *sizes = bd_xcalloc((size_t)g->n_nodes * 10, sizeof *sizes), views, biggest;
+    BdLayout L, E;
+    m->arena = plan_layouts(g, sizes, &L, &E, &views, &biggest);
+    m->other = views + biggest + dn_weights_estimate(g);
+    g->dnnl = NULL;
+    free(sizes);
+    free(d.nodes);
+    dnnl_engine_destroy(d.eng);
     return 0;
 }
 
@@ -271,6 +312,8 @@ size_t bd_dnnl_bytes(const BdGraph *g) {
     for (int i = 0; i < g->n_nodes; i++) b += d->nodes[i].ewts.bytes;
     return b;
 }
+
+size_t bd_dnnl_arena_bytes(const BdGraph *g) { return g->dnnl->arena_bytes; }
 
 /* ---- running ------------------------------------------------------------------------- */
 

@@ -239,6 +239,11 @@ void dn_weighted_backward(BdGraph *g, int i);
  * the parameters). After fwd's arguments are set. */
 dnnl_status_t dn_eval_plain(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_t *user_md, float *params);
 
+/* What the weights of convolutions and linear layers take beyond the
+ * parameters, from shapes alone (bd_dnnl_memory): DN_WEIGHTS, DN_FOLD and
+ * the evaluation weights, estimated (dnnl_conv.c says what is left out). */
+size_t dn_weights_estimate(const BdGraph *g);
+
 /* ---- dnnl_graph.c: gradients -------------------------------------------------- */
 
 /* Input i's gradient buffer (NULL when it needs none); *acc as bd_grad_into. */

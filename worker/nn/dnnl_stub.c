@@ -16,6 +16,10 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
     return bd_fail(err, "this bdsweep was built without oneDNN (-Ddnnl=disabled)");
 }
 void bd_dnnl_free(BdGraph *g) { (void)g; }
+int bd_dnnl_memory(BdGraph *g, BdGraphMemory *m, BdError *err) {
+    (void)g, (void)m;
+    return bd_fail(err, "this bdsweep was built without oneDNN (-Ddnnl=disabled)");
+}
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
     (void)g, (void)n, (void)err;
     return 0;
@@ -36,6 +40,10 @@ uint64_t bd_dnnl_kinks(const BdGraph *g) {
     return 0;
 }
 size_t bd_dnnl_bytes(const BdGraph *g) {
+    (void)g;
+    return 0;
+}
+size_t bd_dnnl_arena_bytes(const BdGraph *g) {
     (void)g;
     return 0;
 }

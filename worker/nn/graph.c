@@ -109,7 +109,7 @@ static BdNode *node_at(BdGraph *g, int x, const char *what) {
 }
 
 static int add_node(BdGraph *g, BdOpType op, const char *name, const int *in, int n_in, BdShape shape) {
-    if (g->finalized) build_abort(g, bd_op_impls[op].name, name, "the graph is already finalized");
+    if (g->planned) build_abort(g, bd_op_impls[op].name, name, "the graph is already planned or finalized");
     if (g->n_nodes == g->cap_nodes) {
         g->cap_nodes = g->cap_nodes ? 2 * g->cap_nodes : 64;
         g->nodes = bd_xrealloc(g->nodes, (size_t)g->cap_nodes * sizeof *g->nodes);
@@ -344,19 +344,33 @@ static void run_abort(const char *fmt, ...) {
 
 /* ---- the allocation plan (plan.c) --------------------------------------------- */
 
-int bd_graph_finalize(BdGraph *g, BdError *err) {
-    if (g->finalized) return bd_fail(err, "the graph is already finalized");
-    if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
-        return bd_fail(err, "the graph has no input node (bd_input must come first)");
-    if (g->output < 0) return bd_fail(err, "the graph has no output (bd_graph_set_output was not called)");
+/* Whether the graph's engine and precision can run in this build. */
+static int check_engine(const BdGraph *g, BdError *err) {
     if (g->engine == BD_ENGINE_DNNL && !bd_engine_available(BD_ENGINE_DNNL))
         return bd_fail(err, "this bdsweep was built without oneDNN (-Ddnnl=disabled): only the OpenBLAS engine runs");
     if (g->precision != BD_FP32 && g->engine != BD_ENGINE_DNNL)
         return bd_fail(err, "precision %s needs the oneDNN engine; the OpenBLAS engine computes in fp32 only%s",
                        bd_precision_name(g->precision),
                        bd_engine_available(BD_ENGINE_DNNL) ? "" : " (this bdsweep was built with -Ddnnl=disabled)");
+    return 0;
+}
+
+int bd_graph_plan(BdGraph *g, BdError *err) {
+    if (g->planned) return 0;
+    if (g->n_nodes == 0 || g->nodes[0].op != BD_OP_INPUT)
+        return bd_fail(err, "the graph has no input node (bd_input must come first)");
+    if (g->output < 0) return bd_fail(err, "the graph has no output (bd_graph_set_output was not called)");
+    if (check_engine(g, err) < 0) return -1;
     if (g->fuse) bd_plan_fusions(g);
     bd_plan_gradients(g);
+    g->planned = 1;
+    return 0;
+}
+
+int bd_graph_finalize(BdGraph *g, BdError *err) {
+    if (g->finalized) return bd_fail(err, "the graph is already finalized");
+    /* (the precision may have changed since a plan) */
+    if (bd_graph_plan(g, err) < 0 || check_engine(g, err) < 0) return -1;
     bd_plan_params(g);
     g->mix_perm = bd_xcalloc(2 * (size_t)g->max_batch, sizeof *g->mix_perm);
     if (g->engine == BD_ENGINE_DNNL) {
@@ -365,6 +379,23 @@ int bd_graph_finalize(BdGraph *g, BdError *err) {
         bd_plan_memory(g);
     }
     g->finalized = 1;
+    return 0;
+}
+
+int bd_graph_memory(BdGraph *g, BdGraphMemory *out, BdError *err) {
+    memset(out, 0, sizeof *out);
+    if (!g->planned || g->finalized)
+        return bd_fail(err, "the memory of a graph is estimated between bd_graph_plan and finalize");
+    if (check_engine(g, err) < 0) return -1;
+    out->params = (2 * g->n_params + g->n_buffers) * sizeof(float);
+    out->optimizer = g->n_params * sizeof(float);
+    if (g->engine == BD_ENGINE_DNNL) {
+        if (bd_dnnl_memory(g, out, err) < 0) return -1;
+    } else {
+        bd_plan_memory_size(g, out);
+    }
+    out->other += 2 * (size_t)g->max_batch * sizeof *g->mix_perm;
+    out->total = out->params + out->optimizer + out->arena + out->other;
     return 0;
 }
 
@@ -517,6 +548,10 @@ size_t bd_graph_param_count(const BdGraph *g) { return g->n_params; }
 size_t bd_graph_bytes(const BdGraph *g) {
     return (g->arena_floats + 2 * g->n_params + g->n_buffers + g->work_floats) * sizeof(float) +
            2 * (size_t)g->max_batch * sizeof(int) + (g->dnnl ? bd_dnnl_bytes(g) : 0);
+}
+
+size_t bd_graph_arena_bytes(const BdGraph *g) {
+    return g->dnnl ? bd_dnnl_arena_bytes(g) : g->arena_floats * sizeof(float);
 }
 
 uint64_t bd_graph_kinks(const BdGraph *g) {

@@ -192,6 +192,7 @@ typedef struct BdGraph {
     size_t arena_floats;
     float *work;            /* shared workspace (im2col columns), sized for the largest user */
     size_t work_floats;
+    int planned;            /* bd_graph_plan has run: fusions, gradients and FLOPs are known */
     int finalized;
 } BdGraph;
 
@@ -233,8 +234,35 @@ void bd_graph_set_output(BdGraph *g, int node);
 
 /* The allocation plan: one arena for every activation, gradient and scratch
  * buffer, one for parameters and their gradients, one workspace; with the
- * oneDNN engine also every primitive, for the graph's max batch. */
+ * oneDNN engine also every primitive, for the graph's max batch. Runs
+ * bd_graph_plan first. */
 int bd_graph_finalize(BdGraph *g, BdError *err);
+
+/* ---- shapes only -------------------------------------------------------------
+ * What finalize decides before it allocates: the fusions, which nodes need a
+ * gradient, the FLOPs. A planned graph holds its nodes and the names and
+ * shapes of its parameters, nothing that grows with the model's widths or the
+ * batch; bd_graph_param_count, bd_graph_flops and bd_graph_memory answer on
+ * it, exactly as on the finalized graph. It cannot run; finalize may follow.
+ * `bdsweep plan` sizes models this way (a 4096-channel cnn-small has 10^9
+ * parameters: 8 GB with their gradients, which building it for its counts
+ * would allocate). */
+int bd_graph_plan(BdGraph *g, BdError *err);
+
+/* What training a graph holds, in bytes, from its shapes: what finalize
+ * would allocate for the graph's engine, precision and max batch, and the
+ * optimiser's state. */
+typedef struct BdGraphMemory {
+    size_t params;    /* parameters, their gradients, the BN running statistics: exact */
+    size_t optimizer; /* SGD's momentum, a float per parameter: exact */
+    size_t arena;     /* every activation, gradient and op scratch of the max batch: exactly finalize's arena */
+    size_t other;     /* the rest the engine holds: the reference engine's workspace (exact); oneDNN's
+                         canonical views (exact), its weights in its primitives' layouts and its temporaries
+                         (estimated: a primitive's layouts and scratchpad are known once it is made) */
+    size_t total;     /* the sum */
+} BdGraphMemory;
+/* On a planned graph that is not finalized (err: why not). */
+int bd_graph_memory(BdGraph *g, BdGraphMemory *out, BdError *err);
 
 /* Changes the precision of a finalized graph (a retraining phase in another
  * precision): the engine plans its memory and primitives again; parameters,
@@ -338,6 +366,8 @@ int bd_graph_find_param(const BdGraph *g, const char *name); /* index in param_i
 int bd_graph_find_buffer(const BdGraph *g, const char *name);
 /* Bytes held by the arena, parameters and workspace. */
 size_t bd_graph_bytes(const BdGraph *g);
+/* ... by the arena alone (what BdGraphMemory.arena estimates). */
+size_t bd_graph_arena_bytes(const BdGraph *g);
 
 /* ---- loss ------------------------------------------------------------------- */
 

@@ -29,7 +29,11 @@ void bd_plan_fusions(BdGraph *g);
 void bd_plan_gradients(BdGraph *g); /* needs_grad and backward FLOPs; again when input_grad changes */
 void bd_plan_params(BdGraph *g);    /* parameters, their gradients, buffers: the same for both engines */
 void bd_plan_memory(BdGraph *g);    /* the reference engine's arena and workspace */
-float *bd_alloc_floats(size_t n);    /* 64-byte aligned, or the process dies */
+/* What bd_plan_memory would allocate: the arena and the workspace (other). */
+void bd_plan_memory_size(const BdGraph *g, BdGraphMemory *m);
+/* 64-byte aligned, or the process dies (bd_die_out_of_memory: exit status
+ * BD_EXIT_OUT_OF_MEMORY, what a job's runner reports as out of memory). */
+float *bd_alloc_floats(size_t n);
 
 /* Where each node's output, gradient and scratch go in an arena, in bytes
  * (both engines: each gives its own sizes). Outputs and gradients share by

@@ -19,7 +19,7 @@
  * convolution fused with the ReLU after it writes that ReLU's output and
  * takes that ReLU's gradient; an input read only by an add takes the add's
  * gradient (grad_of). No allocation happens after finalize. */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +27,8 @@
 
 float *bd_alloc_floats(size_t n) {
     void *p = NULL;
-    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float))) p = NULL;
-    if (!p) {
-        fprintf(stderr, "bdsweep: out of memory allocating %zu floats for the graph\n", n);
-        abort();
-    }
+    const size_t bytes = (n ? n : 1) * sizeof(float);
+    if (n > SIZE_MAX / sizeof(float) || posix_memalign(&p, 64, bytes)) bd_die_out_of_memory(bytes);
     return p;
 }
 
@@ -303,15 +300,17 @@ void bd_plan_layout(const BdGraph *g, const size_t *out_bytes, const size_t *gra
     free(off);
 }
 
-void bd_plan_memory(BdGraph *g) {
+/* The reference engine's arena: each node's output (its gradient has the
+ * same size) and scratch (aux, bytes) laid out into L; returns the
+ * workspace in floats, for the largest user. */
+static size_t ref_layout(const BdGraph *g, size_t *aux, BdLayout *L) {
     const int N = g->n_nodes;
-    size_t *sizes = bd_xcalloc((size_t)N * 6, sizeof *sizes), work = 0;
-    size_t *out = sizes, *aux = sizes + N;
-    BdLayout L = {sizes + 2 * N, sizes + 3 * N, sizes + 4 * N, 0};
+    size_t *out = bd_xcalloc((size_t)N, sizeof *out), work = 0;
     for (int i = 0; i < N; i++) {
-        BdNode *nd = &g->nodes[i];
+        const BdNode *nd = &g->nodes[i];
         const size_t numel = bd_numel(nd->shape, g->max_batch);
         out[i] = numel * sizeof(float);
+        aux[i] = 0;
         switch (nd->op) {
         case BD_OP_BN: aux[i] = 2 * (size_t)nd->shape.c; break; /* batch mean, 1/std */
         case BD_OP_DROPOUT: aux[i] = numel; break;               /* the mask, scaled */
@@ -326,7 +325,26 @@ void bd_plan_memory(BdGraph *g) {
         }
         aux[i] *= sizeof(float);
     }
-    bd_plan_layout(g, out, out, aux, NULL, &L);
+    bd_plan_layout(g, out, out, aux, NULL, L);
+    free(out);
+    return work;
+}
+
+void bd_plan_memory_size(const BdGraph *g, BdGraphMemory *m) {
+    const int N = g->n_nodes;
+    size_t *sizes = bd_xcalloc((size_t)N * 4, sizeof *sizes);
+    BdLayout L = {sizes + N, sizes + 2 * N, sizes + 3 * N, 0};
+    const size_t work = ref_layout(g, sizes, &L);
+    m->arena = L.total;
+    m->other = work * sizeof(float);
+    free(sizes);
+}
+
+void bd_plan_memory(BdGraph *g) {
+    const int N = g->n_nodes;
+    size_t *sizes = bd_xcalloc((size_t)N * 4, sizeof *sizes), *aux = sizes;
+    BdLayout L = {sizes + N, sizes + 2 * N, sizes + 3 * N, 0};
+    const size_t work = ref_layout(g, aux, &L);
     const size_t total = L.total / sizeof(float);
     g->arena = bd_alloc_floats(total);
     g->arena_floats = total;
