@@ -178,12 +178,9 @@ static int set_status(Coordinator *co, const CoRun *run, BdCellStatus to) {
     return n;
 }
 
-/* A job the time limit or a stop signal stopped before one of its training
- * steps: back to pending with its cells, its checkpoint written; the next
- * run continues it from there. */
-void co_stop_job(Coordinator *co, int rank, const char *where) {
-    CoRun *run = &co->runs[rank];
-    if (run->job < 0) return;
+/* The job on rank back to pending with its cells, its attempt not counted
+ * (bd_db_job_stopped): the run ends early, and the next one continues it. */
+static void job_back_to_pending(Coordinator *co, CoRun *run, int rank) {
     BdError err = {0};
     BdDbDispatch d = dispatch_of(co, run);
     if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
@@ -192,31 +189,31 @@ void co_stop_job(Coordinator *co, int rank, const char *where) {
     run->job = -1;
     co->progress.ranks[rank].busy = 0;
     co->stopped_early++;
+}
+
+/* A job the time limit or a stop signal stopped before one of its training
+ * steps, its checkpoint written there. */
+void co_stop_job(Coordinator *co, int rank, const char *where) {
+    CoRun *run = &co->runs[rank];
+    if (run->job < 0) return;
+    job_back_to_pending(co, run, rank);
     char msg[BD_ERROR_MAX + 128], why[64];
     co_stop_reason(co, why, sizeof why);
     snprintf(msg, sizeof msg, "bdsweep: %s: rank %d stopped its job (%s); the next run continues it", why, rank, where);
     bd_progress_message(&co->progress, msg);
 }
 
-/* The job is not at fault, so it is not failed and its attempt does not
- * count (bd_db_job_stopped); the run stops because every job after it
- * would meet the same full disk or broken file system. */
+/* The job is not at fault, so it is not failed; the run stops because
+ * every job after it would meet the same full disk or broken file system. */
 void co_machine_failed_job(Coordinator *co, int rank, const char *error) {
     CoRun *run = &co->runs[rank];
     if (run->job < 0) return;
     if (!co->machine_error[0]) snprintf(co->machine_error, sizeof co->machine_error, "rank %d: %s", rank, error);
+    job_back_to_pending(co, run, rank);
     char msg[BD_ERROR_MAX + 128];
     snprintf(msg, sizeof msg, "bdsweep: the machine failed the job of rank %d, not the job: %s; it stays pending", rank,
              error);
     bd_progress_message(&co->progress, msg);
-    BdError err = {0};
-    BdDbDispatch d = dispatch_of(co, run);
-    if (bd_db_job_stopped(co->db, &d, &err) < 0) co_report_db_error(co, &err);
-    set_status(co, run, BD_DB_PENDING);
-    co->progress.failed -= run->were_failed;
-    run->job = -1;
-    co->progress.ranks[rank].busy = 0;
-    co->stopped_early++;
 }
 
 void co_stop_reason(const Coordinator *co, char *out, size_t n) {

@@ -379,7 +379,7 @@ static void test_memory_limit(BdWorker *w) {
     Collect c = {0};
     BdSink sink = {&c, collect_metrics, NULL, collect_interrupt};
     BdCellOutcome out;
-    BdError err = {{0}};
+    BdError err = {0};
     tfs_limit_data((size_t)64 << 20);
     CHECK(bd_cell_run(w, &order, &sink, &out, &err) < 0);
     tfs_unlimit_data();

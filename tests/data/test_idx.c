@@ -198,7 +198,7 @@ static void test_errors(const char *dir) {
                  "the file holds 4");
     /* ... and the split sizes `plan` reads do not believe it either. */
     BdSpec spec;
-    BdError err = {{0}};
+    BdError err = {0};
     int n_train = 0, n_test = 0;
     CHECK(tfs_spec(&spec, bd_dataset_presets, "mnist", &err, "path", dir, NULL) == 0);
     CHECK(bd_dataset_sizes(&spec, &n_train, &n_test, &err) < 0);
