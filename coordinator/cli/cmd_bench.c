@@ -32,7 +32,7 @@ static void usage(FILE *f) {
             "arch batch input threads precision engine isa classes steps params flops_per_img\n"
             "train_img_per_s eval_img_per_s gflops eval_gflops (achieved training and\n"
             "evaluating) train_cpu_img_per_s eval_cpu_img_per_s (the same from the\n"
-            "process's CPU time: less noisy on a shared machine) peak_rss_mb\n"
+            "process's CPU time: less noisy on a shared machine) eval_chunk peak_rss_mb\n"
             "threads_seen (the most threads the process had while it ran).\n"
             "\n"
             "options:\n"
@@ -46,6 +46,9 @@ static void usage(FILE *f) {
             "  --profile         also print where the time goes, per kind of layer (stderr)\n"
             "  --steps N         timed training steps and evaluation forwards (default 20)\n"
             "  --warmup N        untimed steps first (default 3)\n"
+            "  --eval-chunk N    samples an evaluation forward computes at a time (default:\n"
+            "                    the engine's choice, printed as eval_chunk; the whole batch\n"
+            "                    with openblas)\n"
             "  --classes N       classifier outputs (default 10)\n"
             "  --regularizer R   a regularizer value as in a sweep file (default none):\n"
             "                    \"snnl(layers=[stage1,penultimate])\", manifold-mixup ...\n"
@@ -149,10 +152,10 @@ static int parse_int(const char *opt, const char *v, int min, int *out) {
 int bd_cmd_bench(int argc, char **argv) {
     const char *arch_text = NULL, *input_text = "3x32x32", *reg_text = "none", *prec_text = "fp32";
     const char *engine_text = bd_engine_name(bd_engine_available(BD_ENGINE_DNNL) ? BD_ENGINE_DNNL : BD_ENGINE_REF);
-    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10, profile = 0;
-    static const char *const known[] = {"--arch",    "--input",       "--batch",     "--threads", "--steps",
-                                        "--warmup",  "--classes",     "--regularizer", "--precision", "--engine",
-                                        NULL};
+    int batch = 64, threads = 1, steps = 20, warmup = 3, classes = 10, profile = 0, eval_chunk = 0;
+    static const char *const known[] = {"--arch",      "--input",     "--batch",   "--threads",    "--steps",
+                                        "--warmup",    "--classes",   "--regularizer", "--precision", "--engine",
+                                        "--eval-chunk", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -185,6 +188,7 @@ int bd_cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) bad = parse_int(a, v, 1, &threads);
         else if (!strcmp(a, "--steps")) bad = parse_int(a, v, 1, &steps);
         else if (!strcmp(a, "--warmup")) bad = parse_int(a, v, 0, &warmup);
+        else if (!strcmp(a, "--eval-chunk")) bad = parse_int(a, v, 1, &eval_chunk);
         else bad = parse_int(a, v, 2, &classes);
         if (bad) return BD_EXIT_USAGE;
     }
@@ -230,6 +234,7 @@ int bd_cmd_bench(int argc, char **argv) {
         bd_graph_free(g);
         return BD_EXIT_USAGE;
     }
+    eval_chunk = bd_graph_set_eval_chunk(g, eval_chunk);
     bd_graph_init_params(g, 1);
     BdSgd opt;
     bd_sgd_init(&opt, g, 0.9f, 5e-4f, 0);
@@ -275,12 +280,12 @@ int bd_cmd_bench(int argc, char **argv) {
     const char *isa = bd_engine_isa(engine);
     printf("arch=\"%s\" regularizer=\"%s\" batch=%d input=%s threads=%d precision=%s engine=%s isa=%s "
            "classes=%d steps=%d params=%zu flops_per_img=%.4g train_img_per_s=%.1f eval_img_per_s=%.1f gflops=%.2f "
-           "eval_gflops=%.2f train_cpu_img_per_s=%.1f eval_cpu_img_per_s=%.1f peak_rss_mb=%.0f threads_seen=%d "
-           "loss=%.4f\n",
+           "eval_gflops=%.2f train_cpu_img_per_s=%.1f eval_cpu_img_per_s=%.1f eval_chunk=%d peak_rss_mb=%.0f "
+           "threads_seen=%d loss=%.4f\n",
            arch_text, reg_text, batch, input_canon, threads, bd_precision_name(precision), bd_engine_name(engine),
            isa[0] ? isa : "-", classes, steps, bd_graph_param_count(g), flops, imgs / t_train, imgs / t_eval,
            flops * imgs / t_train / 1e9, bd_graph_flops(g, 0) * imgs / t_eval / 1e9, imgs / c_train * threads,
-           imgs / c_eval * threads, peak_rss_mb(), threads_seen, (double)loss);
+           imgs / c_eval * threads, eval_chunk, peak_rss_mb(), threads_seen, (double)loss);
     if (precision == BD_BF16 && bd_engine_bf16() != BD_BF16_NATIVE)
         fprintf(stderr, "bdsweep bench: %s\n", bd_bf16_note());
     free(x);

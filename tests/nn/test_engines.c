@@ -9,7 +9,9 @@
  * fp32's (at random initialisation a bf16 step's gradients are 2-45% away
  * from fp32's in PyTorch's autocast too, the most on the NASNets' batch
  * norms over tiny maps: test_parity measures that against PyTorch on every
- * fixture). Skipped in a build without oneDNN. */
+ * fixture). And an evaluation in chunks (tails included) gives, bit for bit,
+ * what evaluating each chunk's samples alone does, and what a whole-batch
+ * evaluation does to 1e-6. Skipped in a build without oneDNN. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -162,6 +164,47 @@ static void compare(const char *arch, BdShape in, int n) {
     free(x);
 }
 
+/* An evaluation of n samples in chunks of 4 against the whole batch at
+ * once and against each chunk's samples evaluated alone. */
+static void chunks(const char *arch, BdShape in, int n, BdPrecision p) {
+    const int K = 5, c = 4;
+    BdGraph *g = build(arch, in, K, n, BD_ENGINE_DNNL, p);
+    const size_t plane = (size_t)in.h * in.w, xl = (size_t)in.c * plane * n, lk = (size_t)K * n;
+    float *x = malloc(xl * sizeof *x), *part = malloc(xl * sizeof *part), *whole = malloc(lk * sizeof *whole);
+    BdRng r;
+    bd_rng_seed(&r, 5);
+    for (size_t i = 0; i < xl; i++) x[i] = (float)bd_rng_normal(&r);
+    CHECK(bd_graph_set_eval_chunk(g, n) == n);
+    bd_graph_forward(g, x, n, BD_EVAL, 0);
+    memcpy(whole, bd_graph_out(g, g->output), lk * sizeof *whole);
+    CHECK(bd_graph_set_eval_chunk(g, c) == c);
+    bd_graph_forward(g, x, n, BD_EVAL, 0);
+    const float *got = bd_graph_out(g, g->output);
+    const double e = rel(got, whole, lk);
+    int same = 1;
+    float *alone = malloc(lk * sizeof *alone);
+    for (int at = 0; at < n; at += c) {
+        const int m = n - at < c ? n - at : c;
+        for (int ch = 0; ch < in.c; ch++) /* CNHW: samples at..at+m-1 of every channel */
+            memcpy(part + (size_t)ch * m * plane, x + ((size_t)ch * n + at) * plane, (size_t)m * plane * sizeof *x);
+        bd_graph_forward(g, part, m, BD_EVAL, 0);
+        const float *o = bd_graph_out(g, g->output);
+        for (int k = 0; k < K; k++) memcpy(alone + (size_t)k * n + at, o + (size_t)k * m, (size_t)m * sizeof *o);
+    }
+    bd_graph_forward(g, x, n, BD_EVAL, 0); /* chunked again, after the chunks' own sets ran */
+    same = !memcmp(bd_graph_out(g, g->output), alone, lk * sizeof *alone);
+    printf("%-44s %s: %d samples in chunks of %d: %s each chunk alone, %.2g from the whole batch\n", arch,
+           bd_precision_name(p), n, c, same ? "equal to" : "DIFFERENT from", e);
+    CHECK_MSG(same, "%s %s: a chunked evaluation differs from its chunks evaluated alone", arch,
+              bd_precision_name(p));
+    CHECK_MSG(e <= 1e-6, "%s %s: a chunked evaluation %.3g from the whole batch's", arch, bd_precision_name(p), e);
+    free(alone);
+    free(whole);
+    free(part);
+    free(x);
+    bd_graph_free(g);
+}
+
 int main(void) {
     if (!bd_engine_available(BD_ENGINE_DNNL)) {
         printf("engines: no oneDNN engine in this build\n");
@@ -172,5 +215,11 @@ int main(void) {
     compare("resnet50(depth=[1,1],width=0.125,stem=imagenet)", (BdShape){3, 32, 32}, 6);
     compare("nasnet-a-cifar(cells=1,filters=8)", (BdShape){3, 16, 16}, 6);
     compare("nasnet-a-mobile(cells=1,filters=8)", (BdShape){3, 40, 40}, 8);
+    for (int bf16 = 0; bf16 < 2; bf16++) {
+        const BdPrecision p = bf16 ? BD_BF16 : BD_FP32;
+        chunks("cnn-small(conv1=8,conv2=16,fc=32,dropout=0.3)", (BdShape){1, 12, 12}, 11, p);
+        chunks("resnet20(blocks=1,width=8)", (BdShape){3, 16, 16}, 11, p);
+        chunks("nasnet-a-cifar(cells=1,filters=8)", (BdShape){3, 16, 16}, 10, p);
+    }
     return check_result("engines");
 }

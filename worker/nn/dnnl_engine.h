@@ -12,8 +12,11 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err);
 void bd_dnnl_free(BdGraph *g);
 /* bd_graph_memory of a planned graph (nn.h), without making a primitive. */
 int bd_dnnl_memory(BdGraph *g, BdGraphMemory *m, BdError *err);
-/* The primitives of batch size n (made once, kept). */
+/* The primitives of batch size n (made once, kept): training, and the
+ * chunks of an evaluation. */
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err);
+/* bd_graph_set_eval_chunk (nn.h). */
+int bd_dnnl_set_eval_chunk(BdGraph *g, int n);
 /* Every node forward (g->n, g->mode, g->x set), then every backward. */
 void bd_dnnl_forward(BdGraph *g);
 void bd_dnnl_backward(BdGraph *g);

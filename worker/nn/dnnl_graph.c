@@ -1,6 +1,7 @@
 /* The oneDNN engine (dnnl_impl.h says how it lays out memory): its plan,
  * its batch-size sets of primitives, running forward and backward, and the
  * canonical views the rest of the worker reads and writes. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,9 +69,9 @@ static void bind(BdGraph *g) {
             dnnl_memory_set_data_handle(s->shared[k].mem, s->shared[k].buf->p + s->shared[k].off);
 }
 
-static DnSet *find_set(BdDnnl *d, int n, int eval) {
+static DnSet *find_set(BdDnnl *d, int n, int eval, int total) {
     for (DnSet *s = d->sets; s; s = s->next)
-        if (s->n == n && s->eval == eval) return s;
+        if (s->n == n && s->eval == eval && s->total == total) return s;
     return NULL;
 }
 
@@ -90,9 +91,10 @@ static int make_views(BdGraph *g, int i, DnSet *s, BdError *err) {
     DnOp *op = &s->ops[i];
     const BdNode *nd = &g->nodes[i];
     DnNode *dn = dn_node(g, i);
-    const dnnl_memory_desc_t act = dn_md_act(g, i, s->n), canon = dn_md_canon(g, i, s->n);
+    const dnnl_memory_desc_t act = dn_md_act(g, i, s->n), canon = dn_md_canon(g, i, s->n, s->total);
     dnnl_memory_t data = dn_mem(s, g, &act, dn->data), diff = dn_mem(s, g, &act, dn->diff);
     dnnl_memory_t out = dn_mem(s, g, &canon, nd->out), grad = dn_mem(s, g, &canon, nd->grad);
+    op->view_dst = out;
     DN_TRY(dn_reorder(s, g, data, out, 0, &op->view_out));
     DN_TRY(dn_reorder(s, g, grad, diff, 0, &op->view_in));
     DN_TRY(dn_reorder(s, g, grad, diff, 1, &op->view_in_acc));
@@ -100,15 +102,17 @@ static int make_views(BdGraph *g, int i, DnSet *s, BdError *err) {
     return 0;
 }
 
-/* The set of batch size n over layout eval; the current set stays current
+/* The set of batch size n over layout eval, n samples of tensors of total
+ * (a chunk of an evaluation when less); the current set stays current
  * (its layout too). Memory objects over a mixing node's output are made
  * over its own buffer (dn_mem records them) and follow it from the next
  * forward on. */
-static int make_set(BdGraph *g, int n, int eval, BdError *err) {
+static int make_set(BdGraph *g, int n, int eval, int total, BdError *err) {
     BdDnnl *d = g->dnnl;
     use_layout(g, eval);
     DnSet *s = bd_xcalloc(1, sizeof *s);
     s->n = n;
+    s->total = total;
     s->eval = eval;
     s->ops = bd_xcalloc((size_t)g->n_nodes, sizeof *s->ops);
     DnSet *was = d->cur;
@@ -130,10 +134,20 @@ static int make_set(BdGraph *g, int n, int eval, BdError *err) {
     return 0;
 }
 
+/* The set a forward of `total` samples runs samples at..at+n-1 with
+ * (made on first use). */
+static int get_set(BdGraph *g, int n, int eval, int total, DnSet **s, BdError *err) {
+    *s = find_set(g->dnnl, n, eval, total);
+    if (!*s && make_set(g, n, eval, total, err) == 0) *s = find_set(g->dnnl, n, eval, total);
+    return *s ? 0 : -1;
+}
+
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
-    for (int eval = 0; eval < 2; eval++)
-        if (!find_set(g->dnnl, n, eval) && make_set(g, n, eval, err) < 0) return -1;
-    return 0;
+    const int c = g->dnnl->eval_chunk;
+    DnSet *s;
+    /* training, and an evaluation's chunks: all of one size but the last */
+    if (get_set(g, n, 0, n, &s, err) < 0 || get_set(g, n < c ? n : c, 1, n, &s, err) < 0) return -1;
+    return n > c && n % c ? get_set(g, n % c, 1, n, &s, err) : 0;
 }
 
 /* ---- the plan ------------------------------------------------------------------------ */
@@ -238,6 +252,45 @@ static void plan_memory(BdGraph *g) {
     free(sizes);
 }
 
+/* Samples per chunk of an evaluation (dnnl_impl.h), from shapes alone, so
+ * that every rank evaluates a cell in the same chunks. As many as keep each
+ * layer's output within DN_CHUNK_BYTES, so that a layer's input and output
+ * stay in a 1 MiB L2 (Zen 4 and 5; Intel's server cores have 2 MiB); but
+ * no fewer than
+ *  - keep re-reading every layer's weights once per chunk under half of
+ *    what the chunk saves, the activations its samples pass through (a
+ *    full-width ResNet-50's 94 MB of weights against 49 MB of activations a
+ *    sample: chunks of 4);
+ *  - keep a node's work in a chunk (the graph's FLOPs over its nodes) over
+ *    DN_CHUNK_NODE_FLOPS, 25 us at 100 GFLOP/s, where a primitive call's
+ *    own few microseconds would start to show (NASNet's 900 small nodes
+ *    evaluate whole).
+ * bench/README.md has the measurements. */
+#define DN_CHUNK_BYTES (512 * 1024)
+#define DN_CHUNK_NODE_FLOPS 2.5e6
+static int eval_chunk(const BdGraph *g) {
+    size_t per = 1;             /* the largest output of one sample */
+    double passed = 0, wts = 0; /* the bytes of every output of a sample; of every weight */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const BdNode *nd = &g->nodes[i];
+        const size_t b = dn_act_bytes(g, i, 1);
+        if (b > per) per = b;
+        passed += (double)b;
+        if (nd->op == BD_OP_CONV || nd->op == BD_OP_LINEAR)
+            wts += (double)g->param_info[nd->w_param].len * (double)g->dnnl->dt_size;
+    }
+    const double node_flops = bd_graph_flops(g, 0) / g->n_nodes; /* a node's, per sample */
+    double c = (double)(DN_CHUNK_BYTES / per);
+    if (c < ceil(2 * wts / passed)) c = ceil(2 * wts / passed);
+    if (c * node_flops < DN_CHUNK_NODE_FLOPS) c = ceil(DN_CHUNK_NODE_FLOPS / node_flops);
+    return c < g->max_batch ? (int)c : g->max_batch;
+}
+
+int bd_dnnl_set_eval_chunk(BdGraph *g, int n) {
+    g->dnnl->eval_chunk = n <= 0 ? eval_chunk(g) : n < g->max_batch ? n : g->max_batch;
+    return g->dnnl->eval_chunk;
+}
+
 /* The activation type of a graph in precision p (bf16 where this CPU has it). */
 static void set_type(BdDnnl *d, BdPrecision p) {
     const int bf16 = p == BD_BF16 && bd_dnnl_bf16() != BD_BF16_AS_FP32;
@@ -257,7 +310,8 @@ int bd_dnnl_finalize(BdGraph *g, BdError *err) {
     d->nodes = bd_xcalloc((size_t)g->n_nodes, sizeof *d->nodes);
     find_consumers(g);
     plan_memory(g);
-    if (make_set(g, g->max_batch, 0, err) < 0) {
+    bd_dnnl_set_eval_chunk(g, 0);
+    if (make_set(g, g->max_batch, 0, g->max_batch, err) < 0) {
         bd_dnnl_free(g);
         return -1;
     }
@@ -317,24 +371,52 @@ size_t bd_dnnl_arena_bytes(const BdGraph *g) { return g->dnnl->arena_bytes; }
 
 /* ---- running ------------------------------------------------------------------------- */
 
-void bd_dnnl_forward(BdGraph *g) {
+/* Every node forward over samples at..at+n-1 of tensors of total. */
+static void forward_part(BdGraph *g, int n, int eval, int total, int at) {
     BdDnnl *d = g->dnnl;
-    const int eval = g->mode != BD_TRAIN;
-    if (!d->cur || d->cur->n != g->n || d->cur->eval != eval) {
-        d->cur = find_set(d, g->n, eval);
-        if (!d->cur) {
-            BdError err;
-            if (make_set(g, g->n, eval, &err) < 0) die("%s", err.msg);
-            d->cur = find_set(d, g->n, eval);
-        }
+    if (!d->cur || d->cur->n != n || d->cur->eval != eval || d->cur->total != total) {
+        BdError err;
+        DnSet *s;
+        if (get_set(g, n, eval, total, &s, &err) < 0) die("%s", err.msg);
+        d->cur = s;
         use_layout(g, eval);
     }
+    d->at = at;
     for (int i = 0; i < g->n_nodes; i++) {
         d->nodes[i].view_fresh = 0;
         const double t0 = bd_profile_start(g);
         impls[g->nodes[i].op]->forward(g, i);
         bd_profile_stop(g, i, 0, t0);
     }
+}
+
+/* The output's view's part of a chunk (every view's with all_views),
+ * while the buffers still hold it. */
+static void keep_views(BdGraph *g) {
+    BdDnnl *d = g->dnnl;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!d->nodes[i].view || (i != g->output && !g->all_views)) continue;
+        const BdShape sh = g->nodes[i].shape;
+        DnOp *op = dn_op(g, i);
+        dnnl_memory_set_data_handle(op->view_dst, g->nodes[i].out + (size_t)d->at * (size_t)(sh.h * sh.w));
+        dn_run(g, &op->view_out);
+        d->nodes[i].view_fresh = 1;
+    }
+}
+
+void bd_dnnl_forward(BdGraph *g) {
+    const int n = g->n, eval = g->mode != BD_TRAIN, c = g->dnnl->eval_chunk;
+    g->dnnl->chunked = eval && n > c;
+    if (!g->dnnl->chunked) {
+        forward_part(g, n, eval, n, 0);
+        return;
+    }
+    for (int at = 0; at < n; at += c) {
+        g->n = n - at < c ? n - at : c; /* what the ops see: the chunk */
+        forward_part(g, g->n, 1, n, at);
+        keep_views(g);
+    }
+    g->n = n;
 }
 
 /* A view's gradient joins the node's own before its backward. */
@@ -378,6 +460,14 @@ static void need_view(const BdGraph *g, int node) {
 float *bd_dnnl_out(BdGraph *g, int node) {
     need_view(g, node);
     DnNode *dn = dn_node(g, node);
+    if (!dn->view_fresh && g->dnnl->chunked) {
+        char what[256];
+        snprintf(what, sizeof what,
+                 "node %d (%s): an evaluation of %d samples ran in chunks of %d and kept only the output's view "
+                 "(evaluate at most %d at a time to read others, or set all_views before finalize)",
+                 node, bd_op_impls[g->nodes[node].op].name, g->n, g->dnnl->eval_chunk, g->dnnl->eval_chunk);
+        die("%s", what);
+    }
     if (!dn->view_fresh) {
         dn_run(g, &dn_op(g, node)->view_out);
         dn->view_fresh = 1;

@@ -44,6 +44,20 @@
  * current set's layout's. Backward after an evaluation forward is refused:
  * with the oneDNN engine an evaluation is inference only.
  *
+ * Evaluation in chunks. Even so, an evaluation of a whole batch streams
+ * every activation through memory: at batch 64, one of ResNet-20's first
+ * stage is 4 MiB, four times a core's L2. Samples are independent in
+ * evaluation (batch norm uses its running statistics), so a forward of
+ * more than BdDnnl.eval_chunk samples runs chunk by chunk, each over the
+ * first samples of the same buffers, where a layer's input and output stay
+ * in L2 (eval_chunk says how it is chosen). The chunks' sets (DnSet.total)
+ * read their samples of the caller's x and write them into the canonical
+ * views through strided descriptors. A view is written as each chunk ends
+ * (the buffers are the next chunk's), not on first request, so only the
+ * output's is (every view's with all_views): an evaluation's caller reads
+ * the logits, and copying every tagged layer chunk by chunk is work that
+ * nobody reads. Another view is refused after such a forward.
+ *
  * Scratch. Every primitive runs with a user scratchpad, one buffer shared by
  * all (DN_SCRATCH); weights in a primitive's layout (DN_WEIGHTS), an input
  * gradient on its way to be added to another (DN_TMP), parameter gradients
@@ -79,6 +93,7 @@ typedef struct DnOp {
     int fold;                      /* fwd_eval computes the BN [and add] after the convolution too */
     DnExec *part;                  /* concat: [3 * n_in]: forward, backward, backward adding, per input */
     DnExec view_out, view_in, view_in_acc, view_back; /* canonical views: out, grad -> diff (written, added), diff -> grad */
+    dnnl_memory_t view_dst;        /* view_out's destination (a chunk moves it to its samples) */
     dnnl_memory_t dx;              /* where bwd/bwd_eval write the input gradient (retargeted to DN_TMP to add) */
     dnnl_memory_t user;            /* the input node: the caller's x */
 } DnOp;
@@ -107,6 +122,7 @@ typedef struct DnAlias {
 /* Everything of one batch size; freed as a whole. */
 typedef struct DnSet {
     int n;
+    int total; /* the samples of g->x and the views these n are a part of: n, or more for a chunk */
     int eval;  /* an evaluation set: over the evaluation layout */
     DnOp *ops; /* [n_nodes] */
     dnnl_primitive_t *prims;
@@ -151,6 +167,9 @@ struct BdDnnl {
     size_t dt_size;
     DnNode *nodes;
     DnSet *sets, *cur;
+    int eval_chunk; /* an evaluation forward runs in chunks of at most this many samples */
+    int chunked;    /* the last forward did (only the output's view was kept, or all with all_views) */
+    int at;         /* the first sample (of g->x, of the views) the running forward computes */
     char *arena, *views;
     size_t arena_bytes, views_bytes;
     DnBuf bufs[DN_N_BUFS];
@@ -183,10 +202,11 @@ int dn_fail(BdGraph *g, int i, BdError *err, const char *call, dnnl_status_t st)
 static inline DnNode *dn_node(BdGraph *g, int i) { return &g->dnnl->nodes[i]; }
 static inline DnOp *dn_op(BdGraph *g, int i) { return &g->dnnl->cur->ops[i]; }
 /* Activation (or gradient) memory descriptors of node i for batch n: NHWC
- * of the activation type; CNHW fp32 (the canonical view); [n, F] of a
+ * of the activation type; CNHW fp32 (the canonical view: n samples of a
+ * tensor of total, which a chunk of an evaluation is); [n, F] of a
  * feature vector. */
 dnnl_memory_desc_t dn_md_act(const BdGraph *g, int i, int n);
-dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n);
+dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n, int total);
 dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt);
 dnnl_memory_desc_t dn_md_x(int len); /* an fp32 vector (bias, BN scale, statistics) */
 size_t dn_act_bytes(const BdGraph *g, int i, int n);

@@ -16,7 +16,7 @@ static size_t numel(const BdGraph *g, int i) { return bd_numel(g->nodes[i].shape
 
 static int input_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     DnOp *op = &s->ops[i];
-    const dnnl_memory_desc_t canon = dn_md_canon(g, i, s->n), act = dn_md_act(g, i, s->n);
+    const dnnl_memory_desc_t canon = dn_md_canon(g, i, s->n, s->total), act = dn_md_act(g, i, s->n);
     op->user = dn_mem(s, g, &canon, NULL);
     DN_TRY(dn_reorder(s, g, op->user, dn_mem(s, g, &act, dn_node(g, i)->data), 0, &op->fwd));
     return 0;
@@ -24,7 +24,8 @@ static int input_make(BdGraph *g, int i, DnSet *s, BdError *err) {
 
 static void input_forward(BdGraph *g, int i) {
     DnOp *op = dn_op(g, i);
-    dnnl_memory_set_data_handle(op->user, (void *)g->x);
+    const BdShape sh = g->nodes[i].shape;
+    dnnl_memory_set_data_handle(op->user, (void *)(g->x + (size_t)g->dnnl->at * (size_t)(sh.h * sh.w)));
     dn_run(g, &op->fwd);
 }
 

@@ -24,6 +24,10 @@ int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
     (void)g, (void)n, (void)err;
     return 0;
 }
+int bd_dnnl_set_eval_chunk(BdGraph *g, int n) {
+    (void)g, (void)n, unreachable();
+    return 0;
+}
 void bd_dnnl_forward(BdGraph *g) { (void)g, unreachable(); }
 void bd_dnnl_backward(BdGraph *g) { (void)g, unreachable(); }
 float *bd_dnnl_out(BdGraph *g, int node) {

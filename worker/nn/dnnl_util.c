@@ -29,10 +29,16 @@ dnnl_memory_desc_t dn_md_act(const BdGraph *g, int i, int n) {
     return md_tag(4, d, g->dnnl->dt, dnnl_nhwc);
 }
 
-dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n) {
+dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n, int total) {
     const BdShape s = g->nodes[i].shape;
-    const dnnl_dims_t d = {n, s.c, s.h, s.w};
-    return md_tag(4, d, dnnl_f32, dnnl_bacd); /* C outermost, then N: CNHW */
+    const dnnl_dim_t plane = (dnnl_dim_t)s.h * s.w;
+    const dnnl_dims_t d = {n, s.c, s.h, s.w}, strides = {plane, plane * total, s.w, 1}; /* CNHW of total samples */
+    dnnl_memory_desc_t md;
+    if (dnnl_memory_desc_init_by_strides(&md, 4, d, dnnl_f32, strides) != dnnl_success) {
+        fprintf(stderr, "bdsweep: engine: a canonical view's memory descriptor cannot be made\n");
+        abort();
+    }
+    return md;
 }
 
 dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt) {

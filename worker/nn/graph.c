@@ -422,6 +422,8 @@ int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err) {
     return g->dnnl ? bd_dnnl_prepare(g, n, err) : 0;
 }
 
+int bd_graph_set_eval_chunk(BdGraph *g, int n) { return g->dnnl ? bd_dnnl_set_eval_chunk(g, n) : g->max_batch; }
+
 double bd_profile_clock(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);

@@ -275,6 +275,14 @@ int bd_graph_set_precision(BdGraph *g, BdPrecision p, BdError *err);
  * batch) keeps every step free of allocations. No-op for the reference engine. */
 int bd_graph_prepare_batch(BdGraph *g, int n, BdError *err);
 
+/* How many samples an evaluation forward computes at a time: the oneDNN
+ * engine evaluates more in chunks, over the first samples of its buffers,
+ * where they stay in cache (dnnl_impl.h; the output's view is then the only
+ * one kept). n > 0 sets it (bench, tests), 0 restores the engine's choice
+ * from the graph's shapes; returns the chunk in use. The reference engine
+ * evaluates whole batches (returns max_batch). */
+int bd_graph_set_eval_chunk(BdGraph *g, int n);
+
 /* Whether this build has the engine, its name ("onednn", "openblas"), and
  * the instruction set oneDNN dispatches to ("avx512_core_bf16", ...; "" for
  * the reference engine). */
@@ -306,7 +314,8 @@ void bd_graph_forward(BdGraph *g, const float *x, int n, BdMode mode, uint64_t s
 /* [C, n, H, W] of the last forward, fp32. Any node with the reference
  * engine; with the oneDNN engine the input, the output and tagged nodes
  * (or all with g->all_views), converted from the engine's layout on the
- * first call after a forward. */
+ * first call after a forward; after an evaluation in chunks
+ * (bd_graph_set_eval_chunk) the output only, unless all_views. */
 float *bd_graph_out(BdGraph *g, int node);
 /* Same shape, fp32, added into before backward (the loss, regularizers).
  * The gradients that outlive backward are those of the input, the output
