@@ -270,20 +270,30 @@ dnnl_status_t dn_eval_plain(DnSet *s, BdGraph *g, int i, const dnnl_memory_desc_
     return dnnl_success;
 }
 
+/* The layout fwd_eval reads the evaluation weights in. */
+static const dnnl_memory_desc_t *eval_weights_md(const DnOp *op) {
+    const dnnl_memory_desc_t *md = NULL;
+    for (int k = 0; k < op->fwd_eval.nargs; k++)
+        if (op->fwd_eval.args[k].arg == DNNL_ARG_WEIGHTS) dnnl_memory_get_memory_desc(op->fwd_eval.args[k].memory, &md);
+    return md;
+}
+
 /* Convolutions and linear layers (dnnl_linear.c) run the same way.
  * Training: the weights in the primitive's layout (DN_WEIGHTS), then
  * y = conv(x, W) + b [, ReLU]. Evaluation: over the node's kept evaluation
- * weights, made again only when the parameters changed (or another batch
- * size's primitive runs); a folding convolution computes its BN [, add]
- * [, ReLU] too. */
+ * weights, made again only when the parameters changed (or a primitive
+ * that wants another layout runs); a folding convolution computes its BN
+ * [, add] [, ReLU] too. */
 void dn_weighted_forward(BdGraph *g, int i) {
     DnOp *op = dn_op(g, i);
     if (g->mode != BD_TRAIN) {
         DnNode *dn = dn_node(g, i);
-        if (dn->ewts_set != g->dnnl->cur || dn->ewts_version != g->params_version) {
+        const dnnl_memory_desc_t *md = eval_weights_md(op);
+        if (!dn->ewts_made || dn->ewts_version != g->params_version || !dnnl_memory_desc_equal(&dn->ewts_md, md)) {
             if (op->fold) fold_weights(g, i);
             dn_run(g, &op->weval);
-            dn->ewts_set = g->dnnl->cur;
+            dn->ewts_md = *md;
+            dn->ewts_made = 1;
             dn->ewts_version = g->params_version;
         }
         dn_run(g, &op->fwd_eval);

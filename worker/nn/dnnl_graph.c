@@ -62,7 +62,7 @@ static void bind(BdGraph *g) {
     for (int i = 0; i < g->n_nodes; i++) {
         const size_t had = d->nodes[i].ewts.bytes;
         grow(&d->nodes[i].ewts);
-        if (d->nodes[i].ewts.bytes != had) d->nodes[i].ewts_set = NULL; /* moved: make them again */
+        if (d->nodes[i].ewts.bytes != had) d->nodes[i].ewts_made = 0; /* moved: make them again */
     }
     for (DnSet *s = d->sets; s; s = s->next)
         for (int k = 0; k < s->n_shared; k++)
@@ -142,12 +142,20 @@ static int get_set(BdGraph *g, int n, int eval, int total, DnSet **s, BdError *e
     return *s ? 0 : -1;
 }
 
+/* The samples of each chunk of an evaluation of n but the last (which has
+ * what is left): as few chunks as eval_chunk allows, as even as can be
+ * (64 in chunks of at most 9: eight of 8, not seven of 9 and one of 1). */
+static int chunk_of(const BdDnnl *d, int n) {
+    const int k = (n + d->eval_chunk - 1) / d->eval_chunk;
+    return (n + k - 1) / k;
+}
+
 int bd_dnnl_prepare(BdGraph *g, int n, BdError *err) {
-    const int c = g->dnnl->eval_chunk;
+    const int c = chunk_of(g->dnnl, n);
     DnSet *s;
     /* training, and an evaluation's chunks: all of one size but the last */
-    if (get_set(g, n, 0, n, &s, err) < 0 || get_set(g, n < c ? n : c, 1, n, &s, err) < 0) return -1;
-    return n > c && n % c ? get_set(g, n % c, 1, n, &s, err) : 0;
+    if (get_set(g, n, 0, n, &s, err) < 0 || get_set(g, c, 1, n, &s, err) < 0) return -1;
+    return n % c ? get_set(g, n % c, 1, n, &s, err) : 0;
 }
 
 /* ---- the plan ------------------------------------------------------------------------ */
@@ -405,7 +413,7 @@ static void keep_views(BdGraph *g) {
 }
 
 void bd_dnnl_forward(BdGraph *g) {
-    const int n = g->n, eval = g->mode != BD_TRAIN, c = g->dnnl->eval_chunk;
+    const int n = g->n, eval = g->mode != BD_TRAIN, c = chunk_of(g->dnnl, n);
     g->dnnl->chunked = eval && n > c;
     if (!g->dnnl->chunked) {
         forward_part(g, n, eval, n, 0);
@@ -463,7 +471,7 @@ float *bd_dnnl_out(BdGraph *g, int node) {
     if (!dn->view_fresh && g->dnnl->chunked) {
         char what[256];
         snprintf(what, sizeof what,
-                 "node %d (%s): an evaluation of %d samples ran in chunks of %d and kept only the output's view "
+                 "node %d (%s): an evaluation of %d samples ran in chunks of at most %d and kept only the output's view "
                  "(evaluate at most %d at a time to read others, or set all_views before finalize)",
                  node, bd_op_impls[g->nodes[node].op].name, g->n, g->dnnl->eval_chunk, g->dnnl->eval_chunk);
         die("%s", what);

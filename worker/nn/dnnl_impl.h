@@ -153,10 +153,12 @@ typedef struct DnNode {
     int folded;          /* BN or add computed by a convolution in evaluation (dnnl_conv.c) */
     /* Convolutions and linear layers: the evaluation forward's weights (and
      * a folding convolution's bias), kept
-     * from one evaluation to the next (made for set ewts_set at parameter
-     * version ewts_version). */
+     * from one evaluation to the next (made in layout ewts_md at parameter
+     * version ewts_version, when ewts_made: the chunks of an evaluation and
+     * its last, smaller one share them when their primitives agree). */
     DnBuf ewts;
-    const struct DnSet *ewts_set;
+    dnnl_memory_desc_t ewts_md;
+    int ewts_made;
     uint64_t ewts_version;
 } DnNode;
 
