@@ -6,6 +6,7 @@
  * the others of the run find it taken. Abstract sockets leave nothing in the
  * file system, and the name is free again when the run is over. */
 #include "host_once.h"
+#include "process.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -17,16 +18,10 @@
 /* Field 22 of /proc/PID/stat: when the process started (clock ticks after
  * boot), so that a reused pid names another run. */
 static unsigned long long start_time(int pid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    char buf[1024];
+    const char *p = bd_proc_stat(pid, buf, sizeof buf); /* at field 3 */
     unsigned long long t = 0;
-    for (int field = 2; p && *p; p++)
+    for (int field = 3; p && *p; p++)
         if (*p == ' ' && ++field == 22) {
             sscanf(p + 1, "%llu", &t);
             break;

@@ -1,7 +1,6 @@
 /* bdsweep bench: how fast the engine trains and evaluates one architecture
  * on random data, as one line of key=value pairs (bench/compare_pytorch.py
  * reads it). A benchmark, not a test: nothing here decides pass or fail. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -16,6 +15,7 @@
 #include "commands.h"
 #include "exit_status.h"
 #include "models.h"
+#include "process.h"
 #include "nn.h"
 #include "optim.h"
 #include "regularizers.h"
@@ -84,15 +84,6 @@ static double peak_rss_mb(void) {
         kb = (double)ru.ru_maxrss;
     }
     return kb / 1024.0;
-}
-
-/* Threads of this process now (/proc/self/task): what --threads allowed. */
-static int threads_now(void) {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
-    if (d) closedir(d);
-    return n;
 }
 
 /* The layer kind a node's time is added to: the op, convolutions by kind. */
@@ -249,7 +240,7 @@ int bd_cmd_bench(int argc, char **argv) {
 
     float loss = 0.0f;
     double t_train = 0.0, t_eval = 0.0, c_train = 0.0, c_eval = 0.0;
-    int threads_seen = threads_now();
+    int threads_seen = bd_thread_count();
     double *prof = profile ? bd_xcalloc(3 * (size_t)g->n_nodes, sizeof *prof) : NULL;
     for (int phase = 0; phase < 2; phase++) {
         const int n = phase ? steps : warmup;
@@ -268,7 +259,7 @@ int bd_cmd_bench(int argc, char **argv) {
         t0 = now(), c0 = cpu_now();
         for (int s = 0; s < n; s++) bd_graph_forward(g, x, batch, BD_EVAL, 0);
         if (phase) t_eval = now() - t0, c_eval = cpu_now() - c0;
-        const int t = threads_now();
+        const int t = bd_thread_count();
         if (t > threads_seen) threads_seen = t;
     }
     g->profile = NULL;

@@ -11,6 +11,7 @@
 
 #include "build_info.h"
 #include "db_internal.h"
+#include "process.h"
 #include "strbuf.h"
 
 static void this_host(char *out, size_t cap) {
@@ -23,16 +24,9 @@ static void this_host(char *out, size_t cap) {
  * parent to reap it, and some container inits take their time). */
 static int pid_exited(long pid) {
     if (kill((pid_t)pid, 0) < 0) return errno == ESRCH;
-    char path[64], stat[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(stat, 1, sizeof stat - 1, f);
-    fclose(f);
-    stat[n] = '\0';
-    /* "pid (comm) S ...": the state follows the last ')'. */
-    const char *close = strrchr(stat, ')');
-    return close && close[1] == ' ' && close[2] == 'Z';
+    char stat[512];
+    const char *state = bd_proc_stat(pid, stat, sizeof stat);
+    return state && state[0] == 'Z';
 }
 
 /* A run recorded on this host whose process has exited is over, even if its

@@ -8,33 +8,25 @@
  * pool when it loads, before main, so that must restart the process once
  * more with OPENBLAS_NUM_THREADS=1). 64 threads per rank is what 64 ranks
  * on a 64-core node would otherwise start each. */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cell_run.h"
 #include "check.h"
-
-static int threads_now(void) {
-    DIR *d = opendir("/proc/self/task");
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
-    if (d) closedir(d);
-    return n;
-}
+#include "process.h"
 
 /* The sink samples the thread count at every progress report and epoch. */
 static void seen_metrics(void *ud, const char *phase, int epoch, const char *attack, const char *const *names,
                          const double *values, int n) {
     (void)phase, (void)epoch, (void)attack, (void)names, (void)values, (void)n;
-    int *most = ud, t = threads_now();
+    int *most = ud, t = bd_thread_count();
     if (t > *most) *most = t;
 }
 
 static void seen_progress(void *ud, const char *phase, int epoch, int epochs, int step, int steps) {
     (void)phase, (void)epoch, (void)epochs, (void)step, (void)steps;
-    int *most = ud, t = threads_now();
+    int *most = ud, t = bd_thread_count();
     if (t > *most) *most = t;
 }
 
@@ -47,7 +39,7 @@ static int cell_threads(int threads, const char *arch, const char *precision) {
              "dataset=synthetic(classes=4,size=16,test=128,train=512) arch=%s trigger=square poison_rate=0.1 seed=1 "
              "train=sgd(batch=64,epochs=2%s)",
              arch, precision);
-    int most = threads_now();
+    int most = bd_thread_count();
     BdSink sink = {&most, seen_metrics, seen_progress, NULL};
     BdCellOutcome out;
     BdError err = {0};
@@ -71,7 +63,7 @@ int main(int argc, char **argv) {
     bd_threads_at_start(argv);
     CHECK_STR(getenv("OMP_NUM_THREADS"), "64"); /* the user's setting is kept; bd_set_threads overrides it */
     CHECK_STR(getenv("OPENBLAS_NUM_THREADS"), "1");
-    CHECK(threads_now() == 1);
+    CHECK(bd_thread_count() == 1);
     static const char *const archs[] = {"cnn-small", "resnet20(blocks=1,width=8)"};
     for (int a = 0; a < 2; a++)
         for (int bf16 = 0; bf16 < 1 + bd_engine_available(BD_ENGINE_DNNL); bf16++) {
