@@ -7,11 +7,15 @@
  *   conv         oneDNN convolutions of the models' shapes, forward, backward data and
  *                backward weights, in NHWC (the engine's layout) and in the layout oneDNN
  *                picks itself (blocked nChw16c), f32 and bf16, and the implementation it ran
+ *   --dw1x1      1x1 weight gradients over NHWC buffers that come in cold (as in a
+ *                training step): oneDNN's convolution backward-weights against its matmul
+ *                dW += dY^T X, the choice dnnl_conv.c makes (dw_by_matmul), f32 and bf16
  *
- * Usage: dnnl_peak [--quick]      (build/bench/dnnl_peak after meson compile) */
+ * Usage: dnnl_peak [--quick | --dw1x1]      (build/dnnl_peak after meson compile) */
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,12 +191,148 @@ static void bench_conv(const ConvShape *c, dnnl_data_type_t dt, dnnl_format_tag_
     }
 }
 
+/* ---- 1x1 weight gradients, cold ----------------------------------------------------- */
+
+/* Buffers of pseudo-random values (bf16: the top half of the f32 pattern). */
+static dnnl_memory_t filled(const dnnl_memory_desc_t *md) {
+    dnnl_memory_t m;
+    ok(dnnl_memory_create(&m, md, eng, DNNL_MEMORY_ALLOCATE), "memory");
+    void *h;
+    dnnl_memory_get_data_handle(m, &h);
+    const size_t bytes = dnnl_memory_desc_get_size(md), es = md->data_type == dnnl_bf16 ? 2 : 4;
+    for (size_t i = 0; i < bytes / es; i++) {
+        const float f = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        if (es == 2) ((uint16_t *)h)[i] = (uint16_t)(u >> 16);
+        else ((float *)h)[i] = f;
+    }
+    return m;
+}
+
+/* Best seconds of one call of p over sets of arguments taken in turn, each
+ * set's buffers long out of cache by its turn. */
+static double time_cold(dnnl_primitive_t p, dnnl_exec_arg_t (*args)[4], int sets) {
+    double best = 1e30;
+    for (int it = 0; it < 6 * sets; it++) {
+        const double t0 = now();
+        ok(dnnl_primitive_execute(p, stream, 4, args[it % sets]), "execute");
+        const double t = now() - t0;
+        if (it >= sets && t < best) best = t;
+    }
+    return best;
+}
+
+enum { MAX_SETS = 48 };
+
+static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
+    const dnnl_dims_t sd = {mb, ic, hw, hw}, dd = {mb, oc, hw, hw}, wd = {oc, ic, 1, 1}, st = {1, 1}, pad = {0, 0};
+    dnnl_memory_desc_t src, dst, wany, dwany;
+    dnnl_memory_desc_init_by_tag(&src, 4, sd, dt, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst, 4, dd, dt, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&wany, 4, wd, dt, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(&dwany, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_convolution_desc_t fd, wdd;
+    dnnl_primitive_desc_t fpd, wpd, mpd;
+    ok(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wany, NULL, &dst,
+                                          st, pad, pad), "conv desc");
+    ok(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL), "conv fwd pd");
+    ok(dnnl_convolution_backward_weights_desc_init(&wdd, dnnl_convolution_direct, &src, &dwany, NULL, &dst, st, pad,
+                                                   pad), "bwd w");
+    ok(dnnl_primitive_desc_create(&wpd, &wdd, NULL, eng, fpd), "conv bwd weights pd");
+    /* dW [oc, ic] += dY^T [oc, P] X [P, ic], dY^T read across dY's NHWC rows */
+    const dnnl_dim_t P = (dnnl_dim_t)mb * hw * hw;
+    const dnnl_dims_t ad = {oc, P}, as = {1, oc}, bd = {P, ic}, cd = {oc, ic};
+    dnnl_memory_desc_t a, b, c;
+    dnnl_memory_desc_init_by_strides(&a, 2, ad, dt, as);
+    dnnl_memory_desc_init_by_tag(&b, 2, bd, dt, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab);
+    dnnl_matmul_desc_t md;
+    ok(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), "matmul desc");
+    dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t po;
+    dnnl_primitive_attr_create(&attr);
+    dnnl_post_ops_create(&po);
+    dnnl_post_ops_append_sum(po, 1.0f);
+    dnnl_primitive_attr_set_post_ops(attr, po);
+    ok(dnnl_primitive_desc_create(&mpd, &md, attr, eng, NULL), "matmul pd");
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    /* enough sets that they span 96 MiB, three times this machine's L3 */
+    const size_t set_bytes = dnnl_memory_desc_get_size(&src) + dnnl_memory_desc_get_size(&dst);
+    int sets = (int)(((size_t)96 << 20) / set_bytes) + 1;
+    if (sets > MAX_SETS) sets = MAX_SETS;
+    static dnnl_exec_arg_t conv_args[MAX_SETS][4], mm_args[MAX_SETS][4];
+    dnnl_memory_t own[MAX_SETS * 6 + 2];
+    int n_own = 0;
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_scratchpad_md, 0));
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(mpd, dnnl_query_scratchpad_md, 0));
+    for (int k = 0; k < sets; k++) {
+        dnnl_memory_t x = filled(&src), dy = filled(&dst), dw = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0));
+        void *hx, *hdy;
+        dnnl_memory_get_data_handle(x, &hx);
+        dnnl_memory_get_data_handle(dy, &hdy);
+        dnnl_memory_t ma, mb2, mc = filled(&c);
+        dnnl_memory_create(&ma, &a, eng, hdy);
+        dnnl_memory_create(&mb2, &b, eng, hx);
+        const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+                                       {DNNL_ARG_SCRATCHPAD, own[0]}};
+        const dnnl_exec_arg_t ma4[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb2}, {DNNL_ARG_DST, mc},
+                                        {DNNL_ARG_SCRATCHPAD, own[1]}};
+        memcpy(conv_args[k], ca, sizeof ca);
+        memcpy(mm_args[k], ma4, sizeof ma4);
+        own[n_own++] = x, own[n_own++] = dy, own[n_own++] = dw, own[n_own++] = ma, own[n_own++] = mb2,
+        own[n_own++] = mc;
+    }
+    dnnl_primitive_t pw, pm;
+    ok(dnnl_primitive_create(&pw, wpd), "primitive");
+    ok(dnnl_primitive_create(&pm, mpd), "primitive");
+    const char *wimpl, *mimpl;
+    dnnl_primitive_desc_query(wpd, dnnl_query_impl_info_str, 0, &wimpl);
+    dnnl_primitive_desc_query(mpd, dnnl_query_impl_info_str, 0, &mimpl);
+    const double tw = time_cold(pw, conv_args, sets), tm = time_cold(pm, mm_args, sets);
+    const double flops = 2.0 * (double)P * ic * oc;
+    printf("dw1x1   %-4s mb%-3d ic%-4d oc%-4d %2dx%-2d  conv %-26s %7.3f ms %6.1f GFLOP/s   matmul %-22s %7.3f ms "
+           "%6.1f GFLOP/s   conv/matmul %.2f\n",
+           dt == dnnl_bf16 ? "bf16" : "f32", mb, ic, oc, hw, hw, wimpl, 1e3 * tw, flops / tw / 1e9, mimpl, 1e3 * tm,
+           flops / tm / 1e9, tw / tm);
+    dnnl_primitive_destroy(pw);
+    dnnl_primitive_destroy(pm);
+    for (int k = 0; k < n_own; k++) dnnl_memory_destroy(own[k]);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_desc_destroy(mpd);
+}
+
+/* The 1x1 shapes of ResNet-50/4 and NASNet-A Mobile at batch 64 and of the full ResNet-50 at 128. */
+static void dw1x1_all(void) {
+    static const int shapes[][4] = {
+        {64, 16, 16, 32},  {64, 16, 64, 32},   {64, 64, 16, 32},  {64, 64, 32, 32},   {64, 32, 128, 16},
+        {64, 128, 32, 16}, {64, 128, 64, 16},  {64, 64, 256, 8},  {64, 256, 64, 8},   {64, 256, 128, 8},
+        {64, 128, 512, 4}, {64, 512, 128, 4},  {64, 44, 44, 4},   {64, 88, 88, 2},    {64, 264, 44, 4},
+        {64, 528, 88, 2},  {64, 176, 176, 1},  {64, 1056, 176, 1}, {128, 64, 64, 32}, {128, 64, 256, 32},
+        {128, 256, 64, 32}, {128, 512, 128, 16}, {128, 1024, 256, 8}, {128, 2048, 512, 4},
+    };
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            bench_dw1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], t ? dnnl_bf16 : dnnl_f32);
+}
+
 int main(int argc, char **argv) {
     quick = argc > 1 && !strcmp(argv[1], "--quick");
+    const int dw1x1 = argc > 1 && !strcmp(argv[1], "--dw1x1");
     openblas_set_num_threads(1);
     omp_set_num_threads(1);
     ok(dnnl_engine_create(&eng, dnnl_cpu, 0), "engine");
     ok(dnnl_stream_create(&stream, eng, dnnl_stream_default_flags), "stream");
+    if (dw1x1) {
+        printf("oneDNN %d.%d.%d, one thread: 1x1 weight gradients over cold NHWC buffers\n", dnnl_version()->major,
+               dnnl_version()->minor, dnnl_version()->patch);
+        dw1x1_all();
+        dnnl_stream_destroy(stream);
+        dnnl_engine_destroy(eng);
+        return 0;
+    }
     printf("oneDNN %d.%d.%d, one thread, ISA %s\n", dnnl_version()->major, dnnl_version()->minor, dnnl_version()->patch,
            dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx512_core_bf16  ? "avx512_core_bf16"
            : dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx512_core_amx ? "avx512_core_amx"

@@ -169,6 +169,47 @@ static void dw_weights_backward(BdGraph *g, int i) {
     }
 }
 
+/* 1x1 weight gradients as a matrix product. With NHWC activations a 1x1,
+ * stride-1 convolution's weight gradient is one product over every pixel
+ * of the batch, dW [Cout, Cin] += dY^T [Cout, nHW] X [nHW, Cin], both read
+ * where they are. oneDNN 2.6's fp32 jit_1x1 backward-weights kernel is
+ * slow on NHWC inputs of 64 channels and more: over buffers that come in
+ * cold, as they do in a training step, it takes 4.3 ms on ResNet-50/4's
+ * 64 -> 16 channels over 32x32 maps at batch 64, where oneDNN's matmul
+ * takes 1.2 ms. Measured on the models' 1x1 shapes (build/dnnl_peak
+ * --dw1x1, bench/README.md), from 64 input channels up the matmul is
+ * 1.0-3.6x faster on 15 of 20 and at most 16% slower on the others; below
+ * 64 it is 1.1-3.7x slower. In bf16 the convolution's kernel is not slow
+ * that way (the matmul is slower on most of the wide maps), so bf16 keeps
+ * it. The choice reads the shapes alone, so every rank sums alike. */
+static int dw_by_matmul(const BdGraph *g, const ConvGeom *G, int bias) {
+    return g->dnnl->dt == dnnl_f32 && G->k == 1 && G->s == 1 && G->p == 0 && G->groups == 1 && !bias && G->cin >= 64;
+}
+
+static dnnl_status_t dw_matmul_make(DnSet *s, BdGraph *g, const ConvGeom *G, int i, float *dw, DnExec *e) {
+    const dnnl_dim_t P = (dnnl_dim_t)s->n * G->h * G->w;
+    const dnnl_dims_t ad = {G->cout, P}, as = {1, G->cout}, bd = {P, G->cin}, cd = {G->cout, G->cin};
+    dnnl_memory_desc_t a, b, c;
+    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&a, 2, ad, dnnl_f32, as); /* dY^T: dY [nHW, Cout] read across */
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&b, 2, bd, dnnl_f32, dnnl_ab);
+    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab); /* [Cout, Cin, 1, 1] */
+    dnnl_matmul_desc_t d;
+    if (st == dnnl_success) st = dnnl_matmul_desc_init(&d, &a, &b, NULL, &c);
+    if (st != dnnl_success) return st;
+    dnnl_primitive_attr_t sum = dn_attr(0, 1); /* += into the gradient */
+    dnnl_primitive_desc_t pd;
+    st = dnnl_primitive_desc_create(&pd, &d, sum, g->dnnl->eng, NULL);
+    dnnl_primitive_attr_destroy(sum);
+    if (st != dnnl_success) return st;
+    st = dn_prim(s, g, pd, e);
+    dnnl_primitive_desc_destroy(pd);
+    if (st != dnnl_success) return st;
+    dn_arg(e, DNNL_ARG_SRC, dn_mem(s, g, &a, dn_node(g, i)->diff));
+    dn_arg(e, DNNL_ARG_WEIGHTS, dn_mem(s, g, &b, dn_node(g, g->nodes[i].in[0])->data));
+    dn_arg(e, DNNL_ARG_DST, dn_mem(s, g, &c, dw));
+    return dnnl_success;
+}
+
 /* x [n, H, W, Cin], W, b -> y [n, OH, OW, Cout] (NHWC); forward, backward
  * weights and backward data, the last always (the input's need of a
  * gradient can change after finalize: bd_graph_set_input_grad). */
@@ -194,7 +235,8 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
         dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wany, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&bpd, &bd, plain, g->dnnl->eng, fpd);
     }
-    if (st == dnnl_success && !G.depthwise) {
+    const int by_matmul = dw_by_matmul(g, &G, nd->bias);
+    if (st == dnnl_success && !G.depthwise && !by_matmul) {
         dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &dwany,
                                                     nd->bias ? &bias : NULL, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&wpd, &wd, plain, g->dnnl->eng, fpd);
@@ -222,6 +264,7 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     if (st == dnnl_success) st = dn_prim(s, g, fpd, &op->fwd);
     if (st == dnnl_success) st = dn_prim(s, g, bpd, &op->bwd);
     if (st == dnnl_success && wpd) st = dn_prim(s, g, wpd, &op->bwd_w);
+    if (st == dnnl_success && by_matmul) st = dw_matmul_make(s, g, &G, i, dw, &op->bwd_w);
     if (st == dnnl_success && ebpd) st = dn_prim(s, g, ebpd, &op->pre);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
@@ -237,7 +280,7 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dn_arg(&op->bwd, DNNL_ARG_DIFF_DST, dy);
     dn_arg(&op->bwd, DNNL_ARG_WEIGHTS, wb);
     dn_arg(&op->bwd, DNNL_ARG_DIFF_SRC, op->dx);
-    if (op->bwd_w.prim) {
+    if (op->bwd_w.prim && !by_matmul) { /* (the matmul has its arguments) */
         dn_arg(&op->bwd_w, DNNL_ARG_SRC, x);
         dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
         dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
