@@ -268,7 +268,8 @@ static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
     own[n_own++] = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_scratchpad_md, 0));
     own[n_own++] = filled(dnnl_primitive_desc_query_md(mpd, dnnl_query_scratchpad_md, 0));
     for (int k = 0; k < sets; k++) {
-        dnnl_memory_t x = filled(&src), dy = filled(&dst), dw = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0));
+        dnnl_memory_t x = filled(&src), dy = filled(&dst);
+        dnnl_memory_t dw = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0));
         void *hx, *hdy;
         dnnl_memory_get_data_handle(x, &hx);
         dnnl_memory_get_data_handle(dy, &hdy);
@@ -281,8 +282,8 @@ static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
                                         {DNNL_ARG_SCRATCHPAD, own[1]}};
         memcpy(conv_args[k], ca, sizeof ca);
         memcpy(mm_args[k], ma4, sizeof ma4);
-        own[n_own++] = x, own[n_own++] = dy, own[n_own++] = dw, own[n_own++] = ma, own[n_own++] = mb2,
-        own[n_own++] = mc;
+        const dnnl_memory_t made[6] = {x, dy, dw, ma, mb2, mc};
+        for (int j = 0; j < 6; j++) own[n_own++] = made[j];
     }
     dnnl_primitive_t pw, pm;
     ok(dnnl_primitive_create(&pw, wpd), "primitive");

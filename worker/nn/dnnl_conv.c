@@ -17,7 +17,15 @@
  * ReLU after the BN as a post-op, and an add after the BN as a binary
  * post-op when the add's other input is ready before the convolution runs
  * (a residual block's identity shortcut, or its projection's BN then taking
- * the main path's as the ready one), its ReLU after that. The folded nodes
+ * the main path's as the ready one), its ReLU after that. But not the add
+ * in fp32 after a KxK convolution (K > 1): oneDNN 2.6's brgconv kernels
+ * take no binary post-op, and the jit:avx512_core kernel it falls back to
+ * is 16-23% slower on ResNet-20's chunks, more than the add costs apart
+ * over a chunk in cache (ResNet-20's evaluation: 3007-3041 img/s against
+ * 2892-2957 with the add fused). After a 1x1 convolution, and in bf16, the
+ * fused add stays ahead (ResNet-50/4 fp32 1466-1535 against 1427-1469, bf16
+ * 2830-2969 against 2720-2816; ResNet-20 bf16 5634-5742 against 5557-5591;
+ * bench/README.md). The folded nodes
  * do nothing in evaluation (DnNode.folded) and the convolution writes the
  * last one's output. Training never folds (and an evaluation is never
  * followed by a backward: dnnl_impl.h). */
@@ -55,6 +63,7 @@ void dn_fold_chain(const BdGraph *g, int c, int *bn, int *add, int *other) {
     *bn = b;
     const int a = g->dnnl->nodes[b].consumer;
     if (g->nodes[b].relu_into || a < 0 || g->nodes[a].op != BD_OP_ADD || g->nodes[a].tag[0] || a == g->output) return;
+    if (g->dnnl->dt == dnnl_f32 && cn->k > 1) return; /* the add stays apart: see the top of this file */
     const int o = g->nodes[a].in[0] == b ? g->nodes[a].in[1] : g->nodes[a].in[0];
     if (o == b || o >= c) return; /* x + x, or the other input is not ready when the convolution runs */
     *add = a;
