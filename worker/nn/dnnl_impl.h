@@ -12,8 +12,10 @@
  * contiguous block, what mixing and dropout want. Convolution weights are
  * reordered from the fp32 PyTorch-layout parameters to the layout (and type)
  * each primitive asks for before each use, into one shared buffer, and
- * weight gradients come back the same way (added into g->grads): the
- * parameters, the optimiser and checkpoints never see another layout.
+ * weight gradients come back the same way (added into g->grads; an fp32
+ * 1x1 one from 64 input channels up is a matmul that adds into them
+ * directly, dnnl_conv.c): the parameters, the optimiser and checkpoints
+ * never see another layout.
  *
  * Canonical views. The input, the output and tagged nodes (the ones the
  * loss and regularizers read or write) also have an fp32 CNHW copy, nd->out
@@ -213,7 +215,8 @@ dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt);
 dnnl_memory_desc_t dn_md_x(int len); /* an fp32 vector (bias, BN scale, statistics) */
 size_t dn_act_bytes(const BdGraph *g, int i, int n);
 /* An attribute with the user scratchpad, optionally a ReLU post-op or (for
- * reorders) a sum post-op; the caller destroys it. */
+ * reorders and matmuls that add into what is there) a sum post-op; the
+ * caller destroys it. */
 dnnl_primitive_attr_t dn_attr(int relu, int sum);
 /* Objects owned by the set (freed with it). dn_mem over ptr (NULL: bound
  * later); dn_shared over a shared buffer; dn_prim makes the primitive of
