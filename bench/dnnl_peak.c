@@ -7,9 +7,10 @@
  *   conv         oneDNN convolutions of the models' shapes, forward, backward data and
  *                backward weights, in NHWC (the engine's layout) and in the layout oneDNN
  *                picks itself (blocked nChw16c), f32 and bf16, and the implementation it ran
- *   --dw1x1      1x1 weight gradients over NHWC buffers that come in cold (as in a
- *                training step): oneDNN's convolution backward-weights against its matmul
- *                dW += dY^T X, the choice dnnl_conv.c makes (dw_by_matmul), f32 and bf16
+ *   --dw1x1      1x1 gradients over NHWC buffers that come in cold (as in a training
+ *                step): oneDNN's convolution backward weights against its matmul
+ *                dW += dY^T X (f32 and bf16), and its backward data against dX = dY W
+ *                (f32), the choice dnnl_conv.c makes (by_matmul)
  *
  * Usage: dnnl_peak [--quick | --dw1x1]      (build/dnnl_peak after meson compile) */
 #include <cblas.h>
@@ -305,6 +306,77 @@ static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
     dnnl_primitive_desc_destroy(mpd);
 }
 
+/* The same for the input gradient, fp32: the convolution's backward data
+ * against the matmul dX [P, ic] = dY [P, oc] W [oc, ic] over the fp32
+ * weights as the parameters hold them. */
+static void bench_dx1x1(int mb, int ic, int oc, int hw) {
+    const dnnl_dims_t sd = {mb, ic, hw, hw}, dd = {mb, oc, hw, hw}, wd = {oc, ic, 1, 1}, st = {1, 1}, pad = {0, 0};
+    dnnl_memory_desc_t src, dst, wany;
+    dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    dnnl_convolution_desc_t fd, bdd;
+    dnnl_primitive_desc_t fpd, bpd, mpd;
+    ok(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wany, NULL, &dst,
+                                          st, pad, pad), "conv desc");
+    ok(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL), "conv fwd pd");
+    ok(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wany, &dst, st, pad, pad), "bwd d");
+    ok(dnnl_primitive_desc_create(&bpd, &bdd, NULL, eng, fpd), "conv bwd data pd");
+    const dnnl_dim_t P = (dnnl_dim_t)mb * hw * hw;
+    const dnnl_dims_t ad = {P, oc}, bd = {oc, ic}, cd = {P, ic};
+    dnnl_memory_desc_t a, b, c;
+    dnnl_memory_desc_init_by_tag(&a, 2, ad, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&b, 2, bd, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab);
+    dnnl_matmul_desc_t md;
+    ok(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), "matmul desc");
+    ok(dnnl_primitive_desc_create(&mpd, &md, NULL, eng, NULL), "matmul pd");
+    const size_t set_bytes = dnnl_memory_desc_get_size(&src) + dnnl_memory_desc_get_size(&dst);
+    int sets = (int)(((size_t)96 << 20) / set_bytes) + 1;
+    if (sets > MAX_SETS) sets = MAX_SETS;
+    static dnnl_exec_arg_t conv_args[MAX_SETS][4], mm_args[MAX_SETS][4];
+    dnnl_memory_t own[MAX_SETS * 6 + 4];
+    int n_own = 0;
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(bpd, dnnl_query_scratchpad_md, 0));
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(mpd, dnnl_query_scratchpad_md, 0));
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(bpd, dnnl_query_weights_md, 0));
+    own[n_own++] = filled(&b);
+    for (int k = 0; k < sets; k++) {
+        dnnl_memory_t dx = filled(&src), dy = filled(&dst);
+        void *hdx, *hdy;
+        dnnl_memory_get_data_handle(dx, &hdx);
+        dnnl_memory_get_data_handle(dy, &hdy);
+        dnnl_memory_t ma, mc;
+        dnnl_memory_create(&ma, &a, eng, hdy);
+        dnnl_memory_create(&mc, &c, eng, hdx);
+        const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, own[2]}, {DNNL_ARG_DIFF_SRC, dx},
+                                       {DNNL_ARG_SCRATCHPAD, own[0]}};
+        const dnnl_exec_arg_t ma4[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, own[3]}, {DNNL_ARG_DST, mc},
+                                        {DNNL_ARG_SCRATCHPAD, own[1]}};
+        memcpy(conv_args[k], ca, sizeof ca);
+        memcpy(mm_args[k], ma4, sizeof ma4);
+        const dnnl_memory_t made[4] = {dx, dy, ma, mc};
+        for (int j = 0; j < 4; j++) own[n_own++] = made[j];
+    }
+    dnnl_primitive_t pb, pm;
+    ok(dnnl_primitive_create(&pb, bpd), "primitive");
+    ok(dnnl_primitive_create(&pm, mpd), "primitive");
+    const char *bimpl, *mimpl;
+    dnnl_primitive_desc_query(bpd, dnnl_query_impl_info_str, 0, &bimpl);
+    dnnl_primitive_desc_query(mpd, dnnl_query_impl_info_str, 0, &mimpl);
+    const double tb = time_cold(pb, conv_args, sets), tm = time_cold(pm, mm_args, sets);
+    const double flops = 2.0 * (double)P * ic * oc;
+    printf("dx1x1   f32  mb%-3d ic%-4d oc%-4d %2dx%-2d  conv %-26s %7.3f ms %6.1f GFLOP/s   matmul %-22s %7.3f ms "
+           "%6.1f GFLOP/s   conv/matmul %.2f\n",
+           mb, ic, oc, hw, hw, bimpl, 1e3 * tb, flops / tb / 1e9, mimpl, 1e3 * tm, flops / tm / 1e9, tb / tm);
+    dnnl_primitive_destroy(pb);
+    dnnl_primitive_destroy(pm);
+    for (int k = 0; k < n_own; k++) dnnl_memory_destroy(own[k]);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_desc_destroy(mpd);
+}
+
 /* The 1x1 shapes of ResNet-50/4 and NASNet-A Mobile at batch 64 and of the full ResNet-50 at 128. */
 static void dw1x1_all(void) {
     static const int shapes[][4] = {
@@ -317,6 +389,8 @@ static void dw1x1_all(void) {
     for (int t = 0; t < 2; t++)
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
             bench_dw1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], t ? dnnl_bf16 : dnnl_f32);
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        bench_dx1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3]);
 }
 
 int main(int argc, char **argv) {

@@ -144,6 +144,9 @@ static void test_convs(void) {
         {"conv 3x3 s2 p1 8->8", 8, 8, 3, 2, 1, 1, 0, 7, 6},
         {"conv 3x3 s2 p1 8->8 even size", 8, 8, 3, 2, 1, 1, 1, 6, 8},
         {"conv 1x1 s2 8->9", 8, 9, 1, 2, 0, 1, 0, 5, 6},
+        /* from 64 input channels the oneDNN engine's fp32 1x1 gradients are matmuls (dnnl_conv.c) */
+        {"conv 1x1 s1 64->3", 64, 3, 1, 1, 0, 1, 0, 3, 4},
+        {"conv 1x1 s1 64->5 bias", 64, 5, 1, 1, 0, 1, 1, 3, 3},
         {"conv 5x5 s2 p2 8->8", 8, 8, 5, 2, 2, 1, 0, 9, 7},
         {"conv 3x3 s3 p0 8->8", 8, 8, 3, 3, 0, 1, 0, 8, 7},
         {"conv 2x2 s2 p0 8->8", 8, 8, 2, 2, 0, 1, 0, 6, 5},

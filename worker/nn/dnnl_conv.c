@@ -30,6 +30,8 @@
  * last one's output. Training never folds (and an evaluation is never
  * followed by a backward: dnnl_impl.h). */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
@@ -178,45 +180,74 @@ static void dw_weights_backward(BdGraph *g, int i) {
     }
 }
 
-/* 1x1 weight gradients as a matrix product. With NHWC activations a 1x1,
- * stride-1 convolution's weight gradient is one product over every pixel
- * of the batch, dW [Cout, Cin] += dY^T [Cout, nHW] X [nHW, Cin], both read
- * where they are. oneDNN 2.6's fp32 jit_1x1 backward-weights kernel is
- * slow on NHWC inputs of 64 channels and more: over buffers that come in
- * cold, as they do in a training step, it takes 4.3 ms on ResNet-50/4's
- * 64 -> 16 channels over 32x32 maps at batch 64, where oneDNN's matmul
- * takes 1.2 ms. Measured on the models' 1x1 shapes (build/dnnl_peak
- * --dw1x1, bench/README.md), from 64 input channels up the matmul is
- * 1.0-3.6x faster on 15 of 20 and at most 16% slower on the others; below
- * 64 it is 1.1-3.7x slower. In bf16 the convolution's kernel is not slow
- * that way (the matmul is slower on most of the wide maps), so bf16 keeps
- * it. The choice reads the shapes alone, so every rank sums alike. */
-static int dw_by_matmul(const BdGraph *g, const ConvGeom *G, int bias) {
-    return g->dnnl->dt == dnnl_f32 && G->k == 1 && G->s == 1 && G->p == 0 && G->groups == 1 && !bias && G->cin >= 64;
+/* 1x1 gradients as matrix products. With NHWC activations a 1x1, stride-1
+ * convolution over the batch's P = nHW pixels is a matrix product, and so
+ * are both its gradients, each read where it is:
+ *   dW [Cout, Cin] += dY^T [Cout, P] X [P, Cin]     dX [P, Cin] = dY [P, Cout] W [Cout, Cin]
+ * (W as the fp32 parameters hold it). oneDNN 2.6's fp32 jit_1x1 backward
+ * kernels on NHWC are slow on inputs of 64 channels and more: over buffers
+ * that come in cold, as they do in a training step, its backward weights
+ * takes 4.3 ms on ResNet-50/4's 64 -> 16 channels over 32x32 maps at batch
+ * 64, where oneDNN's matmul takes 1.2 ms. Measured on the models' 1x1
+ * shapes (build/dnnl_peak --dw1x1, bench/README.md), from 64 input
+ * channels up the matmul is 1.0-3.6x faster for the weight gradient on 15
+ * of 20 and at most 16% slower on the others, and 1.01-2.75x faster for
+ * the input gradient on all 20; below 64 it is slower for both (0.27-0.96x
+ * of the convolution's speed). In bf16 the convolution's weight-gradient
+ * kernel is not slow that way (the matmul is slower on most of the wide
+ * maps), so bf16 keeps the convolutions. The choice reads the shapes
+ * alone, so every rank sums alike. */
+static int by_matmul(const BdGraph *g, const ConvGeom *G) {
+    return g->dnnl->dt == dnnl_f32 && G->k == 1 && G->s == 1 && G->p == 0 && G->groups == 1 && G->cin >= 64;
 }
 
-static dnnl_status_t dw_matmul_make(DnSet *s, BdGraph *g, const ConvGeom *G, int i, float *dw, DnExec *e) {
-    const dnnl_dim_t P = (dnnl_dim_t)s->n * G->h * G->w;
-    const dnnl_dims_t ad = {G->cout, P}, as = {1, G->cout}, bd = {P, G->cin}, cd = {G->cout, G->cin};
-    dnnl_memory_desc_t a, b, c;
-    dnnl_status_t st = dnnl_memory_desc_init_by_strides(&a, 2, ad, dnnl_f32, as); /* dY^T: dY [nHW, Cout] read across */
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&b, 2, bd, dnnl_f32, dnnl_ab);
-    if (st == dnnl_success) st = dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab); /* [Cout, Cin, 1, 1] */
+/* An fp32 [rows, cols] matrix with row stride ld and column stride cs. */
+static dnnl_memory_desc_t mat_md(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_dim_t ld, dnnl_dim_t cs) {
+    const dnnl_dims_t d = {rows, cols}, strides = {ld, cs};
+    dnnl_memory_desc_t md;
+    if (dnnl_memory_desc_init_by_strides(&md, 2, d, dnnl_f32, strides) != dnnl_success) {
+        fprintf(stderr, "bdsweep: engine: a matrix's memory descriptor cannot be made\n");
+        abort();
+    }
+    return md;
+}
+
+/* e: C = A B, or C += A B with sum, over the given buffers; *cm (if cm) gets C's memory. */
+static dnnl_status_t matmul_make(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *a, void *pa,
+                                 const dnnl_memory_desc_t *b, void *pb, const dnnl_memory_desc_t *c, void *pc, int sum,
+                                 DnExec *e, dnnl_memory_t *cm) {
     dnnl_matmul_desc_t d;
-    if (st == dnnl_success) st = dnnl_matmul_desc_init(&d, &a, &b, NULL, &c);
+    dnnl_status_t st = dnnl_matmul_desc_init(&d, a, b, NULL, c);
     if (st != dnnl_success) return st;
-    dnnl_primitive_attr_t sum = dn_attr(0, 1); /* += into the gradient */
+    dnnl_primitive_attr_t attr = dn_attr(0, sum);
     dnnl_primitive_desc_t pd;
-    st = dnnl_primitive_desc_create(&pd, &d, sum, g->dnnl->eng, NULL);
-    dnnl_primitive_attr_destroy(sum);
+    st = dnnl_primitive_desc_create(&pd, &d, attr, g->dnnl->eng, NULL);
+    dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success) return st;
     st = dn_prim(s, g, pd, e);
     dnnl_primitive_desc_destroy(pd);
     if (st != dnnl_success) return st;
-    dn_arg(e, DNNL_ARG_SRC, dn_mem(s, g, &a, dn_node(g, i)->diff));
-    dn_arg(e, DNNL_ARG_WEIGHTS, dn_mem(s, g, &b, dn_node(g, g->nodes[i].in[0])->data));
-    dn_arg(e, DNNL_ARG_DST, dn_mem(s, g, &c, dw));
+    const dnnl_memory_t cmem = dn_mem(s, g, c, pc);
+    if (cm) *cm = cmem;
+    dn_arg(e, DNNL_ARG_SRC, dn_mem(s, g, a, pa));
+    dn_arg(e, DNNL_ARG_WEIGHTS, dn_mem(s, g, b, pb));
+    dn_arg(e, DNNL_ARG_DST, cmem);
     return dnnl_success;
+}
+
+/* The two products of a by_matmul convolution: op->bwd (dX, into op->dx,
+ * which dn_run_grad moves when the gradient is added to) and, without a
+ * bias, op->bwd_w (dW, added into the parameters' gradient). */
+static dnnl_status_t grads_by_matmul(DnSet *s, BdGraph *g, int i, const ConvGeom *G, DnOp *op) {
+    const BdNode *nd = &g->nodes[i];
+    const dnnl_dim_t P = (dnnl_dim_t)s->n * G->h * G->w, ci = G->cin, co = G->cout;
+    char *x = dn_node(g, nd->in[0])->data, *dx = dn_node(g, nd->in[0])->diff, *dy = dn_node(g, i)->diff;
+    float *w = bd_param_ptr(g, nd->w_param), *dw = bd_pgrad_ptr(g, nd->w_param);
+    const dnnl_memory_desc_t dym = mat_md(P, co, co, 1), dyt = mat_md(co, P, 1, co), xm = mat_md(P, ci, ci, 1),
+                             wm = mat_md(co, ci, ci, 1);
+    dnnl_status_t st = matmul_make(s, g, &dym, dy, &wm, w, &xm, dx, 0, &op->bwd, &op->dx);
+    if (st == dnnl_success && !nd->bias) st = matmul_make(s, g, &dyt, dy, &xm, x, &wm, dw, 1, &op->bwd_w, NULL);
+    return st;
 }
 
 /* x [n, H, W, Cin], W, b -> y [n, OH, OW, Cout] (NHWC); forward, backward
@@ -240,12 +271,12 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dnnl_primitive_attr_t attr = dn_attr(nd->relu_into != 0, 0), plain = dn_attr(0, 0);
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL, wpd = NULL, epd = NULL, ebpd = NULL;
     dnnl_status_t st = dnnl_primitive_desc_create(&fpd, &fd, attr, g->dnnl->eng, NULL);
-    if (st == dnnl_success) {
+    const int mm = by_matmul(g, &G); /* the gradients as matrix products */
+    if (st == dnnl_success && !mm) {
         dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &wany, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&bpd, &bd, plain, g->dnnl->eng, fpd);
     }
-    const int by_matmul = dw_by_matmul(g, &G, nd->bias);
-    if (st == dnnl_success && !G.depthwise && !by_matmul) {
+    if (st == dnnl_success && !G.depthwise && !(mm && !nd->bias)) {
         dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &dwany,
                                                     nd->bias ? &bias : NULL, &dst, strides, pad, pad);
         st = dnnl_primitive_desc_create(&wpd, &wd, plain, g->dnnl->eng, fpd);
@@ -267,13 +298,14 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dnnl_memory_t x = dn_mem(s, g, &src, dn_node(g, in)->data), y = dn_mem(s, g, &dst, dn_node(g, i)->data);
     dnnl_memory_t dy = dn_mem(s, g, &dst, dn_node(g, i)->diff), wf = NULL, wb = NULL, dwp = NULL;
     if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(fpd, dnnl_query_weights_md), &op->wfwd, &wf);
-    if (st == dnnl_success) st = dn_weights_in(s, g, &wuser, w, dn_pd_md(bpd, dnnl_query_weights_md), &op->wbwd, &wb);
+    if (st == dnnl_success && bpd)
+        st = dn_weights_in(s, g, &wuser, w, dn_pd_md(bpd, dnnl_query_weights_md), &op->wbwd, &wb);
     if (st == dnnl_success && wpd)
         st = dn_weights_out(s, g, &wuser, dw, dn_pd_md(wpd, dnnl_query_diff_weights_md), &op->dw, &dwp);
     if (st == dnnl_success) st = dn_prim(s, g, fpd, &op->fwd);
-    if (st == dnnl_success) st = dn_prim(s, g, bpd, &op->bwd);
+    if (st == dnnl_success && bpd) st = dn_prim(s, g, bpd, &op->bwd);
     if (st == dnnl_success && wpd) st = dn_prim(s, g, wpd, &op->bwd_w);
-    if (st == dnnl_success && by_matmul) st = dw_matmul_make(s, g, &G, i, dw, &op->bwd_w);
+    if (st == dnnl_success && mm) st = grads_by_matmul(s, g, i, &G, op);
     if (st == dnnl_success && ebpd) st = dn_prim(s, g, ebpd, &op->pre);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
@@ -285,11 +317,13 @@ static int conv_make(BdGraph *g, int i, DnSet *s, BdError *err) {
     dn_arg(&op->fwd, DNNL_ARG_SRC, x);
     dn_arg(&op->fwd, DNNL_ARG_WEIGHTS, wf);
     dn_arg(&op->fwd, DNNL_ARG_DST, y);
-    op->dx = dn_mem(s, g, &src, dn_node(g, in)->diff);
-    dn_arg(&op->bwd, DNNL_ARG_DIFF_DST, dy);
-    dn_arg(&op->bwd, DNNL_ARG_WEIGHTS, wb);
-    dn_arg(&op->bwd, DNNL_ARG_DIFF_SRC, op->dx);
-    if (op->bwd_w.prim && !by_matmul) { /* (the matmul has its arguments) */
+    if (!mm) { /* (the matmuls have their arguments) */
+        op->dx = dn_mem(s, g, &src, dn_node(g, in)->diff);
+        dn_arg(&op->bwd, DNNL_ARG_DIFF_DST, dy);
+        dn_arg(&op->bwd, DNNL_ARG_WEIGHTS, wb);
+        dn_arg(&op->bwd, DNNL_ARG_DIFF_SRC, op->dx);
+    }
+    if (op->bwd_w.prim && !(mm && !nd->bias)) {
         dn_arg(&op->bwd_w, DNNL_ARG_SRC, x);
         dn_arg(&op->bwd_w, DNNL_ARG_DIFF_DST, dy);
         dn_arg(&op->bwd_w, DNNL_ARG_DIFF_WEIGHTS, dwp);
