@@ -226,35 +226,46 @@ static double time_cold(dnnl_primitive_t p, dnnl_exec_arg_t (*args)[4], int sets
 
 enum { MAX_SETS = 48 };
 
-static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
+/* An [rows, cols] matrix of type dt with row stride ld and column stride cs. */
+static dnnl_memory_desc_t mat(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_dim_t ld, dnnl_dim_t cs, dnnl_data_type_t dt) {
+    const dnnl_dims_t d = {rows, cols}, strides = {ld, cs};
+    dnnl_memory_desc_t md;
+    ok(dnnl_memory_desc_init_by_strides(&md, 2, d, dt, strides), "matrix desc");
+    return md;
+}
+
+/* One gradient of a 1x1 convolution over NHWC, the convolution's primitive
+ * against oneDNN's matmul, both over the same cold buffers (P = mb hw hw):
+ *   weights (dx 0): dW [oc, ic] += dY^T [oc, P] X [P, ic]   (dY^T read across dY's rows)
+ *   data    (dx 1): dX [P, ic] = dY [P, oc] W [oc, ic]     (W as the fp32 parameters hold it) */
+static void bench_1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt, int dx) {
     const dnnl_dims_t sd = {mb, ic, hw, hw}, dd = {mb, oc, hw, hw}, wd = {oc, ic, 1, 1}, st = {1, 1}, pad = {0, 0};
     dnnl_memory_desc_t src, dst, wany, dwany;
     dnnl_memory_desc_init_by_tag(&src, 4, sd, dt, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&dst, 4, dd, dt, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&wany, 4, wd, dt, dnnl_format_tag_any);
     dnnl_memory_desc_init_by_tag(&dwany, 4, wd, dnnl_f32, dnnl_format_tag_any);
-    dnnl_convolution_desc_t fd, wdd;
-    dnnl_primitive_desc_t fpd, wpd, mpd;
+    dnnl_convolution_desc_t fd, cd;
+    dnnl_primitive_desc_t fpd, cpd, mpd;
     ok(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wany, NULL, &dst,
                                           st, pad, pad), "conv desc");
     ok(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL), "conv fwd pd");
-    ok(dnnl_convolution_backward_weights_desc_init(&wdd, dnnl_convolution_direct, &src, &dwany, NULL, &dst, st, pad,
-                                                   pad), "bwd w");
-    ok(dnnl_primitive_desc_create(&wpd, &wdd, NULL, eng, fpd), "conv bwd weights pd");
-    /* dW [oc, ic] += dY^T [oc, P] X [P, ic], dY^T read across dY's NHWC rows */
+    if (dx) ok(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &wany, &dst, st, pad, pad), "bwd d");
+    else
+        ok(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &dwany, NULL, &dst, st, pad,
+                                                       pad), "bwd w");
+    ok(dnnl_primitive_desc_create(&cpd, &cd, NULL, eng, fpd), "conv bwd pd");
     const dnnl_dim_t P = (dnnl_dim_t)mb * hw * hw;
-    const dnnl_dims_t ad = {oc, P}, as = {1, oc}, bd = {P, ic}, cd = {oc, ic};
-    dnnl_memory_desc_t a, b, c;
-    dnnl_memory_desc_init_by_strides(&a, 2, ad, dt, as);
-    dnnl_memory_desc_init_by_tag(&b, 2, bd, dt, dnnl_ab);
-    dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab);
+    const dnnl_memory_desc_t a = dx ? mat(P, oc, oc, 1, dt) : mat(oc, P, 1, oc, dt);
+    const dnnl_memory_desc_t b = dx ? mat(oc, ic, ic, 1, dt) : mat(P, ic, ic, 1, dt);
+    const dnnl_memory_desc_t c = dx ? mat(P, ic, ic, 1, dt) : mat(oc, ic, ic, 1, dnnl_f32);
     dnnl_matmul_desc_t md;
     ok(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), "matmul desc");
     dnnl_primitive_attr_t attr;
     dnnl_post_ops_t po;
     dnnl_primitive_attr_create(&attr);
     dnnl_post_ops_create(&po);
-    dnnl_post_ops_append_sum(po, 1.0f);
+    if (!dx) dnnl_post_ops_append_sum(po, 1.0f);
     dnnl_primitive_attr_set_post_ops(attr, po);
     ok(dnnl_primitive_desc_create(&mpd, &md, attr, eng, NULL), "matmul pd");
     dnnl_post_ops_destroy(po);
@@ -264,116 +275,57 @@ static void bench_dw1x1(int mb, int ic, int oc, int hw, dnnl_data_type_t dt) {
     int sets = (int)(((size_t)96 << 20) / set_bytes) + 1;
     if (sets > MAX_SETS) sets = MAX_SETS;
     static dnnl_exec_arg_t conv_args[MAX_SETS][4], mm_args[MAX_SETS][4];
-    dnnl_memory_t own[MAX_SETS * 6 + 2];
+    dnnl_memory_t own[MAX_SETS * 6 + 4];
     int n_own = 0;
-    own[n_own++] = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_scratchpad_md, 0));
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(cpd, dnnl_query_scratchpad_md, 0));
     own[n_own++] = filled(dnnl_primitive_desc_query_md(mpd, dnnl_query_scratchpad_md, 0));
+    own[n_own++] = filled(dnnl_primitive_desc_query_md(cpd, dnnl_query_weights_md, 0)); /* data: fixed weights */
+    own[n_own++] = filled(&b);
     for (int k = 0; k < sets; k++) {
         dnnl_memory_t x = filled(&src), dy = filled(&dst);
-        dnnl_memory_t dw = filled(dnnl_primitive_desc_query_md(wpd, dnnl_query_diff_weights_md, 0));
         void *hx, *hdy;
         dnnl_memory_get_data_handle(x, &hx);
         dnnl_memory_get_data_handle(dy, &hdy);
-        dnnl_memory_t ma, mb2, mc = filled(&c);
+        dnnl_memory_t ma, mb2, mc, dw = NULL;
         dnnl_memory_create(&ma, &a, eng, hdy);
-        dnnl_memory_create(&mb2, &b, eng, hx);
-        const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
-                                       {DNNL_ARG_SCRATCHPAD, own[0]}};
+        if (dx) {
+            mb2 = own[3];
+            dnnl_memory_create(&mc, &c, eng, hx);
+            const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, own[2]}, {DNNL_ARG_DIFF_SRC, x},
+                                           {DNNL_ARG_SCRATCHPAD, own[0]}};
+            memcpy(conv_args[k], ca, sizeof ca);
+        } else {
+            dnnl_memory_create(&mb2, &b, eng, hx);
+            mc = filled(&c);
+            dw = filled(dnnl_primitive_desc_query_md(cpd, dnnl_query_diff_weights_md, 0));
+            const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw},
+                                           {DNNL_ARG_SCRATCHPAD, own[0]}};
+            memcpy(conv_args[k], ca, sizeof ca);
+        }
         const dnnl_exec_arg_t ma4[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb2}, {DNNL_ARG_DST, mc},
                                         {DNNL_ARG_SCRATCHPAD, own[1]}};
-        memcpy(conv_args[k], ca, sizeof ca);
         memcpy(mm_args[k], ma4, sizeof ma4);
-        const dnnl_memory_t made[6] = {x, dy, dw, ma, mb2, mc};
-        for (int j = 0; j < 6; j++) own[n_own++] = made[j];
+        const dnnl_memory_t made[6] = {x, dy, ma, mc, dx ? NULL : mb2, dw};
+        for (int j = 0; j < 6; j++)
+            if (made[j]) own[n_own++] = made[j];
     }
-    dnnl_primitive_t pw, pm;
-    ok(dnnl_primitive_create(&pw, wpd), "primitive");
+    dnnl_primitive_t pc, pm;
+    ok(dnnl_primitive_create(&pc, cpd), "primitive");
     ok(dnnl_primitive_create(&pm, mpd), "primitive");
-    const char *wimpl, *mimpl;
-    dnnl_primitive_desc_query(wpd, dnnl_query_impl_info_str, 0, &wimpl);
+    const char *cimpl, *mimpl;
+    dnnl_primitive_desc_query(cpd, dnnl_query_impl_info_str, 0, &cimpl);
     dnnl_primitive_desc_query(mpd, dnnl_query_impl_info_str, 0, &mimpl);
-    const double tw = time_cold(pw, conv_args, sets), tm = time_cold(pm, mm_args, sets);
+    const double tc = time_cold(pc, conv_args, sets), tm = time_cold(pm, mm_args, sets);
     const double flops = 2.0 * (double)P * ic * oc;
-    printf("dw1x1   %-4s mb%-3d ic%-4d oc%-4d %2dx%-2d  conv %-26s %7.3f ms %6.1f GFLOP/s   matmul %-22s %7.3f ms "
+    printf("%s   %-4s mb%-3d ic%-4d oc%-4d %2dx%-2d  conv %-26s %7.3f ms %6.1f GFLOP/s   matmul %-22s %7.3f ms "
            "%6.1f GFLOP/s   conv/matmul %.2f\n",
-           dt == dnnl_bf16 ? "bf16" : "f32", mb, ic, oc, hw, hw, wimpl, 1e3 * tw, flops / tw / 1e9, mimpl, 1e3 * tm,
-           flops / tm / 1e9, tw / tm);
-    dnnl_primitive_destroy(pw);
+           dx ? "dx1x1" : "dw1x1", dt == dnnl_bf16 ? "bf16" : "f32", mb, ic, oc, hw, hw, cimpl, 1e3 * tc,
+           flops / tc / 1e9, mimpl, 1e3 * tm, flops / tm / 1e9, tc / tm);
+    dnnl_primitive_destroy(pc);
     dnnl_primitive_destroy(pm);
     for (int k = 0; k < n_own; k++) dnnl_memory_destroy(own[k]);
     dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(wpd);
-    dnnl_primitive_desc_destroy(mpd);
-}
-
-/* The same for the input gradient, fp32: the convolution's backward data
- * against the matmul dX [P, ic] = dY [P, oc] W [oc, ic] over the fp32
- * weights as the parameters hold them. */
-static void bench_dx1x1(int mb, int ic, int oc, int hw) {
-    const dnnl_dims_t sd = {mb, ic, hw, hw}, dd = {mb, oc, hw, hw}, wd = {oc, ic, 1, 1}, st = {1, 1}, pad = {0, 0};
-    dnnl_memory_desc_t src, dst, wany;
-    dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any);
-    dnnl_convolution_desc_t fd, bdd;
-    dnnl_primitive_desc_t fpd, bpd, mpd;
-    ok(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wany, NULL, &dst,
-                                          st, pad, pad), "conv desc");
-    ok(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL), "conv fwd pd");
-    ok(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wany, &dst, st, pad, pad), "bwd d");
-    ok(dnnl_primitive_desc_create(&bpd, &bdd, NULL, eng, fpd), "conv bwd data pd");
-    const dnnl_dim_t P = (dnnl_dim_t)mb * hw * hw;
-    const dnnl_dims_t ad = {P, oc}, bd = {oc, ic}, cd = {P, ic};
-    dnnl_memory_desc_t a, b, c;
-    dnnl_memory_desc_init_by_tag(&a, 2, ad, dnnl_f32, dnnl_ab);
-    dnnl_memory_desc_init_by_tag(&b, 2, bd, dnnl_f32, dnnl_ab);
-    dnnl_memory_desc_init_by_tag(&c, 2, cd, dnnl_f32, dnnl_ab);
-    dnnl_matmul_desc_t md;
-    ok(dnnl_matmul_desc_init(&md, &a, &b, NULL, &c), "matmul desc");
-    ok(dnnl_primitive_desc_create(&mpd, &md, NULL, eng, NULL), "matmul pd");
-    const size_t set_bytes = dnnl_memory_desc_get_size(&src) + dnnl_memory_desc_get_size(&dst);
-    int sets = (int)(((size_t)96 << 20) / set_bytes) + 1;
-    if (sets > MAX_SETS) sets = MAX_SETS;
-    static dnnl_exec_arg_t conv_args[MAX_SETS][4], mm_args[MAX_SETS][4];
-    dnnl_memory_t own[MAX_SETS * 6 + 4];
-    int n_own = 0;
-    own[n_own++] = filled(dnnl_primitive_desc_query_md(bpd, dnnl_query_scratchpad_md, 0));
-    own[n_own++] = filled(dnnl_primitive_desc_query_md(mpd, dnnl_query_scratchpad_md, 0));
-    own[n_own++] = filled(dnnl_primitive_desc_query_md(bpd, dnnl_query_weights_md, 0));
-    own[n_own++] = filled(&b);
-    for (int k = 0; k < sets; k++) {
-        dnnl_memory_t dx = filled(&src), dy = filled(&dst);
-        void *hdx, *hdy;
-        dnnl_memory_get_data_handle(dx, &hdx);
-        dnnl_memory_get_data_handle(dy, &hdy);
-        dnnl_memory_t ma, mc;
-        dnnl_memory_create(&ma, &a, eng, hdy);
-        dnnl_memory_create(&mc, &c, eng, hdx);
-        const dnnl_exec_arg_t ca[4] = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, own[2]}, {DNNL_ARG_DIFF_SRC, dx},
-                                       {DNNL_ARG_SCRATCHPAD, own[0]}};
-        const dnnl_exec_arg_t ma4[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, own[3]}, {DNNL_ARG_DST, mc},
-                                        {DNNL_ARG_SCRATCHPAD, own[1]}};
-        memcpy(conv_args[k], ca, sizeof ca);
-        memcpy(mm_args[k], ma4, sizeof ma4);
-        const dnnl_memory_t made[4] = {dx, dy, ma, mc};
-        for (int j = 0; j < 4; j++) own[n_own++] = made[j];
-    }
-    dnnl_primitive_t pb, pm;
-    ok(dnnl_primitive_create(&pb, bpd), "primitive");
-    ok(dnnl_primitive_create(&pm, mpd), "primitive");
-    const char *bimpl, *mimpl;
-    dnnl_primitive_desc_query(bpd, dnnl_query_impl_info_str, 0, &bimpl);
-    dnnl_primitive_desc_query(mpd, dnnl_query_impl_info_str, 0, &mimpl);
-    const double tb = time_cold(pb, conv_args, sets), tm = time_cold(pm, mm_args, sets);
-    const double flops = 2.0 * (double)P * ic * oc;
-    printf("dx1x1   f32  mb%-3d ic%-4d oc%-4d %2dx%-2d  conv %-26s %7.3f ms %6.1f GFLOP/s   matmul %-22s %7.3f ms "
-           "%6.1f GFLOP/s   conv/matmul %.2f\n",
-           mb, ic, oc, hw, hw, bimpl, 1e3 * tb, flops / tb / 1e9, mimpl, 1e3 * tm, flops / tm / 1e9, tb / tm);
-    dnnl_primitive_destroy(pb);
-    dnnl_primitive_destroy(pm);
-    for (int k = 0; k < n_own; k++) dnnl_memory_destroy(own[k]);
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
+    dnnl_primitive_desc_destroy(cpd);
     dnnl_primitive_desc_destroy(mpd);
 }
 
@@ -388,9 +340,9 @@ static void dw1x1_all(void) {
     };
     for (int t = 0; t < 2; t++)
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            bench_dw1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], t ? dnnl_bf16 : dnnl_f32);
+            bench_1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], t ? dnnl_bf16 : dnnl_f32, 0);
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-        bench_dx1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3]);
+        bench_1x1(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], dnnl_f32, 1);
 }
 
 int main(int argc, char **argv) {
