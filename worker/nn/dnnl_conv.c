@@ -21,7 +21,7 @@
  * in fp32 after a KxK convolution (K > 1): oneDNN 2.6's brgconv kernels
  * take no binary post-op, and the jit:avx512_core kernel it falls back to
  * is 16-23% slower on ResNet-20's chunks, more than the add costs apart
- * over a chunk in cache (ResNet-20's evaluation: 3007-3041 img/s against
+ * over a chunk in cache (ResNet-20's evaluation: 3007-3044 img/s against
  * 2892-2957 with the add fused). After a 1x1 convolution, and in bf16, the
  * fused add stays ahead (ResNet-50/4 fp32 1466-1535 against 1427-1469, bf16
  * 2830-2969 against 2720-2816; ResNet-20 bf16 5634-5742 against 5557-5591;
