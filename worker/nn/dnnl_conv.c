@@ -30,8 +30,6 @@
  * last one's output. Training never folds (and an evaluation is never
  * followed by a backward: dnnl_impl.h). */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
@@ -201,17 +199,6 @@ static int by_matmul(const BdGraph *g, const ConvGeom *G) {
     return g->dnnl->dt == dnnl_f32 && G->k == 1 && G->s == 1 && G->p == 0 && G->groups == 1 && G->cin >= 64;
 }
 
-/* An fp32 [rows, cols] matrix with row stride ld and column stride cs. */
-static dnnl_memory_desc_t mat_md(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_dim_t ld, dnnl_dim_t cs) {
-    const dnnl_dims_t d = {rows, cols}, strides = {ld, cs};
-    dnnl_memory_desc_t md;
-    if (dnnl_memory_desc_init_by_strides(&md, 2, d, dnnl_f32, strides) != dnnl_success) {
-        fprintf(stderr, "bdsweep: engine: a matrix's memory descriptor cannot be made\n");
-        abort();
-    }
-    return md;
-}
-
 /* e: C = A B, or C += A B with sum, over the given buffers; *cm (if cm) gets C's memory. */
 static dnnl_status_t matmul_make(DnSet *s, BdGraph *g, const dnnl_memory_desc_t *a, void *pa,
                                  const dnnl_memory_desc_t *b, void *pb, const dnnl_memory_desc_t *c, void *pc, int sum,
@@ -243,8 +230,8 @@ static dnnl_status_t grads_by_matmul(DnSet *s, BdGraph *g, int i, const ConvGeom
     const dnnl_dim_t P = (dnnl_dim_t)s->n * G->h * G->w, ci = G->cin, co = G->cout;
     char *x = dn_node(g, nd->in[0])->data, *dx = dn_node(g, nd->in[0])->diff, *dy = dn_node(g, i)->diff;
     float *w = bd_param_ptr(g, nd->w_param), *dw = bd_pgrad_ptr(g, nd->w_param);
-    const dnnl_memory_desc_t dym = mat_md(P, co, co, 1), dyt = mat_md(co, P, 1, co), xm = mat_md(P, ci, ci, 1),
-                             wm = mat_md(co, ci, ci, 1);
+    const dnnl_memory_desc_t dym = dn_md_mat(P, co, co, 1), dyt = dn_md_mat(co, P, 1, co), xm = dn_md_mat(P, ci, ci, 1),
+                             wm = dn_md_mat(co, ci, ci, 1);
     dnnl_status_t st = matmul_make(s, g, &dym, dy, &wm, w, &xm, dx, 0, &op->bwd, &op->dx);
     if (st == dnnl_success && !nd->bias) st = matmul_make(s, g, &dyt, dy, &xm, x, &wm, dw, 1, &op->bwd_w, NULL);
     return st;

@@ -212,6 +212,8 @@ static inline DnOp *dn_op(BdGraph *g, int i) { return &g->dnnl->cur->ops[i]; }
 dnnl_memory_desc_t dn_md_act(const BdGraph *g, int i, int n);
 dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n, int total);
 dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt);
+/* An fp32 [rows, cols] matrix with row stride ld and column stride cs. */
+dnnl_memory_desc_t dn_md_mat(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_dim_t ld, dnnl_dim_t cs);
 dnnl_memory_desc_t dn_md_x(int len); /* an fp32 vector (bias, BN scale, statistics) */
 size_t dn_act_bytes(const BdGraph *g, int i, int n);
 /* An attribute with the user scratchpad, optionally a ReLU post-op or (for

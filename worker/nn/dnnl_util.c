@@ -29,21 +29,30 @@ dnnl_memory_desc_t dn_md_act(const BdGraph *g, int i, int n) {
     return md_tag(4, d, g->dnnl->dt, dnnl_nhwc);
 }
 
-dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n, int total) {
-    const BdShape s = g->nodes[i].shape;
-    const dnnl_dim_t plane = (dnnl_dim_t)s.h * s.w;
-    const dnnl_dims_t d = {n, s.c, s.h, s.w}, strides = {plane, plane * total, s.w, 1}; /* CNHW of total samples */
+static dnnl_memory_desc_t md_strides(int ndims, const dnnl_dims_t d, const dnnl_dims_t strides) {
     dnnl_memory_desc_t md;
-    if (dnnl_memory_desc_init_by_strides(&md, 4, d, dnnl_f32, strides) != dnnl_success) {
-        fprintf(stderr, "bdsweep: engine: a canonical view's memory descriptor cannot be made\n");
+    if (dnnl_memory_desc_init_by_strides(&md, ndims, d, dnnl_f32, strides) != dnnl_success) {
+        fprintf(stderr, "bdsweep: engine: a strided memory descriptor of %d dims cannot be made\n", ndims);
         abort();
     }
     return md;
 }
 
+dnnl_memory_desc_t dn_md_canon(const BdGraph *g, int i, int n, int total) {
+    const BdShape s = g->nodes[i].shape;
+    const dnnl_dim_t plane = (dnnl_dim_t)s.h * s.w;
+    const dnnl_dims_t d = {n, s.c, s.h, s.w}, strides = {plane, plane * total, s.w, 1}; /* CNHW of total samples */
+    return md_strides(4, d, strides);
+}
+
 dnnl_memory_desc_t dn_md_2d(int n, int f, dnnl_data_type_t dt) {
     const dnnl_dims_t d = {n, f};
     return md_tag(2, d, dt, dnnl_nc);
+}
+
+dnnl_memory_desc_t dn_md_mat(dnnl_dim_t rows, dnnl_dim_t cols, dnnl_dim_t ld, dnnl_dim_t cs) {
+    const dnnl_dims_t d = {rows, cols}, strides = {ld, cs};
+    return md_strides(2, d, strides);
 }
 
 dnnl_memory_desc_t dn_md_x(int len) {
